@@ -1,0 +1,172 @@
+"""Cells as a clerk reads them. Departments' sheets write the same thing many ways; accept every spelling
+whose meaning is clear and say, in Chinese, why anything else is rejected. Each parser returns None for an
+empty cell and raises ValueError with the reason otherwise."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from .identity import half_width
+from .models import Dwelling, Household, HouseholdCategory
+
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def text(value) -> str:
+    """A cell as trimmed half-width text ('' for empty); integral floats lose their '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return half_width(str(value)).strip()
+
+
+def parse_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, int | float) and 1 <= value < 80000:  # an Excel serial day number
+        return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
+    raw = text(value)
+    if not raw:
+        return None
+    match = re.fullmatch(
+        r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?", raw
+    ) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", raw)
+    if match:
+        try:
+            return datetime.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    raise ValueError(_("“%(value)s” is not a date; write it as 2024-05-01 or 2024年5月1日.") % {"value": raw})
+
+
+def parse_year(value) -> int | None:
+    raw = text(value).removesuffix("年")
+    if not raw:
+        return None
+    if re.fullmatch(r"\d{4}", raw):
+        return int(raw)
+    raise ValueError(_("“%(value)s” is not a year such as 2019.") % {"value": raw})
+
+
+_TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓", "对"}
+_FALSE = {"否", "无", "没有", "n", "no", "false", "0", "×", "x", "不"}
+
+
+def parse_bool(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    raw = text(value).lower()
+    if not raw:
+        return None
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(_("“%(value)s” should be 是 or 否.") % {"value": raw})
+
+
+def parse_int(value, *, unit: str = "") -> int | None:
+    raw = text(value)
+    if unit:
+        raw = raw.removesuffix(unit)
+    if not raw:
+        return None
+    if re.fullmatch(r"\d+(\.0+)?", raw):
+        return int(float(raw))
+    raise ValueError(_("“%(value)s” is not a whole number.") % {"value": raw})
+
+
+def parse_decimal(value, *, places: int = 2) -> Decimal | None:
+    raw = re.sub(r"(平方米|平米|㎡|m²|m2|°)$", "", text(value), flags=re.IGNORECASE).strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw).quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:
+        raise ValueError(_("“%(value)s” is not a number.") % {"value": raw}) from None
+
+
+def parse_coordinate(value) -> Decimal | None:
+    return parse_decimal(value, places=6)
+
+
+_CATEGORY_ALIASES: dict[str, str] = {
+    "建档立卡贫困户": "registered_poor", "建档立卡户": "registered_poor", "贫困户": "registered_poor",
+    "脱贫户": "registered_poor", "建档立卡": "registered_poor",
+    "低保户": "minimum_living", "低保": "minimum_living", "低保对象": "minimum_living",
+    "农村分散供养特困人员": "extremely_poor", "分散供养特困人员": "extremely_poor", "特困人员": "extremely_poor",
+    "特困户": "extremely_poor", "特困": "extremely_poor", "五保户": "extremely_poor",
+    "国家重点优抚对象": "special_care", "重点优抚对象": "special_care", "优抚对象": "special_care",
+    "革命五老人员家庭": "five_olds", "五老人员家庭": "five_olds", "五老人员": "five_olds", "五老": "five_olds",
+    "贫困残疾人家庭": "disabled", "残疾人家庭": "disabled", "贫困残疾人": "disabled", "残疾": "disabled",
+    "革命基点村群众": "base_village", "基点村群众": "base_village", "基点村": "base_village",
+    "其他贫困户": "other_poor", "其他": "other_poor",
+}  # fmt: skip
+
+
+def parse_categories(value) -> list[str]:
+    """'低保户、五保户' → ['minimum_living', 'extremely_poor']; unknown words are reported by name."""
+    raw = text(value)
+    words = [w for w in re.split(r"[、,，;；/|\s]+", raw) if w]
+    codes, unknown = [], []
+    labels = {str(label): code for code, label in HouseholdCategory.Code.choices}
+    for word in words:
+        code = (
+            _CATEGORY_ALIASES.get(word) or labels.get(word) or (word if word in HouseholdCategory.Code.values else None)
+        )
+        if code is None:
+            unknown.append(word)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise ValueError(_("Unknown household category: %(words)s.") % {"words": "、".join(unknown)})
+    return codes
+
+
+_POVERTY_ALIASES = {
+    "未脱贫": Household.PovertyStatus.NOT_EXITED, "未脱贫户": Household.PovertyStatus.NOT_EXITED,
+    "已脱贫": Household.PovertyStatus.EXITED, "脱贫": Household.PovertyStatus.EXITED,
+    "已脱贫户": Household.PovertyStatus.EXITED, "新致贫": Household.PovertyStatus.NEWLY_POOR,
+    "新增贫困": Household.PovertyStatus.NEWLY_POOR, "新致贫户": Household.PovertyStatus.NEWLY_POOR,
+}  # fmt: skip
+
+
+def parse_poverty_status(value) -> str:
+    raw = text(value)
+    if not raw:
+        return ""
+    status = _POVERTY_ALIASES.get(raw)
+    if status is None and raw in Household.PovertyStatus.values:
+        status = raw
+    if status is None:
+        raise ValueError(_("“%(value)s” should be 未脱贫, 已脱贫 or 新致贫.") % {"value": raw})
+    return status
+
+
+_STRUCTURE_ALIASES = {
+    "土坯": "adobe", "土木": "earth_timber", "砖木": "brick_timber", "砖土混杂": "brick_earth", "砖土": "brick_earth",
+    "木": "timber", "木质": "timber", "石木": "stone_timber", "砖混": "brick_concrete", "框架": "frame",
+    "钢混": "frame", "钢筋混凝土": "frame", "其他": "other",
+}  # fmt: skip
+
+
+def parse_structure_type(value) -> str | None:
+    raw = text(value)
+    if not raw:
+        return None
+    key = re.sub(r"(结构|房屋|房)$", "", raw)
+    key = re.sub(r"(结构|房屋|房)$", "", key)
+    code = _STRUCTURE_ALIASES.get(key) or (key if key in Dwelling.StructureType.values else None)
+    if code is None:
+        raise ValueError(
+            _("Unknown structure type “%(value)s”; use 土坯, 土木, 砖木, 砖土混杂, 木, 石木, 砖混, 框架 or 其他.")
+            % {"value": raw}
+        )
+    return code

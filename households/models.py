@@ -1,0 +1,415 @@
+"""The registry: townships, villages, responsible units, covered households and their dwellings."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from housing_safety.access import Role
+
+from .identity import normalise_id_number, normalise_phone, validate_id_number, validate_phone
+from .uploads import attachment_upload_to
+
+
+class IdNumberField(models.CharField):
+    """An ID number, normalised on clean (full-width, spaces, lower-case x) and stored as NULL when absent."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 18)
+        kwargs.setdefault("validators", [validate_id_number])
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return normalise_id_number(super().to_python(value)) or None
+
+
+class PhoneField(models.CharField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("validators", [validate_phone])
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return normalise_phone(super().to_python(value))
+
+
+class Township(models.Model):
+    class Kind(models.TextChoices):
+        SUBDISTRICT = "subdistrict", _("Subdistrict (街道)")
+        TOWN = "town", _("Town (镇)")
+        TOWNSHIP = "township", _("Township (乡)")
+
+    code = models.CharField(_("statistical code"), max_length=9, unique=True, validators=[RegexValidator(r"^\d{9}$")])
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("township")
+        verbose_name_plural = _("townships")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Village(models.Model):
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="villages", verbose_name=_("township")
+    )
+    code = models.CharField(
+        _("village code"),
+        max_length=12,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^\d{12}$", _("A village code has 12 digits."))],
+    )
+    name = models.CharField(_("name"), max_length=50)
+    is_revolutionary_base_village = models.BooleanField(
+        _("province-designated revolutionary base village"), default=False
+    )
+    is_demo = models.BooleanField(_("demo data"), default=False, help_text=_("Created by seed_demo; not real."))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["township__code", "name"]
+        verbose_name = _("village")
+        verbose_name_plural = _("villages")
+        constraints = [models.UniqueConstraint(fields=["township", "name"], name="village_unique_name_per_township")]
+
+    def __str__(self) -> str:
+        return f"{self.township.name} {self.name}" if self.township_id else self.name
+
+
+class Unit(models.Model):
+    """A responsible unit that reports monthly (the bureau, a partner department or a township)."""
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", _("Housing bureau")
+        DEPARTMENT = "department", _("Partner department")
+        TOWNSHIP = "township", _("Township government")
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    township = models.OneToOneField(
+        Township, on_delete=models.PROTECT, null=True, blank=True, related_name="unit", verbose_name=_("township")
+    )
+    contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
+    phone = PhoneField(_("phone"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("responsible unit")
+        verbose_name_plural = _("responsible units")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="township", township__isnull=False) | (~Q(kind="township") & Q(township__isnull=True)),
+                name="unit_township_iff_township_kind",
+                violation_error_message=_("A township unit needs its township; other units have none."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HouseholdCategory(models.Model):
+    """One of the eight covered categories (帮扶对象类别); rows are created by migration."""
+
+    class Code(models.TextChoices):
+        REGISTERED_POOR = "registered_poor", _("Registered poor household (建档立卡贫困户)")
+        MINIMUM_LIVING = "minimum_living", _("Minimum living guarantee (低保户)")
+        EXTREMELY_POOR = "extremely_poor", _("Rural scattered-support extremely poor (特困人员)")
+        SPECIAL_CARE = "special_care", _("Key special-care recipient, old revolutionary area (重点优抚对象)")
+        FIVE_OLDS = "five_olds", _("Family of revolutionary 'five olds' (五老人员)")
+        DISABLED = "disabled", _("Poor household with a disabled member (贫困残疾人家庭)")
+        BASE_VILLAGE = "base_village", _("Resident of a revolutionary base village (革命基点村群众)")
+        OTHER_POOR = "other_poor", _("Other poor household (其他贫困户)")
+
+    code = models.CharField(_("code"), max_length=20, choices=Code.choices, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("household category")
+        verbose_name_plural = _("household categories")
+
+    def __str__(self) -> str:
+        return str(self.get_code_display())
+
+
+class Household(models.Model):
+    class PovertyStatus(models.TextChoices):
+        NOT_EXITED = "not_exited", _("Not yet out of poverty")
+        EXITED = "exited", _("Exited poverty")
+        NEWLY_POOR = "newly_poor", _("Newly poor")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("On the list")
+        REMOVED = "removed", _("Removed from the list")
+
+    head_name = models.CharField(_("head of household"), max_length=50)
+    id_number = IdNumberField(_("ID number"), unique=True, null=True, blank=True)
+    phone = PhoneField(_("phone"))
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="households", verbose_name=_("village"))
+    members_count = models.PositiveSmallIntegerField(
+        _("members"), default=1, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    categories = models.ManyToManyField(HouseholdCategory, related_name="households", verbose_name=_("categories"))
+    poverty_status = models.CharField(_("poverty status"), max_length=12, choices=PovertyStatus.choices, blank=True)
+    poverty_exit_year = models.PositiveSmallIntegerField(
+        _("year out of poverty"), null=True, blank=True, validators=[MinValueValidator(2013), MaxValueValidator(2100)]
+    )
+    newly_poor_on = models.DateField(_("newly poor since"), null=True, blank=True)
+    helper_name = models.CharField(_("assigned helper"), max_length=50, blank=True)
+    helper_phone = PhoneField(_("helper's phone"))
+    helper_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="helped_households",
+        verbose_name=_("helper's account"),
+        limit_choices_to={"profile__role": Role.HELPER},
+    )
+    source = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sourced_households",
+        verbose_name=_("source department"),
+        limit_choices_to={"kind__in": [Unit.Kind.BUREAU, Unit.Kind.DEPARTMENT]},
+    )
+    registered_on = models.DateField(
+        _("registered on"),
+        default=timezone.localdate,
+        help_text=_("Entry into the covered list; starts the one-month appraisal clock."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    removal_reason = models.CharField(_("reason for removal"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(m2m_fields=[categories])
+
+    class Meta:
+        ordering = ["village__township__code", "village__name", "head_name"]
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        permissions = [("view_personal_data", _("Can view ID and phone numbers"))]
+        indexes = [
+            models.Index(fields=["village", "status"], name="household_village_status"),
+            models.Index(fields=["head_name"], name="household_head_name"),
+            models.Index(fields=["phone"], name="household_phone"),
+            models.Index(fields=["registered_on"], name="household_registered_on"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(members_count__gte=1), name="household_members_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="removed") | (Q(removed_on__isnull=False) & ~Q(removal_reason="")),
+                name="household_removal_has_date_and_reason",
+                violation_error_message=_("A removal needs its date and reason."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(poverty_status="exited") | Q(poverty_exit_year__isnull=False),
+                name="household_exit_has_year",
+                violation_error_message=_("Enter the year the household exited poverty."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(poverty_status="newly_poor") | Q(newly_poor_on__isnull=False),
+                name="household_newly_poor_has_date",
+                violation_error_message=_("Enter the date the household became newly poor."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.head_name}（{self.village.name}）" if self.village_id else self.head_name
+
+    @property
+    def township_id(self) -> int | None:
+        return self.village.township_id if self.village_id else None
+
+    def clean(self):
+        errors = {}
+        if self.status == self.Status.REMOVED:
+            if not self.removed_on:
+                errors["removed_on"] = _("Enter the date of removal.")
+            if not self.removal_reason.strip():
+                errors["removal_reason"] = _("Enter the reason for removal.")
+        if self.poverty_status == self.PovertyStatus.EXITED and not self.poverty_exit_year:
+            errors["poverty_exit_year"] = _("Enter the year the household exited poverty.")
+        if self.poverty_status == self.PovertyStatus.NEWLY_POOR and not self.newly_poor_on:
+            errors["newly_poor_on"] = _("Enter the date the household became newly poor.")
+        today = timezone.localdate()
+        for name in ("registered_on", "removed_on", "newly_poor_on"):
+            value = getattr(self, name)
+            if value and value > today:
+                errors[name] = _("The date cannot be in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Dwelling(models.Model):
+    class StructureType(models.TextChoices):
+        ADOBE = "adobe", _("Adobe (土坯)")
+        EARTH_TIMBER = "earth_timber", _("Earth-timber (土木)")
+        BRICK_TIMBER = "brick_timber", _("Brick-timber (砖木)")
+        BRICK_EARTH = "brick_earth", _("Brick-earth (砖土混杂)")
+        TIMBER = "timber", _("Timber (木)")
+        STONE_TIMBER = "stone_timber", _("Stone-timber (石木)")
+        BRICK_CONCRETE = "brick_concrete", _("Brick-concrete (砖混)")
+        FRAME = "frame", _("Reinforced-concrete frame (框架)")
+        OTHER = "other", _("Other")
+
+    # The plan's vulnerable structures: revisited every quarter.
+    VULNERABLE = (StructureType.ADOBE, StructureType.EARTH_TIMBER, StructureType.BRICK_TIMBER)
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="dwellings", verbose_name=_("household")
+    )
+    address = models.CharField(_("address (village group, number)"), max_length=100)
+    structure_type = models.CharField(_("structure type"), max_length=16, choices=StructureType.choices)
+    storeys = models.PositiveSmallIntegerField(
+        _("storeys"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    bays = models.PositiveSmallIntegerField(
+        _("bays"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    floor_area = models.DecimalField(
+        _("floor area (m²)"), max_digits=7, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    year_built = models.PositiveSmallIntegerField(
+        _("year built"), null=True, blank=True, validators=[MinValueValidator(1800)]
+    )
+    is_occupied = models.BooleanField(_("household lives here"), default=True)
+    is_connected = models.BooleanField(_("connected house (联体房)"), default=False)
+    neighbour_cooperates = models.BooleanField(
+        _("neighbour cooperates with reinforcement"), null=True, blank=True, help_text=_("Only for connected houses.")
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["household", "pk"]
+        verbose_name = _("dwelling")
+        verbose_name_plural = _("dwellings")
+        indexes = [models.Index(fields=["structure_type", "is_occupied"], name="dwelling_structure_occupied")]
+        constraints = [
+            models.CheckConstraint(condition=Q(storeys__gte=1), name="dwelling_storeys_positive"),
+            models.CheckConstraint(
+                condition=Q(is_connected=True) | Q(neighbour_cooperates__isnull=True),
+                name="dwelling_cooperation_only_if_connected",
+                violation_error_message=_("Neighbour cooperation applies only to connected houses."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}（{self.get_structure_type_display()}）"
+
+    @property
+    def is_vulnerable_structure(self) -> bool:
+        return self.structure_type in self.VULNERABLE
+
+    def clean(self):
+        errors = {}
+        if self.year_built and self.year_built > datetime.date.today().year:
+            errors["year_built"] = _("The year built cannot be in the future.")
+        if not self.is_connected and self.neighbour_cooperates is not None:
+            errors["neighbour_cooperates"] = _("Neighbour cooperation applies only to connected houses.")
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = _(
+                "Enter both latitude and longitude, or neither."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Attachment(models.Model):
+    """A photo or document attached to any record; stored under a random name, served with a scope check."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo")
+        SCANNED_FORM = "scanned_form", _("Scanned form")
+        DOCUMENT = "document", _("Document")
+        OTHER = "other", _("Other")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("record type"))
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PHOTO)
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=200)
+    original_name = models.CharField(_("original file name"), max_length=200, blank=True)
+    mime_type = models.CharField(_("type"), max_length=100, blank=True, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0, editable=False)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    taken_on = models.DateField(_("taken on"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, editable=False, verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_record")]
+
+    def __str__(self) -> str:
+        return self.caption or self.original_name or f"#{self.pk}"
+
+
+class UserProfile(models.Model):
+    """A user's role and scope: the townships of township staff, the unit of a department liaison."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    townships = models.ManyToManyField(Township, blank=True, related_name="staff_profiles", verbose_name=_("townships"))
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name=_("unit")
+    )
+    history = HistoricalRecords(m2m_fields=[townships])
+
+    class Meta:
+        verbose_name = _("user profile")
+        verbose_name_plural = _("user profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"

@@ -1,0 +1,346 @@
+"""Excel import and export of the registry (django-import-export), scoped and masked per user.
+
+Every row is written through the same service as the admin form; a row outside the importer's township is a
+row error, never a silent write. Column headers are Chinese (translated), as the bureau's sheets are.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import fields, resources, widgets
+
+from housing_safety.access import can_view_personal_data, scope_of
+
+from . import cleaning, services
+from .identity import id_number_error, mask_id_number, mask_phone, normalise_id_number
+from .models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
+
+
+class CellWidget(widgets.Widget):
+    """Cleans a cell with one of the `cleaning` parsers; a ValueError becomes that row's error."""
+
+    def __init__(self, parse, render=None, **kwargs):
+        super().__init__(**kwargs)
+        self.parse, self._render = parse, render
+
+    def clean(self, value, row=None, **kwargs):
+        return self.parse(value)
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return self._render(value) if self._render else value
+
+
+class TownshipLookup:
+    """Townships by name, short name (新桥 for 新桥镇) or statistical code, loaded once per import."""
+
+    def __init__(self):
+        self._by_key: dict[str, Township] = {}
+        for township in Township.objects.all():
+            for key in (
+                township.name,
+                township.code,
+                township.name[:-2] if township.name.endswith("街道") else township.name[:-1],
+            ):
+                self._by_key[key] = township
+
+    def get(self, value) -> Township:
+        raw = cleaning.text(value)
+        if not raw:
+            raise ValueError(_("The township is missing."))
+        township = self._by_key.get(raw)
+        if township is None:
+            raise ValueError(_("Unknown township “%(value)s”.") % {"value": raw})
+        return township
+
+
+class VillageWidget(widgets.Widget):
+    """A village by its name within the row's township (village names repeat across townships)."""
+
+    def __init__(self, township_column, **kwargs):
+        super().__init__(**kwargs)
+        self.township_column = township_column
+        self._townships = None
+        self._villages = None
+
+    def clean(self, value, row=None, **kwargs):
+        if self._villages is None:
+            self._townships = TownshipLookup()
+            self._villages = {(v.township_id, v.name): v for v in Village.objects.select_related("township")}
+        township = self._townships.get(row.get(str(self.township_column)))
+        name = cleaning.text(value)
+        if not name:
+            raise ValueError(_("The village is missing."))
+        village = self._villages.get((township.pk, name))
+        if village is None:
+            raise ValueError(
+                _("Village “%(village)s” is not registered in %(township)s.")
+                % {"village": name, "township": township.name}
+            )
+        return village
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
+
+
+class CategoriesWidget(widgets.ManyToManyWidget):
+    def __init__(self, **kwargs):
+        super().__init__(HouseholdCategory, **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        codes = cleaning.parse_categories(value)
+        if not codes:
+            raise ValueError(_("At least one household category is required."))
+        by_code = {c.code: c for c in HouseholdCategory.objects.all()}
+        return [by_code[code] for code in codes]
+
+    def render(self, value, obj=None, **kwargs):
+        return "、".join(str(c) for c in value.all()) if value is not None else ""
+
+
+class ScopedResource(resources.ModelResource):
+    """Knows who imports or exports: rows outside their scope are row errors; personal data is masked."""
+
+    personal_fields: tuple[str, ...] = ()
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    def township_of(self, instance) -> int | None:
+        raise NotImplementedError
+
+    def stored_township_of(self, instance) -> int | None:
+        """The township the row is in now, for an existing record (None for a new one)."""
+        if not instance.pk:
+            return None
+        return self.township_of(type(instance).objects.get(pk=instance.pk))
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        scope = scope_of(self.user)
+        stored = self.stored_township_of(instance)
+        if stored is not None and not scope.covers_township(stored):
+            raise ValidationError(_("This record belongs to another township; you may not change it."))
+        if not errors:
+            try:
+                target = self.township_of(instance)
+            except Exception:  # noqa: BLE001 - a missing relation is reported by full_clean below
+                target = None
+            if target is not None and not scope.covers_township(target):
+                raise ValidationError(_("This row is for another township; you may only import your own."))
+        super().validate_instance(instance, errors, validate_unique)
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        if field.attribute in self.personal_fields and not can_view_personal_data(self.user):
+            return mask_phone(value) if "phone" in field.attribute else mask_id_number(value)
+        return value
+
+
+class VillageResource(ScopedResource):
+    township = fields.Field(
+        attribute="township",
+        column_name=gettext_lazy("Township"),
+        widget=CellWidget(lambda v: TownshipLookup().get(v), render=lambda t: t.name),
+    )
+    name = fields.Field(attribute="name", column_name=gettext_lazy("Village"), widget=CellWidget(cleaning.text))
+    code = fields.Field(
+        attribute="code",
+        column_name=gettext_lazy("Village code"),
+        widget=CellWidget(lambda v: cleaning.text(v) or None),
+    )
+    is_revolutionary_base_village = fields.Field(
+        attribute="is_revolutionary_base_village",
+        column_name=gettext_lazy("Revolutionary base village"),
+        widget=CellWidget(lambda v: bool(cleaning.parse_bool(v)), render=lambda b: _("Yes") if b else _("No")),
+    )
+
+    class Meta:
+        model = Village
+        fields = ("township", "name", "code", "is_revolutionary_base_village")
+        import_id_fields = ("township", "name")
+        skip_unchanged = True
+        report_skipped = True
+
+    def township_of(self, instance):
+        return instance.township_id
+
+    def do_instance_save(self, instance, is_create):
+        services.save_village(actor=self.user, village=instance)
+
+
+class HouseholdResource(ScopedResource):
+    personal_fields = ("id_number", "phone", "helper_phone")
+
+    id_number = fields.Field(
+        attribute="id_number", column_name=gettext_lazy("ID number"), widget=CellWidget(cleaning.text)
+    )
+    head_name = fields.Field(
+        attribute="head_name", column_name=gettext_lazy("Head of household"), widget=CellWidget(cleaning.text)
+    )
+    phone = fields.Field(attribute="phone", column_name=gettext_lazy("Phone"), widget=CellWidget(cleaning.text))
+    township = fields.Field(attribute="village__township__name", column_name=gettext_lazy("Township"), readonly=True)
+    village = fields.Field(
+        attribute="village", column_name=gettext_lazy("Village"), widget=VillageWidget(gettext_lazy("Township"))
+    )
+    members_count = fields.Field(
+        attribute="members_count",
+        column_name=gettext_lazy("Members"),
+        widget=CellWidget(lambda v: cleaning.parse_int(v, unit="人")),
+        saves_null_values=False,
+    )
+    categories = fields.Field(
+        attribute="categories", column_name=gettext_lazy("Categories"), widget=CategoriesWidget(), m2m_add=False
+    )
+    poverty_status = fields.Field(
+        attribute="poverty_status",
+        column_name=gettext_lazy("Poverty status"),
+        widget=CellWidget(
+            cleaning.parse_poverty_status, render=lambda s: Household.PovertyStatus(s).label if s else ""
+        ),
+    )
+    poverty_exit_year = fields.Field(
+        attribute="poverty_exit_year",
+        column_name=gettext_lazy("Year out of poverty"),
+        widget=CellWidget(cleaning.parse_year),
+    )
+    newly_poor_on = fields.Field(
+        attribute="newly_poor_on", column_name=gettext_lazy("Newly poor since"), widget=CellWidget(cleaning.parse_date)
+    )
+    helper_name = fields.Field(
+        attribute="helper_name", column_name=gettext_lazy("Assigned helper"), widget=CellWidget(cleaning.text)
+    )
+    helper_phone = fields.Field(
+        attribute="helper_phone", column_name=gettext_lazy("Helper's phone"), widget=CellWidget(cleaning.text)
+    )
+    source = fields.Field(
+        attribute="source",
+        column_name=gettext_lazy("Source department"),
+        widget=widgets.ForeignKeyWidget(Unit, field="name"),
+    )
+    registered_on = fields.Field(
+        attribute="registered_on",
+        column_name=gettext_lazy("Registered on"),
+        widget=CellWidget(cleaning.parse_date),
+        saves_null_values=False,
+    )
+    status = fields.Field(attribute="get_status_display", column_name=gettext_lazy("Status"), readonly=True)
+    notes = fields.Field(attribute="notes", column_name=gettext_lazy("Notes"), widget=CellWidget(cleaning.text))
+
+    class Meta:
+        model = Household
+        fields = (
+            "id_number", "head_name", "phone", "township", "village", "members_count", "categories", "poverty_status",
+            "poverty_exit_year", "newly_poor_on", "helper_name", "helper_phone", "source", "registered_on", "status",
+            "notes",
+        )  # fmt: skip
+        import_id_fields = ("id_number",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def before_import_row(self, row, **kwargs):
+        # The ID number ties departments' lists together: a row without a valid one cannot be matched.
+        key = str(self.fields["id_number"].column_name)
+        value = normalise_id_number(cleaning.text(row.get(key)))
+        if not value:
+            raise ValidationError({"id_number": _("The ID number is missing; rows are matched by ID number.")})
+        error = id_number_error(value)
+        if error:
+            raise ValidationError({"id_number": error})
+        row[key] = value
+
+    def get_queryset(self):
+        return Household.objects.select_related("village__township", "source").prefetch_related("categories")
+
+    def township_of(self, instance):
+        return instance.village.township_id if instance.village_id else None
+
+    def do_instance_save(self, instance, is_create):
+        services.save_household(actor=self.user, household=instance)
+
+
+class DwellingResource(ScopedResource):
+    id = fields.Field(
+        attribute="id", column_name=gettext_lazy("Dwelling no."), widget=CellWidget(lambda v: cleaning.parse_int(v))
+    )
+    household = fields.Field(
+        attribute="household",
+        column_name=gettext_lazy("Head's ID number"),
+        widget=widgets.ForeignKeyWidget(Household, field="id_number"),
+    )
+    head_name = fields.Field(
+        attribute="household__head_name", column_name=gettext_lazy("Head of household"), readonly=True
+    )
+    township = fields.Field(
+        attribute="household__village__township__name", column_name=gettext_lazy("Township"), readonly=True
+    )
+    village = fields.Field(attribute="household__village__name", column_name=gettext_lazy("Village"), readonly=True)
+    address = fields.Field(attribute="address", column_name=gettext_lazy("Address"), widget=CellWidget(cleaning.text))
+    structure_type = fields.Field(
+        attribute="structure_type",
+        column_name=gettext_lazy("Structure type"),
+        widget=CellWidget(cleaning.parse_structure_type, render=lambda s: Dwelling.StructureType(s).label),
+    )
+    storeys = fields.Field(
+        attribute="storeys",
+        column_name=gettext_lazy("Storeys"),
+        widget=CellWidget(lambda v: cleaning.parse_int(v, unit="层")),
+        saves_null_values=False,
+    )
+    bays = fields.Field(
+        attribute="bays",
+        column_name=gettext_lazy("Bays"),
+        widget=CellWidget(lambda v: cleaning.parse_int(v, unit="间")),
+    )
+    floor_area = fields.Field(
+        attribute="floor_area", column_name=gettext_lazy("Floor area (m²)"), widget=CellWidget(cleaning.parse_decimal)
+    )
+    year_built = fields.Field(
+        attribute="year_built", column_name=gettext_lazy("Year built"), widget=CellWidget(cleaning.parse_year)
+    )
+    is_occupied = fields.Field(
+        attribute="is_occupied",
+        column_name=gettext_lazy("Household lives here"),
+        widget=CellWidget(lambda v: cleaning.parse_bool(v) is not False, render=lambda b: _("Yes") if b else _("No")),
+    )
+    is_connected = fields.Field(
+        attribute="is_connected",
+        column_name=gettext_lazy("Connected house"),
+        widget=CellWidget(lambda v: bool(cleaning.parse_bool(v)), render=lambda b: _("Yes") if b else _("No")),
+    )
+    neighbour_cooperates = fields.Field(
+        attribute="neighbour_cooperates",
+        column_name=gettext_lazy("Neighbour cooperates"),
+        widget=CellWidget(cleaning.parse_bool, render=lambda b: _("Yes") if b else _("No")),
+    )
+    latitude = fields.Field(
+        attribute="latitude", column_name=gettext_lazy("Latitude"), widget=CellWidget(cleaning.parse_coordinate)
+    )
+    longitude = fields.Field(
+        attribute="longitude", column_name=gettext_lazy("Longitude"), widget=CellWidget(cleaning.parse_coordinate)
+    )
+    notes = fields.Field(attribute="notes", column_name=gettext_lazy("Notes"), widget=CellWidget(cleaning.text))
+
+    class Meta:
+        model = Dwelling
+        fields = (
+            "id", "household", "head_name", "township", "village", "address", "structure_type", "storeys", "bays",
+            "floor_area", "year_built", "is_occupied", "is_connected", "neighbour_cooperates", "latitude", "longitude",
+            "notes",
+        )  # fmt: skip
+        import_id_fields = ("id",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def get_queryset(self):
+        return Dwelling.objects.select_related("household__village__township")
+
+    def township_of(self, instance):
+        return instance.household.village.township_id if instance.household_id else None
+
+    def do_instance_save(self, instance, is_create):
+        services.save_dwelling(actor=self.user, dwelling=instance)

@@ -1,0 +1,99 @@
+"""Reads shared by admin, views, exports and imports. Row access is decided here and only here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+
+from housing_safety.access import Role, scope_of
+
+from .models import Attachment, Dwelling, Household, Township, Unit, Village
+
+INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
+
+
+def _township_filter(user, path: str) -> Q | None:
+    """Q restricting `path` (a lookup ending at a township id) for township staff; None = unrestricted."""
+    scope = scope_of(user)
+    if scope.role == Role.TOWNSHIP_STAFF and not scope.everything:
+        return Q(**{f"{path}__in": scope.township_ids})
+    return None
+
+
+def _reference(user, queryset: QuerySet, path: str) -> QuerySet:
+    """Reference data (townships, villages, units): everyone signed in; township staff their own."""
+    scope = scope_of(user)
+    if scope.role is None and not scope.everything:
+        return queryset.none()
+    restriction = _township_filter(user, path)
+    return queryset if restriction is None else queryset.filter(restriction)
+
+
+def townships_for_user(user) -> QuerySet[Township]:
+    return _reference(user, Township.objects.all(), "pk")
+
+
+def villages_for_user(user) -> QuerySet[Village]:
+    return _reference(user, Village.objects.select_related("township"), "township_id")
+
+
+def units_for_user(user) -> QuerySet[Unit]:
+    scope = scope_of(user)
+    if scope.role is None and not scope.everything:
+        return Unit.objects.none()
+    return Unit.objects.select_related("township")
+
+
+def household_scope_filter(user, prefix: str = "") -> Q:
+    """The rows of Household (reached through `prefix`) that the user may see, as a Q object."""
+    scope = scope_of(user)
+    if scope.everything:
+        return Q()
+    if scope.role == Role.TOWNSHIP_STAFF:
+        return Q(**{f"{prefix}village__township_id__in": scope.township_ids})
+    if scope.role == Role.DEPARTMENT_LIAISON and scope.unit_id:
+        return Q(**{f"{prefix}source_id": scope.unit_id})
+    if scope.role == Role.HELPER:
+        return Q(**{f"{prefix}helper_user_id": scope.helper_user_id})
+    return Q(pk__in=[])
+
+
+def households_for_user(user) -> QuerySet[Household]:
+    return Household.objects.filter(household_scope_filter(user)).select_related("village__township")
+
+
+def dwellings_for_user(user) -> QuerySet[Dwelling]:
+    return Dwelling.objects.filter(household_scope_filter(user, "household__")).select_related(
+        "household__village__township"
+    )
+
+
+# Other apps register the records they attach files to, with the selector that scopes them.
+ATTACHABLE: dict[type[Model], Callable[[object], QuerySet]] = {
+    Household: households_for_user,
+    Dwelling: dwellings_for_user,
+}
+
+
+def register_attachable(model: type[Model], selector: Callable[[object], QuerySet]) -> None:
+    ATTACHABLE[model] = selector
+
+
+def attachments_for_user(user) -> QuerySet[Attachment]:
+    visible = Q(pk__in=[])
+    for model, selector in ATTACHABLE.items():
+        content_type = ContentType.objects.get_for_model(model)
+        visible |= Q(content_type=content_type, object_id__in=selector(user).values("pk"))
+    return Attachment.objects.filter(visible).select_related("uploaded_by")
+
+
+def household_categories_map(household_ids) -> dict[int, list[str]]:
+    """Category labels per household in one query (for lists and exports)."""
+    through = Household.categories.through
+    result: dict[int, list[str]] = {}
+    rows = through.objects.filter(household_id__in=household_ids).select_related("householdcategory")
+    for row in rows.order_by("householdcategory__position"):
+        result.setdefault(row.household_id, []).append(str(row.householdcategory))
+    return result

@@ -1,0 +1,154 @@
+"""Writes to the registry. Admin, views, importers, commands and tests all go through these functions,
+so the scope rule, validation and the history's "who" cannot be skipped by any path."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from housing_safety.access import Role, ensure_can_write_in_township
+
+from .models import Attachment, Dwelling, Household, HouseholdCategory, UserProfile, Village
+from .selectors import ATTACHABLE
+from .uploads import validate_attachment_file
+
+
+def _require_perm(actor, codename: str) -> None:
+    if not actor.has_perm(f"households.{codename}"):
+        raise PermissionDenied(_("You do not have permission for this action."))
+
+
+def _stored_township_id(model, pk, path: str) -> int | None:
+    return model.objects.filter(pk=pk).values_list(path, flat=True).first()
+
+
+@transaction.atomic
+def save_household(*, actor, household: Household, categories: Iterable[HouseholdCategory] | None = None) -> Household:
+    """Create or change a household.
+
+    The actor needs the add/change permission and may write only inside their own township(s): both the
+    township the household is in now and the one it is moved to. The record must pass full validation
+    (ID number format and check digit, phone, dates, removal reason). History records the actor.
+    """
+    _require_perm(actor, "change_household" if household.pk else "add_household")
+    if household.pk:
+        ensure_can_write_in_township(actor, _stored_township_id(Household, household.pk, "village__township_id"))
+    household.full_clean()
+    ensure_can_write_in_township(actor, household.village.township_id)
+    household._history_user = actor
+    household.save()
+    if categories is not None:
+        household.categories.set(categories)
+    return household
+
+
+@transaction.atomic
+def remove_household(*, actor, household: Household, reason: str, removed_on: datetime.date | None = None) -> Household:
+    """Take a household off the covered list. Nothing is deleted: the removal is a state with date and reason."""
+    if not reason or not reason.strip():
+        raise ValidationError({"removal_reason": _("Enter the reason for removal.")})
+    household.status = Household.Status.REMOVED
+    household.removal_reason = reason.strip()
+    household.removed_on = removed_on or timezone.localdate()
+    return save_household(actor=actor, household=household)
+
+
+@transaction.atomic
+def restore_household(*, actor, household: Household) -> Household:
+    household.status = Household.Status.ACTIVE
+    household.removal_reason = ""
+    household.removed_on = None
+    return save_household(actor=actor, household=household)
+
+
+@transaction.atomic
+def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
+    """Create or change a dwelling, inside the actor's township(s) only (judged by its household)."""
+    _require_perm(actor, "change_dwelling" if dwelling.pk else "add_dwelling")
+    if dwelling.pk:
+        ensure_can_write_in_township(
+            actor, _stored_township_id(Dwelling, dwelling.pk, "household__village__township_id")
+        )
+    dwelling.full_clean()
+    ensure_can_write_in_township(actor, dwelling.household.township_id)
+    dwelling._history_user = actor
+    dwelling.save()
+    return dwelling
+
+
+@transaction.atomic
+def save_village(*, actor, village: Village) -> Village:
+    """Create or change a village (the bureau's reference data)."""
+    _require_perm(actor, "change_village" if village.pk else "add_village")
+    village.full_clean()
+    ensure_can_write_in_township(actor, village.township_id)
+    village._history_user = actor
+    village.save()
+    return village
+
+
+@transaction.atomic
+def add_attachment(*, actor, record, uploaded_file, kind: str, caption: str = "", taken_on=None) -> Attachment:
+    """Attach a file to a record the actor may see and change; the type is judged by content, not name."""
+    _require_perm(actor, "add_attachment")
+    selector = ATTACHABLE.get(type(record))
+    if selector is None or not selector(actor).filter(pk=record.pk).exists():
+        raise PermissionDenied(_("You may only attach files to records in your scope."))
+    mime_type = validate_attachment_file(uploaded_file)
+    attachment = Attachment(
+        record=record,
+        kind=kind,
+        file=uploaded_file,
+        original_name=getattr(uploaded_file, "name", "")[:200],
+        mime_type=mime_type,
+        size=uploaded_file.size,
+        caption=caption,
+        taken_on=taken_on,
+        uploaded_by=actor,
+    )
+    attachment.full_clean(exclude=["file"])
+    attachment._history_user = actor
+    attachment.save()
+    return attachment
+
+
+def check_profile(*, role: str, townships: Iterable, unit) -> None:
+    """A township staff member needs at least one township; a department liaison needs a unit."""
+    errors = {}
+    if role == Role.TOWNSHIP_STAFF and not list(townships):
+        errors["townships"] = _("Township staff need at least one township.")
+    if role == Role.DEPARTMENT_LIAISON and unit is None:
+        errors["unit"] = _("A department liaison needs a unit.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def sync_user_role(*, user) -> None:
+    """Make the user's role groups match the profile's role: exactly one role group, other groups kept."""
+    role = UserProfile.objects.filter(user=user).values_list("role", flat=True).first()
+    role_groups = Group.objects.filter(name__in=Role.values)
+    user.groups.remove(*role_groups.exclude(name=role))
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache", "_housing_scope"):
+        user.__dict__.pop(cache, None)
+
+
+@transaction.atomic
+def set_user_role(*, user, role: str, townships: Iterable = (), unit=None) -> UserProfile:
+    """Give a user a role and scope (used by seed_demo and tests; admin edits the same profile)."""
+    townships = list(townships)
+    check_profile(role=role, townships=townships, unit=unit)
+    profile, _created = UserProfile.objects.update_or_create(user=user, defaults={"role": role, "unit": unit})
+    profile.townships.set(townships)
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    sync_user_role(user=user)
+    return profile

@@ -1,0 +1,137 @@
+"""Cross-cutting access rules: the roles, what each may do, and which rows a user may reach.
+
+Permissions (what a role may do) live in ROLE_PERMISSIONS, the single table from which the role groups
+are synced after every migrate. Scope (which rows) is `scope_of(user)`; every app's selectors turn a
+scope into a queryset filter, and nothing else decides row access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PERSONAL_DATA_PERMISSION = "households.view_personal_data"
+
+
+class Role(models.TextChoices):
+    BUREAU_ADMIN = "bureau_admin", _("Bureau administrator")
+    BUREAU_OFFICIAL = "bureau_official", _("Bureau official")
+    TOWNSHIP_STAFF = "township_staff", _("Township staff")
+    DEPARTMENT_LIAISON = "department_liaison", _("Department liaison")
+    COMPLAINT_CLERK = "complaint_clerk", _("Complaint clerk")
+    HELPER = "helper", _("Assigned helper")
+
+
+def _crud(app: str, *models_: str, actions=("add", "change", "view")) -> set[str]:
+    return {f"{app}.{action}_{model}" for model in models_ for action in actions}
+
+
+_REGISTRY = ("township", "village", "unit", "household", "dwelling", "attachment")
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.BUREAU_ADMIN: (
+        _crud("households", *_REGISTRY, "userprofile")
+        | {"households.delete_village", PERSONAL_DATA_PERMISSION}
+        | _crud("auth", "user")
+        | {"auth.view_group"}
+        | _crud("django_celery_beat", "periodictask", "crontabschedule", actions=("add", "change", "view", "delete"))
+    ),
+    Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",)),
+    Role.TOWNSHIP_STAFF: (
+        _crud("households", "township", "village", "unit", actions=("view",))
+        | _crud("households", "household", "dwelling", "attachment")
+        | {PERSONAL_DATA_PERMISSION}
+    ),
+    Role.DEPARTMENT_LIAISON: _crud(
+        "households", "township", "village", "unit", "household", "dwelling", actions=("view",)
+    ),
+    Role.COMPLAINT_CLERK: _crud("households", "township", "village", "household", "dwelling", actions=("view",)),
+    # A helper sees only the households assigned to them, so seeing those families' phones is their job.
+    Role.HELPER: (
+        _crud("households", "township", "village", "household", "dwelling", "attachment", actions=("view",))
+        | {PERSONAL_DATA_PERMISSION}
+    ),
+}
+
+
+def sync_role_groups(sender=None, **kwargs) -> None:
+    """Give each role's group exactly the permissions of ROLE_PERMISSIONS (idempotent)."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    # post_migrate fires once per app with models; wait for the last one, when every permission exists.
+    last_app = [config for config in apps.get_app_configs() if config.models_module][-1]
+    if sender is not None and sender.name != last_app.name:
+        return
+    permissions = {
+        f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")
+    }
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        unknown = codes - permissions.keys()
+        if unknown:
+            raise LookupError(f"ROLE_PERMISSIONS names unknown permissions: {sorted(unknown)}")
+        group.permissions.set([permissions[code] for code in codes])
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a user may reach. `everything` wins; otherwise the role's single criterion applies."""
+
+    role: str | None = None
+    everything: bool = False
+    township_ids: frozenset[int] = field(default_factory=frozenset)
+    unit_id: int | None = None
+    helper_user_id: int | None = None
+
+    def covers_township(self, township_id: int | None) -> bool:
+        return self.everything or township_id in self.township_ids
+
+
+_ALL_ROWS_ROLES = {Role.BUREAU_ADMIN, Role.BUREAU_OFFICIAL, Role.COMPLAINT_CLERK}
+
+
+def scope_of(user) -> Scope:
+    """The user's scope, computed once per user object (one query for the profile and townships)."""
+    cached = getattr(user, "_housing_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    if getattr(user, "pk", None):
+        user._housing_scope = scope
+    return scope
+
+
+def _compute_scope(user) -> Scope:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(role=Role.BUREAU_ADMIN, everything=True)
+    from households.models import UserProfile
+
+    profile = UserProfile.objects.filter(user=user).prefetch_related("townships").first()
+    if profile is None:
+        return Scope()
+    role = profile.role
+    if role in _ALL_ROWS_ROLES:
+        return Scope(role=role, everything=True)
+    if role == Role.TOWNSHIP_STAFF:
+        return Scope(role=role, township_ids=frozenset(t.pk for t in profile.townships.all()))
+    if role == Role.DEPARTMENT_LIAISON:
+        return Scope(role=role, unit_id=profile.unit_id)
+    if role == Role.HELPER:
+        return Scope(role=role, helper_user_id=user.pk)
+    return Scope(role=role)
+
+
+def can_view_personal_data(user) -> bool:
+    return bool(user and user.has_perm(PERSONAL_DATA_PERMISSION))
+
+
+def ensure_can_write_in_township(user, township_id: int | None) -> None:
+    """Writes are allowed only inside the user's scope; anything else is a 403."""
+    if not scope_of(user).covers_township(township_id):
+        raise PermissionDenied(_("You may only change records of your own township."))

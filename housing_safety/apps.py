@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class HousingSafetyConfig(AppConfig):
+    name = "housing_safety"
+    verbose_name = _("Housing safety")
+
+    def ready(self):
+        from .access import sync_role_groups
+
+        # Permissions exist only after post_migrate has created them, so the role groups are
+        # brought in line with ROLE_PERMISSIONS there, after every migrate (idempotent).
+        post_migrate.connect(sync_role_groups, dispatch_uid="housing_safety.sync_role_groups")

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
+
+from households import views as household_views
+
+admin.site.site_header = _("Zhangping rural housing safety")
+admin.site.site_title = _("Rural housing safety")
+admin.site.index_title = _("Work overview")
+admin.site.site_url = None
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("attachments/<int:pk>/", household_views.attachment_download, name="attachment-download"),
+    path("healthz", household_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
