@@ -203,17 +203,19 @@ class AttachmentsAdminMixin:
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Attachment:
-            for inline_form in formset.forms:
-                if inline_form.has_changed() and inline_form.cleaned_data.get("file"):
-                    data = inline_form.cleaned_data
-                    services.add_attachment(
-                        actor=request.user,
-                        record=form.instance,
-                        uploaded_file=data["file"],
-                        kind=data["kind"],
-                        caption=data.get("caption", ""),
-                        taken_on=data.get("taken_on"),
-                    )
+            formset.new_objects = [
+                services.add_attachment(
+                    actor=request.user,
+                    record=form.instance,
+                    uploaded_file=data["file"],
+                    kind=data["kind"],
+                    caption=data.get("caption", ""),
+                    taken_on=data.get("taken_on"),
+                )
+                for data in (f.cleaned_data for f in formset.forms if f.has_changed())
+                if data.get("file")
+            ]
+            formset.changed_objects, formset.deleted_objects = [], []
             return
         if formset.model is Dwelling:
             for dwelling in formset.save(commit=False):
