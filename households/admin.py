@@ -84,6 +84,8 @@ def _masked(field: str, mask, label):
 
 
 class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+    import_error_display = ("message",)
+
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
@@ -405,6 +407,11 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "first_name", "role", "is_active", "last_login")
     list_filter = ("is_active", "profile__role")
     list_select_related = ("profile",)
+
+    def get_queryset(self, request):
+        # A bureau administrator manages the system's users, but not superusers (nor their passwords).
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(is_superuser=False)
 
     @admin.display(description=_("role"), ordering="profile__role")
     def role(self, obj):

@@ -17,12 +17,18 @@ _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
 def text(value) -> str:
-    """A cell as trimmed half-width text ('' for empty); integral floats lose their '.0'."""
+    """A cell as trimmed text ('' for empty); integral floats lose their '.0'. Names keep their Chinese
+    punctuation; the parsers below compare on `plain` text."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return half_width(str(value)).strip()
+    return str(value).strip()
+
+
+def plain(value) -> str:
+    """Text for comparing and parsing: full-width digits, letters and punctuation made half-width."""
+    return half_width(text(value)).strip()
 
 
 def parse_date(value) -> datetime.date | None:
@@ -32,7 +38,7 @@ def parse_date(value) -> datetime.date | None:
         return value
     if isinstance(value, int | float) and 1 <= value < 80000:  # an Excel serial day number
         return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
-    raw = text(value)
+    raw = plain(value)
     if not raw:
         return None
     match = re.fullmatch(
@@ -47,7 +53,7 @@ def parse_date(value) -> datetime.date | None:
 
 
 def parse_year(value) -> int | None:
-    raw = text(value).removesuffix("年")
+    raw = plain(value).removesuffix("年")
     if not raw:
         return None
     if re.fullmatch(r"\d{4}", raw):
@@ -62,7 +68,7 @@ _FALSE = {"否", "无", "没有", "n", "no", "false", "0", "×", "x", "不"}
 def parse_bool(value) -> bool | None:
     if isinstance(value, bool):
         return value
-    raw = text(value).lower()
+    raw = plain(value).lower()
     if not raw:
         return None
     if raw in _TRUE:
@@ -73,7 +79,7 @@ def parse_bool(value) -> bool | None:
 
 
 def parse_int(value, *, unit: str = "") -> int | None:
-    raw = text(value)
+    raw = plain(value)
     if unit:
         raw = raw.removesuffix(unit)
     if not raw:
@@ -84,7 +90,7 @@ def parse_int(value, *, unit: str = "") -> int | None:
 
 
 def parse_decimal(value, *, places: int = 2) -> Decimal | None:
-    raw = re.sub(r"(平方米|平米|㎡|m²|m2|°)$", "", text(value), flags=re.IGNORECASE).strip()
+    raw = re.sub(r"(平方米|平米|㎡|m²|m2|°)$", "", plain(value), flags=re.IGNORECASE).strip()
     if not raw:
         return None
     try:
@@ -113,7 +119,7 @@ _CATEGORY_ALIASES: dict[str, str] = {
 
 def parse_categories(value) -> list[str]:
     """'低保户、五保户' → ['minimum_living', 'extremely_poor']; unknown words are reported by name."""
-    raw = text(value)
+    raw = plain(value)
     words = [w for w in re.split(r"[、,，;；/|\s]+", raw) if w]
     codes, unknown = [], []
     labels = {str(label): code for code, label in HouseholdCategory.Code.choices}
@@ -139,7 +145,7 @@ _POVERTY_ALIASES = {
 
 
 def parse_poverty_status(value) -> str:
-    raw = text(value)
+    raw = plain(value)
     if not raw:
         return ""
     status = _POVERTY_ALIASES.get(raw)
@@ -158,7 +164,7 @@ _STRUCTURE_ALIASES = {
 
 
 def parse_structure_type(value) -> str | None:
-    raw = text(value)
+    raw = plain(value)
     if not raw:
         return None
     key = re.sub(r"(结构|房屋|房)$", "", raw)

@@ -21,6 +21,7 @@ from .identity import id_check_digit
 from .models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
 
 DEMO_PASSWORD = "Zhangping-demo-2026"
+VILLAGES_PER_TOWNSHIP = 3
 VILLAGE_WORDS = ["东坑", "西山", "南坪", "北洋", "上坂", "下湖", "后林", "前溪", "溪口", "岭头", "竹园", "石门"]
 SURNAMES = "陈林黄郑刘张王李吴罗邱赖卢翁苏谢詹蔡"
 GIVEN = "永福春生金水秀英建华明清玉兰德荣文忠桂香新发丽珍国平"
@@ -95,7 +96,7 @@ def _ensure_users() -> list[tuple[str, str]]:
 def _ensure_villages(admin) -> list[Village]:
     villages = []
     for index, township in enumerate(Township.objects.all()):
-        for offset in range(3):
+        for offset in range(VILLAGES_PER_TOWNSHIP):
             word = VILLAGE_WORDS[(index + offset * 5) % len(VILLAGE_WORDS)]
             village = Village.objects.filter(township=township, name=f"{word}村（演示）").first()
             if village is None:
@@ -127,7 +128,11 @@ def _ensure_households(admin, villages: list[Village], count: int) -> None:
     for number in range(count):
         # Draw every random value before deciding to skip, so a re-run walks the same sequence.
         id_number = demo_id_number(rng)
-        village = villages[number % len(villages)]
+        # Round-robin over townships first, so even a small demo covers all of them.
+        township_count = len(villages) // VILLAGES_PER_TOWNSHIP
+        village = villages[
+            (number % township_count) * VILLAGES_PER_TOWNSHIP + (number // township_count) % VILLAGES_PER_TOWNSHIP
+        ]
         codes = sorted({_weighted(rng, CATEGORY_WEIGHTS) for _ in range(rng.choice([1, 1, 2]))})
         name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice([1, 2])))
         phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"

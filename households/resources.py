@@ -6,6 +6,8 @@ row error, never a silent write. Column headers are Chinese (translated), as the
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +18,11 @@ from housing_safety.access import can_view_personal_data, scope_of
 from . import cleaning, services
 from .identity import id_number_error, mask_id_number, mask_phone, normalise_id_number
 from .models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
+
+
+def _header_key(value) -> str:
+    """Text compared as a clerk would: full-width and half-width alike, spaces ignored."""
+    return re.sub(r"\s", "", cleaning.plain(value))
 
 
 class CellWidget(widgets.Widget):
@@ -48,7 +55,7 @@ class TownshipLookup:
                 self._by_key[key] = township
 
     def get(self, value) -> Township:
-        raw = cleaning.text(value)
+        raw = cleaning.plain(value)
         if not raw:
             raise ValueError(_("The township is missing."))
         township = self._by_key.get(raw)
@@ -69,12 +76,14 @@ class VillageWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         if self._villages is None:
             self._townships = TownshipLookup()
-            self._villages = {(v.township_id, v.name): v for v in Village.objects.select_related("township")}
+            self._villages = {
+                (v.township_id, _header_key(v.name)): v for v in Village.objects.select_related("township")
+            }
         township = self._townships.get(row.get(str(self.township_column)))
         name = cleaning.text(value)
         if not name:
             raise ValueError(_("The village is missing."))
-        village = self._villages.get((township.pk, name))
+        village = self._villages.get((township.pk, _header_key(name)))
         if village is None:
             raise ValueError(
                 _("Village “%(village)s” is not registered in %(township)s.")
@@ -134,6 +143,46 @@ class ScopedResource(resources.ModelResource):
                 raise ValidationError(_("This row is for another township; you may only import your own."))
         super().validate_instance(instance, errors, validate_unique)
 
+    def before_import(self, dataset, **kwargs):
+        """Offices put titles above the table and type headers loosely (（）or (), stray spaces): the header is
+        the first of the top rows naming at least two of our columns, renamed to our exact column names."""
+        super().before_import(dataset, **kwargs)
+        columns = {_header_key(f.column_name): str(f.column_name) for f in self.get_import_fields()}
+        candidates = [dataset.headers or [], *dataset[:10]]
+        for index, cells in enumerate(candidates):
+            if sum(_header_key(cell) in columns for cell in cells) >= 2:
+                for _ in range(index):
+                    del dataset[0]
+                dataset.headers = [columns.get(_header_key(cell), cleaning.text(cell)) for cell in cells]
+                return
+
+    def import_instance(self, instance, row, **kwargs):
+        """Also check many-to-many cells, which import-export only reads after saving, so that a bad category is
+        reported with the other errors of its row and nothing of that row is written."""
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in self.get_import_fields():
+            if not isinstance(field.widget, widgets.ManyToManyWidget):
+                continue
+            try:
+                field.clean({str(field.column_name): None, **row})
+            except ValueError as error:
+                errors[field.attribute] = ValidationError(str(error), code="invalid")
+        if errors:
+            raise ValidationError(errors)
+
+    def import_row(self, row, instance_loader, **kwargs):
+        result = super().import_row(row, instance_loader, **kwargs)
+        error = result.validation_error
+        if error is not None and hasattr(error, "error_dict"):
+            # Name each error after the column the clerk sees in Excel, not the model attribute.
+            labels = {f.attribute: str(f.column_name) for f in self.fields.values() if f.attribute}
+            result.validation_error = ValidationError({labels.get(k, k): v for k, v in error.error_dict.items()})
+        return result
+
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
         if field.attribute in self.personal_fields and not can_view_personal_data(self.user):
@@ -151,7 +200,7 @@ class VillageResource(ScopedResource):
     code = fields.Field(
         attribute="code",
         column_name=gettext_lazy("Village code"),
-        widget=CellWidget(lambda v: cleaning.text(v) or None),
+        widget=CellWidget(lambda v: cleaning.plain(v) or None),
     )
     is_revolutionary_base_village = fields.Field(
         attribute="is_revolutionary_base_village",
@@ -163,6 +212,7 @@ class VillageResource(ScopedResource):
         model = Village
         fields = ("township", "name", "code", "is_revolutionary_base_village")
         import_id_fields = ("township", "name")
+        clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
 
@@ -239,13 +289,14 @@ class HouseholdResource(ScopedResource):
             "notes",
         )  # fmt: skip
         import_id_fields = ("id_number",)
+        clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
 
     def before_import_row(self, row, **kwargs):
         # The ID number ties departments' lists together: a row without a valid one cannot be matched.
         key = str(self.fields["id_number"].column_name)
-        value = normalise_id_number(cleaning.text(row.get(key)))
+        value = normalise_id_number(cleaning.plain(row.get(key)))
         if not value:
             raise ValidationError({"id_number": _("The ID number is missing; rows are matched by ID number.")})
         error = id_number_error(value)
@@ -264,6 +315,8 @@ class HouseholdResource(ScopedResource):
 
 
 class DwellingResource(ScopedResource):
+    personal_fields = ("household",)  # exported as the head's ID number
+
     id = fields.Field(
         attribute="id", column_name=gettext_lazy("Dwelling no."), widget=CellWidget(lambda v: cleaning.parse_int(v))
     )
@@ -333,6 +386,7 @@ class DwellingResource(ScopedResource):
             "notes",
         )  # fmt: skip
         import_id_fields = ("id",)
+        clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
 
