@@ -67,6 +67,12 @@ class PersonalDataAdminMixin:
             fields = [f for f in fields if f.lstrip("^=@") not in self.personal_fields]
         return fields
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # Filtering by ?id_number=… would tell a masked user whether a number exists.
+        if request is not None and self._masking(request) and lookup.split("__")[0] in self.personal_fields:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_historical_record_context_helper(self, request, historical_record):
         if not self._masking(request):
             return super().get_historical_record_context_helper(request, historical_record)

@@ -4,6 +4,7 @@ and nothing is hard-deleted from the admin unless a model admin says so explicit
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 
@@ -32,6 +33,14 @@ class ScopedAdminMixin:
         # that would show another township's records, so the scope check comes first.
         self.get_object(request, object_id)
         return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # One saved version, for reading only: scoped like the record, and never a way to write
+        # (reverting would bypass the services, and SIMPLE_HISTORY_REVERT_DISABLED only hides the button).
+        self.get_object(request, object_id)
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         return self.allow_delete and super().has_delete_permission(request, obj)
