@@ -81,7 +81,7 @@ def parse_bool(value) -> bool | None:
 def parse_int(value, *, unit: str = "") -> int | None:
     raw = plain(value)
     if unit:
-        raw = raw.removesuffix(unit)
+        raw = raw.removesuffix(unit).strip()
     if not raw:
         return None
     if re.fullmatch(r"\d+(\.0+)?", raw):

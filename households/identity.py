@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -56,7 +57,7 @@ def id_number_error(value: str, *, today: datetime.date | None = None) -> str | 
         born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return _("Characters 7-14 (%(digits)s) are not a real birth date.") % {"digits": value[6:14]}
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     if born > today or born.year < 1900:
         return _("The birth date %(date)s is not plausible.") % {"date": born.isoformat()}
     expected = id_check_digit(value[:17])
@@ -117,7 +118,9 @@ def mask_phone(value: str | None) -> str:
         return ""
     if _MOBILE.match(value):
         return value[:3] + "****" + value[-4:]
+    if len(value) <= 6:
+        return "*" * len(value)
     head, _sep, tail = value.rpartition("-")
-    if head:
+    if head and len(tail) > 4:
         return f"{head}-" + "*" * (len(tail) - 4) + tail[-4:]
-    return "*" * max(len(value) - 4, 0) + value[-4:]
+    return "*" * (len(value) - 4) + value[-4:]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -247,6 +245,7 @@ class Household(models.Model):
         return self.village.township_id if self.village_id else None
 
     def clean(self):
+        self.id_number = self.id_number or None  # "unique where present": no number is NULL, never ""
         errors = {}
         if self.status == self.Status.REMOVED:
             if not self.removed_on:
@@ -347,7 +346,7 @@ class Dwelling(models.Model):
 
     def clean(self):
         errors = {}
-        if self.year_built and self.year_built > datetime.date.today().year:
+        if self.year_built and self.year_built > timezone.localdate().year:
             errors["year_built"] = _("The year built cannot be in the future.")
         if not self.is_connected and self.neighbour_cooperates is not None:
             errors["neighbour_cooperates"] = _("Neighbour cooperation applies only to connected houses.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
@@ -16,7 +16,7 @@ from import_export import fields, resources, widgets
 from housing_safety.access import can_view_personal_data, scope_of
 
 from . import cleaning, services
-from .identity import id_number_error, mask_id_number, mask_phone, normalise_id_number
+from .identity import id_number_error, mask_id_number, mask_phone, normalise_id_number, normalise_phone
 from .models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
 
 
@@ -36,7 +36,7 @@ class CellWidget(widgets.Widget):
         return self.parse(value)
 
     def render(self, value, obj=None, **kwargs):
-        if value is None:
+        if value is None or value == "":
             return ""
         return self._render(value) if self._render else value
 
@@ -95,6 +95,22 @@ class VillageWidget(widgets.Widget):
         return value.name if value else ""
 
 
+class HouseholdByIdNumberWidget(widgets.Widget):
+    """A dwelling's household, found by the head's ID number as departments write it."""
+
+    def clean(self, value, row=None, **kwargs):
+        id_number = normalise_id_number(cleaning.plain(value))
+        if not id_number:
+            raise ValueError(_("The head's ID number is missing."))
+        household = Household.objects.select_related("village").filter(id_number=id_number).first()
+        if household is None:
+            raise ValueError(_("No household with ID number %(id_number)s is registered.") % {"id_number": id_number})
+        return household
+
+    def render(self, value, obj=None, **kwargs):
+        return value.id_number if value else ""
+
+
 class CategoriesWidget(widgets.ManyToManyWidget):
     def __init__(self, **kwargs):
         super().__init__(HouseholdCategory, **kwargs)
@@ -127,6 +143,14 @@ class ScopedResource(resources.ModelResource):
         if not instance.pk:
             return None
         return self.township_of(type(instance).objects.get(pk=instance.pk))
+
+    def get_instance(self, instance_loader, row):
+        # A bad key cell (unknown township, malformed number) is reported by that row's validation,
+        # not raised here, where it would abort the whole file.
+        try:
+            return super().get_instance(instance_loader, row)
+        except (ValueError, ObjectDoesNotExist):
+            return None
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -232,7 +256,7 @@ class HouseholdResource(ScopedResource):
     head_name = fields.Field(
         attribute="head_name", column_name=gettext_lazy("Head of household"), widget=CellWidget(cleaning.text)
     )
-    phone = fields.Field(attribute="phone", column_name=gettext_lazy("Phone"), widget=CellWidget(cleaning.text))
+    phone = fields.Field(attribute="phone", column_name=gettext_lazy("Phone"), widget=CellWidget(normalise_phone))
     township = fields.Field(attribute="village__township__name", column_name=gettext_lazy("Township"), readonly=True)
     village = fields.Field(
         attribute="village", column_name=gettext_lazy("Village"), widget=VillageWidget(gettext_lazy("Township"))
@@ -265,7 +289,7 @@ class HouseholdResource(ScopedResource):
         attribute="helper_name", column_name=gettext_lazy("Assigned helper"), widget=CellWidget(cleaning.text)
     )
     helper_phone = fields.Field(
-        attribute="helper_phone", column_name=gettext_lazy("Helper's phone"), widget=CellWidget(cleaning.text)
+        attribute="helper_phone", column_name=gettext_lazy("Helper's phone"), widget=CellWidget(normalise_phone)
     )
     source = fields.Field(
         attribute="source",
@@ -323,7 +347,7 @@ class DwellingResource(ScopedResource):
     household = fields.Field(
         attribute="household",
         column_name=gettext_lazy("Head's ID number"),
-        widget=widgets.ForeignKeyWidget(Household, field="id_number"),
+        widget=HouseholdByIdNumberWidget(),
     )
     head_name = fields.Field(
         attribute="household__head_name", column_name=gettext_lazy("Head of household"), readonly=True

@@ -1,7 +1,7 @@
 import pytest
 
-from housing_safety.access import Role
 from households.models import Unit
+from housing_safety.access import Role
 
 from .factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
 

@@ -3,7 +3,6 @@ the admin, and cannot open another township's household."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -27,9 +26,9 @@ LAUNCH_ARGS = [
 
 
 @pytest.fixture
-def page(chromium_path, live_server):
+def page(chromium_path, live_server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

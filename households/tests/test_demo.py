@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from housing_safety.access import Role, scope_of
 from households.models import Dwelling, Household, Village
+from housing_safety.access import Role, scope_of
 
 
 @pytest.mark.django_db
@@ -12,7 +12,12 @@ def test_seed_demo_is_idempotent_and_marks_its_data():
     counts = (Household.objects.count(), Dwelling.objects.count(), Village.objects.count(), User.objects.count())
     history = Household.history.count()
     call_command("seed_demo", households=24)
-    assert (Household.objects.count(), Dwelling.objects.count(), Village.objects.count(), User.objects.count()) == counts
+    assert (
+        Household.objects.count(),
+        Dwelling.objects.count(),
+        Village.objects.count(),
+        User.objects.count(),
+    ) == counts
     assert Household.history.count() == history
     assert counts[0] == 24 and counts[1] >= 24
     assert not Village.objects.filter(is_demo=False).exists()
@@ -25,9 +30,14 @@ def test_seed_demo_is_idempotent_and_marks_its_data():
 def test_seed_demo_creates_one_user_per_role_with_a_working_scope(capsys):
     call_command("seed_demo", households=16)
     output = capsys.readouterr().out
-    roles = {User.objects.get(username=name).profile.role for name in ("admin", "official", "xinqiao", "liaison", "clerk", "helper")}
+    roles = {
+        User.objects.get(username=name).profile.role
+        for name in ("admin", "official", "xinqiao", "liaison", "clerk", "helper")
+    }
     assert roles == set(Role.values)
     assert "xinqiao" in output and "Zhangping-demo-2026" in output
     xinqiao = User.objects.get(username="xinqiao")
-    assert scope_of(xinqiao).township_ids == {Village.objects.get(name="东坑村（演示）", township__code="350881100").township_id}
+    assert scope_of(xinqiao).township_ids == {
+        Village.objects.get(name="东坑村（演示）", township__code="350881100").township_id
+    }
     assert User.objects.get(username="helper").helped_households.exists()

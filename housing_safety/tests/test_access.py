@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from housing_safety.access import PERSONAL_DATA_PERMISSION, ROLE_PERMISSIONS, Role, scope_of, sync_role_groups
 from households.tests.factories import make_user, township
+from housing_safety.access import PERSONAL_DATA_PERMISSION, ROLE_PERMISSIONS, Role, scope_of, sync_role_groups
 
 
 def group_codes(role: str) -> set[str]:

@@ -11,8 +11,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, households, **options):
         logins = seed_demo(households=households)
-        self.stdout.write(
-            self.style.SUCCESS(f"演示数据已就绪 / demo data ready. Logins (password: {DEMO_PASSWORD}):")
-        )
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪 / demo data ready. Logins (password: {DEMO_PASSWORD}):"))
         for username, role in logins:
             self.stdout.write(f"  {username:<12} {role}")
