@@ -124,3 +124,12 @@ def mask_phone(value: str | None) -> str:
     if head and len(tail) > 4:
         return f"{head}-" + "*" * (len(tail) - 4) + tail[-4:]
     return "*" * (len(value) - 4) + value[-4:]
+
+
+def mask_name(name: str) -> str:
+    """For public pages: 张三明 → 张*明, 张三 → 张*, 欧阳娜娜 → 欧**娜."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -30,6 +30,7 @@ def _crud(app: str, *models_: str, actions=("add", "change", "view")) -> set[str
 
 
 _REGISTRY = ("township", "village", "unit", "household", "dwelling", "attachment")
+_SAFETY = ("securedhousing", "placard")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BUREAU_ADMIN: (
@@ -38,21 +39,29 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("auth", "user")
         | {"auth.view_group"}
         | _crud("django_celery_beat", "periodictask", "crontabschedule", actions=("add", "change", "view", "delete"))
+        | _crud("inspections", "appraisal", actions=("add", "view"))
+        | _crud("inspections", *_SAFETY)
     ),
-    Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",)),
+    Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
+    | _crud("inspections", "appraisal", *_SAFETY, actions=("view",)),
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")
         | {PERSONAL_DATA_PERMISSION}
+        | _crud("inspections", "appraisal", actions=("add", "view"))
+        | _crud("inspections", *_SAFETY)
     ),
     Role.DEPARTMENT_LIAISON: _crud(
         "households", "township", "village", "unit", "household", "dwelling", actions=("view",)
-    ),
-    Role.COMPLAINT_CLERK: _crud("households", "township", "village", "household", "dwelling", actions=("view",)),
+    )
+    | _crud("inspections", "appraisal", actions=("view",)),
+    Role.COMPLAINT_CLERK: _crud("households", "township", "village", "household", "dwelling", actions=("view",))
+    | _crud("inspections", "appraisal", "placard", actions=("view",)),
     # A helper sees only the households assigned to them, so seeing those families' phones is their job.
     Role.HELPER: (
         _crud("households", "township", "village", "household", "dwelling", "attachment", actions=("view",))
         | {PERSONAL_DATA_PERMISSION}
+        | _crud("inspections", "appraisal", "placard", actions=("view",))
     ),
 }
 

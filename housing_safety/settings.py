@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "django_celery_beat",
+    "django_ratelimit",
     "housing_safety",
     "households",
     "inspections",
@@ -121,6 +122,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/"
+
+# Caches: Redis when CACHE_URL is set (production: shared by all web processes, so rate limits hold);
+# a laptop uses process memory.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+RATELIMIT_VIEW = "housing_safety.views.rate_limited"
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Housing-safety rules the bureau may change (DOMAIN.md: general knowledge is configuration, not code).
+APPRAISAL_DEADLINE_MONTHS = env.int("APPRAISAL_DEADLINE_MONTHS", default=1)
+SUPERVISION_HOTLINE = env.str("SUPERVISION_HOTLINE", default="0597-7526007")
+PLACARD_DEADLINE = env.str("PLACARD_DEADLINE", default="06-30")  # month-day, each year
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # what placard QR codes point at
+PLACARD_VERIFY_RATE = env.str("PLACARD_VERIFY_RATE", default="30/m")
 
 # E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

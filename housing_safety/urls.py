@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from households import views as household_views
+from inspections import views as inspection_views
 
 admin.site.site_header = _("Zhangping rural housing safety")
 admin.site.site_title = _("Rural housing safety")
@@ -15,5 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("attachments/<int:pk>/", household_views.attachment_download, name="attachment-download"),
     path("healthz", household_views.healthz, name="healthz"),
+    path("v/<str:token>/", inspection_views.verify_placard, name="placard-verify"),
+    path("", include("inspections.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class InspectionsConfig(AppConfig):
     name = "inspections"
     verbose_name = _("Appraisals and revisits")
+
+    def ready(self):
+        from households.selectors import register_attachable
+
+        from .models import Appraisal, Placard
+        from .selectors import appraisals_for_user, placards_for_user
+
+        register_attachable(Appraisal, appraisals_for_user)
+        register_attachable(Placard, placards_for_user)

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from households import selectors as household_selectors
+from households.admin import AttachmentAddInline, AttachmentListInline, AttachmentsAdminMixin, TownshipFilter
+from housing_safety.admin_base import ScopedAdminMixin
+
+from . import selectors, services
+from .models import Appraisal, Placard, SecuredHousing
+
+
+class AppraisalTownshipFilter(TownshipFilter):
+    path = "dwelling__household__village__township_id"
+
+
+@admin.register(Appraisal)
+class AppraisalAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Appraisals are records: added (through the service), never edited; a correction is a newer appraisal."""
+
+    scope_selector = selectors.appraisals_for_user
+    list_display = (
+        "appraised_on",
+        "household_name",
+        "dwelling",
+        "grade",
+        "recommendation",
+        "kind",
+        "organisation",
+        "recorded_by",
+    )
+    list_filter = (AppraisalTownshipFilter, "grade", "kind", "recommendation", "is_leaking", "site_hazard")
+    search_fields = ("dwelling__household__head_name", "dwelling__address", "organisation")
+    autocomplete_fields = ("dwelling",)
+    date_hierarchy = "appraised_on"
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = [AttachmentListInline, AttachmentAddInline]
+    fieldsets = (
+        (None, {"fields": ("dwelling", "kind", "appraised_on", "organisation", "appraisers")}),
+        (_("Component grades"), {"fields": [name for name, _label in Appraisal.COMPONENTS]}),
+        (None, {"fields": ("site_hazard", "is_leaking", "grade", "recommendation", "notes")}),
+    )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.record_appraisal(actor=request.user, appraisal=obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "dwelling":
+            kwargs["queryset"] = household_selectors.dwellings_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("household"), ordering="dwelling__household__head_name")
+    def household_name(self, obj):
+        return obj.dwelling.household.head_name
+
+
+@admin.register(SecuredHousing)
+class SecuredHousingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_selector = selectors.secured_housing_for_user
+    list_display = ("household", "kind", "since", "until", "address")
+    list_filter = ("kind",)
+    search_fields = ("household__head_name",)
+    autocomplete_fields = ("household",)
+
+    def save_model(self, request, obj, form, change):
+        services.save_secured_housing(actor=request.user, arrangement=obj)
+
+
+@admin.register(Placard)
+class PlacardAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Placards are issued from the print page; here they are looked up and their installation recorded."""
+
+    scope_selector = selectors.placards_for_user
+    list_display = ("serial", "household", "status", "issued_at", "installed_on")
+    list_filter = (
+        type("PlacardTownshipFilter", (TownshipFilter,), {"path": "household__village__township_id"}),
+        "status",
+    )
+    search_fields = ("serial", "household__head_name")
+    readonly_fields = ("serial", "household", "status", "appraisal", "secured_housing", "issued_at", "issued_by")
+    fields = (*readonly_fields, "installed_on")
+    inlines = [AttachmentListInline, AttachmentAddInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.record_placard_installation(actor=request.user, placard=obj, installed_on=obj.installed_on)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Appraisal
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class AppraisalForm(forms.ModelForm):
+    """The field form: component grades as large radio buttons, photos straight from the phone camera."""
+
+    photos = MultipleFileField(label=_("photos"), required=False)
+    scanned_form = forms.FileField(
+        label=_("scanned appraisal form"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+
+    class Meta:
+        model = Appraisal
+        fields = (
+            "kind", "appraised_on", "organisation", "appraisers", *[name for name, _label in Appraisal.COMPONENTS],
+            "site_hazard", "is_leaking", "grade", "recommendation", "notes",
+        )  # fmt: skip
+        widgets = {
+            "appraised_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "kind": forms.RadioSelect,
+            "grade": forms.RadioSelect(attrs={"class": "grade"}),
+            "recommendation": forms.RadioSelect,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            **{name: forms.RadioSelect(attrs={"class": "component"}) for name, _label in Appraisal.COMPONENTS},
+        }
+
+    def __init__(self, *args, dwelling, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.dwelling = dwelling
+        self.fields["appraised_on"].initial = timezone.localdate()
+        for name in (*[name for name, _label in Appraisal.COMPONENTS], "grade", "kind", "recommendation"):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]  # radios need no blank
+
+
+class PlacardInstallationForm(forms.Form):
+    installed_on = forms.DateField(
+        label=_("installed on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    photo = forms.FileField(
+        label=_("photo of the placard on the wall"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )

@@ -1,0 +1,215 @@
+"""House-safety appraisals, secured housing arrangements, and wall placards."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from households.models import Dwelling, Household
+
+
+class Grade(models.TextChoices):
+    A = "A", _("A: safe")
+    B = "B", _("B: basically safe")
+    C = "C", _("C: partly dangerous")
+    D = "D", _("D: dangerous as a whole")
+
+
+SAFE_GRADES = (Grade.A, Grade.B)
+DANGEROUS_GRADES = (Grade.C, Grade.D)
+
+
+class ComponentGrade(models.TextChoices):
+    A = "a", "a"
+    B = "b", "b"
+    C = "c", "c"
+    D = "d", "d"
+    ABSENT = "n", _("not present")
+
+
+class Appraisal(models.Model):
+    """One appraisal of a dwelling; the newest (by date, then entry) is the dwelling's current grade."""
+
+    class Kind(models.TextChoices):
+        ASSESSMENT = "assessment", _("Assessment (评定)")
+        FORMAL = "formal", _("Formal appraisal (鉴定)")
+
+    class Recommendation(models.TextChoices):
+        NONE = "none", _("None")
+        REPAIR = "repair", _("Repair and reinforce")
+        REBUILD = "rebuild", _("Demolish and rebuild")
+        RELOCATE = "relocate", _("Relocate")
+
+    # (field name, label) of the graded components, in the order of the national form.
+    COMPONENTS = (
+        ("foundation", _("foundation (地基基础)")),
+        ("load_bearing_walls", _("load-bearing walls (承重墙)")),
+        ("timber_frame", _("timber columns, beams, purlins (木柱/梁/檩)")),
+        ("roof_truss", _("timber roof truss (木屋架)")),
+        ("concrete_frame", _("concrete columns and beams (混凝土柱/梁)")),
+        ("floor_roof_slab", _("floor and roof slab (楼屋盖)")),
+    )
+
+    dwelling = models.ForeignKey(
+        Dwelling, on_delete=models.PROTECT, related_name="appraisals", verbose_name=_("dwelling")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ASSESSMENT)
+    appraised_on = models.DateField(_("appraised on"))
+    organisation = models.CharField(_("appraising organisation"), max_length=100)
+    appraisers = models.CharField(
+        _("appraisers"), max_length=200, help_text=_("At least two names, separated by 、 or commas.")
+    )
+    foundation = models.CharField(COMPONENTS[0][1], max_length=1, choices=ComponentGrade.choices)
+    load_bearing_walls = models.CharField(COMPONENTS[1][1], max_length=1, choices=ComponentGrade.choices)
+    timber_frame = models.CharField(COMPONENTS[2][1], max_length=1, choices=ComponentGrade.choices)
+    roof_truss = models.CharField(COMPONENTS[3][1], max_length=1, choices=ComponentGrade.choices)
+    concrete_frame = models.CharField(COMPONENTS[4][1], max_length=1, choices=ComponentGrade.choices)
+    floor_roof_slab = models.CharField(COMPONENTS[5][1], max_length=1, choices=ComponentGrade.choices)
+    site_hazard = models.BooleanField(
+        _("site hazard"), default=False, help_text=_("Landslide, flooding or similar at the site.")
+    )
+    is_leaking = models.BooleanField(_("leaking or drafty (漏雨透风)"), default=False)
+    grade = models.CharField(_("house grade"), max_length=1, choices=Grade.choices)
+    recommendation = models.CharField(
+        _("recommendation"), max_length=10, choices=Recommendation.choices, default=Recommendation.NONE
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, editable=False, verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-appraised_on", "-pk"]
+        verbose_name = _("appraisal")
+        verbose_name_plural = _("appraisals")
+        indexes = [models.Index(fields=["dwelling", "-appraised_on", "-id"], name="appraisal_current")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(grade__in=["C", "D"]) | ~Q(recommendation="none"),
+                name="appraisal_dangerous_has_recommendation",
+                violation_error_message=_("A grade C or D house needs a recommendation."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appraised_on} {self.grade}"
+
+    def component_grades(self) -> list[str]:
+        return [getattr(self, name) for name, _label in self.COMPONENTS]
+
+    def appraiser_names(self) -> list[str]:
+        return [name for name in re.split(r"[、,，;；/\s]+", self.appraisers or "") if name]
+
+    def clean(self):
+        errors = {}
+        grades = set(self.component_grades())
+        if self.grade and "d" in grades and self.grade not in DANGEROUS_GRADES:
+            errors["grade"] = _("A component is graded d, so the house can only be C or D.")
+        elif self.grade and "c" in grades and self.grade == Grade.A:
+            errors["grade"] = _("A component is graded c, so the house can be B at best.")
+        if self.grade in DANGEROUS_GRADES and self.recommendation == self.Recommendation.NONE:
+            errors["recommendation"] = _("A grade C or D house needs a recommendation.")
+        if self.appraised_on:
+            if self.appraised_on > timezone.localdate():
+                errors["appraised_on"] = _("The appraisal date cannot be in the future.")
+            elif self.dwelling_id and self.dwelling.year_built and self.appraised_on.year < self.dwelling.year_built:
+                errors["appraised_on"] = _("The appraisal date cannot be before the house was built (%(year)s).") % {
+                    "year": self.dwelling.year_built
+                }
+        if len(self.appraiser_names()) < 2:
+            errors["appraisers"] = _("At least two appraisers must sign.")
+        if grades == {ComponentGrade.ABSENT}:
+            errors["foundation"] = _("Grade at least one component.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_safe(self) -> bool:
+        return self.grade in SAFE_GRADES
+
+
+class SecuredHousing(models.Model):
+    """The household lives safely elsewhere (保障安全): collective housing, 幸福大院, a rented idle house, relatives."""
+
+    class Kind(models.TextChoices):
+        COLLECTIVE = "collective", _("Collective or public rental housing")
+        HAPPINESS_COURTYARD = "courtyard", _("Happiness courtyard (幸福大院)")
+        RENTED_IDLE_HOUSE = "rented", _("Rented idle house")
+        RELATIVES = "relatives", _("Living with relatives")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="secured_housing", verbose_name=_("household")
+    )
+    kind = models.CharField(_("arrangement"), max_length=12, choices=Kind.choices)
+    since = models.DateField(_("since"))
+    until = models.DateField(_("until"), null=True, blank=True, help_text=_("Leave empty while it lasts."))
+    address = models.CharField(_("address"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-since"]
+        verbose_name = _("secured housing")
+        verbose_name_plural = _("secured housing")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")),
+                name="secured_housing_until_after_since",
+                violation_error_message=_("The end date cannot be before the start date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（{self.since}）"
+
+
+def new_placard_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Placard(models.Model):
+    """A printed wall placard certifying a household's safe status at the time it was issued."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="placards", verbose_name=_("household")
+    )
+    serial = models.CharField(_("serial number"), max_length=20, unique=True)
+    token = models.CharField(
+        _("verification token"), max_length=32, unique=True, default=new_placard_token, editable=False
+    )
+    status = models.CharField(_("status certified"), max_length=20)
+    appraisal = models.ForeignKey(
+        Appraisal, on_delete=models.PROTECT, null=True, blank=True, related_name="placards", verbose_name=_("appraisal")
+    )
+    secured_housing = models.ForeignKey(
+        SecuredHousing,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="placards",
+        verbose_name=_("secured housing"),
+    )
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, editable=False, verbose_name=_("issued by")
+    )
+    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("placard")
+        verbose_name_plural = _("placards")
+
+    def __str__(self) -> str:
+        return self.serial

@@ -1,0 +1,222 @@
+"""Reads about housing safety that every screen shares: each household's status, derived in the database.
+
+The status is never typed in. It is computed with EXISTS/subqueries over the household's dwellings and their
+newest appraisals, so lists, counts and exports compute it in one statement over any number of households.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from households.models import Dwelling, Household
+from households.selectors import dwellings_for_user, household_scope_filter, households_for_user, townships_for_user
+
+from .models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal, Placard, SecuredHousing
+
+
+class HousingStatus(models.TextChoices):
+    APPRAISED_SAFE = "appraised_safe", _("Appraised safe (鉴定安全)")
+    RENOVATED_SAFE = "renovated_safe", _("Renovated safe (改造安全)")
+    SECURED = "secured", _("Secured elsewhere (保障安全)")
+    DANGEROUS = "dangerous", _("Dangerous house (危房)")
+    UNAPPRAISED = "unappraised", _("Not yet appraised (未鉴定)")
+
+
+SAFE_STATUSES = (HousingStatus.APPRAISED_SAFE, HousingStatus.RENOVATED_SAFE, HousingStatus.SECURED)
+
+
+def current_appraisal(field: str = "pk", dwelling=None) -> Subquery:
+    """`field` of the dwelling's newest appraisal (by date, then by entry)."""
+    newest = Appraisal.objects.filter(dwelling=dwelling if dwelling is not None else OuterRef("pk"))
+    return Subquery(newest.order_by("-appraised_on", "-pk").values(field)[:1])
+
+
+def with_current_appraisal(dwellings: QuerySet[Dwelling]) -> QuerySet[Dwelling]:
+    return dwellings.annotate(
+        current_appraisal_id=current_appraisal("pk"),
+        current_grade=current_appraisal("grade"),
+        current_leaking=current_appraisal("is_leaking"),
+    )
+
+
+def _active_secured_housing(today: datetime.date) -> QuerySet[SecuredHousing]:
+    return SecuredHousing.objects.filter(household=OuterRef("pk"), since__lte=today).filter(
+        Q(until__isnull=True) | Q(until__gte=today)
+    )
+
+
+def with_housing_status(households: QuerySet[Household], today: datetime.date | None = None) -> QuerySet[Household]:
+    """Annotate `housing_status` and the plan's three flags.
+
+    Order of precedence: secured (lives safely elsewhere) > dangerous (a dwelling it lives in is currently C/D) >
+    unappraised (it lives in no dwelling, or in one never appraised) > appraised safe (all its homes are A/B).
+    """
+    today = today or timezone.localdate()
+    homes = with_current_appraisal(Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=True))
+    owned_elsewhere = with_current_appraisal(Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=False))
+    return households.annotate(
+        is_secured=Exists(_active_secured_housing(today)),
+        home_dangerous=Exists(homes.filter(current_grade__in=DANGEROUS_GRADES)),
+        home_unappraised=Exists(homes.filter(current_grade__isnull=True)),
+        has_home=Exists(homes),
+        housing_status=Case(
+            When(is_secured=True, then=Value(HousingStatus.SECURED)),
+            When(home_dangerous=True, then=Value(HousingStatus.DANGEROUS)),
+            When(has_home=False, then=Value(HousingStatus.UNAPPRAISED)),
+            When(home_unappraised=True, then=Value(HousingStatus.UNAPPRAISED)),
+            default=Value(HousingStatus.APPRAISED_SAFE),
+            output_field=models.CharField(),
+        ),
+        flag_owns_safe_but_lives_in_danger=ExpressionWrapper(
+            Q(home_dangerous=True) & Exists(owned_elsewhere.filter(current_grade__in=SAFE_GRADES)),
+            output_field=models.BooleanField(),
+        ),
+        flag_connected_uncooperative=Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),
+        flag_leaking=Exists(homes.filter(current_leaking=True)),
+    )
+
+
+def covered_households_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+    """The user's households still on the covered list, with their status."""
+    households = households_for_user(user).filter(status=Household.Status.ACTIVE)
+    return with_housing_status(households, today)
+
+
+def status_counts(households: QuerySet[Household], by: str) -> dict:
+    """{group value: {status: count}} in one GROUP BY query, e.g. by="village__township_id"."""
+    rows = with_housing_status(households).values(by, "housing_status").annotate(n=Count("pk")).order_by()
+    counts: dict = {}
+    for row in rows:
+        counts.setdefault(row[by], {s: 0 for s in HousingStatus.values})[row["housing_status"]] = row["n"]
+    return counts
+
+
+# One-month appraisal deadline -------------------------------------------------------------------------------
+
+
+def appraisal_due_on(registered_on: datetime.date) -> datetime.date:
+    """Due one month (configurable) after registration; 31 January + 1 month is the end of February."""
+    return registered_on + relativedelta(months=settings.APPRAISAL_DEADLINE_MONTHS)
+
+
+def overdue_registration_cutoff(today: datetime.date) -> datetime.date:
+    """The last registration date whose appraisal is overdue today (due date before today).
+
+    Month arithmetic clips to month ends, so "registered before today minus a month" is not exact; this walks
+    from that estimate to the exact boundary (a few steps at most).
+    """
+    cutoff = today - relativedelta(months=settings.APPRAISAL_DEADLINE_MONTHS)
+    while appraisal_due_on(cutoff) >= today:
+        cutoff -= datetime.timedelta(days=1)
+    while appraisal_due_on(cutoff + datetime.timedelta(days=1)) < today:
+        cutoff += datetime.timedelta(days=1)
+    return cutoff
+
+
+def overdue_unappraised_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+    today = today or timezone.localdate()
+    return covered_households_for_user(user, today).filter(
+        housing_status=HousingStatus.UNAPPRAISED, registered_on__lte=overdue_registration_cutoff(today)
+    )
+
+
+def dangerous_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+    return covered_households_for_user(user, today).filter(housing_status=HousingStatus.DANGEROUS)
+
+
+# Appraisals and placards ------------------------------------------------------------------------------------
+
+
+def appraisals_for_user(user) -> QuerySet[Appraisal]:
+    return Appraisal.objects.filter(dwelling__in=dwellings_for_user(user).values("pk")).select_related(
+        "dwelling__household__village__township", "recorded_by"
+    )
+
+
+def secured_housing_for_user(user) -> QuerySet[SecuredHousing]:
+    return SecuredHousing.objects.filter(household_scope_filter(user, "household__")).select_related(
+        "household__village"
+    )
+
+
+def placards_for_user(user) -> QuerySet[Placard]:
+    return Placard.objects.filter(household_scope_filter(user, "household__")).select_related(
+        "household__village__township", "appraisal__dwelling", "secured_housing"
+    )
+
+
+def with_placard_basis(households: QuerySet[Household], today: datetime.date | None = None) -> QuerySet[Household]:
+    """Status plus what a placard issued now would certify: the newest appraisal of a dwelling the household
+    lives in (necessarily that dwelling's current one) or its newest active secured-housing arrangement."""
+    today = today or timezone.localdate()
+    newest_home_appraisal = Appraisal.objects.filter(dwelling__household=OuterRef("pk"), dwelling__is_occupied=True)
+    return with_housing_status(households, today).annotate(
+        basis_appraisal_id=Subquery(newest_home_appraisal.order_by("-appraised_on", "-pk").values("pk")[:1]),
+        basis_secured_id=Subquery(_active_secured_housing(today).order_by("-since", "-pk").values("pk")[:1]),
+    )
+
+
+def current_placards(households: QuerySet[Household], today: datetime.date | None = None) -> QuerySet[Placard]:
+    """Placards that still certify their household's status: same status, same appraisal or arrangement."""
+    matching = (
+        with_placard_basis(households.filter(status=Household.Status.ACTIVE), today)
+        .filter(pk=OuterRef("household_id"), housing_status=OuterRef("status"))
+        .filter(
+            Q(housing_status=HousingStatus.SECURED, basis_secured_id=OuterRef("secured_housing_id"))
+            | (~Q(housing_status=HousingStatus.SECURED) & Q(basis_appraisal_id=OuterRef("appraisal_id")))
+        )
+    )
+    return Placard.objects.filter(Exists(matching), status__in=SAFE_STATUSES)
+
+
+def current_basis(household: Household, today: datetime.date | None = None) -> tuple[str, int | None, int | None]:
+    """(status, appraisal id, secured-housing id) that a placard issued now would certify."""
+    row = with_placard_basis(Household.objects.filter(pk=household.pk), today).values_list(
+        "housing_status", "basis_appraisal_id", "basis_secured_id"
+    )
+    status, appraisal_id, secured_id = row.get()
+    if status == HousingStatus.SECURED:
+        return status, None, secured_id
+    return status, appraisal_id, None
+
+
+def placard_is_current(placard: Placard, today: datetime.date | None = None) -> bool:
+    return current_placards(Household.objects.filter(pk=placard.household_id), today).filter(pk=placard.pk).exists()
+
+
+def placard_coverage(user, today: datetime.date | None = None) -> list[dict]:
+    """Per township: safe households, those with a current placard on the wall, and the share."""
+    households = covered_households_for_user(user, today)
+    safe = dict(
+        households.filter(housing_status__in=SAFE_STATUSES)
+        .values_list("village__township_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    installed = dict(
+        current_placards(households_for_user(user), today)
+        .filter(installed_on__isnull=False)
+        .values_list("household__village__township_id")
+        .annotate(n=Count("household_id", distinct=True))
+        .order_by()
+    )
+    rows = []
+    for township in townships_for_user(user):
+        total = safe.get(township.pk, 0)
+        done = installed.get(township.pk, 0)
+        rows.append(
+            {
+                "township": township,
+                "safe": total,
+                "installed": done,
+                "share": round(100 * done / total) if total else None,
+            }
+        )
+    return rows

@@ -1,0 +1,144 @@
+"""Writes about housing safety: appraisals, secured-housing arrangements, placards. Admin, the field form,
+imports and tests call these, so the grading rules, the scope rule and the history's "who" always apply."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import Attachment, Household, Township
+from households.services import add_attachment
+from households.uploads import validate_attachment_file
+from housing_safety.access import ensure_can_write_in_township
+
+from . import selectors
+from .models import Appraisal, Placard, SecuredHousing
+
+
+def _require_perm(actor, codename: str) -> None:
+    if not actor.has_perm(f"inspections.{codename}"):
+        raise PermissionDenied(_("You do not have permission for this action."))
+
+
+def _check_files(files: Iterable, field: str) -> list:
+    files = [f for f in files if f]
+    errors = []
+    for uploaded in files:
+        try:
+            validate_attachment_file(uploaded)
+        except ValidationError as error:
+            errors.extend(f"{uploaded.name}: {message}" for message in error.messages)
+    if errors:
+        raise ValidationError({field: errors})
+    return files
+
+
+@transaction.atomic
+def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scanned_form=None) -> Appraisal:
+    """Record an appraisal of a dwelling with its scanned form and photos, all or nothing.
+
+    Rules (Appraisal.clean): the grade is no better than the worst component allows, C/D carry a recommendation,
+    the date is neither in the future nor before the house was built, and at least two appraisers sign. The actor
+    needs the add permission and the dwelling must be in their township(s). Files are checked by content first.
+    """
+    _require_perm(actor, "add_appraisal")
+    if appraisal.pk:
+        raise ValidationError(_("An appraisal is a record: enter a new appraisal instead of changing one."))
+    ensure_can_write_in_township(actor, appraisal.dwelling.household.township_id)
+    photos = _check_files(photos, "photos")
+    scans = _check_files([scanned_form], "scanned_form")
+    appraisal.recorded_by = actor
+    appraisal.full_clean()
+    appraisal._history_user = actor
+    appraisal.save()
+    for uploaded in scans:
+        add_attachment(actor=actor, record=appraisal, uploaded_file=uploaded, kind=Attachment.Kind.SCANNED_FORM)
+    for uploaded in photos:
+        add_attachment(actor=actor, record=appraisal, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
+    return appraisal
+
+
+@transaction.atomic
+def save_secured_housing(*, actor, arrangement: SecuredHousing) -> SecuredHousing:
+    """Record (or end, by setting `until`) that a household lives safely elsewhere."""
+    _require_perm(actor, "change_securedhousing" if arrangement.pk else "add_securedhousing")
+    ensure_can_write_in_township(actor, arrangement.household.township_id)
+    arrangement.full_clean()
+    arrangement._history_user = actor
+    arrangement.save()
+    return arrangement
+
+
+def _next_serials(township: Township, count: int) -> list[str]:
+    """Serials per township, e.g. 100-000123 for 新桥镇; the township row lock keeps two printers apart."""
+    Township.objects.select_for_update().get(pk=township.pk)
+    prefix = f"{township.code[6:]}-"
+    last = (
+        Placard.objects.filter(serial__startswith=prefix).order_by("-serial").values_list("serial", flat=True).first()
+    )
+    start = int(last.removeprefix(prefix)) + 1 if last else 1
+    return [f"{prefix}{n:06d}" for n in range(start, start + count)]
+
+
+@transaction.atomic
+def issue_placards(*, actor, households: Iterable[Household], today: datetime.date | None = None) -> list[Placard]:
+    """Issue a placard for every given household that is safe and has no placard for its current status yet.
+
+    Idempotent: a household whose current placard still certifies its current status gets nothing new. Households
+    that are not safe are skipped (the caller lists them); every household must be in the actor's scope.
+    """
+    _require_perm(actor, "add_placard")
+    today = today or timezone.localdate()
+    created: list[Placard] = []
+    households = list(households)
+    by_township: dict[int, list[Placard]] = {}
+    for household in households:
+        ensure_can_write_in_township(actor, household.township_id)
+        status, appraisal_id, secured_id = selectors.current_basis(household, today)
+        if status not in selectors.SAFE_STATUSES:
+            continue
+        same = Placard.objects.filter(
+            household=household, status=status, appraisal_id=appraisal_id, secured_housing_id=secured_id
+        )
+        if same.exists():
+            continue
+        placard = Placard(
+            household=household,
+            status=status,
+            appraisal_id=appraisal_id,
+            secured_housing_id=secured_id,
+            issued_by=actor,
+        )
+        by_township.setdefault(household.village.township_id, []).append(placard)
+    for township_id, placards in by_township.items():
+        for placard, serial in zip(
+            placards, _next_serials(Township.objects.get(pk=township_id), len(placards)), strict=True
+        ):
+            placard.serial = serial
+            placard._history_user = actor
+            placard.save()
+            created.append(placard)
+    return created
+
+
+@transaction.atomic
+def record_placard_installation(*, actor, placard: Placard, installed_on: datetime.date, photo=None) -> Placard:
+    """The placard is on the wall: date (not in the future, not before issue) and optionally a photo."""
+    _require_perm(actor, "change_placard")
+    ensure_can_write_in_township(actor, placard.household.township_id)
+    if installed_on > timezone.localdate():
+        raise ValidationError({"installed_on": _("The date cannot be in the future.")})
+    if installed_on < timezone.localtime(placard.issued_at).date():
+        raise ValidationError({"installed_on": _("A placard cannot be installed before it was issued.")})
+    photos = _check_files([photo], "photo")
+    placard.installed_on = installed_on
+    placard._history_user = actor
+    placard.save(update_fields=["installed_on"])
+    for uploaded in photos:
+        add_attachment(actor=actor, record=placard, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
+    return placard

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "inspections"
+
+urlpatterns = [
+    path("field/", views.field_home, name="field"),
+    path("field/households/<int:pk>/", views.household_detail, name="household"),
+    path("field/dwellings/<int:pk>/appraise/", views.appraise_dwelling, name="appraise"),
+    path("safety/overdue/", views.overdue, name="overdue"),
+    path("safety/dangerous/", views.dangerous, name="dangerous"),
+    path("safety/status/", views.status_overview, name="status"),
+    path("placards/issue/", views.issue_placards, name="placard-issue"),
+    path("placards/print/", views.print_placards, name="placard-print"),
+    path("placards/<int:pk>/install/", views.install_placard, name="placard-install"),
+    path("placards/coverage/", views.placard_coverage, name="placard-coverage"),
+]

@@ -1,0 +1,294 @@
+"""Field and overview pages for housing safety, and the public placard check. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from households.identity import mask_name
+from households.models import Household
+from households.selectors import dwellings_for_user, townships_for_user, villages_for_user
+from housing_safety.access import scope_of
+
+from . import selectors, services
+from .forms import AppraisalForm, PlacardInstallationForm
+from .models import Appraisal, Placard
+from .selectors import HousingStatus
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
+@login_required
+@permission_required("households.view_household", raise_exception=True)
+def field_home(request):
+    """Find a household in one's scope by name or village, with its status at a glance."""
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    households = selectors.covered_households_for_user(request.user)
+    if query:
+        households = households.filter(head_name__contains=query) | households.filter(village__name__contains=query)
+    if status in HousingStatus.values:
+        households = households.filter(housing_status=status)
+    page = _page(request, households.order_by("village__township__code", "village__name", "head_name"))
+    return render(
+        request,
+        "inspections/field_home.html",
+        {"page": page, "query": query, "status": status, "statuses": HousingStatus.choices},
+    )
+
+
+@require_GET
+@login_required
+def household_detail(request, pk: int):
+    household = get_object_or_404(selectors.covered_households_for_user(request.user), pk=pk)
+    dwellings = selectors.with_current_appraisal(household.dwellings.all()).prefetch_related(
+        Prefetch("appraisals", queryset=Appraisal.objects.select_related("recorded_by"))
+    )
+    placards = household.placards.order_by("-issued_at")
+    current = set(selectors.current_placards(Household.objects.filter(pk=household.pk)).values_list("pk", flat=True))
+    return render(
+        request,
+        "inspections/household_detail.html",
+        {
+            "household": household,
+            "dwellings": dwellings,
+            "placards": [(p, p.pk in current) for p in placards],
+            "is_safe": household.housing_status in selectors.SAFE_STATUSES,
+        },
+    )
+
+
+@login_required
+@permission_required("inspections.add_appraisal", raise_exception=True)
+def appraise_dwelling(request, pk: int):
+    dwelling = get_object_or_404(dwellings_for_user(request.user), pk=pk)
+    form = AppraisalForm(request.POST or None, request.FILES or None, dwelling=dwelling)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_appraisal(
+                actor=request.user,
+                appraisal=form.instance,
+                photos=form.cleaned_data["photos"],
+                scanned_form=form.cleaned_data["scanned_form"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The appraisal was recorded."))
+            return redirect("inspections:household", pk=dwelling.household_id)
+    return render(request, "inspections/appraisal_form.html", {"form": form, "dwelling": dwelling})
+
+
+@require_GET
+@login_required
+@permission_required("households.view_household", raise_exception=True)
+def overdue(request):
+    """Unappraised households past their deadline, most overdue first, with days overdue."""
+    today = timezone.localdate()
+    households = selectors.overdue_unappraised_for_user(request.user, today).order_by("registered_on", "pk")
+    page = _page(request, households)
+    for household in page:
+        household.due_on = selectors.appraisal_due_on(household.registered_on)
+        household.days_overdue = (today - household.due_on).days
+    return render(request, "inspections/overdue.html", {"page": page, "today": today})
+
+
+@require_GET
+@login_required
+@permission_required("households.view_household", raise_exception=True)
+def dangerous(request):
+    households = selectors.dangerous_for_user(request.user).order_by(
+        "village__township__code", "village__name", "head_name"
+    )
+    return render(request, "inspections/dangerous.html", {"page": _page(request, households)})
+
+
+@require_GET
+@login_required
+@permission_required("households.view_household", raise_exception=True)
+def status_overview(request):
+    """Counts per status: per township for the bureau, per village for township staff."""
+    scope = scope_of(request.user)
+    by_village = not scope.everything
+    key = "village_id" if by_village else "village__township_id"
+    counts = selectors.status_counts(selectors.covered_households_for_user(request.user), key)
+    groups = villages_for_user(request.user) if by_village else townships_for_user(request.user)
+    today = timezone.localdate()
+    overdue_counts = dict(
+        selectors.overdue_unappraised_for_user(request.user, today).values_list(key).annotate(n=Count("pk")).order_by()
+    )
+    empty = dict.fromkeys(HousingStatus.values, 0)
+    rows = [(group, counts.get(group.pk, empty), overdue_counts.get(group.pk, 0)) for group in groups]
+    rows = [row for row in rows if sum(row[1].values()) or row[2]]
+    totals = {s: sum(r[1][s] for r in rows) for s in HousingStatus.values}
+    return render(
+        request,
+        "inspections/status_overview.html",
+        {
+            "rows": rows,
+            "statuses": HousingStatus.choices,
+            "totals": totals,
+            "overdue_total": sum(r[2] for r in rows),
+            "by_village": by_village,
+        },
+    )
+
+
+# Placards ---------------------------------------------------------------------------------------------------
+
+
+def _placard_households(request, source):
+    """Households named by ?household= / ?village= / ?township= (within scope); None if none was named."""
+    households = selectors.covered_households_for_user(request.user)
+    for parameter, lookup in (("household", "pk"), ("village", "village_id"), ("township", "village__township_id")):
+        value = source.get(parameter)
+        if value:
+            if not value.isdigit():
+                return None
+            return households.filter(**{lookup: int(value)})
+    return None
+
+
+@require_POST
+@login_required
+@permission_required("inspections.add_placard", raise_exception=True)
+def issue_placards(request):
+    households = _placard_households(request, request.POST)
+    if households is None:
+        return HttpResponseBadRequest(_("Name a household, village or township."))
+    safe = list(households.filter(housing_status__in=selectors.SAFE_STATUSES).select_related("village"))
+    created = services.issue_placards(actor=request.user, households=safe)
+    messages.success(request, _("%(count)d new placards issued.") % {"count": len(created)})
+    parameter = next(p for p in ("household", "village", "township") if request.POST.get(p))
+    query = urlencode({parameter: request.POST[parameter], "size": request.POST.get("size", "a4")})
+    return redirect(f"{reverse('inspections:placard-print')}?{query}")
+
+
+@require_GET
+@login_required
+@permission_required("inspections.view_placard", raise_exception=True)
+def print_placards(request):
+    """One print job: every current placard of the named households, one per page (A4 or A5)."""
+    households = _placard_households(request, request.GET)
+    if households is None:
+        return HttpResponseBadRequest(_("Name a household, village or township."))
+    size = "a5" if request.GET.get("size") == "a5" else "a4"
+    placards = (
+        selectors.placards_for_user(request.user)
+        .select_related("appraisal__dwelling", "secured_housing", "household__village__township__unit")
+        .order_by("household__village__name", "household__head_name", "-issued_at")
+    )
+    current = placards.filter(pk__in=selectors.current_placards(households).values("pk"))
+    cards = [(p, _qr_svg(p)) for p in current]
+    return render(
+        request,
+        "inspections/placards_print.html",
+        {
+            "cards": cards,
+            "size": size,
+            "hotline": settings.SUPERVISION_HOTLINE,
+            "statuses": dict(HousingStatus.choices),
+        },
+    )
+
+
+def _qr_svg(placard: Placard) -> str:
+    url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("placard-verify", args=[placard.token])
+    return segno.make(url, error="m").svg_inline(scale=3, border=2)
+
+
+@require_POST
+@login_required
+@permission_required("inspections.change_placard", raise_exception=True)
+def install_placard(request, pk: int):
+    placard = get_object_or_404(selectors.placards_for_user(request.user), pk=pk)
+    form = PlacardInstallationForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.record_placard_installation(
+                actor=request.user,
+                placard=placard,
+                installed_on=form.cleaned_data["installed_on"],
+                photo=form.cleaned_data["photo"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The installation was recorded."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("inspections:household", pk=placard.household_id)
+
+
+@require_GET
+@login_required
+@permission_required("inspections.view_placard", raise_exception=True)
+def placard_coverage(request):
+    """Installed placards against safe households, per township, with the yearly deadline."""
+    today = timezone.localdate()
+    month, day = (int(part) for part in settings.PLACARD_DEADLINE.split("-"))
+    deadline = datetime.date(today.year, month, day)
+    rows = selectors.placard_coverage(request.user, today)
+    return render(
+        request,
+        "inspections/placard_coverage.html",
+        {"rows": rows, "deadline": deadline, "past_deadline": today > deadline},
+    )
+
+
+# Public -----------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@ratelimit(key="ip", rate=lambda group, request: settings.PLACARD_VERIFY_RATE, block=True)
+def verify_placard(request, token: str):
+    """Anyone scanning the QR code sees whether the placard is still current; no personal numbers, ever."""
+    placard = (
+        Placard.objects.select_related("household__village__township", "appraisal__dwelling", "secured_housing")
+        .filter(token=token)
+        .first()
+    )
+    if placard is None:
+        return render(
+            request,
+            "public/message.html",
+            {
+                "title": _("Placard not found"),
+                "message": _("This code does not belong to a placard issued by the housing bureau."),
+            },
+            status=404,
+        )
+    return render(
+        request,
+        "public/placard_verify.html",
+        {
+            "placard": placard,
+            "is_current": selectors.placard_is_current(placard),
+            "masked_name": mask_name(placard.household.head_name),
+            "statuses": dict(HousingStatus.choices),
+            "hotline": settings.SUPERVISION_HOTLINE,
+        },
+    )
