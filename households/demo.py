@@ -65,14 +65,20 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+# Apps built on the registry add their demo records here (in AppConfig.ready): step(admin_user) -> None.
+DEMO_STEPS: list = []
+
+
 @transaction.atomic
-def seed_demo(*, households: int = 300, stdout=None) -> list[tuple[str, str]]:
+def seed_demo(*, households: int = 300) -> list[tuple[str, str]]:
     if getattr(settings, "PRODUCTION", False):
         raise ImproperlyConfigured("seed_demo refuses to run in production mode (DJANGO_ENV=production).")
     logins = _ensure_users()
     admin = User.objects.get(username="admin")
     villages = _ensure_villages(admin)
     _ensure_households(admin, villages, households)
+    for step in DEMO_STEPS:
+        step(admin)
     return logins
 
 

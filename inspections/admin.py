@@ -5,7 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from households import selectors as household_selectors
-from households.admin import AttachmentAddInline, AttachmentListInline, AttachmentsAdminMixin, TownshipFilter
+from households.admin import (
+    AttachmentAddInline,
+    AttachmentListInline,
+    AttachmentsAdminMixin,
+    HouseholdAdmin,
+    TownshipFilter,
+)
+from households.models import Household
 from housing_safety.admin_base import ScopedAdminMixin
 
 from . import selectors, services
@@ -92,3 +99,38 @@ class PlacardAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         services.record_placard_installation(actor=request.user, placard=obj, installed_on=obj.installed_on)
+
+
+class HousingStatusFilter(admin.SimpleListFilter):
+    title = _("housing-security status")
+    parameter_name = "housing_status"
+
+    def lookups(self, request, model_admin):
+        return selectors.HousingStatus.choices
+
+    def queryset(self, request, queryset):
+        return (
+            queryset.filter(housing_status=self.value()) if self.value() in selectors.HousingStatus.values else queryset
+        )
+
+
+class HouseholdWithStatusAdmin(HouseholdAdmin):
+    """The registry's household admin plus the housing-security status (which this app derives)."""
+
+    list_filter = (*HouseholdAdmin.list_filter[:2], HousingStatusFilter, *HouseholdAdmin.list_filter[2:])
+
+    def get_queryset(self, request):
+        return selectors.with_housing_status(super().get_queryset(request))
+
+    def get_list_display(self, request):
+        names = list(super().get_list_display(request))
+        names.insert(names.index("category_list"), "housing_status_display")
+        return names
+
+    @admin.display(description=_("housing-security status"), ordering="housing_status")
+    def housing_status_display(self, obj):
+        return selectors.HousingStatus(obj.housing_status).label
+
+
+admin.site.unregister(Household)
+admin.site.register(Household, HouseholdWithStatusAdmin)

@@ -7,6 +7,7 @@ class InspectionsConfig(AppConfig):
     verbose_name = _("Appraisals and revisits")
 
     def ready(self):
+        from households.demo import DEMO_STEPS
         from households.selectors import register_attachable
 
         from .models import Appraisal, Placard
@@ -14,3 +15,8 @@ class InspectionsConfig(AppConfig):
 
         register_attachable(Appraisal, appraisals_for_user)
         register_attachable(Placard, placards_for_user)
+
+        from .demo import seed_appraisals
+
+        if seed_appraisals not in DEMO_STEPS:
+            DEMO_STEPS.append(seed_appraisals)

@@ -1,0 +1,78 @@
+"""Demo appraisals, secured-housing arrangements and placards for the demo households (deterministic, idempotent)."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from django.utils import timezone
+
+from households.models import Dwelling, Household
+
+from . import services
+from .models import Appraisal, ComponentGrade, SecuredHousing
+from .selectors import SAFE_STATUSES, with_housing_status
+
+GRADE_WEIGHTS = {"A": 34, "B": 34, "C": 19, "D": 13}
+COMPONENT_FOR_GRADE = {"A": "a", "B": "b", "C": "c", "D": "d"}
+RECOMMENDATION = {"A": "none", "B": "none", "C": "repair", "D": "rebuild"}
+ORGANISATIONS = ["漳平市住建局村镇站", "龙岩某房屋安全鉴定公司（演示）"]
+
+
+def seed_appraisals(admin) -> None:
+    rng = random.Random(2021)
+    today = timezone.localdate()
+    dwellings = (
+        Dwelling.objects.filter(household__village__is_demo=True).select_related("household__village").order_by("pk")
+    )
+    appraised = set(Appraisal.objects.values_list("dwelling_id", flat=True).distinct())
+    for dwelling in dwellings:
+        draw = rng.random()
+        grades = [rng.choices(list(GRADE_WEIGHTS), weights=list(GRADE_WEIGHTS.values()))[0]]
+        if rng.random() < 0.12:
+            grades = ["D", "A"]  # repaired since: an old D superseded by a newer A
+        days_ago = [rng.randrange(400, 900), rng.randrange(20, 380)]
+        leaking = rng.random() < 0.08
+        if draw < 0.22 or dwelling.pk in appraised:  # about a fifth stay unappraised
+            continue
+        for grade, ago in zip(grades, days_ago, strict=False):
+            appraised_on = max(today - datetime.timedelta(days=ago), datetime.date(dwelling.year_built or 1950, 12, 31))
+            component = COMPONENT_FOR_GRADE[grade]
+            services.record_appraisal(
+                actor=admin,
+                appraisal=Appraisal(
+                    dwelling=dwelling,
+                    kind=Appraisal.Kind.FORMAL if grade in "CD" else Appraisal.Kind.ASSESSMENT,
+                    appraised_on=min(appraised_on, today),
+                    organisation=ORGANISATIONS[dwelling.pk % 2],
+                    appraisers="技术员甲、技术员乙（演示）",
+                    foundation="b" if grade != "A" else "a",
+                    load_bearing_walls=component,
+                    timber_frame=component if dwelling.structure_type != "brick_concrete" else ComponentGrade.ABSENT,
+                    roof_truss="b" if grade != "A" else "a",
+                    concrete_frame=ComponentGrade.ABSENT,
+                    floor_roof_slab="b" if grade != "A" else "a",
+                    is_leaking=leaking and grade in "AB",
+                    grade=grade,
+                    recommendation=RECOMMENDATION[grade],
+                ),
+            )
+    _seed_secured_and_placards(admin, rng, today)
+
+
+def _seed_secured_and_placards(admin, rng: random.Random, today: datetime.date) -> None:
+    demo = Household.objects.filter(village__is_demo=True).order_by("pk")
+    if not SecuredHousing.objects.filter(household__in=demo).exists():
+        for household in demo[5::37]:
+            services.save_secured_housing(
+                actor=admin,
+                arrangement=SecuredHousing(
+                    household=household,
+                    kind=rng.choice(SecuredHousing.Kind.values),
+                    since=today - datetime.timedelta(days=200),
+                ),
+            )
+    safe = with_housing_status(demo.filter(village__township__code__in=["350881100", "350881101", "350881105"]))
+    safe = list(safe.filter(housing_status__in=SAFE_STATUSES).select_related("village"))
+    for placard in services.issue_placards(actor=admin, households=safe)[::2]:
+        services.record_placard_installation(actor=admin, placard=placard, installed_on=today)
