@@ -17,7 +17,7 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean_env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "CACHE_URL"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -47,7 +47,7 @@ def test_ruff_reports_nothing():
 def test_production_refuses_to_start_without_its_secrets():
     result = run_manage("check", env={"DJANGO_ENV": "production"})
     assert result.returncode != 0
-    assert "SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL" in result.stderr
+    assert "SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CACHE_URL" in result.stderr
 
 
 PRODUCTION_ENV = {
@@ -55,6 +55,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "k3y-for-the-deploy-check-" + "x7Q!pL9#vR2$mN5&" * 3,
     "ALLOWED_HOSTS": "zfaq.zhangping.example",
     "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
