@@ -19,7 +19,9 @@ DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
 
 if PRODUCTION:
-    missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CACHE_URL") if not env.str(name, default="")]
+    missing = [
+        name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CACHE_URL") if not env.str(name, default="")
+    ]
     if missing:
         raise ImproperlyConfigured(f"DJANGO_ENV=production requires these environment variables: {', '.join(missing)}")
 
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",  # turns a blocked request into RATELIMIT_VIEW's 429
 ]
 
 if PRODUCTION:
@@ -127,6 +130,8 @@ LOGIN_REDIRECT_URL = "/"
 # a laptop uses process memory.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 RATELIMIT_VIEW = "housing_safety.views.rate_limited"
+# Behind a reverse proxy, the client address is in a header the proxy sets (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 # django-ratelimit 4.1 predates Django's built-in RedisCache, which does support the atomic incr it needs (W001).
 # On a laptop one process shares its memory cache, so its "shared cache" error E003 does not apply there.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if PRODUCTION else ["django_ratelimit.E003"])

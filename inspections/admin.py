@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -75,8 +76,25 @@ class SecuredHousingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ("household__head_name",)
     autocomplete_fields = ("household",)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "household":
+            kwargs["queryset"] = household_selectors.households_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         services.save_secured_housing(actor=request.user, arrangement=obj)
+
+
+class PlacardAdminForm(forms.ModelForm):
+    class Meta:
+        model = Placard
+        fields = ("installed_on",)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("installed_on"):
+            services.check_placard_installation(placard=self.instance, installed_on=data["installed_on"])
+        return data
 
 
 @admin.register(Placard)
@@ -92,13 +110,16 @@ class PlacardAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ("serial", "household__head_name")
     readonly_fields = ("serial", "household", "status", "appraisal", "secured_housing", "issued_at", "issued_by")
     fields = (*readonly_fields, "installed_on")
+    form = PlacardAdminForm
     inlines = [AttachmentListInline, AttachmentAddInline]
 
     def has_add_permission(self, request):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.record_placard_installation(actor=request.user, placard=obj, installed_on=obj.installed_on)
+        # Only the installation date is editable; saving without one just stores the attached photos.
+        if "installed_on" in form.changed_data and obj.installed_on:
+            services.record_placard_installation(actor=request.user, placard=obj, installed_on=obj.installed_on)
 
 
 class HousingStatusFilter(admin.SimpleListFilter):

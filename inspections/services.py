@@ -126,15 +126,20 @@ def issue_placards(*, actor, households: Iterable[Household], today: datetime.da
     return created
 
 
-@transaction.atomic
-def record_placard_installation(*, actor, placard: Placard, installed_on: datetime.date, photo=None) -> Placard:
-    """The placard is on the wall: date (not in the future, not before issue) and optionally a photo."""
-    _require_perm(actor, "change_placard")
-    ensure_can_write_in_township(actor, placard.household.township_id)
+def check_placard_installation(*, placard: Placard, installed_on: datetime.date) -> None:
+    """An installation date is neither in the future nor before the placard was issued."""
     if installed_on > timezone.localdate():
         raise ValidationError({"installed_on": _("The date cannot be in the future.")})
     if installed_on < timezone.localtime(placard.issued_at).date():
         raise ValidationError({"installed_on": _("A placard cannot be installed before it was issued.")})
+
+
+@transaction.atomic
+def record_placard_installation(*, actor, placard: Placard, installed_on: datetime.date, photo=None) -> Placard:
+    """The placard is on the wall: a plausible date (check_placard_installation) and optionally a photo."""
+    _require_perm(actor, "change_placard")
+    ensure_can_write_in_township(actor, placard.household.township_id)
+    check_placard_installation(placard=placard, installed_on=installed_on)
     photos = _check_files([photo], "photo")
     placard.installed_on = installed_on
     placard._history_user = actor
