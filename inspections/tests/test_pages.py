@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -736,7 +735,7 @@ def test_placard_coverage(client, users, world, placards, persona):
         elif township in rows:
             assert (rows[township]["safe"], rows[township]["installed"]) == (0, 0)
     if "home" in SEES[persona]:
-        assert '<td class="num">50%</td>' in text
+        assert 'data-label="覆盖率">50%</td>' in text
 
 
 # --------------------------------------------------------------------------------------- placard flows
