@@ -11,6 +11,7 @@ from households.admin import (
     AttachmentListInline,
     AttachmentsAdminMixin,
     HouseholdAdmin,
+    ScopedImportExportAdmin,
     TownshipFilter,
 )
 from households.models import Household
@@ -18,6 +19,7 @@ from housing_safety.admin_base import ScopedAdminMixin
 
 from . import selectors, services
 from .models import Appraisal, Placard, SecuredHousing
+from .resources import AppraisalResource
 
 
 class AppraisalTownshipFilter(TownshipFilter):
@@ -25,10 +27,11 @@ class AppraisalTownshipFilter(TownshipFilter):
 
 
 @admin.register(Appraisal)
-class AppraisalAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AppraisalAdmin(AttachmentsAdminMixin, ScopedImportExportAdmin):
     """Appraisals are records: added (through the service), never edited; a correction is a newer appraisal."""
 
     scope_selector = selectors.appraisals_for_user
+    resource_classes = [AppraisalResource]
     list_display = (
         "appraised_on",
         "household_name",
