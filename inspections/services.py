@@ -67,6 +67,11 @@ def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scan
 def save_secured_housing(*, actor, arrangement: SecuredHousing) -> SecuredHousing:
     """Record (or end, by setting `until`) that a household lives safely elsewhere."""
     _require_perm(actor, "change_securedhousing" if arrangement.pk else "add_securedhousing")
+    if arrangement.pk:  # both where it is stored now and where it is moved to
+        stored = SecuredHousing.objects.filter(pk=arrangement.pk).values_list(
+            "household__village__township_id", flat=True
+        )
+        ensure_can_write_in_township(actor, stored.first())
     ensure_can_write_in_township(actor, arrangement.household.township_id)
     arrangement.full_clean()
     arrangement._history_user = actor
@@ -95,10 +100,12 @@ def issue_placards(*, actor, households: Iterable[Household], today: datetime.da
     _require_perm(actor, "add_placard")
     today = today or timezone.localdate()
     created: list[Placard] = []
-    households = list(households)
+    households = list({household.pk: household for household in households}.values())  # each household once
     by_township: dict[int, list[Placard]] = {}
     for household in households:
         ensure_can_write_in_township(actor, household.township_id)
+        if household.status != Household.Status.ACTIVE:
+            continue
         status, appraisal_id, secured_id = selectors.current_basis(household, today)
         if status not in selectors.SAFE_STATUSES:
             continue
@@ -127,7 +134,9 @@ def issue_placards(*, actor, households: Iterable[Household], today: datetime.da
 
 
 def check_placard_installation(*, placard: Placard, installed_on: datetime.date) -> None:
-    """An installation date is neither in the future nor before the placard was issued."""
+    """An installation date is given, and is neither in the future nor before the placard was issued."""
+    if installed_on is None:
+        raise ValidationError({"installed_on": _("Enter the installation date.")})
     if installed_on > timezone.localdate():
         raise ValidationError({"installed_on": _("The date cannot be in the future.")})
     if installed_on < timezone.localtime(placard.issued_at).date():
