@@ -13,7 +13,7 @@ from households.tests.test_browser_journey import LAUNCH_ARGS, log_in
 from housing_safety.access import Role
 from inspections.models import Appraisal, Placard
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PNG = (
