@@ -87,13 +87,3 @@ def attachments_for_user(user) -> QuerySet[Attachment]:
         content_type = ContentType.objects.get_for_model(model)
         visible |= Q(content_type=content_type, object_id__in=selector(user).values("pk"))
     return Attachment.objects.filter(visible).select_related("uploaded_by")
-
-
-def household_categories_map(household_ids) -> dict[int, list[str]]:
-    """Category labels per household in one query (for lists and exports)."""
-    through = Household.categories.through
-    result: dict[int, list[str]] = {}
-    rows = through.objects.filter(household_id__in=household_ids).select_related("householdcategory")
-    for row in rows.order_by("householdcategory__position"):
-        result.setdefault(row.household_id, []).append(str(row.householdcategory))
-    return result
