@@ -40,16 +40,19 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {"auth.view_group"}
         | _crud("django_celery_beat", "periodictask", "crontabschedule", actions=("add", "change", "view", "delete"))
         | _crud("inspections", "appraisal", actions=("add", "view"))
-        | _crud("inspections", *_SAFETY)
+        | _crud("inspections", *_SAFETY, "campaign")
+        | _crud("inspections", "revisit", actions=("change", "view"))
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
-    | _crud("inspections", "appraisal", *_SAFETY, actions=("view",)),
+    | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", actions=("view",)),
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")
         | {PERSONAL_DATA_PERMISSION}
         | _crud("inspections", "appraisal", actions=("add", "view"))
         | _crud("inspections", *_SAFETY)
+        | _crud("inspections", "campaign", actions=("view",))
+        | _crud("inspections", "revisit", actions=("change", "view"))
     ),
     Role.DEPARTMENT_LIAISON: _crud(
         "households", "township", "village", "unit", "household", "dwelling", actions=("view",)

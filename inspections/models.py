@@ -213,3 +213,103 @@ class Placard(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+
+class Campaign(models.Model):
+    """A revisit or inspection drive over a set of dwellings; launching it creates one Revisit per dwelling."""
+
+    class Kind(models.TextChoices):
+        QUARTERLY = "quarterly", _("Quarterly revisit (季度回访)")
+        REVIEW = "review", _("Look-back review (回头看)")
+        POST_DISASTER = "post_disaster", _("Post-disaster check (灾后排查)")
+        BASE_VILLAGE = "base_village", _("Revolutionary base village survey (基点村排查)")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    starts_on = models.DateField(_("starts on"))
+    due_on = models.DateField(_("due on"))
+    # Scope: an empty selection means "all".
+    townships = models.ManyToManyField("households.Township", blank=True, verbose_name=_("townships"))
+    villages = models.ManyToManyField("households.Village", blank=True, verbose_name=_("villages"))
+    base_villages_only = models.BooleanField(_("revolutionary base villages only"), default=False)
+    structure_types = models.JSONField(_("structure types"), default=list, blank=True)
+    categories = models.ManyToManyField(
+        "households.HouseholdCategory", blank=True, verbose_name=_("household categories")
+    )
+    current_grades = models.JSONField(_("current grades"), default=list, blank=True, help_text=_("A, B, C, D or none."))
+    occupied_only = models.BooleanField(_("only dwellings the household lives in"), default=True)
+    # Quarterly campaigns are made by the scheduled job once per quarter: this key keeps a re-run from duplicating.
+    schedule_key = models.CharField(
+        _("schedule key"), max_length=20, unique=True, null=True, blank=True, editable=False
+    )
+    launched_at = models.DateTimeField(_("launched at"), null=True, blank=True, editable=False)
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        verbose_name=_("launched by"),
+    )  # fmt: skip
+    history = HistoricalRecords(m2m_fields=[townships, villages, categories])
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("starts_on")),
+                name="campaign_due_after_start",
+                violation_error_message=_("The due date cannot be before the start date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Revisit(models.Model):
+    """One dwelling to visit in a campaign, and what the visit found."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To visit")
+        DONE = "done", _("Visited")
+
+    class Outcome(models.TextChoices):
+        NONE = "none", _("Nothing to do")
+        REAPPRAISAL = "reappraisal", _("Re-appraisal needed")
+        REPAIR = "repair", _("Repair needed")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="revisits", verbose_name=_("campaign")
+    )
+    dwelling = models.ForeignKey(
+        Dwelling, on_delete=models.PROTECT, related_name="revisits", verbose_name=_("dwelling")
+    )
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    visited_on = models.DateField(_("visited on"), null=True, blank=True)
+    visited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("visited by"),
+    )
+    finding_new_damage = models.BooleanField(_("new damage"), default=False)
+    finding_lives_in_old_dangerous = models.BooleanField(_("still lives in the old dangerous house"), default=False)
+    finding_connected_hazard = models.BooleanField(_("connected-house hazard, neighbour uncooperative"), default=False)
+    finding_leaking = models.BooleanField(_("leaking or drafty"), default=False)
+    finding_placard_missing = models.BooleanField(_("placard missing or damaged"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("revisit")
+        verbose_name_plural = _("revisits")
+        constraints = [models.UniqueConstraint(fields=["campaign", "dwelling"], name="revisit_once_per_campaign")]
+        indexes = [models.Index(fields=["status", "due_on"], name="revisit_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.dwelling}"

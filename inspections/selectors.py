@@ -220,3 +220,34 @@ def placard_coverage(user, today: datetime.date | None = None) -> list[dict]:
             }
         )
     return rows
+
+
+# Campaigns and revisits -------------------------------------------------------------------------------------
+
+
+def campaign_dwellings(campaign) -> QuerySet[Dwelling]:
+    """The dwellings a (saved) campaign's scope matches: covered households only; empty selections mean all."""
+    dwellings = Dwelling.objects.filter(household__status=Household.Status.ACTIVE)
+    if campaign.occupied_only:
+        dwellings = dwellings.filter(is_occupied=True)
+    township_ids = list(campaign.townships.values_list("pk", flat=True))
+    if township_ids:
+        dwellings = dwellings.filter(household__village__township_id__in=township_ids)
+    village_ids = list(campaign.villages.values_list("pk", flat=True))
+    if village_ids:
+        dwellings = dwellings.filter(household__village_id__in=village_ids)
+    if campaign.base_villages_only:
+        dwellings = dwellings.filter(household__village__is_revolutionary_base_village=True)
+    if campaign.structure_types:
+        dwellings = dwellings.filter(structure_type__in=campaign.structure_types)
+    category_ids = list(campaign.categories.values_list("pk", flat=True))
+    if category_ids:
+        in_category = Household.categories.through.objects.filter(householdcategory_id__in=category_ids)
+        dwellings = dwellings.filter(household_id__in=in_category.values("household_id"))
+    if campaign.current_grades:
+        grades = [g for g in campaign.current_grades if g != "none"]
+        wanted = Q(current_grade__in=grades) | (
+            Q(current_grade__isnull=True) if "none" in campaign.current_grades else Q(pk__in=[])
+        )
+        dwellings = with_current_appraisal(dwellings).filter(wanted)
+    return dwellings

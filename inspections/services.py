@@ -7,17 +7,18 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Attachment, Household, Township
+from households.models import Attachment, Dwelling, Household, Township
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township
 
 from . import selectors
-from .models import Appraisal, Placard, SecuredHousing
+from .models import Appraisal, Campaign, Placard, Revisit, SecuredHousing
 
 
 def _require_perm(actor, codename: str) -> None:
@@ -156,3 +157,61 @@ def record_placard_installation(*, actor, placard: Placard, installed_on: dateti
     for uploaded in photos:
         add_attachment(actor=actor, record=placard, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
     return placard
+
+
+# Campaigns --------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def launch_campaign(*, actor, campaign: Campaign) -> int:
+    """Create one Revisit per dwelling the campaign's scope matches, in one INSERT … SELECT statement.
+
+    Idempotent: a dwelling already in the campaign is skipped (unique campaign+dwelling, ON CONFLICT DO NOTHING),
+    so launching twice creates nothing new. Returns the number of revisits created.
+    """
+    if actor is not None:
+        _require_perm(actor, "add_campaign")
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    matched = selectors.campaign_dwellings(campaign).annotate(matched_id=F("pk")).values_list("matched_id").order_by()
+    select_sql, params = matched.query.sql_with_params()
+    table = connection.ops.quote_name(Revisit._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (campaign_id, dwelling_id, due_on, status, outcome, notes, finding_new_damage, "
+        "finding_lives_in_old_dangerous, finding_connected_hazard, finding_leaking, finding_placard_missing) "
+        f"SELECT %s, matched.matched_id, %s, %s, '', '', %s, %s, %s, %s, %s FROM ({select_sql}) AS matched "
+        "WHERE TRUE "  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+        "ON CONFLICT (campaign_id, dwelling_id) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, campaign.due_on, Revisit.Status.PENDING, *[False] * 5, *params])
+        created = max(cursor.rowcount, 0)
+    campaign.launched_at = campaign.launched_at or timezone.now()
+    campaign.launched_by = campaign.launched_by or actor
+    campaign.save(update_fields=["launched_at", "launched_by"])
+    return created
+
+
+def quarter_of(day: datetime.date) -> tuple[int, datetime.date, datetime.date]:
+    quarter = (day.month - 1) // 3 + 1
+    first = datetime.date(day.year, 3 * quarter - 2, 1)
+    last = (first + datetime.timedelta(days=95)).replace(day=1) - datetime.timedelta(days=1)
+    return quarter, first, last
+
+
+@transaction.atomic
+def launch_quarterly_revisits(*, day: datetime.date, actor=None) -> tuple[Campaign, int]:
+    """The plan's quarterly revisit of every occupied adobe, earth-timber and brick-timber house of a covered
+    household, due by the end of the quarter containing `day`. Safe to run again: one campaign per quarter."""
+    quarter, first, last = quarter_of(day)
+    campaign, _created = Campaign.objects.get_or_create(
+        schedule_key=f"{first.year}Q{quarter}",
+        defaults={
+            "name": _("Quarterly revisit %(year)s Q%(quarter)s") % {"year": first.year, "quarter": quarter},
+            "kind": Campaign.Kind.QUARTERLY,
+            "starts_on": first,
+            "due_on": last,
+            "structure_types": list(Dwelling.VULNERABLE),
+            "occupied_only": True,
+        },
+    )
+    return campaign, launch_campaign(actor=None, campaign=campaign)
