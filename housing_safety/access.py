@@ -41,10 +41,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("django_celery_beat", "periodictask", "crontabschedule", actions=("add", "change", "view", "delete"))
         | _crud("inspections", "appraisal", actions=("add", "view"))
         | _crud("inspections", *_SAFETY, "campaign")
-        | _crud("inspections", "revisit", actions=("change", "view"))
+        | _crud("inspections", "revisit", "helperreport", actions=("change", "view"))
+        | _crud("rectification", "problem")
+        | {"rectification.verify_problem", "rectification.view_problemtransition"}
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
-    | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", actions=("view",)),
+    | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
+    | _crud("rectification", "problem", "problemtransition", actions=("view",))
+    | {"rectification.verify_problem"},
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")
@@ -52,7 +56,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("inspections", "appraisal", actions=("add", "view"))
         | _crud("inspections", *_SAFETY)
         | _crud("inspections", "campaign", actions=("view",))
-        | _crud("inspections", "revisit", actions=("change", "view"))
+        | _crud("inspections", "revisit", "helperreport", actions=("change", "view"))
+        | _crud("rectification", "problem")
+        | {"rectification.view_problemtransition"}
     ),
     Role.DEPARTMENT_LIAISON: _crud(
         "households", "township", "village", "unit", "household", "dwelling", actions=("view",)
@@ -65,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         _crud("households", "township", "village", "household", "dwelling", "attachment", actions=("view",))
         | {PERSONAL_DATA_PERMISSION}
         | _crud("inspections", "appraisal", "placard", actions=("view",))
+        | _crud("inspections", "helperreport", actions=("add", "view"))
     ),
 }
 

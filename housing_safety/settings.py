@@ -142,6 +142,7 @@ SUPERVISION_HOTLINE = env.str("SUPERVISION_HOTLINE", default="0597-7526007")
 PLACARD_DEADLINE = env.str("PLACARD_DEADLINE", default="06-30")  # month-day, each year
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # what placard QR codes point at
 PLACARD_VERIFY_RATE = env.str("PLACARD_VERIFY_RATE", default="30/m")
+PROBLEM_DEFAULT_DAYS = env.int("PROBLEM_DEFAULT_DAYS", default=30)  # deadline of a problem opened by a finding
 
 # E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -18,5 +18,6 @@ urlpatterns = [
     path("healthz", household_views.healthz, name="healthz"),
     path("v/<str:token>/", inspection_views.verify_placard, name="placard-verify"),
     path("", include("inspections.urls")),
+    path("", include("rectification.urls")),
     path("admin/", admin.site.urls),
 ]

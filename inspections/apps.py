@@ -10,11 +10,13 @@ class InspectionsConfig(AppConfig):
         from households.demo import DEMO_STEPS
         from households.selectors import register_attachable
 
-        from .models import Appraisal, Placard
-        from .selectors import appraisals_for_user, placards_for_user
+        from .models import Appraisal, HelperReport, Placard, Revisit
+        from .selectors import appraisals_for_user, helper_reports_for_user, placards_for_user, revisits_for_user
 
         register_attachable(Appraisal, appraisals_for_user)
         register_attachable(Placard, placards_for_user)
+        register_attachable(Revisit, revisits_for_user)
+        register_attachable(HelperReport, helper_reports_for_user)
 
         from .demo import seed_appraisals
 

@@ -63,3 +63,42 @@ class PlacardInstallationForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
+
+
+class FindingsField(forms.MultipleChoiceField):
+    def __init__(self, **kwargs):
+        from .models import FindingKind
+
+        super().__init__(choices=FindingKind.choices, widget=forms.CheckboxSelectMultiple, required=False, **kwargs)
+
+
+class RevisitForm(forms.Form):
+    visited_on = forms.DateField(
+        label=_("visited on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    findings = FindingsField(label=_("findings (leave all unticked if there is no problem)"))
+    outcome = forms.ChoiceField(label=_("outcome"), widget=forms.RadioSelect)
+    notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultipleFileField(label=_("photos"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .models import Revisit
+
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = Revisit.Outcome.choices
+        self.fields["visited_on"].initial = timezone.localdate()
+
+
+class HelperReportForm(forms.Form):
+    dwelling = forms.ModelChoiceField(label=_("dwelling"), queryset=None, required=False)
+    findings = FindingsField(label=_("what did you find?"))
+    note = forms.CharField(label=_("what the helper saw"), widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultipleFileField(label=_("photos"), required=False)
+
+    def __init__(self, *args, household, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dwelling"].queryset = household.dwellings.all()
+
+
+class ReportActionForm(forms.Form):
+    action_taken = forms.CharField(label=_("action taken by the township"), widget=forms.Textarea(attrs={"rows": 3}))

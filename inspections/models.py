@@ -215,6 +215,35 @@ class Placard(models.Model):
         return self.serial
 
 
+class FindingKind(models.TextChoices):
+    """What a revisit or a helper can find; each kind found opens a problem on the township's list."""
+
+    NEW_DAMAGE = "new_damage", _("new damage")
+    LIVES_IN_OLD_DANGEROUS = "lives_in_old_dangerous", _("still lives in the old dangerous house")
+    CONNECTED_HAZARD = "connected_hazard", _("connected-house hazard, neighbour uncooperative")
+    LEAKING = "leaking", _("leaking or drafty")
+    PLACARD_MISSING = "placard_missing", _("placard missing or damaged")
+
+
+class Findings(models.Model):
+    """The findings checklist shared by revisits and helpers' reports: one boolean per FindingKind."""
+
+    finding_new_damage = models.BooleanField(FindingKind.NEW_DAMAGE.label, default=False)
+    finding_lives_in_old_dangerous = models.BooleanField(FindingKind.LIVES_IN_OLD_DANGEROUS.label, default=False)
+    finding_connected_hazard = models.BooleanField(FindingKind.CONNECTED_HAZARD.label, default=False)
+    finding_leaking = models.BooleanField(FindingKind.LEAKING.label, default=False)
+    finding_placard_missing = models.BooleanField(FindingKind.PLACARD_MISSING.label, default=False)
+
+    class Meta:
+        abstract = True
+
+    def found_kinds(self) -> list[str]:
+        return [kind for kind in FindingKind.values if getattr(self, f"finding_{kind}")]
+
+    def found_labels(self) -> list[str]:
+        return [str(FindingKind(kind).label) for kind in self.found_kinds()]
+
+
 class Campaign(models.Model):
     """A revisit or inspection drive over a set of dwellings; launching it creates one Revisit per dwelling."""
 
@@ -266,7 +295,7 @@ class Campaign(models.Model):
         return self.name
 
 
-class Revisit(models.Model):
+class Revisit(Findings):
     """One dwelling to visit in a campaign, and what the visit found."""
 
     class Status(models.TextChoices):
@@ -295,11 +324,6 @@ class Revisit(models.Model):
         related_name="+",
         verbose_name=_("visited by"),
     )
-    finding_new_damage = models.BooleanField(_("new damage"), default=False)
-    finding_lives_in_old_dangerous = models.BooleanField(_("still lives in the old dangerous house"), default=False)
-    finding_connected_hazard = models.BooleanField(_("connected-house hazard, neighbour uncooperative"), default=False)
-    finding_leaking = models.BooleanField(_("leaking or drafty"), default=False)
-    finding_placard_missing = models.BooleanField(_("placard missing or damaged"), default=False)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
@@ -313,3 +337,43 @@ class Revisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.dwelling}"
+
+
+class HelperReport(Findings):
+    """An assigned helper's observation during a routine visit (动态监测); the township records what it did."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="helper_reports", verbose_name=_("household")
+    )
+    dwelling = models.ForeignKey(
+        Dwelling,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="helper_reports",
+        verbose_name=_("dwelling"),
+    )
+    note = models.TextField(_("what the helper saw"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("reported by"),
+    )
+    reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    action_taken = models.TextField(_("action taken by the township"), blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("handled by"),
+    )  # fmt: skip
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reported_at"]
+        verbose_name = _("helper's report")
+        verbose_name_plural = _("helpers' reports")
+
+    def __str__(self) -> str:
+        return f"{self.household} · {self.reported_at:%Y-%m-%d}"

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Dwelling, Household
 from households.selectors import dwellings_for_user, household_scope_filter, households_for_user, townships_for_user
 
-from .models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal, Placard, SecuredHousing
+from .models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal, HelperReport, Placard, Revisit, SecuredHousing
 
 
 class HousingStatus(models.TextChoices):
@@ -251,3 +251,15 @@ def campaign_dwellings(campaign) -> QuerySet[Dwelling]:
         )
         dwellings = with_current_appraisal(dwellings).filter(wanted)
     return dwellings
+
+
+def revisits_for_user(user) -> QuerySet[Revisit]:
+    return Revisit.objects.filter(household_scope_filter(user, "dwelling__household__")).select_related(
+        "campaign", "dwelling__household__village__township"
+    )
+
+
+def helper_reports_for_user(user) -> QuerySet[HelperReport]:
+    return HelperReport.objects.filter(household_scope_filter(user, "household__")).select_related(
+        "household__village__township", "dwelling", "reported_by", "handled_by"
+    )

@@ -18,7 +18,7 @@ from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township
 
 from . import selectors
-from .models import Appraisal, Campaign, Placard, Revisit, SecuredHousing
+from .models import Appraisal, Campaign, FindingKind, HelperReport, Placard, Revisit, SecuredHousing
 
 
 def _require_perm(actor, codename: str) -> None:
@@ -215,3 +215,97 @@ def launch_quarterly_revisits(*, day: datetime.date, actor=None) -> tuple[Campai
         },
     )
     return campaign, launch_campaign(actor=None, campaign=campaign)
+
+
+# Revisits and helpers' reports --------------------------------------------------------------------------------
+
+# Apps built on this one react to findings (the problem list opens problems): handler(actor=..., record=...).
+FINDING_HANDLERS: list = []
+
+
+def _findings_recorded(actor, record) -> None:
+    for handler in FINDING_HANDLERS:
+        handler(actor=actor, record=record)
+
+
+def _set_findings(record, kinds: Iterable[str]) -> None:
+    kinds = set(kinds)
+    unknown = kinds - set(FindingKind.values)
+    if unknown:
+        raise ValidationError(_("Unknown finding: %(kinds)s") % {"kinds": ", ".join(sorted(unknown))})
+    for kind in FindingKind.values:
+        setattr(record, f"finding_{kind}", kind in kinds)
+
+
+@transaction.atomic
+def record_revisit(
+    *, actor, revisit: Revisit, visited_on: datetime.date, findings: Iterable[str], outcome: str, notes: str = "",
+    photos: Iterable = (),
+) -> Revisit:  # fmt: skip
+    """Record a visit: date (not in the future), findings, outcome, photos. Each finding opens a problem."""
+    _require_perm(actor, "change_revisit")
+    revisit = Revisit.objects.select_for_update().select_related("dwelling__household__village").get(pk=revisit.pk)
+    ensure_can_write_in_township(actor, revisit.dwelling.household.township_id)
+    if revisit.status == Revisit.Status.DONE:
+        raise ValidationError(_("This revisit has already been recorded."))
+    if visited_on > timezone.localdate():
+        raise ValidationError({"visited_on": _("The date cannot be in the future.")})
+    if outcome not in Revisit.Outcome.values:
+        raise ValidationError({"outcome": _("Choose an outcome.")})
+    photos = _check_files(photos, "photos")
+    _set_findings(revisit, findings)
+    revisit.visited_on, revisit.visited_by, revisit.outcome, revisit.notes = visited_on, actor, outcome, notes
+    revisit.status = Revisit.Status.DONE
+    revisit._history_user = actor
+    revisit.save()
+    for uploaded in photos:
+        add_attachment(actor=actor, record=revisit, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
+    _findings_recorded(actor, revisit)
+    return revisit
+
+
+@transaction.atomic
+def report_observation(
+    *,
+    actor,
+    household: Household,
+    findings: Iterable[str],
+    note: str,
+    dwelling: Dwelling | None = None,
+    photos: Iterable = (),
+) -> HelperReport:
+    """A helper reports what they saw at a household assigned to them; the township is told (list and e-mail)."""
+    _require_perm(actor, "add_helperreport")
+    from households.selectors import households_for_user
+
+    if not households_for_user(actor).filter(pk=household.pk).exists():
+        raise PermissionDenied(_("You may only report on households assigned to you."))
+    if dwelling is not None and dwelling.household_id != household.pk:
+        raise ValidationError({"dwelling": _("This dwelling belongs to another household.")})
+    if not (note or "").strip():
+        raise ValidationError({"note": _("Describe what you saw.")})
+    photos = _check_files(photos, "photos")
+    report = HelperReport(household=household, dwelling=dwelling, note=note.strip(), reported_by=actor)
+    _set_findings(report, findings)
+    report._history_user = actor
+    report.save()
+    for uploaded in photos:
+        add_attachment(actor=actor, record=report, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
+    _findings_recorded(actor, report)
+    from .tasks import notify_township_of_report
+
+    transaction.on_commit(lambda: notify_township_of_report.delay(report.pk))
+    return report
+
+
+@transaction.atomic
+def record_report_action(*, actor, report: HelperReport, action_taken: str) -> HelperReport:
+    """The township records what it did about a helper's report."""
+    _require_perm(actor, "change_helperreport")
+    ensure_can_write_in_township(actor, report.household.township_id)
+    if not (action_taken or "").strip():
+        raise ValidationError({"action_taken": _("Describe what the township did.")})
+    report.action_taken, report.handled_by, report.handled_at = action_taken.strip(), actor, timezone.now()
+    report._history_user = actor
+    report.save(update_fields=["action_taken", "handled_by", "handled_at"])
+    return report

@@ -15,4 +15,10 @@ urlpatterns = [
     path("placards/print/", views.print_placards, name="placard-print"),
     path("placards/<int:pk>/install/", views.install_placard, name="placard-install"),
     path("placards/coverage/", views.placard_coverage, name="placard-coverage"),
+    path("field/revisits/", views.revisit_list, name="revisits"),
+    path("field/revisits/<int:pk>/", views.revisit_record, name="revisit"),
+    path("field/reports/", views.report_list, name="reports"),
+    path("field/reports/<int:pk>/", views.report_detail, name="report"),
+    path("helper/", views.helper_home, name="helper"),
+    path("helper/households/<int:pk>/report/", views.helper_report, name="helper-report"),
 ]

@@ -26,8 +26,8 @@ from households.selectors import dwellings_for_user, townships_for_user, village
 from housing_safety.access import scope_of
 
 from . import selectors, services
-from .forms import AppraisalForm, PlacardInstallationForm
-from .models import Appraisal, Placard
+from .forms import AppraisalForm, HelperReportForm, PlacardInstallationForm, ReportActionForm, RevisitForm
+from .models import Appraisal, Placard, Revisit
 from .selectors import HousingStatus
 
 PAGE_SIZE = 50
@@ -291,4 +291,81 @@ def verify_placard(request, token: str):
             "statuses": dict(HousingStatus.choices),
             "hotline": settings.SUPERVISION_HOTLINE,
         },
+    )
+
+
+# Revisits and helpers' reports --------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@permission_required("inspections.view_revisit", raise_exception=True)
+def revisit_list(request):
+    """Revisits still to do in one's scope, earliest due first; overdue ones flagged."""
+    today = timezone.localdate()
+    revisits = selectors.revisits_for_user(request.user).filter(status=Revisit.Status.PENDING).order_by("due_on", "pk")
+    return render(request, "inspections/revisit_list.html", {"page": _page(request, revisits), "today": today})
+
+
+@login_required
+@permission_required("inspections.change_revisit", raise_exception=True)
+def revisit_record(request, pk: int):
+    revisit = get_object_or_404(selectors.revisits_for_user(request.user), pk=pk)
+    form = RevisitForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_revisit(actor=request.user, revisit=revisit, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The revisit was recorded."))
+            return redirect("inspections:revisits")
+    return render(request, "inspections/revisit_form.html", {"form": form, "revisit": revisit})
+
+
+@require_GET
+@login_required
+@permission_required("inspections.add_helperreport", raise_exception=True)
+def helper_home(request):
+    """A helper's own households, nothing else."""
+    households = selectors.covered_households_for_user(request.user).order_by("village__name", "head_name")
+    return render(request, "inspections/helper_home.html", {"page": _page(request, households)})
+
+
+@login_required
+@permission_required("inspections.add_helperreport", raise_exception=True)
+def helper_report(request, pk: int):
+    household = get_object_or_404(selectors.covered_households_for_user(request.user), pk=pk)
+    form = HelperReportForm(request.POST or None, request.FILES or None, household=household)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_observation(actor=request.user, household=household, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you: the township has been told."))
+            return redirect("inspections:helper")
+    return render(request, "inspections/helper_report.html", {"form": form, "household": household})
+
+
+@require_GET
+@login_required
+@permission_required("inspections.change_helperreport", raise_exception=True)
+def report_list(request):
+    """Helpers' reports for the township: unhandled first."""
+    reports = selectors.helper_reports_for_user(request.user).order_by("handled_at", "-reported_at")
+    return render(request, "inspections/report_list.html", {"page": _page(request, reports)})
+
+
+@login_required
+@permission_required("inspections.change_helperreport", raise_exception=True)
+def report_detail(request, pk: int):
+    report = get_object_or_404(selectors.helper_reports_for_user(request.user), pk=pk)
+    form = ReportActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.record_report_action(actor=request.user, report=report, **form.cleaned_data)
+        messages.success(request, _("The action was recorded."))
+        return redirect("inspections:report", pk=report.pk)
+    return render(
+        request, "inspections/report_detail.html", {"form": form, "report": report, "problems": report.problems.all()}
     )

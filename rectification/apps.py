@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class RectificationConfig(AppConfig):
     name = "rectification"
     verbose_name = _("Renovation and complaints")
+
+    def ready(self):
+        from inspections.services import FINDING_HANDLERS
+
+        from .services import open_problems_for_findings
+
+        if open_problems_for_findings not in FINDING_HANDLERS:
+            FINDING_HANDLERS.append(open_problems_for_findings)

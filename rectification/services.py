@@ -1,0 +1,116 @@
+"""Writes to the problem list. One transition table, one function that moves a problem."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from housing_safety.access import ensure_can_write_in_township
+from inspections.models import FindingKind, HelperReport, Revisit
+
+from .models import Problem, ProblemTransition
+
+S = Problem.Status
+# (from, to) -> permission the actor needs. Township staff work a problem; only the bureau verifies it
+# (or sends it back to work when the resolution does not hold).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.OPEN, S.IN_PROGRESS): "rectification.change_problem",
+    (S.OPEN, S.RESOLVED): "rectification.change_problem",
+    (S.IN_PROGRESS, S.RESOLVED): "rectification.change_problem",
+    (S.RESOLVED, S.VERIFIED): "rectification.verify_problem",
+    (S.RESOLVED, S.IN_PROGRESS): "rectification.verify_problem",
+}
+
+
+def phase_on(day: datetime.date) -> int:
+    """The plan's work phase for a date: to May self-inspection, June rectification, July-October monitoring,
+    November-December summary."""
+    if day.month <= 5:
+        return Problem.Phase.SELF_INSPECTION
+    if day.month == 6:
+        return Problem.Phase.RECTIFICATION
+    if day.month <= 10:
+        return Problem.Phase.MONITORING
+    return Problem.Phase.SUMMARY
+
+
+@transaction.atomic
+def save_problem(*, actor, problem: Problem) -> Problem:
+    """Create or edit a problem's description, measure, responsible person and deadline (not its status)."""
+    if not actor.has_perm("rectification.change_problem" if problem.pk else "rectification.add_problem"):
+        raise PermissionDenied(_("You do not have permission for this action."))
+    if problem.pk:
+        stored = Problem.objects.filter(pk=problem.pk).values_list("township_id", flat=True).first()
+        ensure_can_write_in_township(actor, stored)
+    if problem.household_id and not problem.township_id:
+        problem.township_id = problem.household.village.township_id
+    problem.created_by = problem.created_by or actor
+    problem.full_clean()
+    ensure_can_write_in_township(actor, problem.township_id)
+    problem._history_user = actor
+    problem.save()
+    return problem
+
+
+@transaction.atomic
+def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution: str = "") -> Problem:
+    """Move a problem along TRANSITIONS, under a row lock; a resolution needs a note, verification a resolution."""
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    permission = TRANSITIONS.get((problem.status, to))
+    if permission is None:
+        raise ValidationError(
+            _("A problem that is “%(from)s” cannot become “%(to)s”.")
+            % {"from": problem.get_status_display(), "to": S(to).label if to in S.values else to}
+        )
+    if not actor.has_perm(permission):
+        raise PermissionDenied(_("You do not have permission for this action."))
+    ensure_can_write_in_township(actor, problem.township_id)
+    if to == S.RESOLVED:
+        if not resolution.strip():
+            raise ValidationError({"resolution": _("Describe how the problem was resolved.")})
+        problem.resolution, problem.resolved_at, problem.resolved_by = resolution.strip(), timezone.now(), actor
+    if to == S.VERIFIED:
+        problem.verified_at, problem.verified_by = timezone.now(), actor
+    ProblemTransition.objects.create(problem=problem, from_status=problem.status, to_status=to, actor=actor, note=note)
+    problem.status = to
+    problem._history_user = actor
+    problem.save()
+    return problem
+
+
+def open_problems_for_findings(*, actor, record: Revisit | HelperReport) -> list[Problem]:
+    """Each finding of a revisit or helper's report opens a problem, unless one for the same dwelling (or, without
+    a dwelling, household) and kind is still open: a repeated finding adds nothing."""
+    source = Problem.Source.REVISIT if isinstance(record, Revisit) else Problem.Source.HELPER_REPORT
+    dwelling = record.dwelling
+    household = dwelling.household if dwelling else record.household
+    notes = record.notes if isinstance(record, Revisit) else record.note
+    today = timezone.localdate()
+    created = []
+    for kind in record.found_kinds():
+        same = Problem.objects.filter(kind=kind, status__in=Problem.OPEN_STATUSES)
+        same = same.filter(dwelling=dwelling) if dwelling else same.filter(household=household, dwelling__isnull=True)
+        if same.exists():
+            continue
+        problem = Problem(
+            township_id=household.village.township_id,
+            household=household,
+            dwelling=dwelling,
+            source=source,
+            kind=kind,
+            revisit=record if source == Problem.Source.REVISIT else None,
+            helper_report=record if source == Problem.Source.HELPER_REPORT else None,
+            description="：".join(filter(None, [str(FindingKind(kind).label), notes])),
+            deadline=today + datetime.timedelta(days=settings.PROBLEM_DEFAULT_DAYS),
+            phase=phase_on(today),
+            created_by=actor,
+        )
+        problem._history_user = actor
+        problem.save()
+        created.append(problem)
+    return created

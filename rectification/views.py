@@ -1,0 +1,137 @@
+"""The problem list (一乡镇一清单): the township's list and Excel export, the bureau's counts, one problem's steps."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from housing_safety.access import scope_of
+
+from . import selectors, services
+from .forms import ProblemMoveForm
+from .models import Problem
+
+
+def _filtered(request):
+    problems = selectors.problems_for_user(request.user)
+    status = request.GET.get("status", "")
+    if status == "open":
+        problems = problems.filter(status__in=Problem.OPEN_STATUSES)
+    elif status in Problem.Status.values:
+        problems = problems.filter(status=status)
+    return problems.order_by("township__code", "deadline", "pk"), status
+
+
+@require_GET
+@login_required
+@permission_required("rectification.view_problem", raise_exception=True)
+def problem_list(request):
+    problems, status = _filtered(request)
+    context = {
+        "page": Paginator(problems, 50).get_page(request.GET.get("page")),
+        "status": status,
+        "statuses": Problem.Status.choices,
+        "today": timezone.localdate(),
+        "counts": selectors.problem_counts_by_township(request.user) if scope_of(request.user).everything else None,
+    }
+    return render(request, "rectification/problem_list.html", context)
+
+
+@require_GET
+@login_required
+@permission_required("rectification.view_problem", raise_exception=True)
+def problem_export(request):
+    """The plan's "one township, one list" as Excel: problem, measure, responsible person, deadline, status."""
+    problems, _status = _filtered(request)
+    today = timezone.localdate()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Problem list"))
+    headers = [
+        _("No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"), _("Responsible person"),
+        _("Deadline"), _("Status"),
+    ]  # fmt: skip
+    sheet.append(headers)
+    overdue_fill = PatternFill("solid", fgColor="FDE8E8")
+    for number, problem in enumerate(problems.iterator(chunk_size=2000), start=1):
+        row = [
+            number, problem.township.name, problem.household.head_name if problem.household else "",
+            problem.description, problem.measure, problem.responsible_person, problem.deadline,
+            problem.get_status_display(),
+        ]  # fmt: skip
+        cells = [_safe_cell(value) for value in row]
+        if problem.status in Problem.OPEN_STATUSES and problem.deadline < today:
+            cells = [_styled(sheet, value, overdue_fill) for value in cells]
+        sheet.append(cells)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="problems-{today:%Y%m%d}.xlsx"'
+    return response
+
+
+def _safe_cell(value):
+    """Text from users never becomes a formula in Excel."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _styled(sheet, value, fill):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.fill = fill
+    cell.font = Font(color="A61B1B")
+    return cell
+
+
+@login_required
+@permission_required("rectification.view_problem", raise_exception=True)
+def problem_detail(request, pk: int):
+    problem = get_object_or_404(selectors.problems_for_user(request.user), pk=pk)
+    moves = [
+        to for (frm, to), perm in services.TRANSITIONS.items() if frm == problem.status and request.user.has_perm(perm)
+    ]
+    return render(
+        request,
+        "rectification/problem_detail.html",
+        {
+            "problem": problem,
+            "moves": [(to, Problem.Status(to).label) for to in moves],
+            "transitions": problem.transitions.select_related("actor"),
+            "form": ProblemMoveForm(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def problem_move(request, pk: int):
+    problem = get_object_or_404(selectors.problems_for_user(request.user), pk=pk)
+    form = ProblemMoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.move_problem(actor=request.user, problem=problem, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("The problem is now “%(status)s”.") % {"status": Problem.Status(form.cleaned_data["to"]).label},
+            )
+    return redirect("rectification:problem", pk=problem.pk)
