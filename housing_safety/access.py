@@ -44,10 +44,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("inspections", "revisit", "helperreport", actions=("change", "view"))
         | _crud("rectification", "problem")
         | {"rectification.verify_problem", "rectification.view_problemtransition"}
+        | _crud("inspections", "spotcheck")
+        | _crud("inspections", "spotcheckitem", actions=("change", "view"))
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
     | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
     | _crud("rectification", "problem", "problemtransition", actions=("view",))
+    | _crud("inspections", "spotcheck", "spotcheckitem", actions=("view",))
     | {"rectification.verify_problem"},
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))

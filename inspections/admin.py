@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -14,11 +21,11 @@ from households.admin import (
     ScopedImportExportAdmin,
     TownshipFilter,
 )
-from households.models import Household
+from households.models import Dwelling, Household
 from housing_safety.admin_base import ScopedAdminMixin
 
 from . import selectors, services
-from .models import Appraisal, Placard, SecuredHousing
+from .models import Appraisal, Campaign, Grade, HelperReport, Placard, Revisit, SecuredHousing, SpotCheck, SpotCheckItem
 from .resources import AppraisalResource
 
 
@@ -158,3 +165,195 @@ class HouseholdWithStatusAdmin(HouseholdAdmin):
 
 admin.site.unregister(Household)
 admin.site.register(Household, HouseholdWithStatusAdmin)
+
+
+class CampaignForm(forms.ModelForm):
+    structure_types = forms.MultipleChoiceField(
+        label=_("structure types"),
+        choices=Dwelling.StructureType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    current_grades = forms.MultipleChoiceField(
+        label=_("current grades"),
+        choices=[*Grade.choices, ("none", _("not yet appraised"))],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "name", "kind", "starts_on", "due_on", "townships", "villages", "base_villages_only", "structure_types",
+            "categories", "current_grades", "occupied_only",
+        )  # fmt: skip
+        widgets = {"townships": forms.CheckboxSelectMultiple, "categories": forms.CheckboxSelectMultiple}
+
+
+@admin.register(Campaign)
+class CampaignAdmin(SimpleHistoryAdmin):
+    """The bureau defines a campaign's scope, sees how many dwellings it matches, then launches it."""
+
+    form = CampaignForm
+    list_display = ("name", "kind", "starts_on", "due_on", "launched_at", "revisit_count", "done_count")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    autocomplete_fields = ("villages",)
+    readonly_fields = ("launch_link", "launched_at", "launched_by")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                revisit_total=Count("revisits"),
+                revisit_done=Count("revisits", filter=Q(revisits__status=Revisit.Status.DONE)),
+            )
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/launch/", self.admin_site.admin_view(self.launch_view), name="inspections_campaign_launch"),
+            *super().get_urls(),
+        ]
+
+    def launch_view(self, request, pk: int):
+        """Shows the number of dwellings the scope matches before anything is created; POST launches."""
+        campaign = self.get_object(request, str(pk))
+        if campaign is None:
+            raise Http404
+        if not request.user.has_perm("inspections.add_campaign"):
+            raise PermissionDenied
+        if request.method == "POST":
+            created = services.launch_campaign(actor=request.user, campaign=campaign)
+            self.message_user(request, _("%(count)d revisits created.") % {"count": created}, messages.SUCCESS)
+            return redirect("admin:inspections_campaign_change", campaign.pk)
+        matched = selectors.campaign_dwellings(campaign).count()
+        existing = campaign.revisits.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "campaign": campaign,
+            "matched": matched,
+            "existing": existing,
+            "title": _("Launch %(name)s") % {"name": campaign.name},
+        }
+        return TemplateResponse(request, "admin/inspections/campaign/launch.html", context)
+
+    @admin.display(description=_("launch"))
+    def launch_link(self, obj):
+        if not obj.pk:
+            return _("Save the campaign first.")
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:inspections_campaign_launch", args=[obj.pk]),
+            _("Count and launch…"),
+        )
+
+    @admin.display(description=_("revisits"), ordering="revisit_total")
+    def revisit_count(self, obj):
+        return obj.revisit_total
+
+    @admin.display(description=_("visited"), ordering="revisit_done")
+    def done_count(self, obj):
+        return obj.revisit_done
+
+
+@admin.register(Revisit)
+class RevisitAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_selector = selectors.revisits_for_user
+    list_display = ("dwelling", "campaign", "due_on", "status", "visited_on", "outcome")
+    list_filter = ("status", "campaign", "outcome")
+    search_fields = ("dwelling__household__head_name", "dwelling__address")
+    show_full_result_count = False
+    inlines = [AttachmentListInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # recorded on the field page, through record_revisit
+
+
+@admin.register(HelperReport)
+class HelperReportAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_selector = selectors.helper_reports_for_user
+    list_display = ("household", "reported_by", "reported_at", "handled_by", "handled_at")
+    list_filter = ("finding_leaking", "finding_new_damage", "finding_lives_in_old_dangerous")
+    search_fields = ("household__head_name", "note")
+    inlines = [AttachmentListInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # reported on the helper page, handled on the township page
+
+
+class SpotCheckItemInline(admin.TabularInline):
+    model = SpotCheckItem
+    extra = 0
+    can_delete = False
+    fields = ("household", "township_name", "result", "notes", "verified_by", "verified_at")
+    readonly_fields = ("household", "township_name", "verified_by", "verified_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("township"))
+    def township_name(self, obj):
+        return obj.household.village.township.name
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("household__village__township", "verified_by")
+
+
+@admin.register(SpotCheck)
+class SpotCheckAdmin(SimpleHistoryAdmin):
+    """Saving a new spot check draws its sample; results are entered row by row and summed per township."""
+
+    list_display = ("name", "per_township", "seed", "drawn_at", "drawn_by")
+    readonly_fields = ("drawn_at", "drawn_by", "results_by_township")
+    inlines = [SpotCheckItemInline]
+    filter_horizontal = ("townships",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once drawn, the sample's definition is fixed: the seed and size reproduce it.
+        fixed = ("name", "per_township", "seed", "townships") if obj and obj.drawn_at else ()
+        return (*fixed, *self.readonly_fields)
+
+    def save_related(self, request, form, formsets, change):
+        form.save_m2m()
+        for formset in formsets:
+            for item_form in formset.forms:
+                if item_form.has_changed() and item_form.cleaned_data.get("result") != SpotCheckItem.Result.PENDING:
+                    data = item_form.cleaned_data
+                    services.record_spot_check_result(
+                        actor=request.user, item=item_form.instance, result=data["result"], notes=data.get("notes", "")
+                    )
+        if not form.instance.drawn_at:
+            count = services.draw_spot_check(actor=request.user, spot_check=form.instance)
+            self.message_user(
+                request,
+                _("%(count)d households drawn with seed %(seed)s.") % {"count": count, "seed": form.instance.seed},
+            )
+
+    @admin.display(description=_("results by township"))
+    def results_by_township(self, obj):
+        rows = (
+            obj.items.values("household__village__township__name")
+            .annotate(
+                total=Count("pk"),
+                matches=Count("pk", filter=Q(result=SpotCheckItem.Result.MATCHES)),
+                mismatch=Count("pk", filter=Q(result=SpotCheckItem.Result.MISMATCH)),
+            )
+            .order_by("household__village__township__code")
+        )
+        return (
+            format_html_join(
+                "",
+                "<div>{}：{} / {} / {}</div>",
+                ((r["household__village__township__name"], r["total"], r["matches"], r["mismatch"]) for r in rows),
+            )
+            or "—"
+        )

@@ -377,3 +377,56 @@ class HelperReport(Findings):
 
     def __str__(self) -> str:
         return f"{self.household} · {self.reported_at:%Y-%m-%d}"
+
+
+class SpotCheck(models.Model):
+    """A reproducible random sample (抽查核实): N households per township, drawn with a recorded seed."""
+
+    name = models.CharField(_("name"), max_length=100)
+    per_township = models.PositiveSmallIntegerField(_("households per township"), default=5)
+    seed = models.CharField(
+        _("random seed"), max_length=32, blank=True, help_text=_("Leave empty for a new random seed.")
+    )
+    townships = models.ManyToManyField("households.Township", blank=True, verbose_name=_("townships"))
+    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True, editable=False)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        verbose_name=_("drawn by"),
+    )  # fmt: skip
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("spot check")
+        verbose_name_plural = _("spot checks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpotCheckItem(models.Model):
+    class Result(models.TextChoices):
+        PENDING = "pending", _("To verify")
+        MATCHES = "matches", _("Matches the records")
+        MISMATCH = "mismatch", _("Does not match")
+
+    spot_check = models.ForeignKey(
+        SpotCheck, on_delete=models.PROTECT, related_name="items", verbose_name=_("spot check")
+    )
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+", verbose_name=_("household"))
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices, default=Result.PENDING)
+    notes = models.TextField(_("notes"), blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        verbose_name=_("verified by"),
+    )  # fmt: skip
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["household__village__township__code", "pk"]
+        verbose_name = _("sampled household")
+        verbose_name_plural = _("sampled households")
+        constraints = [models.UniqueConstraint(fields=["spot_check", "household"], name="spot_check_household_once")]
+
+    def __str__(self) -> str:
+        return str(self.household)

@@ -4,6 +4,8 @@ imports and tests call these, so the grading rules, the scope rule and the histo
 from __future__ import annotations
 
 import datetime
+import random
+import secrets
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +20,17 @@ from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township
 
 from . import selectors
-from .models import Appraisal, Campaign, FindingKind, HelperReport, Placard, Revisit, SecuredHousing
+from .models import (
+    Appraisal,
+    Campaign,
+    FindingKind,
+    HelperReport,
+    Placard,
+    Revisit,
+    SecuredHousing,
+    SpotCheck,
+    SpotCheckItem,
+)
 
 
 def _require_perm(actor, codename: str) -> None:
@@ -309,3 +321,46 @@ def record_report_action(*, actor, report: HelperReport, action_taken: str) -> H
     report._history_user = actor
     report.save(update_fields=["action_taken", "handled_by", "handled_at"])
     return report
+
+
+# Spot checks --------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def draw_spot_check(*, actor, spot_check: SpotCheck) -> int:
+    """Draw N covered households per township with the check's seed (a new one is recorded if empty), so the
+    same seed always draws the same sample. Drawing again adds nothing."""
+    _require_perm(actor, "add_spotcheck")
+    if spot_check.drawn_at:
+        return 0
+    spot_check.seed = spot_check.seed or secrets.token_hex(8)
+    township_ids = list(spot_check.townships.values_list("pk", flat=True)) or list(
+        Township.objects.values_list("pk", flat=True)
+    )
+    items = []
+    for township in Township.objects.filter(pk__in=township_ids).order_by("code"):
+        ids = list(
+            Household.objects.filter(status=Household.Status.ACTIVE, village__township=township)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        sample = random.Random(f"{spot_check.seed}:{township.code}").sample(ids, min(spot_check.per_township, len(ids)))
+        items += [SpotCheckItem(spot_check=spot_check, household_id=pk) for pk in sorted(sample)]
+    SpotCheckItem.objects.bulk_create(items)
+    spot_check.drawn_at, spot_check.drawn_by = timezone.now(), actor
+    spot_check._history_user = actor
+    spot_check.save(update_fields=["seed", "drawn_at", "drawn_by"])
+    return len(items)
+
+
+@transaction.atomic
+def record_spot_check_result(*, actor, item: SpotCheckItem, result: str, notes: str = "") -> SpotCheckItem:
+    """Verify one sampled household; a mismatch needs a note saying what differs."""
+    _require_perm(actor, "change_spotcheckitem")
+    if result not in (SpotCheckItem.Result.MATCHES, SpotCheckItem.Result.MISMATCH):
+        raise ValidationError({"result": _("Choose whether the household matches the records.")})
+    if result == SpotCheckItem.Result.MISMATCH and not notes.strip():
+        raise ValidationError({"notes": _("Say what does not match.")})
+    item.result, item.notes, item.verified_by, item.verified_at = result, notes.strip(), actor, timezone.now()
+    item.save(update_fields=["result", "notes", "verified_by", "verified_at"])
+    return item
