@@ -263,3 +263,22 @@ def helper_reports_for_user(user) -> QuerySet[HelperReport]:
     return HelperReport.objects.filter(household_scope_filter(user, "household__")).select_related(
         "household__village__township", "dwelling", "reported_by", "handled_by"
     )
+
+
+def revisit_counts_by_township(user, today: datetime.date | None = None) -> list[dict]:
+    """Pending, overdue and done revisits per township, in one GROUP BY."""
+    today = today or timezone.localdate()
+    pending = Q(status=Revisit.Status.PENDING)
+    rows = (
+        revisits_for_user(user)
+        .values("dwelling__household__village__township_id")
+        .annotate(
+            pending=Count("pk", filter=pending),
+            overdue=Count("pk", filter=pending & Q(due_on__lt=today)),
+            done=Count("pk", filter=Q(status=Revisit.Status.DONE)),
+        )
+        .order_by()
+    )
+    by_township = {row["dwelling__household__village__township_id"]: row for row in rows}
+    empty = {"pending": 0, "overdue": 0, "done": 0}
+    return [{"township": t, **by_township.get(t.pk, empty)} for t in townships_for_user(user)]

@@ -8,10 +8,11 @@ import random
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, Township
@@ -215,10 +216,12 @@ def launch_quarterly_revisits(*, day: datetime.date, actor=None) -> tuple[Campai
     """The plan's quarterly revisit of every occupied adobe, earth-timber and brick-timber house of a covered
     household, due by the end of the quarter containing `day`. Safe to run again: one campaign per quarter."""
     quarter, first, last = quarter_of(day)
+    with translation.override(settings.LANGUAGE_CODE):  # a stored name, in the bureau's language
+        name = _("Quarterly revisit %(year)s Q%(quarter)s") % {"year": first.year, "quarter": quarter}
     campaign, _created = Campaign.objects.get_or_create(
         schedule_key=f"{first.year}Q{quarter}",
         defaults={
-            "name": _("Quarterly revisit %(year)s Q%(quarter)s") % {"year": first.year, "quarter": quarter},
+            "name": name,
             "kind": Campaign.Kind.QUARTERLY,
             "starts_on": first,
             "due_on": last,

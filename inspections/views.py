@@ -304,7 +304,9 @@ def revisit_list(request):
     """Revisits still to do in one's scope, earliest due first; overdue ones flagged."""
     today = timezone.localdate()
     revisits = selectors.revisits_for_user(request.user).filter(status=Revisit.Status.PENDING).order_by("due_on", "pk")
-    return render(request, "inspections/revisit_list.html", {"page": _page(request, revisits), "today": today})
+    counts = selectors.revisit_counts_by_township(request.user, today) if scope_of(request.user).everything else None
+    context = {"page": _page(request, revisits), "today": today, "counts": counts}
+    return render(request, "inspections/revisit_list.html", context)
 
 
 @login_required
