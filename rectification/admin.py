@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from households import selectors as household_selectors
-from households.admin import TownshipFilter
+from households.admin import AttachmentListInline, TownshipFilter
 from housing_safety.admin_base import ScopedAdminMixin
 
 from . import selectors, services
@@ -50,7 +50,7 @@ class ProblemAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         (_("Rectification"), {"fields": ("description", "measure", "responsible_person", "deadline")}),
         (_("Progress"), {"fields": readonly_fields}),
     )
-    inlines = [ProblemTransitionInline]
+    inlines = [ProblemTransitionInline, AttachmentListInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "township":

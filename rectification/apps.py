@@ -7,9 +7,13 @@ class RectificationConfig(AppConfig):
     verbose_name = _("Renovation and complaints")
 
     def ready(self):
+        from households.selectors import register_attachable
         from inspections.services import FINDING_HANDLERS
 
+        from .models import Problem
+        from .selectors import problems_for_user
         from .services import open_problems_for_findings
 
+        register_attachable(Problem, problems_for_user)
         if open_problems_for_findings not in FINDING_HANDLERS:
             FINDING_HANDLERS.append(open_problems_for_findings)

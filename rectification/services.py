@@ -10,6 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from households.models import Attachment
+from households.services import add_attachment
+from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township
 from inspections.models import FindingKind, HelperReport, Revisit
 
@@ -58,8 +61,9 @@ def save_problem(*, actor, problem: Problem) -> Problem:
 
 
 @transaction.atomic
-def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution: str = "") -> Problem:
-    """Move a problem along TRANSITIONS, under a row lock; a resolution needs a note, verification a resolution."""
+def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution: str = "", evidence=()) -> Problem:
+    """Move a problem along TRANSITIONS, under a row lock; a resolution needs a note (and may carry evidence
+    photos or documents, checked by content); verification needs a resolution."""
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
     permission = TRANSITIONS.get((problem.status, to))
     if permission is None:
@@ -76,10 +80,15 @@ def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution
         problem.resolution, problem.resolved_at, problem.resolved_by = resolution.strip(), timezone.now(), actor
     if to == S.VERIFIED:
         problem.verified_at, problem.verified_by = timezone.now(), actor
+    evidence = [f for f in evidence if f]
+    for uploaded in evidence:
+        validate_attachment_file(uploaded)
     ProblemTransition.objects.create(problem=problem, from_status=problem.status, to_status=to, actor=actor, note=note)
     problem.status = to
     problem._history_user = actor
     problem.save()
+    for uploaded in evidence:
+        add_attachment(actor=actor, record=problem, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
     return problem
 
 

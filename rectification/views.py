@@ -6,6 +6,7 @@ from io import BytesIO
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
 
 from . import selectors, services
@@ -112,6 +114,9 @@ def problem_detail(request, pk: int):
             "problem": problem,
             "moves": [(to, Problem.Status(to).label) for to in moves],
             "transitions": problem.transitions.select_related("actor"),
+            "evidence": attachments_for_user(request.user).filter(
+                content_type=ContentType.objects.get_for_model(Problem), object_id=problem.pk
+            ),
             "form": ProblemMoveForm(),
             "today": timezone.localdate(),
         },
@@ -125,7 +130,9 @@ def problem_move(request, pk: int):
     form = ProblemMoveForm(request.POST)
     if form.is_valid():
         try:
-            services.move_problem(actor=request.user, problem=problem, **form.cleaned_data)
+            services.move_problem(
+                actor=request.user, problem=problem, evidence=request.FILES.getlist("evidence"), **form.cleaned_data
+            )
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
