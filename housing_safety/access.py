@@ -75,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {PERSONAL_DATA_PERMISSION}
         | _crud("inspections", "appraisal", "placard", actions=("view",))
         | _crud("inspections", "helperreport", actions=("add", "view"))
+        | {"households.add_attachment"}  # photos with their reports
     ),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -118,6 +119,15 @@ class Problem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.household or self.township}"
+
+    def clean(self):
+        errors = {}
+        if self.household_id and self.township_id and self.household.village.township_id != self.township_id:
+            errors["household"] = _("This household is in another township.")
+        if self.dwelling_id and self.dwelling.household_id != self.household_id:
+            errors["dwelling"] = _("This dwelling belongs to another household.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class ProblemTransition(models.Model):
