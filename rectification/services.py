@@ -74,6 +74,14 @@ def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution
     if not actor.has_perm(permission):
         raise PermissionDenied(_("You do not have permission for this action."))
     ensure_can_write_in_township(actor, problem.township_id)
+    if to in Problem.OPEN_STATUSES and problem.dwelling_id:
+        newer = Problem.objects.filter(dwelling_id=problem.dwelling_id, kind=problem.kind, status__in=Problem.OPEN_STATUSES)
+        newer = newer.exclude(pk=problem.pk).first()
+        if newer is not None:
+            raise ValidationError(
+                _("This dwelling already has an open problem of this kind (no. %(number)s): continue there.")
+                % {"number": newer.pk}
+            )
     if to == S.RESOLVED:
         if not resolution.strip():
             raise ValidationError({"resolution": _("Describe how the problem was resolved.")})

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -28,7 +29,7 @@ from .models import Problem
 def _filtered(request):
     problems = selectors.problems_for_user(request.user)
     status = request.GET.get("status", "")
-    if status == "open":
+    if status == "unresolved":
         problems = problems.filter(status__in=Problem.OPEN_STATUSES)
     elif status in Problem.Status.values:
         problems = problems.filter(status=status)
@@ -60,7 +61,7 @@ def problem_export(request):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Problem list"))
     headers = [
-        _("No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"), _("Responsible person"),
+        pgettext("row number", "No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"), _("Responsible person"),
         _("Deadline"), _("Status"),
     ]  # fmt: skip
     sheet.append(headers)

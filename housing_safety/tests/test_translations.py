@@ -32,7 +32,10 @@ def test_compiled_catalogue_matches_the_po_file():
     po = polib.pofile(str(PO))
     with MO.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    stale = [e.msgid for e in active_entries(po) if compiled.gettext(e.msgid) != e.msgstr]
+    def compiled_text(entry):
+        return compiled.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt else compiled.gettext(entry.msgid)
+
+    stale = [e.msgid for e in active_entries(po) if compiled_text(e) != e.msgstr]
     assert stale == [], "run `make messages` and commit the .mo"
     assert len(compiled._catalog) - 1 == len(active_entries(po))  # the catalogue also holds the header
 
