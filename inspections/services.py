@@ -318,6 +318,9 @@ def record_report_action(*, actor, report: HelperReport, action_taken: str) -> H
     """The township records what it did about a helper's report."""
     _require_perm(actor, "change_helperreport")
     ensure_can_write_in_township(actor, report.household.township_id)
+    report = HelperReport.objects.select_for_update().get(pk=report.pk)
+    if report.handled_at:
+        raise ValidationError(_("This report has already been handled."))
     if not (action_taken or "").strip():
         raise ValidationError({"action_taken": _("Describe what the township did.")})
     report.action_taken, report.handled_by, report.handled_at = action_taken.strip(), actor, timezone.now()

@@ -365,9 +365,13 @@ def report_detail(request, pk: int):
     report = get_object_or_404(selectors.helper_reports_for_user(request.user), pk=pk)
     form = ReportActionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.record_report_action(actor=request.user, report=report, **form.cleaned_data)
-        messages.success(request, _("The action was recorded."))
-        return redirect("inspections:report", pk=report.pk)
+        try:
+            services.record_report_action(actor=request.user, report=report, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The action was recorded."))
+            return redirect("inspections:report", pk=report.pk)
     return render(
         request, "inspections/report_detail.html", {"form": form, "report": report, "problems": report.problems.all()}
     )

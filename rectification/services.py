@@ -75,7 +75,9 @@ def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution
         raise PermissionDenied(_("You do not have permission for this action."))
     ensure_can_write_in_township(actor, problem.township_id)
     if to in Problem.OPEN_STATUSES and problem.dwelling_id:
-        newer = Problem.objects.filter(dwelling_id=problem.dwelling_id, kind=problem.kind, status__in=Problem.OPEN_STATUSES)
+        newer = Problem.objects.filter(
+            dwelling_id=problem.dwelling_id, kind=problem.kind, status__in=Problem.OPEN_STATUSES
+        )
         newer = newer.exclude(pk=problem.pk).first()
         if newer is not None:
             raise ValidationError(

@@ -61,7 +61,8 @@ def problem_export(request):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Problem list"))
     headers = [
-        pgettext("row number", "No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"), _("Responsible person"),
+        pgettext("row number", "No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"),
+        _("Responsible person"),
         _("Deadline"), _("Status"),
     ]  # fmt: skip
     sheet.append(headers)

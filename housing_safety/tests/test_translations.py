@@ -32,6 +32,7 @@ def test_compiled_catalogue_matches_the_po_file():
     po = polib.pofile(str(PO))
     with MO.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
+
     def compiled_text(entry):
         return compiled.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt else compiled.gettext(entry.msgid)
 

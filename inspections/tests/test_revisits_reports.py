@@ -521,3 +521,19 @@ def test_helper_reports_for_user_follow_the_scope(personas, staff, other_staff, 
     assert not selectors.helper_reports_for_user(other_staff).exists()
     assert not selectors.helper_reports_for_user(make_user(Role.HELPER)).exists()
     assert list(selectors.helper_reports_for_user(personas[Role.BUREAU_ADMIN])) == [report]
+
+
+@pytest.mark.django_db
+def test_a_handled_report_cannot_be_handled_again():
+    from households.tests.factories import township
+
+    township_ = township("350881100")
+    staff = make_user(Role.TOWNSHIP_STAFF, townships=[township_])
+    helper = make_user(Role.HELPER)
+    household = HouseholdFactory(village=VillageFactory(township=township_), helper_user=helper)
+    report = HelperReport.objects.create(household=household, note="屋顶漏雨", reported_by=helper, finding_leaking=True)
+    services.record_report_action(actor=staff, report=report, action_taken="已修缮")
+    with pytest.raises(ValidationError):
+        services.record_report_action(actor=staff, report=report, action_taken="改写")
+    report.refresh_from_db()
+    assert report.action_taken == "已修缮"
