@@ -29,6 +29,17 @@ def _fast_and_isolated(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def celery_inline():
+    """Tests run Celery tasks in the caller even when CI sets a broker; the broker test switches this off."""
+    from housing_safety.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture
 def chromium_path():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

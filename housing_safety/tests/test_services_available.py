@@ -22,7 +22,7 @@ def test_suite_runs_on_postgresql():
         assert cursor.fetchone()[0]
 
 
-def test_a_task_travels_through_redis_to_a_worker_and_back():
+def test_a_task_travels_through_redis_to_a_worker_and_back(celery_inline):
     if not settings.CELERY_BROKER_URL:
         service_missing("CELERY_BROKER_URL is not set (tasks run inline)")
     import redis
@@ -34,6 +34,7 @@ def test_a_task_travels_through_redis_to_a_worker_and_back():
         redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError as error:
         service_missing(f"Redis is not reachable at {settings.CELERY_BROKER_URL}: {error}")
-    assert app.conf.task_always_eager is False
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False  # what production gets with a broker
+    app.conf.task_always_eager = False  # the suite runs tasks inline (conftest.celery_inline); this test must not
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         assert ping.delay().get(timeout=20) == "pong"
