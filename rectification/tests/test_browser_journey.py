@@ -3,6 +3,7 @@ problem; a bureau official verifies it."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,38 @@ def test_helper_report_becomes_a_problem_that_the_township_resolves_and_the_bure
     problem.refresh_from_db()
     assert (problem.status, problem.verified_by.username) == ("verified", "official")
     assert list(problem.transitions.values_list("to_status", flat=True)) == ["resolved", "verified"]
+
+
+def test_township_staff_records_a_revisit_on_a_phone_and_its_finding_opens_a_problem(browser, live_server):
+    from inspections.models import Campaign, Revisit
+    from inspections.services import launch_quarterly_revisits
+
+    xinqiao = township("350881100")
+    household = HouseholdFactory(head_name="邱金水", village=VillageFactory(township=xinqiao, name="南坪村"))
+    dwelling = DwellingFactory(household=household, structure_type="earth_timber", address="南坪村3组8号")
+    campaign, created = launch_quarterly_revisits(day=datetime.date(2026, 10, 1))
+    assert created == 1 and list(Campaign.objects.all()) == [campaign]
+    make_user(Role.TOWNSHIP_STAFF, username="xinqiao", townships=[xinqiao])
+
+    page = phone_page(browser)
+    log_in(page, live_server.url, "xinqiao")
+    page.goto(f"{live_server.url}/field/revisits/")
+    page.click("text=邱金水")
+    page.get_by_label("出现新的损坏").check()
+    page.get_by_label("需维修").check()
+    page.fill("#id_notes", "后墙出现裂缝")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=ARTIFACTS / "revisit-form-390.png", full_page=True)
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server.url}/field/revisits/")
+    revisit = Revisit.objects.get(dwelling=dwelling)
+    assert (revisit.status, revisit.outcome, revisit.found_kinds()) == ("done", "repair", ["new_damage"])
+    problem = Problem.objects.get()
+    assert (problem.kind, problem.source, problem.revisit, problem.description) == (
+        "new_damage",
+        "revisit",
+        revisit,
+        "出现新的损坏：后墙出现裂缝",
+    )
+    page.goto(f"{live_server.url}/problems/")
+    assert "出现新的损坏" in page.inner_text("main")
