@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"  # screenshots of the browser journeys
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def service_missing(reason: str):
@@ -45,3 +55,33 @@ def chromium_path():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         service_missing(f"Chromium not found at {CHROMIUM}")
     return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium_path, live_server, monkeypatch):
+    """Debian's Chromium driven by Playwright against the live server (for the browser journeys)."""
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+def phone_page(browser, width: int = 390):
+    """A new phone-sized page in Chinese, on Asia/Shanghai time."""
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": width, "height": 844}, is_mobile=True
+    )
+    return context.new_page()
+
+
+def log_in(page, base_url: str, username: str, password: str = "pw-123456789") -> None:
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base_url}/admin/")

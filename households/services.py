@@ -12,16 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from housing_safety.access import Role, ensure_can_write_in_township
+from housing_safety.access import Role, ensure_can_write_in_township, require_perm
 
 from .models import Attachment, Dwelling, Household, HouseholdCategory, UserProfile, Village
 from .selectors import ATTACHABLE
 from .uploads import validate_attachment_file
-
-
-def _require_perm(actor, codename: str) -> None:
-    if not actor.has_perm(f"households.{codename}"):
-        raise PermissionDenied(_("You do not have permission for this action."))
 
 
 def _stored_township_id(model, pk, path: str) -> int | None:
@@ -36,7 +31,7 @@ def save_household(*, actor, household: Household, categories: Iterable[Househol
     township the household is in now and the one it is moved to. The record must pass full validation
     (ID number format and check digit, phone, dates, removal reason). History records the actor.
     """
-    _require_perm(actor, "change_household" if household.pk else "add_household")
+    require_perm(actor, "households.change_household" if household.pk else "households.add_household")
     if household.pk:
         ensure_can_write_in_township(actor, _stored_township_id(Household, household.pk, "village__township_id"))
     household.full_clean()
@@ -70,7 +65,7 @@ def restore_household(*, actor, household: Household) -> Household:
 @transaction.atomic
 def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
     """Create or change a dwelling, inside the actor's township(s) only (judged by its household)."""
-    _require_perm(actor, "change_dwelling" if dwelling.pk else "add_dwelling")
+    require_perm(actor, "households.change_dwelling" if dwelling.pk else "households.add_dwelling")
     if dwelling.pk:
         ensure_can_write_in_township(
             actor, _stored_township_id(Dwelling, dwelling.pk, "household__village__township_id")
@@ -85,7 +80,7 @@ def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
 @transaction.atomic
 def save_village(*, actor, village: Village) -> Village:
     """Create or change a village (the bureau's reference data)."""
-    _require_perm(actor, "change_village" if village.pk else "add_village")
+    require_perm(actor, "households.change_village" if village.pk else "households.add_village")
     village.full_clean()
     ensure_can_write_in_township(actor, village.township_id)
     village._history_user = actor
@@ -96,7 +91,7 @@ def save_village(*, actor, village: Village) -> Village:
 @transaction.atomic
 def add_attachment(*, actor, record, uploaded_file, kind: str, caption: str = "", taken_on=None) -> Attachment:
     """Attach a file to a record the actor may see and change; the type is judged by content, not name."""
-    _require_perm(actor, "add_attachment")
+    require_perm(actor, "households.add_attachment")
     selector = ATTACHABLE.get(type(record))
     if selector is None or not selector(actor).filter(pk=record.pk).exists():
         raise PermissionDenied(_("You may only attach files to records in your scope."))

@@ -154,6 +154,12 @@ def can_view_personal_data(user) -> bool:
     return bool(user and user.has_perm(PERSONAL_DATA_PERMISSION))
 
 
+def require_perm(user, permission: str) -> None:
+    """A write without the role's permission is a 403, whichever path (admin, page, import, task) attempts it."""
+    if not user.has_perm(permission):
+        raise PermissionDenied(_("You do not have permission for this action."))
+
+
 def ensure_can_write_in_township(user, township_id: int | None) -> None:
     """Writes are allowed only inside the user's scope; anything else is a 403."""
     if not scope_of(user).covers_township(township_id):

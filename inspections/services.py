@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from households.models import Attachment, Dwelling, Household, Township
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
-from housing_safety.access import ensure_can_write_in_township
+from housing_safety.access import ensure_can_write_in_township, require_perm
 
 from . import selectors
 from .models import (
@@ -32,11 +32,6 @@ from .models import (
     SpotCheck,
     SpotCheckItem,
 )
-
-
-def _require_perm(actor, codename: str) -> None:
-    if not actor.has_perm(f"inspections.{codename}"):
-        raise PermissionDenied(_("You do not have permission for this action."))
 
 
 def _check_files(files: Iterable, field: str) -> list:
@@ -60,7 +55,7 @@ def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scan
     the date is neither in the future nor before the house was built, and at least two appraisers sign. The actor
     needs the add permission and the dwelling must be in their township(s). Files are checked by content first.
     """
-    _require_perm(actor, "add_appraisal")
+    require_perm(actor, "inspections.add_appraisal")
     if appraisal.pk:
         raise ValidationError(_("An appraisal is a record: enter a new appraisal instead of changing one."))
     ensure_can_write_in_township(actor, appraisal.dwelling.household.township_id)
@@ -80,7 +75,7 @@ def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scan
 @transaction.atomic
 def save_secured_housing(*, actor, arrangement: SecuredHousing) -> SecuredHousing:
     """Record (or end, by setting `until`) that a household lives safely elsewhere."""
-    _require_perm(actor, "change_securedhousing" if arrangement.pk else "add_securedhousing")
+    require_perm(actor, "inspections.change_securedhousing" if arrangement.pk else "inspections.add_securedhousing")
     if arrangement.pk:  # both where it is stored now and where it is moved to
         stored = SecuredHousing.objects.filter(pk=arrangement.pk).values_list(
             "household__village__township_id", flat=True
@@ -111,7 +106,7 @@ def issue_placards(*, actor, households: Iterable[Household], today: datetime.da
     Idempotent: a household whose current placard still certifies its current status gets nothing new. Households
     that are not safe are skipped (the caller lists them); every household must be in the actor's scope.
     """
-    _require_perm(actor, "add_placard")
+    require_perm(actor, "inspections.add_placard")
     today = today or timezone.localdate()
     created: list[Placard] = []
     households = list({household.pk: household for household in households}.values())  # each household once
@@ -160,7 +155,7 @@ def check_placard_installation(*, placard: Placard, installed_on: datetime.date)
 @transaction.atomic
 def record_placard_installation(*, actor, placard: Placard, installed_on: datetime.date, photo=None) -> Placard:
     """The placard is on the wall: a plausible date (check_placard_installation) and optionally a photo."""
-    _require_perm(actor, "change_placard")
+    require_perm(actor, "inspections.change_placard")
     ensure_can_write_in_township(actor, placard.household.township_id)
     check_placard_installation(placard=placard, installed_on=installed_on)
     photos = _check_files([photo], "photo")
@@ -183,7 +178,7 @@ def launch_campaign(*, actor, campaign: Campaign) -> int:
     so launching twice creates nothing new. Returns the number of revisits created.
     """
     if actor is not None:
-        _require_perm(actor, "add_campaign")
+        require_perm(actor, "inspections.add_campaign")
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     matched = selectors.campaign_dwellings(campaign).annotate(matched_id=F("pk")).values_list("matched_id").order_by()
     select_sql, params = matched.query.sql_with_params()
@@ -258,7 +253,7 @@ def record_revisit(
     photos: Iterable = (),
 ) -> Revisit:  # fmt: skip
     """Record a visit: date (not in the future), findings, outcome, photos. Each finding opens a problem."""
-    _require_perm(actor, "change_revisit")
+    require_perm(actor, "inspections.change_revisit")
     revisit = Revisit.objects.select_for_update().select_related("dwelling__household__village").get(pk=revisit.pk)
     ensure_can_write_in_township(actor, revisit.dwelling.household.township_id)
     if revisit.status == Revisit.Status.DONE:
@@ -290,7 +285,7 @@ def report_observation(
     photos: Iterable = (),
 ) -> HelperReport:
     """A helper reports what they saw at a household assigned to them; the township is told (list and e-mail)."""
-    _require_perm(actor, "add_helperreport")
+    require_perm(actor, "inspections.add_helperreport")
     from households.selectors import households_for_user
 
     if not households_for_user(actor).filter(pk=household.pk).exists():
@@ -316,7 +311,7 @@ def report_observation(
 @transaction.atomic
 def record_report_action(*, actor, report: HelperReport, action_taken: str) -> HelperReport:
     """The township records what it did about a helper's report."""
-    _require_perm(actor, "change_helperreport")
+    require_perm(actor, "inspections.change_helperreport")
     ensure_can_write_in_township(actor, report.household.township_id)
     report = HelperReport.objects.select_for_update().get(pk=report.pk)
     if report.handled_at:
@@ -336,7 +331,7 @@ def record_report_action(*, actor, report: HelperReport, action_taken: str) -> H
 def draw_spot_check(*, actor, spot_check: SpotCheck) -> int:
     """Draw N covered households per township with the check's seed (a new one is recorded if empty), so the
     same seed always draws the same sample. Drawing again adds nothing."""
-    _require_perm(actor, "add_spotcheck")
+    require_perm(actor, "inspections.add_spotcheck")
     if spot_check.drawn_at:
         return 0
     spot_check.seed = spot_check.seed or secrets.token_hex(8)
@@ -362,7 +357,7 @@ def draw_spot_check(*, actor, spot_check: SpotCheck) -> int:
 @transaction.atomic
 def record_spot_check_result(*, actor, item: SpotCheckItem, result: str, notes: str = "") -> SpotCheckItem:
     """Verify one sampled household; a mismatch needs a note saying what differs."""
-    _require_perm(actor, "change_spotcheckitem")
+    require_perm(actor, "inspections.change_spotcheckitem")
     if result not in (SpotCheckItem.Result.MATCHES, SpotCheckItem.Result.MISMATCH):
         raise ValidationError({"result": _("Choose whether the household matches the records.")})
     if result == SpotCheckItem.Result.MISMATCH and not notes.strip():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from households.models import Attachment
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
-from housing_safety.access import ensure_can_write_in_township
+from housing_safety.access import ensure_can_write_in_township, require_perm
 from inspections.models import FindingKind, HelperReport, Revisit
 
 from .models import Problem, ProblemTransition
@@ -45,8 +45,7 @@ def phase_on(day: datetime.date) -> int:
 @transaction.atomic
 def save_problem(*, actor, problem: Problem) -> Problem:
     """Create or edit a problem's description, measure, responsible person and deadline (not its status)."""
-    if not actor.has_perm("rectification.change_problem" if problem.pk else "rectification.add_problem"):
-        raise PermissionDenied(_("You do not have permission for this action."))
+    require_perm(actor, "rectification.change_problem" if problem.pk else "rectification.add_problem")
     if problem.pk:
         stored = Problem.objects.filter(pk=problem.pk).values_list("township_id", flat=True).first()
         ensure_can_write_in_township(actor, stored)
@@ -71,8 +70,7 @@ def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution
             _("A problem that is “%(from)s” cannot become “%(to)s”.")
             % {"from": problem.get_status_display(), "to": S(to).label if to in S.values else to}
         )
-    if not actor.has_perm(permission):
-        raise PermissionDenied(_("You do not have permission for this action."))
+    require_perm(actor, permission)
     ensure_can_write_in_township(actor, problem.township_id)
     if to in Problem.OPEN_STATUSES and problem.dwelling_id:
         newer = Problem.objects.filter(

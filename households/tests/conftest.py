@@ -49,3 +49,43 @@ def personas(db, xinqiao, poverty_office):
         Role.HELPER: make_user(Role.HELPER),
         "no_role": make_user(None),
     }
+
+
+@pytest.fixture
+def chinese():
+    """Messages in the bureau's language, for tests that assert the Chinese text."""
+    from django.utils.translation import override
+
+    with override("zh-hans"):
+        yield
+
+
+@pytest.fixture
+def staff(personas):
+    return personas[Role.TOWNSHIP_STAFF]
+
+
+@pytest.fixture
+def admin_user(personas):
+    return personas[Role.BUREAU_ADMIN]
+
+
+@pytest.fixture
+def admin(admin_user):
+    return admin_user
+
+
+@pytest.fixture
+def official(personas):
+    return personas[Role.BUREAU_OFFICIAL]
+
+
+@pytest.fixture
+def helper(personas):
+    return personas[Role.HELPER]
+
+
+@pytest.fixture
+def other_staff(shuangyang):
+    """Township staff of 双洋镇: the `home_household` (新桥镇) is outside their scope."""
+    return make_user(Role.TOWNSHIP_STAFF, townships=[shuangyang])

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import struct
+import zlib
 
 import factory
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from households import services
 from households.identity import id_check_digit
@@ -67,3 +70,23 @@ def make_user(role: str | None, *, username: str | None = None, townships=(), un
     if role:
         services.set_user_role(user=user, role=role, townships=townships, unit=unit)
     return User.objects.get(pk=user.pk)  # fresh instance: no cached permissions
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+
+def png_bytes() -> bytes:
+    """A complete, valid 1×1 RGB PNG (signature, IHDR, IDAT, IEND with correct CRCs)."""
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # width, height, bit depth 8, colour type RGB
+    scanline = b"\x00\xc0\x30\x20"  # filter byte 0, then one RGB pixel
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(scanline))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def png_file(name: str = "房屋正面.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")

@@ -3,10 +3,9 @@ the admin, and cannot open another township's household."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from conftest import ARTIFACTS, log_in, phone_page
 from households.models import Dwelling, Household
 from housing_safety.access import Role
 
@@ -14,50 +13,16 @@ from .factories import make_user, valid_id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def page(chromium_path, live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        context = browser.new_context(
-            locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 412, "height": 915}, is_mobile=True
-        )
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-123456789")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base_url}/admin/")
-
 
 def test_township_staff_registers_household_and_cannot_open_another_township(
-    page, live_server, xinqiao, other_household
+    browser, live_server, xinqiao, other_household
 ):
     from .factories import VillageFactory
 
     VillageFactory(township=xinqiao, name="东坑村")
     make_user(Role.TOWNSHIP_STAFF, username="xinqiao", townships=[xinqiao])
     id_number = valid_id_number()
-    ARTIFACTS.mkdir(exist_ok=True)
+    page = phone_page(browser, width=412)
 
     log_in(page, live_server.url, "xinqiao")
     assert "漳平市农村低收入群体住房安全管理系统" in page.content()

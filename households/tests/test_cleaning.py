@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils.translation import override
 
 from households.cleaning import (
     parse_bool,
@@ -22,11 +21,7 @@ from households.cleaning import (
     text,
 )
 
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with override("zh-hans"):
-        yield
+pytestmark = pytest.mark.usefixtures("chinese")
 
 
 # --- text -----------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from households.identity import (
     validate_phone,
 )
 
+pytestmark = pytest.mark.usefixtures("chinese")
+
 
 def gb11643_check_digit(first17: str) -> str:
     """The check character computed from the standard itself, independently of the module under test.
@@ -41,12 +43,6 @@ def wrong_check_digit(first17: str) -> tuple[str, str]:
     right = gb11643_check_digit(first17)
     wrong = "1" if right != "1" else "2"
     return first17 + wrong, right
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with override("zh-hans"):
-        yield
 
 
 # --- the independent algorithm itself, against published sample numbers ---------------------------------

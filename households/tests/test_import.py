@@ -19,6 +19,8 @@ from housing_safety.access import Role
 
 from .factories import DwellingFactory, HouseholdFactory, VillageFactory, valid_id_number
 
+pytestmark = pytest.mark.usefixtures("chinese")
+
 # ID numbers with known check digits (GB 11643): 35088119900101108X, 350881199001011004, 350881199001011020.
 ID_X = "35088119900101108X"
 ID_4 = "350881199001011004"
@@ -32,22 +34,6 @@ DWELLING_COLUMNS = (
     "id", "household", "address", "structure_type", "storeys", "bays", "floor_area", "year_built", "is_occupied",
     "is_connected", "neighbour_cooperates", "latitude", "longitude",
 )  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def staff(personas):
-    return personas[Role.TOWNSHIP_STAFF]
-
-
-@pytest.fixture
-def admin_user(personas):
-    return personas[Role.BUREAU_ADMIN]
 
 
 @pytest.fixture

@@ -8,33 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
-from households.tests.test_browser_journey import LAUNCH_ARGS, log_in
+from conftest import ARTIFACTS, log_in, phone_page
+from households.tests.factories import (
+    DwellingFactory,
+    HouseholdFactory,
+    VillageFactory,
+    make_user,
+    png_bytes,
+    township,
+)
 from housing_safety.access import Role
 from inspections.models import Appraisal, Placard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00\x00"
-    b"\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
-)
-
-
-@pytest.fixture
-def phone(chromium_path, live_server, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        context = browser.new_context(
-            locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844}, is_mobile=True
-        )
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def fill_appraisal(page, *, grade: str, worst: str, recommendation: str, photo: Path | None = None) -> None:
@@ -50,7 +36,9 @@ def fill_appraisal(page, *, grade: str, worst: str, recommendation: str, photo: 
         page.set_input_files("#id_photos", str(photo))
 
 
-def test_township_staff_appraises_on_a_phone_and_the_placard_follows_the_status(phone, live_server, tmp_path, settings):
+def test_township_staff_appraises_on_a_phone_and_the_placard_follows_the_status(
+    browser, live_server, tmp_path, settings
+):
     settings.PUBLIC_BASE_URL = live_server.url
     xinqiao = township("350881100")
     household = HouseholdFactory(head_name="陈金水", village=VillageFactory(township=xinqiao, name="东坑村"))
@@ -58,9 +46,8 @@ def test_township_staff_appraises_on_a_phone_and_the_placard_follows_the_status(
     make_user(Role.TOWNSHIP_STAFF, username="xinqiao", townships=[xinqiao])
     other = DwellingFactory(household=HouseholdFactory(village=VillageFactory(township=township("350881101"))))
     photo = tmp_path / "roof.png"
-    photo.write_bytes(PNG)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page = phone
+    photo.write_bytes(png_bytes())
+    page = phone_page(browser)
 
     log_in(page, live_server.url, "xinqiao")
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-import struct
 import time
-import zlib
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,7 +25,7 @@ from django.utils import timezone
 
 from households.models import Attachment, Household
 from households.tests.conftest import *  # noqa: F403
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
+from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, png_bytes
 from housing_safety.access import Role
 from inspections import selectors, services
 from inspections.models import Appraisal, Placard, SecuredHousing
@@ -145,18 +143,6 @@ def safe_household(village, *, head_name: str | None = None, **fields) -> Househ
     household = HouseholdFactory(village=village, **({"head_name": head_name} if head_name else {}), **fields)
     appraise(DwellingFactory(household=household), "A")
     return household
-
-
-def png_bytes() -> bytes:
-    """A minimal valid 1×1 greyscale PNG."""
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
-    )
 
 
 def png_upload(name: str = "house.png") -> SimpleUploadedFile:

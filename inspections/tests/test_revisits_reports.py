@@ -11,7 +11,6 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import override
 
 from households.models import Attachment, Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
@@ -24,30 +23,9 @@ from rectification.services import open_problems_for_findings, phase_on
 
 from .test_services import BAD_TYPE, NO_PERMISSION, OWN_TOWNSHIP_ONLY, png_file, text_as_jpg
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
 D = datetime.date
 ALL_KINDS = list(FindingKind.values)
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def staff(personas):
-    return personas[Role.TOWNSHIP_STAFF]
-
-
-@pytest.fixture
-def helper(personas):
-    return personas[Role.HELPER]
-
-
-@pytest.fixture
-def other_staff(shuangyang):
-    return make_user(Role.TOWNSHIP_STAFF, townships=[shuangyang])
 
 
 def make_campaign(name: str = "台风后排查") -> Campaign:

@@ -10,7 +10,6 @@ from django.utils import timezone
 from households import services as household_services
 from households.models import Household
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
-from housing_safety.access import Role
 from inspections import selectors, services
 from inspections.models import Appraisal, Placard
 from inspections.selectors import (
@@ -35,16 +34,6 @@ DEFAULT_ON = D(2025, 6, 1)
 @pytest.fixture
 def village(xinqiao):
     return VillageFactory(township=xinqiao, name="东坑村")
-
-
-@pytest.fixture
-def admin_user(personas):
-    return personas[Role.BUREAU_ADMIN]
-
-
-@pytest.fixture
-def staff(personas):
-    return personas[Role.TOWNSHIP_STAFF]
 
 
 def appraise(dwelling, grade: str, on: datetime.date = DEFAULT_ON, **kwargs) -> Appraisal:

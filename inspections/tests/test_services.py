@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import struct
-import zlib
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -15,12 +13,14 @@ from django.utils.translation import override
 
 from households import services as household_services
 from households.models import Attachment, Household
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
+from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, png_bytes, png_file
 from housing_safety.access import Role
 from inspections import selectors, services
 from inspections.models import Appraisal, Placard, SecuredHousing
 
 from .factories import AppraisalFactory, SecuredHousingFactory
+
+pytestmark = pytest.mark.usefixtures("chinese")
 
 OWN_TOWNSHIP_ONLY = "您只能修改本乡镇（街道）的记录。"
 NO_PERMISSION = "您没有执行此操作的权限。"
@@ -29,54 +29,12 @@ BAD_TYPE = "只能上传照片（JPEG、PNG、WebP、HEIC）、PDF、Word 和 Ex
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
-def _png_chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-
-def png_bytes() -> bytes:
-    """A complete, valid 1×1 RGB PNG (signature, IHDR, IDAT, IEND with correct CRCs)."""
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # width, height, bit depth 8, colour type RGB
-    scanline = b"\x00\xc0\x30\x20"  # filter byte 0, then one RGB pixel
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(scanline))
-        + _png_chunk(b"IEND", b"")
-    )
-
-
-def png_file(name: str = "房屋正面.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
-
-
 def pdf_file(name: str = "鉴定表.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
 def text_as_jpg(name: str = "photo.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, b"this is not a photo, just some text\n", content_type="image/jpeg")
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def staff(personas):
-    return personas[Role.TOWNSHIP_STAFF]
-
-
-@pytest.fixture
-def admin_user(personas):
-    return personas[Role.BUREAU_ADMIN]
-
-
-@pytest.fixture
-def other_staff(shuangyang):
-    """Township staff of 双洋镇: the `home_household` (新桥镇) is outside their scope."""
-    return make_user(Role.TOWNSHIP_STAFF, townships=[shuangyang])
 
 
 @pytest.fixture

@@ -4,39 +4,18 @@ problem; a bureau official verifies it."""
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import pytest
 from django.core import mail
 
+from conftest import ARTIFACTS, log_in, phone_page
 from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
-from households.tests.test_browser_journey import LAUNCH_ARGS, log_in
 from housing_safety.access import Role
 from inspections.models import HelperReport
 from rectification.models import Problem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def browser(chromium_path, live_server, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-def phone_page(browser):
-    context = browser.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844}, is_mobile=True
-    )
-    return context.new_page()
 
 
 def test_helper_report_becomes_a_problem_that_the_township_resolves_and_the_bureau_verifies(browser, live_server):
@@ -50,7 +29,6 @@ def test_helper_report_becomes_a_problem_that_the_township_resolves_and_the_bure
     HouseholdFactory(head_name="别人家", village=household.village)  # not assigned to the helper
     make_user(Role.TOWNSHIP_STAFF, username="xinqiao", townships=[xinqiao])
     make_user(Role.BUREAU_OFFICIAL, username="official")
-    ARTIFACTS.mkdir(exist_ok=True)
 
     # The helper sees only their household and reports a leaking roof.
     page = phone_page(browser)

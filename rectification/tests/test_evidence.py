@@ -9,16 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from households.models import Attachment
-from households.tests.factories import HouseholdFactory, VillageFactory, make_user, township
+from households.tests.factories import HouseholdFactory, VillageFactory, make_user, png_file, township
 from housing_safety.access import Role
 from rectification.models import Problem, ProblemTransition
 from rectification.services import move_problem
 
 pytestmark = pytest.mark.django_db
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00\x00"
-    b"\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
-)
 
 
 @pytest.fixture
@@ -37,7 +33,7 @@ def test_resolution_with_a_photo_attaches_it_to_the_problem(problem, client):
         problem=problem,
         to="resolved",
         resolution="已补瓦",
-        evidence=[SimpleUploadedFile("after.png", PNG)],
+        evidence=[png_file("after.png")],
     )
     evidence = Attachment.objects.get(object_id=problem.pk, content_type__model="problem")
     assert evidence.uploaded_by == staff and evidence.mime_type == "image/png"

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import struct
-import zlib
 from io import BytesIO
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
@@ -28,7 +26,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from households.models import Attachment, Unit
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
+from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, png_bytes
 from housing_safety.access import ROLE_PERMISSIONS, Role
 from inspections.models import Campaign, HelperReport, Revisit
 from rectification.models import Problem, ProblemTransition
@@ -1158,18 +1156,6 @@ def test_problem_detail_offers_only_allowed_moves(client, users, world, persona,
     assert (OVERDUE in text) == (key == "home_overdue")
     if problem.resolution:
         assert "整改结果" in text and problem.resolution in text
-
-
-def png_bytes() -> bytes:
-    """A minimal valid 1×1 greyscale PNG."""
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
-    )
 
 
 def move_url(problem) -> str:

@@ -9,46 +9,18 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import override
 
-from households.tests.factories import make_user
 from housing_safety.access import Role, scope_of
 from rectification import selectors
 from rectification.models import Problem, ProblemTransition
 from rectification.services import TRANSITIONS, move_problem, phase_on, save_problem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
 D = datetime.date
 S = Problem.Status
 NO_PERMISSION = "您没有执行此操作的权限。"
 OWN_TOWNSHIP_ONLY = "您只能修改本乡镇（街道）的记录。"
 STATUS_ZH = {S.OPEN: "待整改", S.IN_PROGRESS: "整改中", S.RESOLVED: "已整改", S.VERIFIED: "已核实"}
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def staff(personas):
-    return personas[Role.TOWNSHIP_STAFF]
-
-
-@pytest.fixture
-def admin(personas):
-    return personas[Role.BUREAU_ADMIN]
-
-
-@pytest.fixture
-def official(personas):
-    return personas[Role.BUREAU_OFFICIAL]
-
-
-@pytest.fixture
-def other_staff(shuangyang):
-    return make_user(Role.TOWNSHIP_STAFF, townships=[shuangyang])
 
 
 def make_problem(township, status=S.OPEN, *, household=None, dwelling=None, kind=Problem.Kind.OTHER, **fields):
