@@ -298,6 +298,8 @@ class Dwelling(models.Model):
         _("year built"), null=True, blank=True, validators=[MinValueValidator(1800)]
     )
     is_occupied = models.BooleanField(_("household lives here"), default=True)
+    # Set by a renovation case's completion acceptance: the house is then 改造安全 while its grade stays A/B.
+    renovated_on = models.DateField(_("renovation accepted on"), null=True, blank=True, editable=False)
     is_connected = models.BooleanField(_("connected house (联体房)"), default=False)
     neighbour_cooperates = models.BooleanField(
         _("neighbour cooperates with reinforcement"), null=True, blank=True, help_text=_("Only for connected houses.")

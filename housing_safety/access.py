@@ -31,6 +31,7 @@ def _crud(app: str, *models_: str, actions=("add", "change", "view")) -> set[str
 
 _REGISTRY = ("township", "village", "unit", "household", "dwelling", "attachment")
 _SAFETY = ("securedhousing", "placard")
+_CASE_RECORDS = ("casetransition", "casedocument", "subsidypayment", "documentkind", "subsidystandard")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BUREAU_ADMIN: (
@@ -46,12 +47,19 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {"rectification.verify_problem", "rectification.view_problemtransition"}
         | _crud("inspections", "spotcheck")
         | _crud("inspections", "spotcheckitem", actions=("change", "view"))
+        # Renovation: the bureau approves, accepts, pays and archives, configures kinds and standards, overrides.
+        | _crud("rectification", "renovationcase", actions=("change", "view"))
+        | _crud("rectification", *_CASE_RECORDS, actions=("view",))
+        | _crud("rectification", "documentkind", "subsidystandard")
+        | {f"rectification.{p}" for p in ("approve_case", "complete_case", "override_case_rules")}
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
     | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
     | _crud("rectification", "problem", "problemtransition", actions=("view",))
     | _crud("inspections", "spotcheck", "spotcheckitem", actions=("view",))
-    | {"rectification.verify_problem"},
+    | {"rectification.verify_problem"}
+    | _crud("rectification", "renovationcase", *_CASE_RECORDS, actions=("view",))
+    | {"rectification.approve_case"},
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")
@@ -62,6 +70,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("inspections", "revisit", "helperreport", actions=("change", "view"))
         | _crud("rectification", "problem")
         | {"rectification.view_problemtransition"}
+        # Renovation: the township opens cases and runs them to its review, then agreement and construction.
+        | _crud("rectification", "renovationcase")
+        | _crud("rectification", *_CASE_RECORDS, actions=("view",))
+        | {"rectification.advance_case"}
     ),
     Role.DEPARTMENT_LIAISON: _crud(
         "households", "township", "village", "unit", "household", "dwelling", actions=("view",)

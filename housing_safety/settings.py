@@ -143,6 +143,11 @@ PLACARD_DEADLINE = env.str("PLACARD_DEADLINE", default="06-30")  # month-day, ea
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # what placard QR codes point at
 PLACARD_VERIFY_RATE = env.str("PLACARD_VERIFY_RATE", default="30/m")
 PROBLEM_DEFAULT_DAYS = env.int("PROBLEM_DEFAULT_DAYS", default=30)  # deadline of a problem opened by a finding
+# Renovation cases: the shortest public posting (days, both ends counted), when a case without a move counts as
+# stalled, and within how many days of completion acceptance the subsidy is due.
+RENOVATION_POSTING_DAYS = env.int("RENOVATION_POSTING_DAYS", default=7)
+RENOVATION_STALLED_DAYS = env.int("RENOVATION_STALLED_DAYS", default=30)
+RENOVATION_PAYMENT_DAYS = env.int("RENOVATION_PAYMENT_DAYS", default=30)
 
 # E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

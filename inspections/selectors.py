@@ -56,7 +56,8 @@ def with_housing_status(households: QuerySet[Household], today: datetime.date | 
     """Annotate `housing_status` and the plan's three flags.
 
     Order of precedence: secured (lives safely elsewhere) > dangerous (a dwelling it lives in is currently C/D) >
-    unappraised (it lives in no dwelling, or in one never appraised) > appraised safe (all its homes are A/B).
+    unappraised (it lives in no dwelling, or in one never appraised) > renovated safe (all its homes are A/B and one
+    was renovated: a renovation case's completion acceptance set `renovated_on`) > appraised safe (all homes A/B).
     """
     today = today or timezone.localdate()
     homes = with_current_appraisal(Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=True))
@@ -66,11 +67,13 @@ def with_housing_status(households: QuerySet[Household], today: datetime.date | 
         home_dangerous=Exists(homes.filter(current_grade__in=DANGEROUS_GRADES)),
         home_unappraised=Exists(homes.filter(current_grade__isnull=True)),
         has_home=Exists(homes),
+        home_renovated=Exists(homes.filter(renovated_on__isnull=False)),
         housing_status=Case(
             When(is_secured=True, then=Value(HousingStatus.SECURED)),
             When(home_dangerous=True, then=Value(HousingStatus.DANGEROUS)),
             When(has_home=False, then=Value(HousingStatus.UNAPPRAISED)),
             When(home_unappraised=True, then=Value(HousingStatus.UNAPPRAISED)),
+            When(home_renovated=True, then=Value(HousingStatus.RENOVATED_SAFE)),
             default=Value(HousingStatus.APPRAISED_SAFE),
             output_field=models.CharField(),
         ),

@@ -2,13 +2,25 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from households.selectors import townships_for_user
+from households.models import Dwelling, Household
+from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety.access import scope_of
+from inspections.models import DANGEROUS_GRADES
+from inspections.selectors import with_current_appraisal
 
-from .models import Problem
+from .models import (
+    CLOSED_CASE_STATUSES,
+    CaseDocument,
+    CaseStatus,
+    DocumentKind,
+    Problem,
+    RenovationCase,
+    SubsidyPayment,
+)
 
 
 def problems_for_user(user) -> QuerySet[Problem]:
@@ -38,3 +50,131 @@ def problem_counts_by_township(user, today: datetime.date | None = None) -> list
     by_township = {row["township_id"]: row for row in rows}
     empty = {"open": 0, "overdue": 0, "resolved": 0, "verified": 0}
     return [{"township": t, **by_township.get(t.pk, empty)} for t in townships_for_user(user)]
+
+
+# Renovation cases -------------------------------------------------------------------------------------------
+
+
+def cases_for_user(user) -> QuerySet[RenovationCase]:
+    """The bureau sees every township's cases; township staff their own townships'; other roles none."""
+    if not user.has_perm("rectification.view_renovationcase"):
+        return RenovationCase.objects.none()
+    scope = scope_of(user)
+    cases = RenovationCase.objects.select_related("township", "household__village", "dwelling")
+    return cases if scope.everything else cases.filter(township_id__in=scope.township_ids)
+
+
+def open_cases(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase]:
+    return cases.exclude(status__in=CLOSED_CASE_STATUSES)
+
+
+def dangerous_without_case_for_user(user) -> QuerySet[Dwelling]:
+    """Dwellings that covered households live in, currently graded C or D, with no open renovation case."""
+    dwellings = with_current_appraisal(
+        dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
+    )
+    has_open_case = open_cases(RenovationCase.objects.filter(dwelling=OuterRef("pk")))
+    return (
+        dwellings.filter(current_grade__in=DANGEROUS_GRADES)
+        .exclude(Exists(has_open_case))
+        .select_related("household__village__township")
+    )
+
+
+def stalled_cases(cases: QuerySet[RenovationCase], today: datetime.date | None = None) -> QuerySet[RenovationCase]:
+    """Open cases without a step or check for RENOVATION_STALLED_DAYS, and accepted cases whose subsidy is past
+    RENOVATION_PAYMENT_DAYS."""
+    today = today or timezone.localdate()
+    quiet_since = today - datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS)
+    unpaid_since = today - datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS)
+    return open_cases(cases).filter(
+        Q(last_activity_on__lt=quiet_since) | Q(status=CaseStatus.ACCEPTED, accepted_on__lt=unpaid_since)
+    )
+
+
+def progress_by_township(user) -> list[dict]:
+    """Per township in scope: how many cases are at each step, in one GROUP BY."""
+    rows = cases_for_user(user).values("township_id", "status").annotate(n=Count("pk")).order_by()
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["township_id"], {})[row["status"]] = row["n"]
+    return [
+        {"township": t, "counts": [counts.get(t.pk, {}).get(s, 0) for s in CaseStatus.values]}
+        for t in townships_for_user(user)
+    ]
+
+
+def archive_completeness(cases: QuerySet[RenovationCase]) -> dict[int, dict]:
+    """For each case: the required documents of the steps it has reached, those present and those missing.
+
+    Three queries whatever the number of cases (the cases, the kinds, the distinct kinds filed per case).
+    """
+    kinds = list(DocumentKind.objects.filter(is_required=True))
+    rows = list(cases.order_by().values_list("pk", "status", "closed_from"))
+    filed: dict[int, set[int]] = {}
+    pairs = CaseDocument.objects.filter(case__in=[pk for pk, *_rest in rows]).values_list("case_id", "kind_id")
+    for case_id, kind_id in pairs.distinct().order_by():
+        filed.setdefault(case_id, set()).add(kind_id)
+    result = {}
+    for pk, status, closed_from in rows:
+        reached = RenovationCase(status=status, closed_from=closed_from).reached_steps()
+        required = [kind for kind in kinds if kind.step in reached]
+        present = filed.get(pk, set())
+        missing = [kind for kind in required if kind.pk not in present]
+        done = len(required) - len(missing)
+        result[pk] = {
+            "required": len(required),
+            "present": done,
+            "missing": missing,
+            "percent": round(100 * done / len(required)) if required else 100,
+        }
+    return result
+
+
+def archive_by_township(user) -> list[dict]:
+    """Per township: cases, required and present documents, the share complete, and cases with gaps."""
+    cases = cases_for_user(user)
+    township_of = dict(cases.order_by().values_list("pk", "township_id"))
+    totals: dict[int, dict] = {}
+    for pk, row in archive_completeness(cases).items():
+        total = totals.setdefault(township_of[pk], {"cases": 0, "required": 0, "present": 0, "incomplete": 0})
+        total["cases"] += 1
+        total["required"] += row["required"]
+        total["present"] += row["present"]
+        total["incomplete"] += bool(row["missing"])
+    empty = {"cases": 0, "required": 0, "present": 0, "incomplete": 0}
+    result = []
+    for township in townships_for_user(user):
+        total = totals.get(township.pk, empty)
+        percent = round(100 * total["present"] / total["required"]) if total["required"] else None
+        result.append({"township": township, **total, "percent": percent})
+    return result
+
+
+def subsidy_totals(user) -> list[dict]:
+    """Per programme year and township: cases, planned subsidy (cases not rejected or withdrawn) and paid."""
+    cases = cases_for_user(user).exclude(status__in=[CaseStatus.REJECTED, CaseStatus.WITHDRAWN])
+    planned = cases.values("programme_year", "township_id").annotate(cases=Count("pk"), planned=Sum("planned_subsidy"))
+    paid = (
+        SubsidyPayment.objects.filter(case__in=cases_for_user(user).values("pk"))
+        .values("case__programme_year", "case__township_id")
+        .annotate(paid=Sum("amount"), payments=Count("pk"))
+        .order_by()
+    )
+    paid_by = {(row["case__programme_year"], row["case__township_id"]): row for row in paid}
+    townships = {t.pk: t for t in townships_for_user(user)}
+    rows = []
+    for row in planned.order_by("-programme_year", "township__code"):
+        key = (row["programme_year"], row["township_id"])
+        money = paid_by.get(key, {})
+        rows.append(
+            {
+                "year": row["programme_year"],
+                "township": townships.get(row["township_id"]),
+                "cases": row["cases"],
+                "planned": row["planned"],
+                "paid": money.get("paid") or 0,
+                "payments": money.get("payments", 0),
+            }
+        )
+    return rows

@@ -16,7 +16,7 @@ from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from inspections.models import FindingKind, HelperReport, Revisit
 
-from .models import Problem, ProblemTransition
+from ..models import Problem, ProblemTransition
 
 S = Problem.Status
 # (from, to) -> permission the actor needs. Township staff work a problem; only the bureau verifies it

@@ -1,0 +1,29 @@
+"""Writes of the rectification app: the problem list and renovation cases (one module each, one table of moves each)."""
+
+from .problems import TRANSITIONS, move_problem, open_problems_for_findings, phase_on, save_problem
+from .renovation import (
+    CASE_TRANSITIONS,
+    add_case_documents,
+    move_case,
+    open_case,
+    record_construction_check,
+    record_supplementary_payment,
+    register_new_dwelling,
+    save_case,
+)
+
+__all__ = [
+    "CASE_TRANSITIONS",
+    "TRANSITIONS",
+    "add_case_documents",
+    "move_case",
+    "move_problem",
+    "open_case",
+    "open_problems_for_findings",
+    "phase_on",
+    "record_construction_check",
+    "record_supplementary_payment",
+    "register_new_dwelling",
+    "save_case",
+    "save_problem",
+]
