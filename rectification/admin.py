@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -7,10 +9,22 @@ from households.admin import AttachmentListInline, TownshipFilter
 from housing_safety.admin_base import ScopedAdminMixin
 
 from . import selectors, services
-from .models import Problem, ProblemTransition
+from .models import (
+    CaseTransition,
+    DocumentKind,
+    Problem,
+    ProblemTransition,
+    RenovationCase,
+    SubsidyPayment,
+    SubsidyStandard,
+)
 
 
 class ProblemTownshipFilter(TownshipFilter):
+    path = "township_id"
+
+
+class CaseTownshipFilter(TownshipFilter):
     path = "township_id"
 
 
@@ -63,3 +77,111 @@ class ProblemAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_problem(actor=request.user, problem=obj)
+
+
+# Renovation cases -------------------------------------------------------------------------------------------
+
+
+class CaseTransitionInline(admin.TabularInline):
+    model = CaseTransition
+    extra = 0
+    can_delete = False
+    fields = ("on", "from_status", "to_status", "actor", "note", "overridden", "override_reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CaseAdminForm(forms.ModelForm):
+    """The case's details; a change of type, year or subsidy is checked by the service before saving."""
+
+    override_reason = forms.CharField(
+        label=_("override a rule, with the reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors and self.instance.pk:
+            try:
+                services.renovation.check_case_change(
+                    actor=self.actor, case=self.instance, override_reason=self.cleaned_data.get("override_reason", "")
+                )
+            except ValidationError as error:
+                self._update_errors(error)
+
+
+@admin.register(RenovationCase)
+class RenovationCaseAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Cases are opened and moved on their own pages (one transition table); here their details are edited."""
+
+    scope_selector = selectors.cases_for_user
+    form = CaseAdminForm
+    list_display = ("number", "household", "township", "renovation_type", "programme_year", "status", "status_on")
+    list_filter = (CaseTownshipFilter, "status", "renovation_type", "programme_year", "build_mode")
+    search_fields = ("number", "household__head_name", "builder")
+    show_full_result_count = False
+    readonly_fields = (
+        "number", "township", "household", "dwelling", "trigger_appraisal", "status", "status_on", "new_dwelling",
+        "accepted_on", "acceptors", "moved_in_on", "old_house_outcome",
+    )  # fmt: skip
+    fieldsets = (
+        (None, {"fields": ("number", "township", "household", "dwelling", "trigger_appraisal", "status", "status_on")}),
+        (_("Renovation"), {"fields": ("programme_year", "renovation_type", "build_mode", "funding_source",
+                                      "planned_subsidy", "builder", "notes", "override_reason")}),
+        (_("Relocation"), {"fields": ("resettlement_site", "new_dwelling", "moved_in_on", "old_house_outcome")}),
+        (_("Completion"), {"fields": ("accepted_on", "acceptors")}),
+    )  # fmt: skip
+    inlines = [CaseTransitionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_open)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user
+        if not request.user.has_perm(services.renovation.OVERRIDE):
+            form.base_fields.pop("override_reason", None)
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm(services.renovation.OVERRIDE):
+            return fieldsets
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "override_reason"]})
+                for name, opts in fieldsets]  # fmt: skip
+
+    def save_model(self, request, obj, form, change):
+        services.save_case(actor=request.user, case=obj, override_reason=form.cleaned_data.get("override_reason", ""))
+
+
+@admin.register(DocumentKind)
+class DocumentKindAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "step", "is_required", "order")
+    list_editable = ("is_required", "order")
+    list_filter = ("step", "is_required")
+
+
+@admin.register(SubsidyStandard)
+class SubsidyStandardAdmin(SimpleHistoryAdmin):
+    list_display = ("year", "renovation_type", "amount", "note")
+    list_filter = ("year", "renovation_type")
+
+
+@admin.register(SubsidyPayment)
+class SubsidyPaymentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Payments are recorded by the case's payment step (or a supplementary payment); here they are read."""
+
+    scope_selector = selectors.payments_for_user
+    list_display = ("case", "paid_on", "amount", "voucher_number", "is_supplementary", "recorded_by")
+    list_filter = ("is_supplementary", "paid_on")
+    search_fields = ("case__number", "voucher_number", "case__household__head_name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

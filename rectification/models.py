@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -351,6 +352,9 @@ class RenovationCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.household.head_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("rectification:case", args=[self.pk])
 
     @property
     def is_open(self) -> bool:

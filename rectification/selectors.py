@@ -64,6 +64,14 @@ def cases_for_user(user) -> QuerySet[RenovationCase]:
     return cases if scope.everything else cases.filter(township_id__in=scope.township_ids)
 
 
+def payments_for_user(user) -> QuerySet[SubsidyPayment]:
+    if not user.has_perm("rectification.view_subsidypayment"):
+        return SubsidyPayment.objects.none()
+    return SubsidyPayment.objects.filter(case__in=cases_for_user(user).values("pk")).select_related(
+        "case__household", "recorded_by"
+    )
+
+
 def open_cases(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase]:
     return cases.exclude(status__in=CLOSED_CASE_STATUSES)
 
@@ -99,7 +107,7 @@ def progress_by_township(user) -> list[dict]:
     for row in rows:
         counts.setdefault(row["township_id"], {})[row["status"]] = row["n"]
     return [
-        {"township": t, "counts": [counts.get(t.pk, {}).get(s, 0) for s in CaseStatus.values]}
+        {"township": t, "counts": [(s, counts.get(t.pk, {}).get(s, 0)) for s in CaseStatus.values]}
         for t in townships_for_user(user)
     ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import case_views, views
 
 app_name = "rectification"
 
@@ -9,4 +9,16 @@ urlpatterns = [
     path("problems/export.xlsx", views.problem_export, name="problem-export"),
     path("problems/<int:pk>/", views.problem_detail, name="problem"),
     path("problems/<int:pk>/move/", views.problem_move, name="problem-move"),
+    path("renovation/", case_views.case_list, name="cases"),
+    path("renovation/dangerous/", case_views.dangerous_without_case, name="dangerous-without-case"),
+    path("renovation/new/", case_views.case_new, name="case-new"),
+    path("renovation/archive/", case_views.archive_overview, name="archive"),
+    path("renovation/subsidies/", case_views.subsidy_overview, name="subsidies"),
+    path("renovation/<int:pk>/", case_views.case_detail, name="case"),
+    path("renovation/<int:pk>/move/", case_views.case_move, name="case-move"),
+    path("renovation/<int:pk>/documents/", case_views.case_documents, name="case-documents"),
+    path("renovation/<int:pk>/check/", case_views.case_check, name="case-check"),
+    path("renovation/<int:pk>/new-dwelling/", case_views.case_new_dwelling, name="case-new-dwelling"),
+    path("renovation/<int:pk>/supplement/", case_views.case_supplement, name="case-supplement"),
+    path("renovation/<int:pk>/archive.zip", case_views.case_archive_zip, name="case-archive"),
 ]

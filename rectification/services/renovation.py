@@ -236,12 +236,10 @@ def open_case(
     return case
 
 
-@transaction.atomic
-def save_case(*, actor, case: RenovationCase, override_reason: str = "") -> RenovationCase:
-    """Change an open case's details. Type, year and planned subsidy are the bureau's once the case is approved,
-    and the planned subsidy stays within the standard unless overridden."""
+def check_case_change(*, actor, case: RenovationCase, override_reason: str = "", stored=None) -> list[str]:
+    """Validate a change of an open case's details (see save_case); return the rules overridden."""
     require_perm(actor, "rectification.change_renovationcase")
-    stored = RenovationCase.objects.select_for_update().get(pk=case.pk)
+    stored = stored or RenovationCase.objects.get(pk=case.pk)
     ensure_can_write_in_township(actor, stored.township_id)
     if not stored.is_open:
         raise ValidationError(_("A closed case cannot be changed."))
@@ -258,6 +256,15 @@ def save_case(*, actor, case: RenovationCase, override_reason: str = "") -> Reno
             "planned_subsidy", _check_override(actor, override_reason), overridden,
             year=case.programme_year, renovation_type=case.renovation_type, amount=case.planned_subsidy,
         )  # fmt: skip
+    return overridden
+
+
+@transaction.atomic
+def save_case(*, actor, case: RenovationCase, override_reason: str = "") -> RenovationCase:
+    """Change an open case's details. Type, year and planned subsidy are the bureau's once the case is approved,
+    and the planned subsidy stays within the standard unless overridden."""
+    stored = RenovationCase.objects.select_for_update().get(pk=case.pk)
+    overridden = check_case_change(actor=actor, case=case, override_reason=override_reason, stored=stored)
     case.full_clean()
     case._history_user = actor
     case._change_reason = "\n".join([*overridden, override_reason.strip()]) if overridden else None

@@ -1,0 +1,378 @@
+"""Renovation case pages: the list with progress per step, dangerous houses without a case, opening a case, the
+case page with its timeline, archive and moves, the archive ZIP, and the bureau's archive and subsidy overviews."""
+
+from __future__ import annotations
+
+import zipfile
+from io import BytesIO
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from households.identity import mask_id_number
+from households.selectors import dwellings_for_user, townships_for_user
+from housing_safety.access import can_view_personal_data, scope_of
+
+from . import selectors, services
+from .forms import (
+    CaseDocumentsForm,
+    CaseMoveForm,
+    CaseOpenForm,
+    ConstructionCheckForm,
+    NewDwellingForm,
+    SupplementaryPaymentForm,
+)
+from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase
+from .views import _safe_cell
+
+VIEW = "rectification.view_renovationcase"
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """Put a service's errors on the form: on their field where the form has it, otherwise on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_list(request):
+    cases = selectors.cases_for_user(request.user)
+    status, year, township = request.GET.get("status", ""), request.GET.get("year", ""), request.GET.get("township")
+    stalled = request.GET.get("stalled") == "1"
+    if status in CaseStatus.values:
+        cases = cases.filter(status=status)
+    if year.isdigit():
+        cases = cases.filter(programme_year=int(year))
+    if township and township.isdigit():
+        cases = cases.filter(township_id=int(township))
+    if stalled:
+        cases = selectors.stalled_cases(cases)
+    context = {
+        "page": Paginator(cases.order_by("township__code", "number"), 50).get_page(request.GET.get("page")),
+        "statuses": CaseStatus.choices,
+        "status": status,
+        "year": year,
+        "stalled": stalled,
+        "stalled_count": selectors.stalled_cases(selectors.cases_for_user(request.user)).count(),
+        "progress": selectors.progress_by_township(request.user),
+        "show_townships": scope_of(request.user).everything,
+    }
+    return render(request, "rectification/case_list.html", context)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def dangerous_without_case(request):
+    dwellings = selectors.dangerous_without_case_for_user(request.user).order_by(
+        "household__village__township__code", "household__village__name", "household__head_name", "pk"
+    )
+    page = Paginator(dwellings, 50).get_page(request.GET.get("page"))
+    return render(request, "rectification/dangerous_without_case.html", {"page": page})
+
+
+@login_required
+@permission_required("rectification.add_renovationcase", raise_exception=True)
+def case_new(request):
+    dwelling_id = request.GET.get("dwelling", "")
+    dwelling = get_object_or_404(
+        dwellings_for_user(request.user).select_related("household__village__township"),
+        pk=int(dwelling_id) if dwelling_id.isdigit() else 0,
+    )
+    existing = selectors.open_cases(selectors.cases_for_user(request.user)).filter(dwelling=dwelling).first()
+    if existing is not None:
+        messages.info(request, _("This dwelling already has an open renovation case."))
+        return redirect("rectification:case", pk=existing.pk)
+    form = CaseOpenForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.instance.dwelling = dwelling
+        try:
+            case = services.open_case(
+                actor=request.user,
+                case=form.instance,
+                applied_on=form.cleaned_data["applied_on"],
+                documents=form.documents(),
+                override_reason=form.cleaned_data.get("override_reason", ""),
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Renovation case %(number)s was opened.") % {"number": case.number})
+            return redirect("rectification:case", pk=case.pk)
+    return render(request, "rectification/case_new.html", {"form": form, "dwelling": dwelling})
+
+
+def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
+    """The case page; `bound` is a form that failed, shown in place of its empty twin."""
+    user = request.user
+    move_forms = [CaseMoveForm(case=case, to=to, user=user) for to in services.renovation.allowed_moves(case, user)]
+    if isinstance(bound, CaseMoveForm):
+        move_forms = [bound if form.to == bound.to else form for form in move_forms]
+    documents = case.documents.select_related("kind", "attachment__uploaded_by")
+    by_kind: dict[int, list] = {}
+    for document in documents:
+        by_kind.setdefault(document.kind_id, []).append(document)
+    completeness = selectors.archive_completeness(RenovationCase.objects.filter(pk=case.pk))[case.pk]
+    missing = {kind.pk for kind in completeness["missing"]}
+    reached = case.reached_steps()
+    archive = [
+        {
+            "step": label,
+            "kinds": [
+                {"kind": kind, "files": by_kind.get(kind.pk, []), "missing": kind.pk in missing}
+                for kind in DocumentKind.objects.filter(step=value)
+            ],
+            "reached": value in reached,
+        }
+        for value, label in CaseStatus.choices
+        if value in CASE_STEPS
+    ]
+    other = {
+        "documents": bound if isinstance(bound, CaseDocumentsForm) else CaseDocumentsForm(),
+        "check": bound if isinstance(bound, ConstructionCheckForm) else ConstructionCheckForm(),
+        "dwelling": bound if isinstance(bound, NewDwellingForm) else NewDwellingForm(),
+        "supplement": bound if isinstance(bound, SupplementaryPaymentForm) else SupplementaryPaymentForm(),
+    }
+    context = {
+        "case": case,
+        "household": case.household,
+        "id_number": case.household.id_number
+        if can_view_personal_data(user)
+        else mask_id_number(case.household.id_number),
+        "transitions": case.transitions.select_related("actor"),
+        "payments": case.payments.select_related("recorded_by"),
+        "archive": archive,
+        "completeness": completeness,
+        "move_forms": move_forms,
+        "forms": other,
+        "can_add_documents": case.status != CaseStatus.ARCHIVED and user.has_perm("households.add_attachment"),
+        "can_check": case.status == CaseStatus.CONSTRUCTION_STARTED and user.has_perm(services.renovation.TOWNSHIP),
+        "can_register_dwelling": case.is_moving
+        and case.new_dwelling_id is None
+        and case.is_open
+        and CASE_STEPS.index(case.status) < CASE_STEPS.index(CaseStatus.ACCEPTED)
+        and user.has_perm(services.renovation.TOWNSHIP),
+        "can_supplement": case.status in (CaseStatus.PAID, CaseStatus.ARCHIVED)
+        and user.has_perm(services.renovation.OVERRIDE),
+        "can_export": can_view_personal_data(user),
+        "stalled": selectors.stalled_cases(RenovationCase.objects.filter(pk=case.pk)).exists(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "rectification/case_detail.html", context, status=status)
+
+
+def _get_case(request, pk: int) -> RenovationCase:
+    return get_object_or_404(
+        selectors.cases_for_user(request.user).select_related("trigger_appraisal", "new_dwelling", "created_by"),
+        pk=pk,
+    )
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_detail(request, pk: int):
+    return _case_page(request, _get_case(request, pk))
+
+
+def _handle(request, case, form, action, success: str):
+    """Validate `form`, run `action(form)`; on a refusal show the case page with the form's errors (nothing
+    was changed), on success redirect back to the case."""
+    if form.is_valid():
+        try:
+            action(form)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, success)
+            return redirect("rectification:case", pk=case.pk)
+    return _case_page(request, case, bound=form, status=400)
+
+
+@require_POST
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_move(request, pk: int):
+    case = _get_case(request, pk)
+    to = request.POST.get("to", "")
+    if to not in CaseStatus.values:
+        messages.error(request, _("Unknown step."))
+        return redirect("rectification:case", pk=case.pk)
+    if (case.status, to) not in services.CASE_TRANSITIONS:  # e.g. a second click after someone else's move
+        messages.error(
+            request,
+            _("This case is at “%(from)s” and cannot move to “%(to)s” (someone may have moved it: reload).")
+            % {"from": case.get_status_display(), "to": CaseStatus(to).label},
+        )
+        return redirect("rectification:case", pk=case.pk)
+    form = CaseMoveForm(request.POST, request.FILES, case=case, to=to, user=request.user)
+    return _handle(
+        request, case, form,
+        lambda f: services.move_case(actor=request.user, case=case, to=to, **f.step()),
+        _("The case is now at “%(step)s”.") % {"step": CaseStatus(to).label},
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_documents(request, pk: int):
+    case = _get_case(request, pk)
+    form = CaseDocumentsForm(request.POST, request.FILES)
+    return _handle(
+        request, case, form,
+        lambda f: services.add_case_documents(actor=request.user, case=case, documents=f.documents()),
+        _("The documents were filed."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_check(request, pk: int):
+    case = _get_case(request, pk)
+    form = ConstructionCheckForm(request.POST, request.FILES)
+    quality = DocumentKind.objects.filter(code="quality_record").first() or DocumentKind.objects.get(
+        code="photo_during"
+    )
+    return _handle(
+        request, case, form,
+        lambda f: services.record_construction_check(
+            actor=request.user, case=case, on=f.cleaned_data["on"], note=f.cleaned_data["note"],
+            documents=[(quality, photo) for photo in f.cleaned_data["photos"]],
+        ),
+        _("The construction check was recorded."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_new_dwelling(request, pk: int):
+    case = _get_case(request, pk)
+    form = NewDwellingForm(request.POST)
+    return _handle(
+        request, case, form,
+        lambda f: services.register_new_dwelling(actor=request.user, case=case, dwelling=f.instance),
+        _("The new dwelling was registered."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_supplement(request, pk: int):
+    case = _get_case(request, pk)
+    form = SupplementaryPaymentForm(request.POST)
+    return _handle(
+        request, case, form,
+        lambda f: services.record_supplementary_payment(actor=request.user, case=case, **f.cleaned_data),
+        _("The supplementary payment was recorded."),
+    )  # fmt: skip
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def case_archive_zip(request, pk: int):
+    """The household archive for the paper file: every document, and an index workbook (documents, steps, case).
+
+    Identity documents are inside, so only roles that may see personal data may export it.
+    """
+    if not can_view_personal_data(request.user):
+        raise PermissionDenied
+    case = _get_case(request, pk)
+    documents = list(case.documents.select_related("kind", "attachment__uploaded_by").order_by("kind__order", "pk"))
+    workbook = Workbook()
+    index = workbook.active
+    index.title = _("Documents")
+    index.append([pgettext("row number", "No."), _("Kind"), _("Step"), _("File"), _("Uploaded by"), _("Uploaded at")])
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number, document in enumerate(documents, start=1):
+            attachment = document.attachment
+            name = f"{number:03d}-{document.kind.name}-{attachment.original_name or attachment.pk}"
+            with attachment.file.open("rb") as handle:
+                archive.writestr(name, handle.read())
+            uploader = attachment.uploaded_by.get_username() if attachment.uploaded_by else ""
+            row = [number, document.kind.name, document.get_step_display(), name, uploader,
+                   timezone.localtime(attachment.uploaded_at).strftime("%Y-%m-%d %H:%M")]  # fmt: skip
+            index.append([_safe_cell(value) for value in row])
+        steps = workbook.create_sheet(_("Steps"))
+        steps.append([_("Date"), _("From"), _("To"), _("By"), _("Note"), _("Rule overridden")])
+        for step in case.transitions.select_related("actor"):
+            row = [step.on, step.get_from_status_display(), step.get_to_status_display(), step.actor.get_username(),
+                   step.note, "\n".join(filter(None, [step.overridden, step.override_reason]))]  # fmt: skip
+            steps.append([_safe_cell(value) for value in row])
+        facts = workbook.create_sheet(_("Case"))
+        for label, value in [
+            (_("Case number"), case.number), (_("Township"), case.township.name),
+            (_("Village"), case.household.village.name), (_("Head of household"), case.household.head_name),
+            (_("ID number"), case.household.id_number or ""), (_("Dwelling"), case.dwelling.address),
+            (_("Renovation type"), case.get_renovation_type_display()), (_("Programme year"), case.programme_year),
+            (_("Planned subsidy (yuan)"), case.planned_subsidy), (_("Step"), case.get_status_display()),
+        ]:  # fmt: skip
+            facts.append([label, _safe_cell(value)])
+        sheet = BytesIO()
+        workbook.save(sheet)
+        archive.writestr(f"000-{_('Index')}.xlsx", sheet.getvalue())
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{case.number}.zip"'
+    return response
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def archive_overview(request):
+    rows = selectors.archive_by_township(request.user)
+    incomplete = [
+        (case, row)
+        for case, row in _incomplete_cases(request.user)
+        if request.GET.get("township") in (None, "", str(case.township_id))
+    ]
+    return render(
+        request,
+        "rectification/archive_overview.html",
+        {"rows": rows, "incomplete": incomplete[:200], "incomplete_count": len(incomplete)},
+    )
+
+
+def _incomplete_cases(user):
+    cases = selectors.cases_for_user(user)
+    completeness = selectors.archive_completeness(cases)
+    wanting = [pk for pk, row in completeness.items() if row["missing"]]
+    for case in cases.filter(pk__in=wanting).order_by("township__code", "number"):
+        yield case, completeness[case.pk]
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def subsidy_overview(request):
+    rows = selectors.subsidy_totals(request.user)
+    years: dict[int, dict] = {}
+    for row in rows:
+        total = years.setdefault(row["year"], {"year": row["year"], "cases": 0, "planned": 0, "paid": 0})
+        for key in ("cases", "planned", "paid"):
+            total[key] += row[key]
+    return render(
+        request,
+        "rectification/subsidy_overview.html",
+        {"rows": rows, "years": list(years.values()), "townships": townships_for_user(request.user)},
+    )
