@@ -7,6 +7,7 @@ class RectificationConfig(AppConfig):
     verbose_name = _("Renovation and complaints")
 
     def ready(self):
+        from households.demo import DEMO_STEPS
         from households.selectors import register_attachable
         from inspections.services import FINDING_HANDLERS
 
@@ -18,3 +19,8 @@ class RectificationConfig(AppConfig):
         register_attachable(RenovationCase, cases_for_user)
         if open_problems_for_findings not in FINDING_HANDLERS:
             FINDING_HANDLERS.append(open_problems_for_findings)
+
+        from .demo import seed_renovation
+
+        if seed_renovation not in DEMO_STEPS:
+            DEMO_STEPS.append(seed_renovation)

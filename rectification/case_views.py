@@ -123,6 +123,8 @@ def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
     move_forms = [CaseMoveForm(case=case, to=to, user=user) for to in services.renovation.allowed_moves(case, user)]
     if isinstance(bound, CaseMoveForm):
         move_forms = [bound if form.to == bound.to else form for form in move_forms]
+    following = CASE_STEPS[CASE_STEPS.index(case.status) + 1] if case.status in CASE_STEPS[:-1] else None
+    waiting_for = CaseStatus(following).label if following and following not in [f.to for f in move_forms] else None
     documents = case.documents.select_related("kind", "attachment__uploaded_by")
     by_kind: dict[int, list] = {}
     for document in documents:
@@ -159,6 +161,7 @@ def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
         "archive": archive,
         "completeness": completeness,
         "move_forms": move_forms,
+        "waiting_for": waiting_for,
         "forms": other,
         "can_add_documents": case.status != CaseStatus.ARCHIVED and user.has_perm("households.add_attachment"),
         "can_check": case.status == CaseStatus.CONSTRUCTION_STARTED and user.has_perm(services.renovation.TOWNSHIP),
@@ -330,7 +333,8 @@ def case_archive_zip(request, pk: int):
             facts.append([label, _safe_cell(value)])
         sheet = BytesIO()
         workbook.save(sheet)
-        archive.writestr(f"000-{_('Index')}.xlsx", sheet.getvalue())
+        index_name = _("Index")
+        archive.writestr(f"000-{index_name}.xlsx", sheet.getvalue())
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{case.number}.zip"'
     return response

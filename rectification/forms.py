@@ -27,7 +27,7 @@ class DocumentFieldsMixin:
     def add_document_fields(self, step: str) -> None:
         self.document_kinds = list(DocumentKind.objects.filter(step=step))
         for kind in self.document_kinds:
-            label = f"{kind.name}{_(' (required)') if kind.is_required else ''}"
+            label = _("%(name)s (required)") % {"name": kind.name} if kind.is_required else kind.name
             widget = MultipleFileInput(attrs={"accept": "image/*,application/pdf"})
             self.fields[f"doc_{kind.code}"] = MultipleFileField(label=label, required=False, widget=widget)
 

@@ -4,6 +4,7 @@ so the .mo is committed and must not drift)."""
 from __future__ import annotations
 
 import gettext
+import re
 import shutil
 import subprocess
 import sys
@@ -72,3 +73,16 @@ def test_every_user_facing_string_in_the_code_is_in_the_catalogue(tmp_path):
     extracted = {e.msgid for e in polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES/django.po")) if e.msgid}
     committed = {e.msgid for e in active_entries(polib.pofile(str(PO)))}
     assert sorted(extracted - committed) == [], "run `make messages` and translate the new strings"
+
+
+def test_no_translated_string_hides_inside_an_f_string():
+    """xgettext does not look inside f-strings: a `_("…")` there would never reach the catalogue."""
+    pattern = re.compile(r"""\bf(["'])[^"'\n]*\{_\(""")
+    hidden = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in ROOT.rglob("*.py")
+        if ".venv" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert hidden == []

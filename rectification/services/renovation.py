@@ -134,7 +134,8 @@ def _subsidy_problem(*, year: int, renovation_type: str, amount: Decimal | None)
 def _check_subsidy(field: str, override: bool, overridden: list[str], **subsidy) -> None:
     problem = _subsidy_problem(**subsidy)
     if problem and not override:
-        raise ValidationError({field: f"{problem} {_('A bureau administrator may override this with a reason.')}"})
+        hint = _("A bureau administrator may override this with a reason.")
+        raise ValidationError({field: f"{problem} {hint}"})
     if problem:
         overridden.append(problem)
 
