@@ -107,7 +107,6 @@ def case_new(request):
                 applied_on=form.cleaned_data["applied_on"],
                 documents=form.documents(),
                 override_reason=form.cleaned_data.get("override_reason", ""),
-                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -144,6 +143,7 @@ def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
         for value, label in CaseStatus.choices
         if value in CASE_STEPS
     ]
+    archive = [group for group in archive if group["kinds"]]
     other = {
         "documents": bound if isinstance(bound, CaseDocumentsForm) else CaseDocumentsForm(),
         "check": bound if isinstance(bound, ConstructionCheckForm) else ConstructionCheckForm(),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Dwelling
 from inspections.forms import MultipleFileField, MultipleFileInput
 
-from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase
+from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase, RenovationType
 
 
 class ProblemMoveForm(forms.Form):
@@ -50,7 +50,7 @@ class DocumentFieldsMixin:
 
 class CaseOpenForm(DocumentFieldsMixin, forms.ModelForm):
     applied_on = forms.DateField(label=_("application date"), widget=DATE)
-    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    field_order = ("applied_on",)
 
     class Meta:
         model = RenovationCase
@@ -65,6 +65,8 @@ class CaseOpenForm(DocumentFieldsMixin, forms.ModelForm):
         today = timezone.localdate()
         self.fields["applied_on"].initial = today
         self.fields["programme_year"].initial = today.year
+        self.fields["renovation_type"].choices = RenovationType.choices  # radios need no blank
+        self.fields["resettlement_site"].help_text = _("Only for the relocation programme (造福工程搬迁).")
         self.add_document_fields(CaseStatus.APPLIED)
         self.add_override_field(user)
 

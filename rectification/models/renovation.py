@@ -143,6 +143,8 @@ class RenovationCase(models.Model):
 
     status = models.CharField(_("step"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.APPLIED)
     status_on = models.DateField(_("date of the current step"), editable=False)
+    # The day someone last recorded a step or check (not the step's own date: entering old paper records is
+    # activity), for the stalled-case list.
     last_activity_on = models.DateField(_("last activity"), editable=False)
     closed_from = models.CharField(
         _("ended at step"), max_length=24, choices=CaseStatus.choices, blank=True, editable=False

@@ -219,7 +219,7 @@ def open_case(
 
     case.household, case.dwelling, case.trigger_appraisal = household, dwelling, current
     case.township = household.village.township
-    case.status, case.status_on, case.last_activity_on = S.APPLIED, applied_on, applied_on
+    case.status, case.status_on, case.last_activity_on = S.APPLIED, applied_on, timezone.localdate()
     case.created_by = actor
     case.number = _next_number(case.township, case.programme_year)
     case.full_clean()
@@ -411,7 +411,7 @@ def move_case(
         case=case, from_status=case.status, to_status=to, on=on, actor=actor, note=note.strip(),
         override_reason=override_reason.strip() if overridden else "", overridden="\n".join(overridden),
     )  # fmt: skip
-    case.status, case.status_on, case.last_activity_on = to, on, max(on, case.last_activity_on)
+    case.status, case.status_on, case.last_activity_on = to, on, timezone.localdate()
     case._history_user = actor
     case.save()
     for dwelling, fields in writes:
@@ -456,7 +456,7 @@ def record_construction_check(
     entry = CaseTransition.objects.create(
         case=case, from_status=case.status, to_status=case.status, on=on, actor=actor, note=note.strip()
     )
-    case.last_activity_on = max(on, case.last_activity_on)
+    case.last_activity_on = timezone.localdate()
     case._history_user = actor
     case.save(update_fields=["last_activity_on"])
     _file_documents(actor, case, documents, case.status)
@@ -483,6 +483,6 @@ def record_supplementary_payment(
     payment.full_clean()
     payment._history_user = actor
     payment.save()
-    case.last_activity_on = max(paid_on, case.last_activity_on)
+    case.last_activity_on = timezone.localdate()
     case.save(update_fields=["last_activity_on"])
     return payment
