@@ -32,6 +32,12 @@ def _crud(app: str, *models_: str, actions=("add", "change", "view")) -> set[str
 _REGISTRY = ("township", "village", "unit", "household", "dwelling", "attachment")
 _SAFETY = ("securedhousing", "placard")
 _CASE_RECORDS = ("casetransition", "casedocument", "subsidypayment", "documentkind", "subsidystandard")
+# Complaints: the clerk (and bureau admin) log and steer them and see the reporter; handlers only handle.
+_COMPLAINT_DESK = (
+    _crud("rectification", "complaint", "leadtransfer")
+    | {"rectification.view_complainttransition", "rectification.view_complaintdeadline"}
+    | {"rectification.manage_complaint", "rectification.view_reporter"}
+)
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BUREAU_ADMIN: (
@@ -52,6 +58,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("rectification", *_CASE_RECORDS, actions=("view",))
         | _crud("rectification", "documentkind", "subsidystandard")
         | {f"rectification.{p}" for p in ("approve_case", "complete_case", "override_case_rules")}
+        | _COMPLAINT_DESK
+        | _crud("rectification", "complaintdeadline")
+        | {"rectification.handle_complaint"}
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
     | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
@@ -59,7 +68,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _crud("inspections", "spotcheck", "spotcheckitem", actions=("view",))
     | {"rectification.verify_problem"}
     | _crud("rectification", "renovationcase", *_CASE_RECORDS, actions=("view",))
-    | {"rectification.approve_case"},
+    | {"rectification.approve_case"}
+    | _crud("rectification", "complaint", "complainttransition", "leadtransfer", actions=("view",))
+    | {"rectification.handle_complaint"},
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")
@@ -74,13 +85,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("rectification", "renovationcase")
         | _crud("rectification", *_CASE_RECORDS, actions=("view",))
         | {"rectification.advance_case"}
+        | _crud("rectification", "complaint", "complainttransition", actions=("view",))
+        | {"rectification.handle_complaint"}
     ),
     Role.DEPARTMENT_LIAISON: _crud(
         "households", "township", "village", "unit", "household", "dwelling", actions=("view",)
     )
-    | _crud("inspections", "appraisal", actions=("view",)),
+    | _crud("inspections", "appraisal", actions=("view",))
+    | _crud("rectification", "leadtransfer"),  # their own unit's leads
     Role.COMPLAINT_CLERK: _crud("households", "township", "village", "household", "dwelling", actions=("view",))
-    | _crud("inspections", "appraisal", "placard", actions=("view",)),
+    | _crud("inspections", "appraisal", "placard", actions=("view",))
+    | _COMPLAINT_DESK,
     # A helper sees only the households assigned to them, so seeing those families' phones is their job.
     Role.HELPER: (
         _crud("households", "township", "village", "household", "dwelling", "attachment", actions=("view",))

@@ -148,6 +148,10 @@ PROBLEM_DEFAULT_DAYS = env.int("PROBLEM_DEFAULT_DAYS", default=30)  # deadline o
 RENOVATION_POSTING_DAYS = env.int("RENOVATION_POSTING_DAYS", default=7)
 RENOVATION_STALLED_DAYS = env.int("RENOVATION_STALLED_DAYS", default=30)
 RENOVATION_PAYMENT_DAYS = env.int("RENOVATION_PAYMENT_DAYS", default=30)
+# Complaints and leads: outgoing leads without a receipt after this many days are flagged; the public progress
+# lookup's rate per IP.
+LEAD_RECEIPT_DAYS = env.int("LEAD_RECEIPT_DAYS", default=7)
+COMPLAINT_LOOKUP_RATE = env.str("COMPLAINT_LOOKUP_RATE", default="10/m")
 
 # E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from households import views as household_views
 from inspections import views as inspection_views
+from rectification import complaint_views
 
 admin.site.site_header = _("Zhangping rural housing safety")
 admin.site.site_title = _("Rural housing safety")
@@ -17,6 +18,7 @@ urlpatterns = [
     path("attachments/<int:pk>/", household_views.attachment_download, name="attachment-download"),
     path("healthz", household_views.healthz, name="healthz"),
     path("v/<str:token>/", inspection_views.verify_placard, name="placard-verify"),
+    path("q/", complaint_views.complaint_lookup, name="complaint-lookup"),
     path("", include("inspections.urls")),
     path("", include("rectification.urls")),
     path("admin/", admin.site.urls),

@@ -11,7 +11,9 @@ from housing_safety.admin_base import ScopedAdminMixin
 from . import selectors, services
 from .models import (
     CaseTransition,
+    ComplaintDeadline,
     DocumentKind,
+    LeadTransfer,
     Problem,
     ProblemTransition,
     RenovationCase,
@@ -179,6 +181,33 @@ class SubsidyPaymentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("case", "paid_on", "amount", "voucher_number", "is_supplementary", "recorded_by")
     list_filter = ("is_supplementary", "paid_on")
     search_fields = ("case__number", "voucher_number", "case__household__head_name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# Complaints and leads: complaints live on their own pages (the reporter is masked there by role); the admin
+# holds the configurable deadlines and a read-only register of leads.
+
+
+@admin.register(ComplaintDeadline)
+class ComplaintDeadlineAdmin(SimpleHistoryAdmin):
+    list_display = ("category", "acceptance_days", "handling_days")
+    list_editable = ("acceptance_days", "handling_days")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(LeadTransfer)
+class LeadTransferAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_selector = selectors.leads_for_user
+    list_display = ("sent_on", "direction", "from_unit", "to_unit", "to_discipline", "receipt_on", "feedback_on")
+    list_filter = ("direction", "to_discipline", "sent_on")
+    search_fields = ("subject",)
 
     def has_add_permission(self, request):
         return False

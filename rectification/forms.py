@@ -4,10 +4,20 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from households.models import Dwelling
+from households.models import Dwelling, Unit, Village
 from inspections.forms import MultipleFileField, MultipleFileInput
 
-from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase, RenovationType
+from .models import (
+    CASE_STEPS,
+    CaseStatus,
+    Complaint,
+    ComplaintStatus,
+    DocumentKind,
+    LeadTransfer,
+    RenovationCase,
+    RenovationType,
+)
+from .selectors import complaint_handlers
 
 
 class ProblemMoveForm(forms.Form):
@@ -150,3 +160,103 @@ class SupplementaryPaymentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="supplement", **kwargs)
+
+
+# Complaints and leads ---------------------------------------------------------------------------------------
+
+DATETIME = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
+
+
+class ComplaintForm(forms.ModelForm):
+    """The hotline intake: what a clerk asks on the phone, in that order."""
+
+    class Meta:
+        model = Complaint
+        fields = (
+            "channel", "received_at", "is_anonymous", "reporter_name", "reporter_phone", "township", "village",
+            "category", "content",
+        )  # fmt: skip
+        widgets = {
+            "channel": forms.RadioSelect,
+            "category": forms.RadioSelect,
+            "received_at": DATETIME,
+            "content": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        self.fields["received_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        self.fields["channel"].choices = Complaint.Channel.choices
+        self.fields["category"].choices = Complaint.Category.choices
+        self.fields["village"].queryset = Village.objects.select_related("township").order_by("township__code", "name")
+        self.fields["village"].label_from_instance = lambda village: f"{village.township.name} {village.name}"
+
+
+class ComplaintMoveForm(forms.Form):
+    """The fields one move of a complaint needs."""
+
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, complaint: Complaint, to: str, **kwargs):
+        super().__init__(*args, prefix=to, **kwargs)
+        self.to, self.label = to, ComplaintStatus(to).label
+        reopening = to == ComplaintStatus.HANDLING and complaint.status == ComplaintStatus.CLOSED
+        if reopening:
+            self.label = _("Reopen")
+        if to in (ComplaintStatus.NOT_ACCEPTED, ComplaintStatus.TRANSFERRED, ComplaintStatus.ESCALATED) or reopening:
+            self.fields["note"].required, self.fields["note"].label = True, _("reason")
+        if to == ComplaintStatus.ASSIGNED:
+            self.fields["handler"] = forms.ModelChoiceField(label=_("handler"), queryset=complaint_handlers(complaint))
+            self.fields["handler"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        if to == ComplaintStatus.REPLIED:
+            self.fields["replied_on"] = forms.DateField(label=_("replied on"), widget=DATE)
+            self.fields["replied_on"].initial = timezone.localdate()
+            self.fields["reply_method"] = forms.ChoiceField(
+                label=_("reply method"), choices=Complaint.ReplyMethod.choices, widget=forms.RadioSelect
+            )
+            self.fields["reply"] = forms.CharField(label=_("reply"), widget=forms.Textarea(attrs={"rows": 3}))
+        if to == ComplaintStatus.CLOSED:
+            self.fields["satisfaction"] = forms.ChoiceField(
+                label=_("satisfaction"), choices=Complaint.Satisfaction.choices, widget=forms.RadioSelect,
+                initial=Complaint.Satisfaction.NOT_GIVEN,
+            )  # fmt: skip
+        if to == ComplaintStatus.TRANSFERRED:
+            self.fields["to_unit"] = forms.ModelChoiceField(
+                label=_("to unit"), queryset=Unit.objects.filter(is_active=True).exclude(kind=Unit.Kind.BUREAU)
+            )
+
+
+class ComplaintProblemForm(forms.Form):
+    description = forms.CharField(label=_("problem"), widget=forms.Textarea(attrs={"rows": 2}))
+    deadline = forms.DateField(label=_("deadline"), widget=DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="problem", **kwargs)
+
+
+class LookupForm(forms.Form):
+    ticket = forms.CharField(label=_("ticket number"), max_length=20)
+    code = forms.CharField(label=_("query code"), max_length=12)
+
+
+class LeadForm(forms.ModelForm):
+    class Meta:
+        model = LeadTransfer
+        fields = ("direction", "from_unit", "to_unit", "to_discipline", "subject", "sent_on")
+        widgets = {"sent_on": DATE, "subject": forms.Textarea(attrs={"rows": 3}), "direction": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["direction"].choices = LeadTransfer.Direction.choices
+        self.fields["sent_on"].initial = timezone.localdate()
+
+
+class LeadReceiptForm(forms.Form):
+    on = forms.DateField(label=_("receipt confirmed on"), widget=DATE)
+    by = forms.CharField(label=_("receipt confirmed by"), max_length=50)
+
+
+class LeadFeedbackForm(forms.Form):
+    on = forms.DateField(label=_("feedback on"), widget=DATE)
+    feedback = forms.CharField(label=_("feedback"), widget=forms.Textarea(attrs={"rows": 2}))

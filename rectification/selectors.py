@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from households.models import Dwelling, Household
+from households.models import Dwelling, Household, Unit
 from households.selectors import dwellings_for_user, townships_for_user
-from housing_safety.access import scope_of
+from housing_safety.access import Role, scope_of
 from inspections.models import DANGEROUS_GRADES
 from inspections.selectors import with_current_appraisal
 
@@ -16,7 +17,10 @@ from .models import (
     CLOSED_CASE_STATUSES,
     CaseDocument,
     CaseStatus,
+    Complaint,
+    ComplaintStatus,
     DocumentKind,
+    LeadTransfer,
     Problem,
     RenovationCase,
     SubsidyPayment,
@@ -185,4 +189,105 @@ def subsidy_totals(user) -> list[dict]:
                 "payments": money.get("payments", 0),
             }
         )
+    return rows
+
+
+# Complaints and leads ---------------------------------------------------------------------------------------
+
+
+def can_view_reporter(user) -> bool:
+    """Only complaint clerks and bureau administrators see who complained."""
+    return bool(user and user.has_perm("rectification.view_reporter"))
+
+
+def complaints_for_user(user) -> QuerySet[Complaint]:
+    """The complaint desk and the bureau see all; township staff their townships' complaints and those assigned
+    to them; other roles none."""
+    if not user.has_perm("rectification.view_complaint"):
+        return Complaint.objects.none()
+    complaints = Complaint.objects.select_related("township", "village", "household", "handler")
+    scope = scope_of(user)
+    if scope.everything:
+        return complaints
+    return complaints.filter(Q(township_id__in=scope.township_ids) | Q(handler=user))
+
+
+def complaint_handlers(complaint: Complaint) -> QuerySet:
+    """Active users who may handle this complaint: the bureau's, and the staff of the complaint's township."""
+    bureau = Q(profile__role__in=[Role.BUREAU_ADMIN, Role.BUREAU_OFFICIAL])
+    township = Q(profile__role=Role.TOWNSHIP_STAFF, profile__townships=complaint.township_id)
+    users = get_user_model().objects.filter(is_active=True)
+    return users.filter(bureau | township if complaint.township_id else bureau).distinct().order_by("username")
+
+
+def overdue_complaints(complaints: QuerySet[Complaint], today: datetime.date | None = None) -> QuerySet[Complaint]:
+    """Past the acceptance decision (still received) or past handling (accepted, assigned or being handled)."""
+    today = today or timezone.localdate()
+    return complaints.filter(
+        Q(status=ComplaintStatus.RECEIVED, acceptance_due__lt=today)
+        | Q(
+            status__in=[ComplaintStatus.ACCEPTED, ComplaintStatus.ASSIGNED, ComplaintStatus.HANDLING],
+            handling_due__lt=today,
+        )
+    )
+
+
+def leads_for_user(user) -> QuerySet[LeadTransfer]:
+    """The complaint desk and the bureau see every lead; a department liaison their own unit's."""
+    if not user.has_perm("rectification.view_leadtransfer"):
+        return LeadTransfer.objects.none()
+    leads = LeadTransfer.objects.select_related("from_unit", "to_unit", "complaint", "problem")
+    scope = scope_of(user)
+    if scope.everything:
+        return leads
+    if scope.unit_id:
+        return leads.filter(Q(from_unit_id=scope.unit_id) | Q(to_unit_id=scope.unit_id))
+    return leads.none()
+
+
+def leads_without_receipt(leads: QuerySet[LeadTransfer], today: datetime.date | None = None):
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS)
+    return leads.filter(direction=LeadTransfer.Direction.OUTGOING, receipt_on__isnull=True, sent_on__lt=since)
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
+    if quarter not in (1, 2, 3, 4):
+        raise ValueError("quarter must be 1-4")
+    first = datetime.date(year, 3 * quarter - 2, 1)
+    last = datetime.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1) - datetime.timedelta(1)
+    return first, last
+
+
+def lead_counts_by_unit(year: int, quarter: int) -> list[dict]:
+    """Per participating unit, for leads sent in the quarter: outgoing (to units, to discipline inspection),
+    incoming, receipts confirmed, without receipt, with feedback. One GROUP BY per direction."""
+    first, last = quarter_bounds(year, quarter)
+    leads = LeadTransfer.objects.filter(sent_on__range=(first, last))
+    out = {
+        row["from_unit_id"]: row
+        for row in leads.values("from_unit_id")
+        .annotate(
+            outgoing=Count("pk"),
+            to_discipline=Count("pk", filter=Q(to_discipline=True)),
+            receipted=Count("pk", filter=Q(receipt_on__isnull=False)),
+            unreceipted=Count("pk", filter=Q(receipt_on__isnull=True)),
+            feedback=Count("pk", filter=Q(feedback_on__isnull=False)),
+        )
+        .order_by()
+    }
+    incoming = dict(leads.filter(to_unit__isnull=False).values_list("to_unit_id").annotate(n=Count("pk")).order_by())
+    rows = []
+    for unit in Unit.objects.filter(is_active=True).order_by("kind", "pk"):
+        counts = out.get(unit.pk, {})
+        row = {
+            "unit": unit,
+            "outgoing": counts.get("outgoing", 0),
+            "to_discipline": counts.get("to_discipline", 0),
+            "incoming": incoming.get(unit.pk, 0),
+            "receipted": counts.get("receipted", 0),
+            "unreceipted": counts.get("unreceipted", 0),
+            "feedback": counts.get("feedback", 0),
+        }
+        rows.append(row)
     return rows

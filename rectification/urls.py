@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import case_views, views
+from . import case_views, complaint_views, views
 
 app_name = "rectification"
 
@@ -21,4 +21,15 @@ urlpatterns = [
     path("renovation/<int:pk>/new-dwelling/", case_views.case_new_dwelling, name="case-new-dwelling"),
     path("renovation/<int:pk>/supplement/", case_views.case_supplement, name="case-supplement"),
     path("renovation/<int:pk>/archive.zip", case_views.case_archive_zip, name="case-archive"),
+    path("complaints/", complaint_views.complaint_list, name="complaints"),
+    path("complaints/new/", complaint_views.complaint_new, name="complaint-new"),
+    path("complaints/export.xlsx", complaint_views.complaint_export, name="complaint-export"),
+    path("complaints/<int:pk>/", complaint_views.complaint_detail, name="complaint"),
+    path("complaints/<int:pk>/move/", complaint_views.complaint_move, name="complaint-move"),
+    path("complaints/<int:pk>/problem/", complaint_views.complaint_problem, name="complaint-problem"),
+    path("leads/", complaint_views.lead_list, name="leads"),
+    path("leads/new/", complaint_views.lead_new, name="lead-new"),
+    path("leads/report.xlsx", complaint_views.lead_report, name="lead-report"),
+    path("leads/<int:pk>/receipt/", complaint_views.lead_receipt, name="lead-receipt"),
+    path("leads/<int:pk>/feedback/", complaint_views.lead_feedback, name="lead-feedback"),
 ]

@@ -1,5 +1,14 @@
-"""The rectification app's tables: the problem list, renovation cases and (later) complaints and leads."""
+"""The rectification app's tables: the problem list, renovation cases complaints and leads."""
 
+from .complaints import (
+    OPEN_COMPLAINT_STATUSES,
+    Complaint,
+    ComplaintCategory,
+    ComplaintDeadline,
+    ComplaintStatus,
+    ComplaintTransition,
+    LeadTransfer,
+)
 from .problems import Problem, ProblemTransition
 from .renovation import (
     CASE_STEPS,
@@ -19,10 +28,17 @@ __all__ = [
     "CASE_STEPS",
     "CLOSED_CASE_STATUSES",
     "MOVING_TYPES",
+    "OPEN_COMPLAINT_STATUSES",
     "CaseDocument",
     "CaseStatus",
     "CaseTransition",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintDeadline",
+    "ComplaintStatus",
+    "ComplaintTransition",
     "DocumentKind",
+    "LeadTransfer",
     "Problem",
     "ProblemTransition",
     "RenovationCase",

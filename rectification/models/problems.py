@@ -61,6 +61,10 @@ class Problem(models.Model):
     revisit = models.ForeignKey(
         Revisit, on_delete=models.PROTECT, null=True, blank=True, related_name="problems", verbose_name=_("revisit")
     )
+    complaint = models.ForeignKey(
+        "rectification.Complaint", on_delete=models.PROTECT, null=True, blank=True, related_name="problems",
+        verbose_name=_("complaint"),
+    )  # fmt: skip
     helper_report = models.ForeignKey(
         HelperReport,
         on_delete=models.PROTECT,

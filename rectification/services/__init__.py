@@ -1,5 +1,17 @@
 """Writes of the rectification app: the problem list and renovation cases (one module each, one table of moves each)."""
 
+from .complaints import (
+    COMPLAINT_TRANSITIONS,
+    allowed_complaint_moves,
+    confirm_lead_receipt,
+    lead_report_workbook,
+    log_complaint,
+    lookup,
+    move_complaint,
+    open_problem_for_complaint,
+    record_lead,
+    record_lead_feedback,
+)
 from .problems import TRANSITIONS, move_problem, open_problems_for_findings, phase_on, save_problem
 from .renovation import (
     CASE_TRANSITIONS,
@@ -14,14 +26,24 @@ from .renovation import (
 
 __all__ = [
     "CASE_TRANSITIONS",
+    "COMPLAINT_TRANSITIONS",
     "TRANSITIONS",
     "add_case_documents",
+    "allowed_complaint_moves",
+    "confirm_lead_receipt",
+    "lead_report_workbook",
+    "log_complaint",
+    "lookup",
     "move_case",
+    "move_complaint",
     "move_problem",
     "open_case",
+    "open_problem_for_complaint",
     "open_problems_for_findings",
     "phase_on",
     "record_construction_check",
+    "record_lead",
+    "record_lead_feedback",
     "record_supplementary_payment",
     "register_new_dwelling",
     "save_case",

@@ -1,0 +1,327 @@
+"""Complaint pages: the clerk's intake, the list with overdue ones, one complaint with its steps, the Excel export
+(reporter masked unless the role may see it), the public progress lookup, and leads with the quarterly report."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
+from openpyxl import Workbook
+
+from households.identity import mask_name, mask_phone
+from housing_safety.workdays import last_known_year
+
+from . import selectors, services
+from .case_views import _add_errors
+from .forms import (
+    ComplaintForm,
+    ComplaintMoveForm,
+    ComplaintProblemForm,
+    LeadFeedbackForm,
+    LeadForm,
+    LeadReceiptForm,
+    LookupForm,
+)
+from .models import Complaint, ComplaintStatus
+from .views import _safe_cell
+
+VIEW = "rectification.view_complaint"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def reporter_of(complaint: Complaint, user) -> tuple[str, str]:
+    """(name, phone) as this user may see them: in full for the complaint desk, masked for everyone else."""
+    if complaint.is_anonymous:
+        return _("Anonymous"), ""
+    if selectors.can_view_reporter(user):
+        return complaint.reporter_name, complaint.reporter_phone
+    return mask_name(complaint.reporter_name) if complaint.reporter_name else "", mask_phone(complaint.reporter_phone)
+
+
+def _filtered(request):
+    complaints = selectors.complaints_for_user(request.user)
+    status, show = request.GET.get("status", ""), request.GET.get("show", "")
+    if status == "open":
+        complaints = complaints.filter(status__in=[s for s in ComplaintStatus.values if s not in _ENDED])
+    elif status in ComplaintStatus.values:
+        complaints = complaints.filter(status=status)
+    if show == "overdue":
+        complaints = selectors.overdue_complaints(complaints)
+    elif show == "mine":
+        complaints = complaints.filter(handler=request.user)
+    return complaints.order_by("-received_at", "-pk"), status, show
+
+
+_ENDED = (ComplaintStatus.CLOSED, ComplaintStatus.NOT_ACCEPTED, ComplaintStatus.TRANSFERRED, ComplaintStatus.ESCALATED)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def complaint_list(request):
+    complaints, status, show = _filtered(request)
+    page = Paginator(complaints, 50).get_page(request.GET.get("page"))
+    rows = [(complaint, reporter_of(complaint, request.user)) for complaint in page]
+    context = {
+        "page": page,
+        "rows": rows,
+        "status": status,
+        "show": show,
+        "statuses": ComplaintStatus.choices,
+        "overdue_count": selectors.overdue_complaints(selectors.complaints_for_user(request.user)).count(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "rectification/complaint_list.html", context)
+
+
+@login_required
+@permission_required("rectification.add_complaint", raise_exception=True)
+def complaint_new(request):
+    form = ComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint, code = services.log_complaint(actor=request.user, complaint=form.instance)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            # Shown once on the complaint page, never put in a URL or stored in clear.
+            request.session[f"complaint-code-{complaint.pk}"] = code
+            return redirect("rectification:complaint", pk=complaint.pk)
+    return render(request, "rectification/complaint_new.html", {"form": form})
+
+
+def _complaint_page(request, complaint: Complaint, bound=None, status: int = 200):
+    user = request.user
+    forms = [ComplaintMoveForm(complaint=complaint, to=to) for to in services.allowed_complaint_moves(complaint, user)]
+    if isinstance(bound, ComplaintMoveForm):
+        forms = [bound if form.to == bound.to else form for form in forms]
+    can_open_problem = (
+        complaint.status == ComplaintStatus.HANDLING
+        and complaint.handler_id == user.pk
+        and user.has_perm("rectification.add_problem")
+    )
+    name, phone = reporter_of(complaint, user)
+    context = {
+        "complaint": complaint,
+        "reporter_name": name,
+        "reporter_phone": phone,
+        "code": request.session.pop(f"complaint-code-{complaint.pk}", None),
+        "transitions": complaint.transitions.select_related("actor"),
+        "move_forms": forms,
+        "problem_form": bound if isinstance(bound, ComplaintProblemForm) else ComplaintProblemForm(),
+        "can_open_problem": can_open_problem,
+        "problems": complaint.problems.all(),
+        "leads": complaint.leads.select_related("from_unit", "to_unit"),
+        "repeats": complaint.repeats.only("pk", "ticket", "received_at"),
+        "overdue": selectors.overdue_complaints(Complaint.objects.filter(pk=complaint.pk)).exists(),
+        "calendar_year": last_known_year(),
+        "lookup_url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("complaint-lookup"),
+    }
+    return render(request, "rectification/complaint_detail.html", context, status=status)
+
+
+def _get_complaint(request, pk: int) -> Complaint:
+    return get_object_or_404(selectors.complaints_for_user(request.user).select_related("repeat_of"), pk=pk)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def complaint_detail(request, pk: int):
+    return _complaint_page(request, _get_complaint(request, pk))
+
+
+@require_POST
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def complaint_move(request, pk: int):
+    complaint = _get_complaint(request, pk)
+    to = request.POST.get("to", "")
+    if (complaint.status, to) not in services.COMPLAINT_TRANSITIONS:
+        messages.error(
+            request,
+            _("This complaint is “%(from)s” and cannot become “%(to)s” (someone may have moved it: reload).")
+            % {"from": complaint.get_status_display(), "to": dict(ComplaintStatus.choices).get(to, to)},
+        )
+        return redirect("rectification:complaint", pk=complaint.pk)
+    form = ComplaintMoveForm(request.POST, complaint=complaint, to=to)
+    if form.is_valid():
+        try:
+            services.move_complaint(actor=request.user, complaint=complaint, to=to, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The complaint is now “%(status)s”.") % {"status": ComplaintStatus(to).label})
+            return redirect("rectification:complaint", pk=complaint.pk)
+    return _complaint_page(request, complaint, bound=form, status=400)
+
+
+@require_POST
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def complaint_problem(request, pk: int):
+    complaint = _get_complaint(request, pk)
+    form = ComplaintProblemForm(request.POST)
+    if form.is_valid():
+        try:
+            problem = services.open_problem_for_complaint(actor=request.user, complaint=complaint, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Problem no. %(number)s is on the township's list.") % {"number": problem.pk})
+            return redirect("rectification:complaint", pk=complaint.pk)
+    return _complaint_page(request, complaint, bound=form, status=400)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def complaint_export(request):
+    complaints, _status, _show = _filtered(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Complaints"))
+    sheet.append([
+        pgettext("row number", "No."), _("Ticket number"), _("Received at"), _("Channel"), _("Reporter"), _("Phone"),
+        _("Township"), _("Village"), _("Category"), _("Content"), _("Status"), _("Handler"), _("Handling due"),
+        _("Reply"),
+    ])  # fmt: skip
+    for number, complaint in enumerate(complaints.iterator(chunk_size=2000), start=1):
+        name, phone = reporter_of(complaint, request.user)
+        handler = complaint.handler.get_full_name() or complaint.handler.get_username() if complaint.handler else ""
+        row = [
+            number, complaint.ticket, timezone.localtime(complaint.received_at).strftime("%Y-%m-%d %H:%M"),
+            complaint.get_channel_display(), name, phone, complaint.township.name if complaint.township else "",
+            complaint.village.name if complaint.village else "", complaint.get_category_display(), complaint.content,
+            complaint.get_status_display(), handler, complaint.handling_due, complaint.reply,
+        ]  # fmt: skip
+        sheet.append([_safe_cell(value) for value in row])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="complaints-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
+
+
+@ratelimit(key="ip", rate=lambda group, request: settings.COMPLAINT_LOOKUP_RATE, method="POST", block=True)
+def complaint_lookup(request):
+    """Public: with the ticket number and query code, the status and the reply; nothing else. A wrong code and
+    an unknown ticket get the same answer."""
+    form = LookupForm(request.POST or None)
+    complaint = None
+    if request.method == "POST" and form.is_valid():
+        complaint = services.lookup(form.cleaned_data["ticket"], form.cleaned_data["code"])
+        if complaint is None:
+            form.add_error(None, _("No complaint matches this ticket number and query code."))
+    return render(request, "public/complaint_lookup.html", {"form": form, "complaint": complaint})
+
+
+# Leads -------------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@permission_required("rectification.view_leadtransfer", raise_exception=True)
+def lead_list(request):
+    leads = selectors.leads_for_user(request.user)
+    unreceipted = set(selectors.leads_without_receipt(leads).values_list("pk", flat=True))
+    if request.GET.get("show") == "unreceipted":
+        leads = leads.filter(pk__in=unreceipted)
+    page = Paginator(leads.order_by("-sent_on", "-pk"), 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    return render(
+        request,
+        "rectification/lead_list.html",
+        {
+            "page": page,
+            "unreceipted": unreceipted,
+            "year": today.year,
+            "quarter": (today.month - 1) // 3 + 1,
+            "receipt_form": LeadReceiptForm(initial={"on": today}),
+            "feedback_form": LeadFeedbackForm(initial={"on": today}),
+            "show": request.GET.get("show", ""),
+        },
+    )
+
+
+@login_required
+@permission_required("rectification.add_leadtransfer", raise_exception=True)
+def lead_new(request):
+    form = LeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_lead(actor=request.user, lead=form.instance)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The lead was recorded."))
+            return redirect("rectification:leads")
+    return render(request, "rectification/lead_new.html", {"form": form})
+
+
+def _lead_write(request, pk: int, form_class, action, success: str):
+    lead = get_object_or_404(selectors.leads_for_user(request.user), pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("rectification:leads")
+    try:
+        action(lead, form.cleaned_data)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+    return redirect("rectification:leads")
+
+
+@require_POST
+@login_required
+@permission_required("rectification.change_leadtransfer", raise_exception=True)
+def lead_receipt(request, pk: int):
+    return _lead_write(
+        request, pk, LeadReceiptForm,
+        lambda lead, data: services.confirm_lead_receipt(actor=request.user, lead=lead, on=data["on"], by=data["by"]),
+        _("The receipt was recorded."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required("rectification.change_leadtransfer", raise_exception=True)
+def lead_feedback(request, pk: int):
+    return _lead_write(
+        request, pk, LeadFeedbackForm,
+        lambda lead, data: services.record_lead_feedback(
+            actor=request.user, lead=lead, on=data["on"], feedback=data["feedback"]
+        ),
+        _("The feedback was recorded."),
+    )  # fmt: skip
+
+
+@require_GET
+@login_required
+@permission_required("rectification.manage_complaint", raise_exception=True)
+def lead_report(request):
+    """The quarterly lead report to the city discipline commission, as Excel, for any quarter."""
+    try:
+        year, quarter = int(request.GET.get("year", "")), int(request.GET.get("quarter", ""))
+        content = services.lead_report_workbook(year=year, quarter=quarter)
+    except ValueError:
+        return HttpResponseBadRequest(_("Choose a year and a quarter (1-4)."))
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="leads-{year}Q{quarter}.xlsx"'
+    return response

@@ -1,0 +1,380 @@
+"""Complaints (举报投诉): intake, one table of moves, one function that moves a complaint; leads (线索移送)."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import Unit
+from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
+from housing_safety.workdays import add_working_days
+
+from ..models import (
+    Complaint,
+    ComplaintDeadline,
+    ComplaintStatus,
+    ComplaintTransition,
+    LeadTransfer,
+    Problem,
+)
+from .problems import phase_on, save_problem
+
+C = ComplaintStatus
+MANAGE = "rectification.manage_complaint"
+HANDLE = "rectification.handle_complaint"
+
+# (from, to) -> permission. The clerk accepts, assigns, closes, transfers, escalates and reopens; the assigned
+# handler (专人) takes the complaint up and replies to the reporter.
+COMPLAINT_TRANSITIONS: dict[tuple[str, str], str] = {
+    (C.RECEIVED, C.ACCEPTED): MANAGE,
+    (C.RECEIVED, C.NOT_ACCEPTED): MANAGE,
+    (C.ACCEPTED, C.ASSIGNED): MANAGE,
+    (C.ASSIGNED, C.HANDLING): HANDLE,
+    (C.HANDLING, C.REPLIED): HANDLE,
+    (C.REPLIED, C.CLOSED): MANAGE,
+    (C.CLOSED, C.HANDLING): MANAGE,  # reopened, with a reason
+    **{(step, C.TRANSFERRED): MANAGE for step in (C.ACCEPTED, C.ASSIGNED, C.HANDLING)},
+    **{(step, C.ESCALATED): MANAGE for step in (C.ACCEPTED, C.ASSIGNED, C.HANDLING)},
+}
+HANDLER_MOVES = {to for (_frm, to), perm in COMPLAINT_TRANSITIONS.items() if perm == HANDLE}
+QUERY_CODE_DIGITS = 6
+REPEAT_WINDOW_DAYS = 365
+
+
+def allowed_complaint_moves(complaint: Complaint, user) -> list[str]:
+    return [
+        to
+        for (frm, to), perm in COMPLAINT_TRANSITIONS.items()
+        if frm == complaint.status and user.has_perm(perm) and (perm != HANDLE or complaint.handler_id == user.pk)
+    ]
+
+
+def _bureau_unit() -> Unit:
+    return Unit.objects.get(kind=Unit.Kind.BUREAU)
+
+
+def _next_ticket(year: int) -> str:
+    prefix = f"TS-{year}-"
+    last = (
+        Complaint.objects.filter(ticket__startswith=prefix).order_by("-ticket").values_list("ticket", flat=True).first()
+    )
+    return f"{prefix}{int(last.removeprefix(prefix)) + 1 if last else 1:06d}"
+
+
+def _fill_subject(complaint: Complaint) -> None:
+    """Derive the wider subject from the narrower one (dwelling → household → village → township) and refuse
+    a subject whose parts disagree."""
+    errors = {}
+    if complaint.dwelling_id:
+        if complaint.household_id and complaint.dwelling.household_id != complaint.household_id:
+            errors["dwelling"] = _("This dwelling belongs to another household.")
+        complaint.household = complaint.dwelling.household
+    if complaint.household_id:
+        if complaint.village_id and complaint.household.village_id != complaint.village_id:
+            errors["household"] = _("This household is in another village.")
+        complaint.village = complaint.household.village
+    if complaint.village_id:
+        if complaint.township_id and complaint.village.township_id != complaint.township_id:
+            errors["village"] = _("This village is in another township.")
+        complaint.township_id = complaint.village.township_id
+    if errors:
+        raise ValidationError(errors)
+
+
+def _repeat_of(complaint: Complaint) -> Complaint | None:
+    """The newest earlier complaint (within a year) about the same household, or else the same village and
+    category: a repeat complaint is linked to it and flagged."""
+    since = complaint.received_at - datetime.timedelta(days=REPEAT_WINDOW_DAYS)
+    earlier = Complaint.objects.filter(received_at__gte=since, received_at__lte=complaint.received_at)
+    if complaint.household_id:
+        earlier = earlier.filter(household_id=complaint.household_id)
+    elif complaint.village_id:
+        earlier = earlier.filter(village_id=complaint.village_id, household__isnull=True, category=complaint.category)
+    else:
+        return None
+    return earlier.exclude(pk=complaint.pk).order_by("-received_at", "-pk").first()
+
+
+@transaction.atomic
+def log_complaint(*, actor, complaint: Complaint) -> tuple[Complaint, str]:
+    """Log a complaint; return it with the query code given to the reporter (stored only as a hash).
+
+    Rules: content and channel are required; an anonymous complaint stores no name or phone; a named one needs a
+    name or a phone; the subject's parts agree; deadlines are counted in working days from the day of receipt.
+    """
+    require_perm(actor, "rectification.add_complaint")
+    if complaint.pk:
+        raise ValidationError(_("A complaint is logged once; change it through its steps."))
+    if complaint.is_anonymous:
+        complaint.reporter_name, complaint.reporter_phone = "", ""
+    elif not (complaint.reporter_name.strip() or complaint.reporter_phone.strip()):
+        raise ValidationError(
+            {"reporter_name": _("Enter the reporter's name or phone, or mark the complaint anonymous.")}
+        )
+    if not (complaint.content or "").strip():
+        raise ValidationError({"content": _("Enter what the complaint is about.")})
+    complaint.received_at = complaint.received_at or timezone.now()
+    if complaint.received_at > timezone.now():
+        raise ValidationError({"received_at": _("The time of receipt cannot be in the future.")})
+    _fill_subject(complaint)
+    deadline = ComplaintDeadline.objects.filter(category=complaint.category).first() or ComplaintDeadline()
+    received_on = timezone.localdate(complaint.received_at)
+    acceptance = add_working_days(received_on, deadline.acceptance_days)
+    handling = add_working_days(received_on, deadline.handling_days)
+    complaint.acceptance_due, complaint.handling_due = acceptance.day, handling.day
+    complaint.deadline_estimated = acceptance.estimated or handling.estimated
+    code = "".join(secrets.choice("0123456789") for _digit in range(QUERY_CODE_DIGITS))
+    complaint.query_code_hash = make_password(code)
+    complaint.status, complaint.created_by = C.RECEIVED, actor
+    complaint.repeat_of = _repeat_of(complaint)
+    complaint.ticket = "pending"
+    complaint.full_clean(exclude=["ticket"])
+    complaint._history_user = actor
+    for _attempt in range(5):  # two clerks at once: the unique ticket makes one retry with the next number
+        complaint.ticket = _next_ticket(received_on.year)
+        try:
+            with transaction.atomic():
+                complaint.save(force_insert=True)
+            break
+        except IntegrityError:
+            complaint.pk = None
+    else:
+        raise ValidationError(_("Could not number the complaint; try again."))
+    ComplaintTransition.objects.create(complaint=complaint, from_status="", to_status=C.RECEIVED, actor=actor)
+    return complaint, code
+
+
+def _check_handler(complaint: Complaint, handler) -> None:
+    if handler is None or not handler.is_active or not handler.has_perm(HANDLE):
+        raise ValidationError({"handler": _("Choose a handler who may handle complaints.")})
+    scope = scope_of(handler)
+    if scope.role == Role.TOWNSHIP_STAFF:
+        if complaint.township_id is None:
+            raise ValidationError({"handler": _("Set the complaint's township before assigning township staff.")})
+        if not scope.covers_township(complaint.township_id):
+            raise ValidationError({"handler": _("This handler works in another township.")})
+
+
+@transaction.atomic
+def move_complaint(
+    *, actor, complaint: Complaint, to: str, note: str = "", handler=None, replied_on: datetime.date | None = None,
+    reply_method: str = "", reply: str = "", satisfaction: str = "", to_unit: Unit | None = None,
+) -> Complaint:  # fmt: skip
+    """Move a complaint along COMPLAINT_TRANSITIONS under a row lock.
+
+    Not accepting, reopening, transferring and escalating need a reason; assigning needs a handler who may
+    handle complaints in the subject's township; only the assigned handler takes it up and replies, and a reply
+    needs its date, method and content; transferring needs the receiving unit and records an outgoing lead,
+    escalating records a lead to the discipline inspection organs.
+    """
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    permission = COMPLAINT_TRANSITIONS.get((complaint.status, to))
+    if permission is None:
+        raise ValidationError(
+            _("This complaint is “%(from)s” and cannot become “%(to)s” (someone may have moved it: reload).")
+            % {"from": complaint.get_status_display(), "to": C(to).label if to in C.values else to}
+        )
+    require_perm(actor, permission)
+    if permission == HANDLE:
+        if complaint.handler_id != actor.pk:
+            raise PermissionDenied(_("Only the assigned handler can do this."))
+        if complaint.township_id:
+            ensure_can_write_in_township(actor, complaint.township_id)
+    note = note.strip()
+    today = timezone.localdate()
+    lead = None
+    needs_reason = to in (C.NOT_ACCEPTED, C.TRANSFERRED, C.ESCALATED) or complaint.status == C.CLOSED
+    if needs_reason and not note:
+        raise ValidationError({"note": _("Give the reason.")})
+    if to == C.NOT_ACCEPTED:
+        complaint.decision_note = note
+    if to == C.ASSIGNED:
+        _check_handler(complaint, handler)
+        complaint.handler = handler
+    if to == C.REPLIED:
+        errors = {}
+        if replied_on is None:
+            errors["replied_on"] = _("Enter the date of the reply.")
+        elif replied_on > today or replied_on < timezone.localdate(complaint.received_at):
+            errors["replied_on"] = _("The reply date must lie between the receipt and today.")
+        if reply_method not in Complaint.ReplyMethod.values:
+            errors["reply_method"] = _("Choose how the reporter was answered.")
+        if not reply.strip():
+            errors["reply"] = _("Enter the reply given to the reporter.")
+        if errors:
+            raise ValidationError(errors)
+        complaint.replied_on, complaint.reply_method, complaint.reply = replied_on, reply_method, reply.strip()
+    if to == C.CLOSED:
+        if satisfaction and satisfaction not in Complaint.Satisfaction.values:
+            raise ValidationError({"satisfaction": _("Choose the reporter's satisfaction.")})
+        complaint.satisfaction = satisfaction or Complaint.Satisfaction.NOT_GIVEN
+        complaint.closed_at = timezone.now()
+    if to == C.HANDLING and complaint.status == C.CLOSED:
+        complaint.closed_at, complaint.satisfaction = None, ""
+    if to == C.TRANSFERRED:
+        if to_unit is None:
+            raise ValidationError({"to_unit": _("Choose the unit the complaint is transferred to.")})
+        lead = LeadTransfer(direction=LeadTransfer.Direction.OUTGOING, to_unit=to_unit)
+    if to == C.ESCALATED:
+        lead = LeadTransfer(direction=LeadTransfer.Direction.OUTGOING, to_discipline=True)
+    if lead is not None:
+        lead.from_unit, lead.subject, lead.complaint = _bureau_unit(), f"{complaint.ticket}：{note}", complaint
+        lead.sent_on, lead.created_by = today, actor
+        lead.full_clean()
+        lead._history_user = actor
+        lead.save()
+    ComplaintTransition.objects.create(
+        complaint=complaint, from_status=complaint.status, to_status=to, actor=actor, note=note
+    )
+    complaint.status = to
+    complaint._history_user = actor
+    complaint.save()
+    return complaint
+
+
+@transaction.atomic
+def open_problem_for_complaint(*, actor, complaint: Complaint, description: str, deadline: datetime.date) -> Problem:
+    """The handler found the complaint to be a real problem: it goes on the township's problem list, linked."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.handler_id != actor.pk or complaint.status != C.HANDLING:
+        raise PermissionDenied(_("Only the assigned handler can do this."))
+    if complaint.township_id is None:
+        raise ValidationError(_("Set the complaint's township first."))
+    problem = Problem(
+        township_id=complaint.township_id,
+        household=complaint.household,
+        dwelling=complaint.dwelling,
+        source=Problem.Source.COMPLAINT,
+        kind=Problem.Kind.OTHER,
+        complaint=complaint,
+        description=description.strip() or complaint.content,
+        deadline=deadline,
+        phase=phase_on(timezone.localdate()),
+    )
+    return save_problem(actor=actor, problem=problem)
+
+
+def lookup(ticket: str, code: str) -> Complaint | None:
+    """The public progress lookup: the complaint only when both the ticket and its code match."""
+    complaint = Complaint.objects.filter(ticket=ticket.strip().upper()).first()
+    if complaint is None:
+        make_password(code)  # the same work as a real check, so timing does not tell tickets apart
+        return None
+    return complaint if check_password(code.strip(), complaint.query_code_hash) else None
+
+
+# Leads -------------------------------------------------------------------------------------------------------
+
+
+def _ensure_lead_scope(actor, lead: LeadTransfer) -> None:
+    """The bureau and its clerks record any lead; a department liaison only leads of their own unit."""
+    if actor.has_perm(MANAGE):
+        return
+    unit_id = scope_of(actor).unit_id
+    if unit_id is None or unit_id not in (lead.from_unit_id, lead.to_unit_id):
+        raise PermissionDenied(_("You may only record leads of your own unit."))
+
+
+@transaction.atomic
+def record_lead(*, actor, lead: LeadTransfer) -> LeadTransfer:
+    require_perm(actor, "rectification.add_leadtransfer")
+    _ensure_lead_scope(actor, lead)
+    if lead.sent_on and lead.sent_on > timezone.localdate():
+        raise ValidationError({"sent_on": _("The date cannot be in the future.")})
+    lead.created_by = actor
+    lead.full_clean()
+    lead._history_user = actor
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def confirm_lead_receipt(*, actor, lead: LeadTransfer, on: datetime.date, by: str) -> LeadTransfer:
+    require_perm(actor, "rectification.change_leadtransfer")
+    lead = LeadTransfer.objects.select_for_update().get(pk=lead.pk)
+    _ensure_lead_scope(actor, lead)
+    if lead.receipt_on:
+        raise ValidationError(_("The receipt was already confirmed."))
+    if not by.strip():
+        raise ValidationError({"receipt_by": _("Enter who confirmed the receipt.")})
+    if on > timezone.localdate():
+        raise ValidationError({"receipt_on": _("The date cannot be in the future.")})
+    lead.receipt_on, lead.receipt_by = on, by.strip()
+    lead.full_clean()
+    lead._history_user = actor
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def record_lead_feedback(*, actor, lead: LeadTransfer, on: datetime.date, feedback: str) -> LeadTransfer:
+    require_perm(actor, "rectification.change_leadtransfer")
+    lead = LeadTransfer.objects.select_for_update().get(pk=lead.pk)
+    _ensure_lead_scope(actor, lead)
+    if not feedback.strip():
+        raise ValidationError({"feedback": _("Enter the feedback.")})
+    if on > timezone.localdate():
+        raise ValidationError({"feedback_on": _("The date cannot be in the future.")})
+    lead.feedback_on, lead.feedback = on, feedback.strip()
+    lead.full_clean()
+    lead._history_user = actor
+    lead.save()
+    return lead
+
+
+def receipt_overdue_since(today: datetime.date | None = None) -> datetime.date:
+    return (today or timezone.localdate()) - datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS)
+
+
+def lead_report_workbook(*, year: int, quarter: int) -> bytes:
+    """The quarterly lead report (units to the bureau, the bureau to the city discipline commission): a summary
+    per participating unit with a total row, and every lead of the quarter. Runs for any quarter."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from ..selectors import lead_counts_by_unit, quarter_bounds
+
+    first, last = quarter_bounds(year, quarter)
+    rows = lead_counts_by_unit(year, quarter)
+    keys = ("outgoing", "to_discipline", "incoming", "receipted", "unreceipted", "feedback")
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = _("Summary")
+    summary.append([_("Leads transferred, %(year)s Q%(quarter)s (%(first)s to %(last)s)") % {
+        "year": year, "quarter": quarter, "first": f"{first:%Y-%m-%d}", "last": f"{last:%Y-%m-%d}"}])  # fmt: skip
+    summary["A1"].font = Font(bold=True, size=13)
+    summary.append([
+        _("Unit"), _("Sent"), _("Of which to discipline inspection"), _("Received"), _("Receipt confirmed"),
+        _("Without receipt"), _("Feedback received"),
+    ])  # fmt: skip
+    for row in rows:
+        summary.append([row["unit"].name, *(row[key] for key in keys)])
+    summary.append([_("Total"), *(sum(row[key] for row in rows) for key in keys)])
+    summary.column_dimensions["A"].width = 36
+    detail = workbook.create_sheet(_("Leads"))
+    detail.append([
+        _("Sent on"), _("Direction"), _("From unit"), _("To"), _("Subject"), _("Complaint"), _("Receipt confirmed on"),
+        _("Receipt confirmed by"), _("Feedback on"), _("Feedback"),
+    ])  # fmt: skip
+    leads = LeadTransfer.objects.filter(sent_on__range=(first, last)).select_related(
+        "from_unit", "to_unit", "complaint"
+    )
+    for lead in leads.order_by("sent_on", "pk"):
+        values = [
+            lead.sent_on, lead.get_direction_display(), lead.from_unit.name, lead.recipient, lead.subject,
+            lead.complaint.ticket if lead.complaint else "", lead.receipt_on, lead.receipt_by, lead.feedback_on,
+            lead.feedback,
+        ]  # fmt: skip
+        detail.append(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in values])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,102 @@
+"""Complaints: working-day deadlines, the whole procedure, reporter protection and the public lookup."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from housing_safety.access import Role
+from housing_safety.workdays import add_working_days
+from rectification import services
+from rectification.models import Complaint, LeadTransfer, Problem
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
+D = datetime.date
+C = Complaint.Status
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due", "estimated"),
+    [
+        (D(2026, 9, 30), 3, D(2026, 10, 10), False),  # National Day week off; Saturday 10 October is worked
+        (D(2026, 9, 24), 1, D(2026, 9, 28), False),  # Mid-Autumn Friday to Sunday off
+        (D(2026, 2, 13), 1, D(2026, 2, 14), False),  # Saturday 14 February is a make-up working day
+        (D(2026, 2, 13), 3, D(2026, 2, 25), False),  # then the Spring Festival runs to 23 February
+        (D(2026, 12, 28), 3, D(2026, 12, 31), False),
+        (D(2026, 12, 28), 5, D(2027, 1, 4), True),  # 2027 is not in the calendar yet: Monday to Friday
+    ],
+)
+def test_working_days_follow_the_holiday_calendar(start, days, due, estimated):
+    result = add_working_days(start, days)
+    assert (result.day, result.estimated) == (due, estimated)
+
+
+def log(clerk, **fields) -> tuple[Complaint, str]:
+    complaint = Complaint(
+        channel=fields.pop("channel", Complaint.Channel.HOTLINE),
+        received_at=fields.pop("received_at", timezone.now() - datetime.timedelta(hours=1)),
+        reporter_name=fields.pop("reporter_name", "王举报"),
+        reporter_phone=fields.pop("reporter_phone", "13912345678"),
+        category=fields.pop("category", Complaint.Category.DANGEROUS_NOT_RENOVATED),
+        content=fields.pop("content", "东坑村李家土坯房裂缝严重，仍有人居住"),
+        **fields,
+    )
+    return services.log_complaint(actor=clerk, complaint=complaint)
+
+
+@pytest.fixture
+def clerk(personas):
+    return personas[Role.COMPLAINT_CLERK]
+
+
+def test_a_complaint_goes_from_the_hotline_to_a_closed_reply(clerk, staff, xinqiao):
+    complaint, code = log(clerk, township=xinqiao)
+    assert complaint.ticket == f"TS-{timezone.localdate().year}-000001" and len(code) == 6
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+    services.move_complaint(actor=staff, complaint=complaint, to=C.HANDLING)
+    problem = services.open_problem_for_complaint(
+        actor=staff, complaint=complaint, description="土坯房需立即排查", deadline=timezone.localdate()
+    )
+    assert (problem.source, problem.complaint_id) == (Problem.Source.COMPLAINT, complaint.pk)
+    services.move_complaint(
+        actor=staff, complaint=complaint, to=C.REPLIED, replied_on=timezone.localdate(),
+        reply_method=Complaint.ReplyMethod.PHONE, reply="已安排鉴定并纳入改造计划",
+    )  # fmt: skip
+    complaint = services.move_complaint(actor=clerk, complaint=complaint, to=C.CLOSED, satisfaction="satisfied")
+    assert complaint.status == C.CLOSED and complaint.transitions.count() == 6
+    assert services.lookup(complaint.ticket, code) == complaint
+    assert services.lookup(complaint.ticket, "000000" if code != "000000" else "111111") is None
+
+
+def test_transfer_and_escalation_record_outgoing_leads(clerk, xinqiao, poverty_office):
+    first, _code = log(clerk, township=xinqiao)
+    services.move_complaint(actor=clerk, complaint=first, to=C.ACCEPTED)
+    services.move_complaint(actor=clerk, complaint=first, to=C.TRANSFERRED, to_unit=poverty_office, note="属扶贫办职责")
+    second, _code = log(clerk, township=xinqiao, category=Complaint.Category.STAFF_CONDUCT)
+    services.move_complaint(actor=clerk, complaint=second, to=C.ACCEPTED)
+    services.move_complaint(actor=clerk, complaint=second, to=C.ESCALATED, note="反映村干部优亲厚友")
+    leads = list(LeadTransfer.objects.order_by("pk").values_list("to_unit_id", "to_discipline", "complaint_id"))
+    assert leads == [(poverty_office.pk, False, first.pk), (None, True, second.pk)]
+
+
+def test_reporter_is_masked_for_the_handler_and_shown_to_the_clerk(client, clerk, staff, xinqiao):
+    complaint, _code = log(clerk, township=xinqiao)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+    url = reverse("rectification:complaint", args=[complaint.pk])
+    client.force_login(staff)
+    html = client.get(url).content.decode()
+    assert "王举报" not in html and "13912345678" not in html and "139****5678" in html
+    client.force_login(clerk)
+    html = client.get(url).content.decode()
+    assert "王举报" in html and "13912345678" in html
+
+
+def test_anonymous_complaints_store_no_reporter(clerk):
+    complaint, _code = log(clerk, is_anonymous=True)
+    complaint.refresh_from_db()
+    assert (complaint.reporter_name, complaint.reporter_phone) == ("", "")
