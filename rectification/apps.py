@@ -20,7 +20,8 @@ class RectificationConfig(AppConfig):
         if open_problems_for_findings not in FINDING_HANDLERS:
             FINDING_HANDLERS.append(open_problems_for_findings)
 
-        from .demo import seed_renovation
+        from .demo import seed_complaints, seed_renovation
 
-        if seed_renovation not in DEMO_STEPS:
-            DEMO_STEPS.append(seed_renovation)
+        for step in (seed_renovation, seed_complaints):
+            if step not in DEMO_STEPS:
+                DEMO_STEPS.append(step)

@@ -108,3 +108,60 @@ def _appraise_safe(admin, dwelling, on: datetime.date) -> None:
             recommendation=Appraisal.Recommendation.NONE,
         ),
     )  # fmt: skip
+
+
+def seed_complaints(admin) -> None:
+    """A few hotline complaints at different steps, and leads in and out of the bureau."""
+    from households.models import Township, Unit
+
+    from .models import Complaint, LeadTransfer
+
+    if Complaint.objects.filter(content__endswith="（演示）").exists():
+        return
+    User = get_user_model()
+    clerk, staff = User.objects.get(username="clerk"), User.objects.get(username="xinqiao")
+    xinqiao = Township.objects.get(code="350881100")
+    village = xinqiao.villages.filter(is_demo=True).order_by("pk").first()
+    now = timezone.now()
+    C = Complaint.Status
+    stories = [
+        ("东坑村有户人家仍住在开裂的土坯房里", Complaint.Category.DANGEROUS_NOT_RENOVATED, C.REPLIED, 12),
+        ("鉴定为B级但墙体裂缝明显，要求重新鉴定", Complaint.Category.APPRAISAL_DISPUTED, C.HANDLING, 6),
+        ("改造补助半年未到账", Complaint.Category.SUBSIDY, C.ASSIGNED, 3),
+        ("新建房屋屋面漏水，施工队不处理", Complaint.Category.CONSTRUCTION_QUALITY, C.RECEIVED, 1),
+        ("村干部在危改对象评议中优亲厚友", Complaint.Category.STAFF_CONDUCT, C.ESCALATED, 20),
+    ]
+    for content, category, until, days_ago in stories:
+        complaint, _code = services.log_complaint(
+            actor=clerk,
+            complaint=Complaint(
+                channel=Complaint.Channel.HOTLINE, received_at=now - datetime.timedelta(days=days_ago),
+                reporter_name="张群众", reporter_phone="13800000000", township=xinqiao, village=village,
+                category=category, content=f"{content}（演示）",
+            ),
+        )  # fmt: skip
+        if until == C.RECEIVED:
+            continue
+        services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+        if until == C.ESCALATED:
+            services.move_complaint(actor=clerk, complaint=complaint, to=C.ESCALATED, note="涉嫌违纪，移交纪检监察")
+            continue
+        services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+        if until == C.ASSIGNED:
+            continue
+        services.move_complaint(actor=staff, complaint=complaint, to=C.HANDLING)
+        if until == C.REPLIED:
+            services.move_complaint(
+                actor=staff, complaint=complaint, to=C.REPLIED, replied_on=timezone.localdate(),
+                reply_method=Complaint.ReplyMethod.PHONE, reply="已上门核实，已纳入本年度改造计划（演示）",
+            )  # fmt: skip
+    bureau = Unit.objects.get(kind=Unit.Kind.BUREAU)
+    departments = Unit.objects.filter(kind=Unit.Kind.DEPARTMENT).order_by("pk")[:3]
+    for unit, days_ago in zip(departments, (40, 15, 3), strict=False):
+        services.record_lead(
+            actor=admin,
+            lead=LeadTransfer(
+                direction=LeadTransfer.Direction.INCOMING, from_unit=unit, to_unit=bureau,
+                subject="排查中发现疑似危房未纳入改造（演示）", sent_on=_ago(days_ago),
+            ),
+        )  # fmt: skip
