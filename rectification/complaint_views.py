@@ -224,6 +224,8 @@ def complaint_lookup(request):
         complaint = services.lookup(form.cleaned_data["ticket"], form.cleaned_data["code"])
         if complaint is None:
             form.add_error(None, _("No complaint matches this ticket number and query code."))
+        else:
+            form = LookupForm()  # the code does not stay on the screen of a shared phone
     return render(request, "public/complaint_lookup.html", {"form": form, "complaint": complaint})
 
 

@@ -113,6 +113,7 @@ class CaseMoveForm(DocumentFieldsMixin, forms.Form):
             self.add_document_fields(to)
         if to in CASE_STEPS:
             self.add_override_field(user)
+        self.order_fields([name for name in self.fields if name not in ("note", "override_reason")])
 
     def step(self) -> dict:
         """Keyword arguments for services.move_case."""
@@ -188,6 +189,8 @@ class ComplaintForm(forms.ModelForm):
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         self.fields["received_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
         self.fields["channel"].choices = Complaint.Channel.choices
+        self.fields["channel"].initial = Complaint.Channel.HOTLINE
+        self.fields["reporter_phone"].widget.input_type = "tel"
         self.fields["category"].choices = Complaint.Category.choices
         self.fields["village"].queryset = Village.objects.select_related("township").order_by("township__code", "name")
         self.fields["village"].label_from_instance = lambda village: f"{village.township.name} {village.name}"
@@ -225,6 +228,7 @@ class ComplaintMoveForm(forms.Form):
             self.fields["to_unit"] = forms.ModelChoiceField(
                 label=_("to unit"), queryset=Unit.objects.filter(is_active=True).exclude(kind=Unit.Kind.BUREAU)
             )
+        self.order_fields([name for name in self.fields if name != "note"] + ["note"])  # the step's own fields first
 
 
 class ComplaintProblemForm(forms.Form):
@@ -237,7 +241,11 @@ class ComplaintProblemForm(forms.Form):
 
 class LookupForm(forms.Form):
     ticket = forms.CharField(label=_("ticket number"), max_length=20)
-    code = forms.CharField(label=_("query code"), max_length=12)
+    code = forms.CharField(
+        label=_("query code"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
 
 class LeadForm(forms.ModelForm):

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from households.models import Dwelling, Household, PhoneField, Township, Unit, Village
@@ -78,8 +79,8 @@ class Complaint(models.Model):
         OTHER = "other", _("Other")
 
     class ReplyMethod(models.TextChoices):
-        PHONE = "phone", _("Phone")
-        LETTER = "letter", _("Letter")
+        PHONE = "phone", pgettext_lazy("reply method", "Phone")
+        LETTER = "letter", pgettext_lazy("reply method", "Letter")
         VISIT = "visit", _("In person")
         SMS = "sms", _("Text message")
         OTHER = "other", _("Other")
