@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from households.identity import mask_id_number
 from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety.access import can_view_personal_data, scope_of
+from housing_safety.excel import safe_cell
 
 from . import selectors, services
 from .forms import (
@@ -32,7 +33,6 @@ from .forms import (
     SupplementaryPaymentForm,
 )
 from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase
-from .views import _safe_cell
 
 VIEW = "rectification.view_renovationcase"
 
@@ -150,6 +150,23 @@ def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
         "dwelling": bound if isinstance(bound, NewDwellingForm) else NewDwellingForm(),
         "supplement": bound if isinstance(bound, SupplementaryPaymentForm) else SupplementaryPaymentForm(),
     }
+    shown = {
+        CaseDocumentsForm: case.status != CaseStatus.ARCHIVED and user.has_perm("households.add_attachment"),
+        ConstructionCheckForm: case.status == CaseStatus.CONSTRUCTION_STARTED
+        and user.has_perm(services.renovation.TOWNSHIP),
+        NewDwellingForm: case.is_moving
+        and case.new_dwelling_id is None
+        and case.is_open
+        and CASE_STEPS.index(case.status) < CASE_STEPS.index(CaseStatus.ACCEPTED)
+        and user.has_perm(services.renovation.TOWNSHIP),
+        SupplementaryPaymentForm: case.status in (CaseStatus.PAID, CaseStatus.ARCHIVED)
+        and user.has_perm(services.renovation.OVERRIDE),
+    }
+    if bound is not None and not shown.get(type(bound), True):
+        # The form's section is no longer offered (the case moved on meanwhile): say why on top of the page.
+        for errors in bound.errors.values():
+            for message in errors:
+                messages.error(request, message)
     context = {
         "case": case,
         "household": case.household,
@@ -163,15 +180,10 @@ def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
         "move_forms": move_forms,
         "waiting_for": waiting_for,
         "forms": other,
-        "can_add_documents": case.status != CaseStatus.ARCHIVED and user.has_perm("households.add_attachment"),
-        "can_check": case.status == CaseStatus.CONSTRUCTION_STARTED and user.has_perm(services.renovation.TOWNSHIP),
-        "can_register_dwelling": case.is_moving
-        and case.new_dwelling_id is None
-        and case.is_open
-        and CASE_STEPS.index(case.status) < CASE_STEPS.index(CaseStatus.ACCEPTED)
-        and user.has_perm(services.renovation.TOWNSHIP),
-        "can_supplement": case.status in (CaseStatus.PAID, CaseStatus.ARCHIVED)
-        and user.has_perm(services.renovation.OVERRIDE),
+        "can_add_documents": shown[CaseDocumentsForm],
+        "can_check": shown[ConstructionCheckForm],
+        "can_register_dwelling": shown[NewDwellingForm],
+        "can_supplement": shown[SupplementaryPaymentForm],
         "can_export": can_view_personal_data(user),
         "stalled": selectors.stalled_cases(RenovationCase.objects.filter(pk=case.pk)).exists(),
         "today": timezone.localdate(),
@@ -304,7 +316,16 @@ def case_archive_zip(request, pk: int):
     workbook = Workbook()
     index = workbook.active
     index.title = _("Documents")
-    index.append([pgettext("row number", "No."), _("Kind"), _("Step"), _("File"), _("Uploaded by"), _("Uploaded at")])
+    index.append(
+        [
+            pgettext("row number", "No."),
+            _("Kind"),
+            _("Step"),
+            pgettext("file name", "File"),
+            _("Uploaded by"),
+            _("Uploaded at"),
+        ]
+    )
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for number, document in enumerate(documents, start=1):
@@ -315,13 +336,13 @@ def case_archive_zip(request, pk: int):
             uploader = attachment.uploaded_by.get_username() if attachment.uploaded_by else ""
             row = [number, document.kind.name, document.get_step_display(), name, uploader,
                    timezone.localtime(attachment.uploaded_at).strftime("%Y-%m-%d %H:%M")]  # fmt: skip
-            index.append([_safe_cell(value) for value in row])
+            index.append([safe_cell(value) for value in row])
         steps = workbook.create_sheet(_("Steps"))
         steps.append([_("Date"), _("From"), _("To"), _("By"), _("Note"), _("Rule overridden")])
         for step in case.transitions.select_related("actor"):
             row = [step.on, step.get_from_status_display(), step.get_to_status_display(), step.actor.get_username(),
                    step.note, "\n".join(filter(None, [step.overridden, step.override_reason]))]  # fmt: skip
-            steps.append([_safe_cell(value) for value in row])
+            steps.append([safe_cell(value) for value in row])
         facts = workbook.create_sheet(_("Case"))
         for label, value in [
             (_("Case number"), case.number), (_("Township"), case.township.name),
@@ -330,7 +351,7 @@ def case_archive_zip(request, pk: int):
             (_("Renovation type"), case.get_renovation_type_display()), (_("Programme year"), case.programme_year),
             (_("Planned subsidy (yuan)"), case.planned_subsidy), (_("Step"), case.get_status_display()),
         ]:  # fmt: skip
-            facts.append([label, _safe_cell(value)])
+            facts.append([label, safe_cell(value)])
         sheet = BytesIO()
         workbook.save(sheet)
         index_name = _("Index")

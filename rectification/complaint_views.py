@@ -21,6 +21,7 @@ from django_ratelimit.decorators import ratelimit
 from openpyxl import Workbook
 
 from households.identity import mask_name, mask_phone
+from housing_safety.excel import safe_cell
 from housing_safety.workdays import last_known_year
 
 from . import selectors, services
@@ -35,7 +36,6 @@ from .forms import (
     LookupForm,
 )
 from .models import Complaint, ComplaintStatus
-from .views import _safe_cell
 
 VIEW = "rectification.view_complaint"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -206,7 +206,7 @@ def complaint_export(request):
             complaint.village.name if complaint.village else "", complaint.get_category_display(), complaint.content,
             complaint.get_status_display(), handler, complaint.handling_due, complaint.reply,
         ]  # fmt: skip
-        sheet.append([_safe_cell(value) for value in row])
+        sheet.append([safe_cell(value) for value in row])
     buffer = BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)

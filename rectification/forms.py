@@ -195,6 +195,12 @@ class ComplaintForm(forms.ModelForm):
         self.fields["village"].queryset = Village.objects.select_related("township").order_by("township__code", "name")
         self.fields["village"].label_from_instance = lambda village: f"{village.township.name} {village.name}"
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("is_anonymous"):  # an anonymous complaint keeps nothing the clerk may have typed
+            cleaned["reporter_name"], cleaned["reporter_phone"] = "", ""
+        return cleaned
+
 
 class ComplaintMoveForm(forms.Form):
     """The fields one move of a complaint needs."""

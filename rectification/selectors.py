@@ -278,7 +278,8 @@ def lead_counts_by_unit(year: int, quarter: int) -> list[dict]:
     }
     incoming = dict(leads.filter(to_unit__isnull=False).values_list("to_unit_id").annotate(n=Count("pk")).order_by())
     rows = []
-    for unit in Unit.objects.filter(is_active=True).order_by("kind", "pk"):
+    involved = set(out) | set(incoming)  # a unit deactivated since still counts in the quarters it took part in
+    for unit in Unit.objects.filter(Q(is_active=True) | Q(pk__in=involved)).order_by("kind", "pk"):
         counts = out.get(unit.pk, {})
         row = {
             "unit": unit,

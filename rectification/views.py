@@ -20,6 +20,7 @@ from openpyxl.styles import Font, PatternFill
 
 from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
+from housing_safety.excel import safe_cell
 
 from . import selectors, services
 from .forms import ProblemMoveForm
@@ -73,7 +74,7 @@ def problem_export(request):
             problem.description, problem.measure, problem.responsible_person, problem.deadline,
             problem.get_status_display(),
         ]  # fmt: skip
-        cells = [_safe_cell(value) for value in row]
+        cells = [safe_cell(value) for value in row]
         if problem.status in Problem.OPEN_STATUSES and problem.deadline < today:
             cells = [_styled(sheet, value, overdue_fill) for value in cells]
         sheet.append(cells)
@@ -84,13 +85,6 @@ def problem_export(request):
     )
     response["Content-Disposition"] = f'attachment; filename="problems-{today:%Y%m%d}.xlsx"'
     return response
-
-
-def _safe_cell(value):
-    """Text from users never becomes a formula in Excel."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _styled(sheet, value, fill):

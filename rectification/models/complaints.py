@@ -155,6 +155,7 @@ class Complaint(models.Model):
             models.CheckConstraint(
                 condition=Q(is_anonymous=False) | (Q(reporter_name="") & Q(reporter_phone="")),
                 name="anonymous_complaint_stores_no_reporter",
+                violation_error_message=_("An anonymous complaint stores no name or phone."),
             ),
             models.CheckConstraint(condition=~Q(content=""), name="complaint_has_content"),
         ]

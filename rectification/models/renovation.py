@@ -308,6 +308,11 @@ class SubsidyPayment(models.Model):
                 name="payment_once_per_case",
                 violation_error_message=_("This case has already been paid."),
             ),
+            models.UniqueConstraint(
+                fields=["case", "voucher_number"],
+                name="payment_voucher_once_per_case",
+                violation_error_message=_("A payment with this voucher number is already recorded."),
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
             models.CheckConstraint(
                 condition=Q(is_supplementary=False) | ~Q(reason=""), name="supplementary_payment_has_reason"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Unit
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
+from housing_safety.excel import safe_cell
 from housing_safety.workdays import add_working_days
 
 from ..models import (
@@ -374,7 +375,7 @@ def lead_report_workbook(*, year: int, quarter: int) -> bytes:
             lead.complaint.ticket if lead.complaint else "", lead.receipt_on, lead.receipt_by, lead.feedback_on,
             lead.feedback,
         ]  # fmt: skip
-        detail.append(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in values])
+        detail.append([safe_cell(value) for value in values])
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

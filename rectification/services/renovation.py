@@ -282,6 +282,8 @@ def register_new_dwelling(*, actor, case: RenovationCase, dwelling: Dwelling) ->
     ensure_can_write_in_township(actor, case.township_id)
     if not case.is_moving:
         raise ValidationError(_("Only relocation, new-site and swap cases have a new dwelling."))
+    if case.new_dwelling_id:
+        raise ValidationError(_("The new dwelling is already registered."))
     if not case.is_open or CASE_STEPS.index(case.status) >= CASE_STEPS.index(S.ACCEPTED):
         raise ValidationError(_("The new dwelling is recorded before completion acceptance."))
     dwelling.household = case.household
@@ -476,6 +478,8 @@ def record_supplementary_payment(
     _check_date(paid_on, case.accepted_on, "paid_on")
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the supplementary payment.")})
+    if case.payments.filter(voucher_number=voucher_number.strip()).exists():
+        raise ValidationError({"voucher_number": _("A payment with this voucher number is already recorded.")})
     payment = SubsidyPayment(
         case=case, paid_on=paid_on, amount=amount, voucher_number=voucher_number.strip(), is_supplementary=True,
         reason=reason.strip(), recorded_by=actor,
