@@ -53,8 +53,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {"rectification.verify_problem", "rectification.view_problemtransition"}
         | _crud("inspections", "spotcheck")
         | _crud("inspections", "spotcheckitem", actions=("change", "view"))
-        # Renovation: the bureau approves, accepts, pays and archives, configures kinds and standards, overrides.
-        | _crud("rectification", "renovationcase", actions=("change", "view"))
+        # Renovation: the bureau approves, accepts, pays and archives, configures kinds and standards, overrides;
+        # its administrators may also record a township's step (the only way to override a document missing there).
+        | _crud("rectification", "renovationcase")
+        | {"rectification.advance_case"}
         | _crud("rectification", *_CASE_RECORDS, actions=("view",))
         | _crud("rectification", "documentkind", "subsidystandard")
         | {f"rectification.{p}" for p in ("approve_case", "complete_case", "override_case_rules")}

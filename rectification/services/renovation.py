@@ -314,8 +314,10 @@ def _accept(case: RenovationCase, on: datetime.date, step: dict) -> list:
             errors["resettlement_site"] = _("Enter the resettlement site of the relocation.")
     appraisal = None
     if target is not None:
-        appraisal = Appraisal.objects.filter(dwelling=target).order_by("-appraised_on", "-pk").first()
-        if appraisal is None or appraisal.appraised_on < case.status_on or appraisal.appraised_on > on:
+        # The newest appraisal up to the acceptance date (a back-dated acceptance ignores later ones).
+        appraisals = Appraisal.objects.filter(dwelling=target, appraised_on__lte=on)
+        appraisal = appraisals.order_by("-appraised_on", "-pk").first()
+        if appraisal is None or appraisal.appraised_on < case.status_on:
             errors["appraisal"] = _(
                 "Completion acceptance needs a new appraisal of the house, made after construction started "
                 "(%(date)s) and no later than the acceptance."
@@ -475,7 +477,8 @@ def record_supplementary_payment(
     ensure_can_write_in_township(actor, case.township_id)
     if case.status not in (S.PAID, S.ARCHIVED):
         raise ValidationError(_("A supplementary payment follows the case's first payment."))
-    _check_date(paid_on, case.accepted_on, "paid_on")
+    first = case.payments.filter(is_supplementary=False).order_by("paid_on").first()
+    _check_date(paid_on, first.paid_on if first else case.accepted_on, "paid_on")
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the supplementary payment.")})
     if case.payments.filter(voucher_number=voucher_number.strip()).exists():
