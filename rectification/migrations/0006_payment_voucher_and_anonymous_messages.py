@@ -5,21 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0003_dwelling_renovated_on'),
-        ('rectification', '0005_default_complaint_deadlines'),
+        ("households", "0003_dwelling_renovated_on"),
+        ("rectification", "0005_default_complaint_deadlines"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='subsidypayment',
-            constraint=models.UniqueConstraint(fields=('case', 'voucher_number'), name='payment_voucher_once_per_case', violation_error_message='A payment with this voucher number is already recorded.'),
+            model_name="subsidypayment",
+            constraint=models.UniqueConstraint(
+                fields=("case", "voucher_number"),
+                name="payment_voucher_once_per_case",
+                violation_error_message="A payment with this voucher number is already recorded.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='complaint',
-            name='anonymous_complaint_stores_no_reporter',
-            constraint=models.CheckConstraint(condition=models.Q(('is_anonymous', False), models.Q(('reporter_name', ''), ('reporter_phone', '')), _connector='OR'), name='anonymous_complaint_stores_no_reporter', violation_error_message='An anonymous complaint stores no name or phone.'),
+            model_name="complaint",
+            name="anonymous_complaint_stores_no_reporter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_anonymous", False), models.Q(("reporter_name", ""), ("reporter_phone", "")), _connector="OR"
+                ),
+                name="anonymous_complaint_stores_no_reporter",
+                violation_error_message="An anonymous complaint stores no name or phone.",
+            ),
         ),
     ]

@@ -284,6 +284,8 @@ def register_new_dwelling(*, actor, case: RenovationCase, dwelling: Dwelling) ->
         raise ValidationError(_("Only relocation, new-site and swap cases have a new dwelling."))
     if case.new_dwelling_id:
         raise ValidationError(_("The new dwelling is already registered."))
+    if dwelling.pk:
+        raise ValidationError(_("Register the new dwelling here; an existing dwelling cannot be moved to a case."))
     if not case.is_open or CASE_STEPS.index(case.status) >= CASE_STEPS.index(S.ACCEPTED):
         raise ValidationError(_("The new dwelling is recorded before completion acceptance."))
     dwelling.household = case.household
@@ -353,7 +355,12 @@ def move_case(
     amount within the standard and a voucher, once; ending a case needs a reason. Missing documents and amounts
     above the standard may be overridden by a bureau administrator with a reason, recorded on the step.
     """
-    case = RenovationCase.objects.select_for_update().select_related("dwelling", "new_dwelling").get(pk=case.pk)
+    # Lock only the case row: PostgreSQL refuses FOR UPDATE on the nullable side of the new dwelling's outer join.
+    case = (
+        RenovationCase.objects.select_for_update(of=("self",))
+        .select_related("dwelling", "new_dwelling")
+        .get(pk=case.pk)
+    )
     permission = CASE_TRANSITIONS.get((case.status, to))
     if permission is None:
         raise ValidationError(
@@ -430,7 +437,8 @@ def move_case(
 
 @transaction.atomic
 def add_case_documents(*, actor, case: RenovationCase, documents: Documents) -> list[CaseDocument]:
-    """File documents in an open case's archive (checked by content, all or nothing); an archived file is sealed."""
+    """File documents in a case's archive (checked by content, all or nothing); an archived file is sealed, while a
+    rejected or withdrawn case still takes papers that explain the ending."""
     case = RenovationCase.objects.select_for_update().get(pk=case.pk)
     ensure_can_write_in_township(actor, case.township_id)
     if case.status == S.ARCHIVED:
