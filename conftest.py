@@ -40,6 +40,18 @@ def _fast_and_isolated(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """The test client runs the locale middleware in the test's thread, so a request in English would leave
+    English active for the next test; every test starts and ends in the bureau's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def celery_inline():
     """Tests run Celery tasks in the caller even when CI sets a broker; the broker test switches this off."""
     from housing_safety.celery import app

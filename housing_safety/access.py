@@ -37,6 +37,7 @@ _COMPLAINT_DESK = (
     _crud("rectification", "complaint", "leadtransfer")
     | {"rectification.view_complainttransition", "rectification.view_complaintdeadline"}
     | {"rectification.manage_complaint", "rectification.view_reporter"}
+    | {"households.add_attachment"}  # photos and scans that come with a complaint
 )
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {

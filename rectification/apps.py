@@ -11,12 +11,13 @@ class RectificationConfig(AppConfig):
         from households.selectors import register_attachable
         from inspections.services import FINDING_HANDLERS
 
-        from .models import Problem, RenovationCase
-        from .selectors import cases_for_user, problems_for_user
+        from .models import Complaint, Problem, RenovationCase
+        from .selectors import cases_for_user, complaints_for_user, problems_for_user
         from .services import open_problems_for_findings
 
         register_attachable(Problem, problems_for_user)
         register_attachable(RenovationCase, cases_for_user)
+        register_attachable(Complaint, complaints_for_user)
         if open_problems_for_findings not in FINDING_HANDLERS:
             FINDING_HANDLERS.append(open_problems_for_findings)
 

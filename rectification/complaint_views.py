@@ -8,6 +8,7 @@ from io import BytesIO
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -21,6 +22,7 @@ from django_ratelimit.decorators import ratelimit
 from openpyxl import Workbook
 
 from households.identity import mask_name, mask_phone
+from households.selectors import attachments_for_user
 from housing_safety.excel import safe_cell
 from housing_safety.workdays import last_known_year
 
@@ -89,10 +91,12 @@ def complaint_list(request):
 @login_required
 @permission_required("rectification.add_complaint", raise_exception=True)
 def complaint_new(request):
-    form = ComplaintForm(request.POST or None)
+    form = ComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            complaint, code = services.log_complaint(actor=request.user, complaint=form.instance)
+            complaint, code = services.log_complaint(
+                actor=request.user, complaint=form.instance, files=form.cleaned_data["files"]
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -124,6 +128,9 @@ def _complaint_page(request, complaint: Complaint, bound=None, status: int = 200
         "can_open_problem": can_open_problem,
         "problems": complaint.problems.all(),
         "leads": complaint.leads.select_related("from_unit", "to_unit"),
+        "files": attachments_for_user(user).filter(
+            content_type=ContentType.objects.get_for_model(Complaint), object_id=complaint.pk
+        ),
         "repeats": complaint.repeats.only("pk", "ticket", "received_at"),
         "overdue": selectors.overdue_complaints(Complaint.objects.filter(pk=complaint.pk)).exists(),
         "calendar_year": last_known_year(),

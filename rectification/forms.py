@@ -171,6 +171,13 @@ DATETIME = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime
 class ComplaintForm(forms.ModelForm):
     """The hotline intake: what a clerk asks on the phone, in that order."""
 
+    files = MultipleFileField(
+        label=_("photos or scans"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}),
+        help_text=_("Handlers see these files: keep a signed letter that names the reporter in the paper file."),
+    )
+
     class Meta:
         model = Complaint
         fields = (

@@ -12,7 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Unit
+from households.models import Attachment, Unit
+from households.services import add_attachment
+from households.uploads import validate_attachment_file
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
 from housing_safety.excel import safe_cell
 from housing_safety.workdays import add_working_days
@@ -104,13 +106,18 @@ def _repeat_of(complaint: Complaint) -> Complaint | None:
 
 
 @transaction.atomic
-def log_complaint(*, actor, complaint: Complaint) -> tuple[Complaint, str]:
-    """Log a complaint; return it with the query code given to the reporter (stored only as a hash).
+def log_complaint(*, actor, complaint: Complaint, files=()) -> tuple[Complaint, str]:
+    """Log a complaint with its photos or scans; return it with the query code given to the reporter (stored only
+    as a hash).
 
     Rules: content and channel are required; an anonymous complaint stores no name or phone; a named one needs a
-    name or a phone; the subject's parts agree; deadlines are counted in working days from the day of receipt.
+    name or a phone; the subject's parts agree; deadlines are counted in working days from the day of receipt;
+    files are checked by content before anything is written.
     """
     require_perm(actor, "rectification.add_complaint")
+    files = [f for f in files if f]
+    for uploaded in files:
+        validate_attachment_file(uploaded)
     if complaint.pk:
         raise ValidationError(_("A complaint is logged once; change it through its steps."))
     if complaint.is_anonymous:
@@ -149,6 +156,8 @@ def log_complaint(*, actor, complaint: Complaint) -> tuple[Complaint, str]:
     else:
         raise ValidationError(_("Could not number the complaint; try again."))
     ComplaintTransition.objects.create(complaint=complaint, from_status="", to_status=C.RECEIVED, actor=actor)
+    for uploaded in files:
+        add_attachment(actor=actor, record=complaint, uploaded_file=uploaded, kind=Attachment.Kind.DOCUMENT)
     return complaint, code
 
 
@@ -237,6 +246,10 @@ def move_complaint(
     complaint.status = to
     complaint._history_user = actor
     complaint.save()
+    if to == C.ASSIGNED:
+        from ..tasks import notify_handler_of_complaint
+
+        transaction.on_commit(lambda: notify_handler_of_complaint.delay(complaint.pk))
     return complaint
 
 

@@ -100,3 +100,70 @@ def test_anonymous_complaints_store_no_reporter(clerk):
     complaint, _code = log(clerk, is_anonymous=True)
     complaint.refresh_from_db()
     assert (complaint.reporter_name, complaint.reporter_phone) == ("", "")
+
+
+def test_the_handler_is_emailed_on_assignment_without_the_reporter(clerk, staff, xinqiao, mailoutbox):
+    staff.email = "chen@xinqiao.example"
+    staff.save()
+    complaint, _code = log(clerk, township=xinqiao)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    with pytest.MonkeyPatch.context() as patch:  # on_commit never fires inside the test's transaction
+        patch.setattr("django.db.transaction.on_commit", lambda callback, *args, **kwargs: callback())
+        services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+    [message] = mailoutbox
+    assert message.to == ["chen@xinqiao.example"] and complaint.ticket in message.subject
+    assert "土坯房裂缝严重" in message.body and f"{complaint.handling_due:%Y-%m-%d}" in message.body
+    assert "王举报" not in message.body + message.subject and "13912345678" not in message.body
+
+
+def test_files_logged_with_a_complaint_reach_its_handler_and_nobody_outside(client, clerk, staff, xinqiao, other_staff):
+    from households.tests.factories import png_file
+
+    client.force_login(clerk)
+    response = client.post(
+        reverse("rectification:complaint-new"),
+        {
+            "channel": "hotline", "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "reporter_name": "王举报", "reporter_phone": "13912345678", "township": xinqiao.pk,
+            "category": "construction_quality", "content": "新房屋面漏水", "files": [png_file("屋面.png")],
+        },
+    )  # fmt: skip
+    complaint = Complaint.objects.get()
+    assert response.status_code == 302
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+    client.force_login(staff)
+    page = client.get(reverse("rectification:complaint", args=[complaint.pk])).content.decode()
+    assert "屋面.png" in page
+    from households.models import Attachment
+
+    attachment = Attachment.objects.get()
+    assert client.get(reverse("attachment-download", args=[attachment.pk])).status_code == 200
+    client.force_login(other_staff)
+    assert client.get(reverse("attachment-download", args=[attachment.pk])).status_code == 404
+
+
+def test_a_bad_file_refuses_the_whole_intake(clerk, xinqiao):
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    complaint = Complaint(
+        channel="hotline", received_at=timezone.now(), reporter_name="王举报", township=xinqiao,
+        category="other", content="内容",
+    )  # fmt: skip
+    with pytest.raises(ValidationError):
+        services.log_complaint(actor=clerk, complaint=complaint, files=[SimpleUploadedFile("x.png", b"MZ\x90\x00")])
+    assert not Complaint.objects.exists()
+
+
+def test_the_problem_page_links_back_to_its_complaint(client, clerk, staff, xinqiao):
+    complaint, _code = log(clerk, township=xinqiao)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+    services.move_complaint(actor=staff, complaint=complaint, to=C.HANDLING)
+    problem = services.open_problem_for_complaint(
+        actor=staff, complaint=complaint, description="核实属实", deadline=timezone.localdate()
+    )
+    client.force_login(staff)
+    page = client.get(reverse("rectification:problem", args=[problem.pk])).content.decode()
+    assert reverse("rectification:complaint", args=[complaint.pk]) in page and complaint.ticket in page

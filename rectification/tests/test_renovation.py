@@ -43,3 +43,18 @@ def test_relocation_moves_the_household_to_its_new_dwelling(staff, admin, home_h
     assert not old.is_occupied
     assert case.new_dwelling.is_occupied and case.new_dwelling.household == home_household
     assert status_of(home_household) == HousingStatus.RENOVATED_SAFE
+
+
+def test_a_renovated_household_gets_a_renovated_safe_placard(client, staff, admin, home_household):
+    from django.urls import reverse
+
+    from inspections.services import issue_placards
+
+    standards()
+    case = walk(new_case(staff, dangerous_dwelling(home_household)), S.ACCEPTED, township_user=staff,
+                bureau_user=admin)  # fmt: skip
+    [placard] = issue_placards(actor=staff, households=[home_household])
+    assert placard.status == HousingStatus.RENOVATED_SAFE and placard.appraisal == case.acceptance_appraisal
+    client.force_login(staff)
+    page = client.get(reverse("inspections:placard-print"), {"household": home_household.pk}).content.decode()
+    assert "改造安全" in page and f"{case.accepted_on:%Y-%m-%d}" in page
