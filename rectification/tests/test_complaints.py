@@ -167,3 +167,18 @@ def test_the_problem_page_links_back_to_its_complaint(client, clerk, staff, xinq
     client.force_login(staff)
     page = client.get(reverse("rectification:problem", args=[problem.pk])).content.decode()
     assert reverse("rectification:complaint", args=[complaint.pk]) in page and complaint.ticket in page
+
+
+def test_the_assignment_mail_goes_through_a_real_smtp_server_without_the_reporter(smtp_server, clerk, staff, xinqiao):
+    staff.email = "chen@xinqiao.example"
+    staff.save()
+    complaint, _code = log(clerk, township=xinqiao)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.db.transaction.on_commit", lambda callback, *args, **kwargs: callback())
+        services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+    [(_sender, recipients, message)] = smtp_server.messages
+    body = message.get_content()
+    assert recipients == ["chen@xinqiao.example"] and complaint.ticket in message["Subject"]
+    assert "已交办给您" in message["Subject"] and "土坯房裂缝严重" in body
+    assert "王举报" not in body and "13912345678" not in body and "139****5678" not in body
