@@ -35,6 +35,7 @@ from .forms import (
 from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase
 
 VIEW = "rectification.view_renovationcase"
+INCOMPLETE_SHOWN = 200
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -365,25 +366,26 @@ def case_archive_zip(request, pk: int):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def archive_overview(request):
-    rows = selectors.archive_by_township(request.user)
-    incomplete = [
-        (case, row)
-        for case, row in _incomplete_cases(request.user)
-        if request.GET.get("township") in (None, "", str(case.township_id))
+    cases = selectors.cases_for_user(request.user)
+    completeness = selectors.archive_completeness(cases)
+    township = request.GET.get("township", "")
+    wanting = [
+        pk
+        for pk, row in completeness.items()
+        if row["missing"] and (not township.isdigit() or row["township_id"] == int(township))
     ]
+    # The oldest cases with gaps first (at most INCOMPLETE_SHOWN; the count says how many there are).
+    shown = cases.filter(pk__in=sorted(wanting)[:INCOMPLETE_SHOWN]).order_by("township__code", "number")
     return render(
         request,
         "rectification/archive_overview.html",
-        {"rows": rows, "incomplete": incomplete[:200], "incomplete_count": len(incomplete)},
+        {
+            "rows": selectors.archive_by_township(request.user, completeness),
+            "incomplete": [(case, completeness[case.pk]) for case in shown],
+            "shown_count": min(len(wanting), INCOMPLETE_SHOWN),
+            "incomplete_count": len(wanting),
+        },
     )
-
-
-def _incomplete_cases(user):
-    cases = selectors.cases_for_user(user)
-    completeness = selectors.archive_completeness(cases)
-    wanting = [pk for pk, row in completeness.items() if row["missing"]]
-    for case in cases.filter(pk__in=wanting).order_by("township__code", "number"):
-        yield case, completeness[case.pk]
 
 
 @require_GET

@@ -1100,7 +1100,7 @@ def counted(users, xinqiao, shuangyang):
 QUERIES = {
     "rectification:cases": {STAFF: 11, OFFICIAL: 11, ADMIN: 11},
     "rectification:dangerous-without-case": {STAFF: 8, OFFICIAL: 8, ADMIN: 8},
-    "rectification:archive": {STAFF: 15, OFFICIAL: 15, ADMIN: 15},
+    "rectification:archive": {STAFF: 11, OFFICIAL: 11, ADMIN: 11},
     "rectification:subsidies": {STAFF: 9, OFFICIAL: 9, ADMIN: 9},
 }
 
