@@ -33,18 +33,10 @@ from .forms import (
     SupplementaryPaymentForm,
 )
 from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase
+from .view_helpers import run_form
 
 VIEW = "rectification.view_renovationcase"
 INCOMPLETE_SHOWN = 200
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put a service's errors on the form: on their field where the form has it, otherwise on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @require_GET
@@ -99,21 +91,20 @@ def case_new(request):
         messages.info(request, _("This dwelling already has an open renovation case."))
         return redirect("rectification:case", pk=existing.pk)
     form = CaseOpenForm(request.POST or None, request.FILES or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.instance.dwelling = dwelling
-        try:
-            case = services.open_case(
-                actor=request.user,
-                case=form.instance,
-                applied_on=form.cleaned_data["applied_on"],
-                documents=form.documents(),
-                override_reason=form.cleaned_data.get("override_reason", ""),
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("Renovation case %(number)s was opened.") % {"number": case.number})
-            return redirect("rectification:case", pk=case.pk)
+    form.instance.dwelling = dwelling
+    case = run_form(
+        form,
+        lambda f: services.open_case(
+            actor=request.user,
+            case=f.instance,
+            applied_on=f.cleaned_data["applied_on"],
+            documents=f.documents(),
+            override_reason=f.cleaned_data.get("override_reason", ""),
+        ),
+    )
+    if case is not None:
+        messages.success(request, _("Renovation case %(number)s was opened.") % {"number": case.number})
+        return redirect("rectification:case", pk=case.pk)
     return render(request, "rectification/case_new.html", {"form": form, "dwelling": dwelling})
 
 
@@ -209,14 +200,9 @@ def case_detail(request, pk: int):
 def _handle(request, case, form, action, success: str):
     """Validate `form`, run `action(form)`; on a refusal show the case page with the form's errors (nothing
     was changed), on success redirect back to the case."""
-    if form.is_valid():
-        try:
-            action(form)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, success)
-            return redirect("rectification:case", pk=case.pk)
+    if run_form(form, action) is not None:
+        messages.success(request, success)
+        return redirect("rectification:case", pk=case.pk)
     return _case_page(request, case, bound=form, status=400)
 
 
@@ -229,12 +215,10 @@ def case_move(request, pk: int):
     if to not in CaseStatus.values:
         messages.error(request, _("Unknown step."))
         return redirect("rectification:case", pk=case.pk)
-    if (case.status, to) not in services.CASE_TRANSITIONS:  # e.g. a second click after someone else's move
-        messages.error(
-            request,
-            _("This case is at “%(from)s” and cannot move to “%(to)s” (someone may have moved it: reload).")
-            % {"from": case.get_status_display(), "to": CaseStatus(to).label},
-        )
+    try:  # e.g. a second click after someone else's move
+        services.renovation.permission_for_move(case, to)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
         return redirect("rectification:case", pk=case.pk)
     form = CaseMoveForm(request.POST, request.FILES, case=case, to=to, user=request.user)
     return _handle(

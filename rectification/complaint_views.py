@@ -27,7 +27,6 @@ from housing_safety.excel import safe_cell
 from housing_safety.workdays import last_known_year
 
 from . import selectors, services
-from .case_views import _add_errors
 from .forms import (
     ComplaintForm,
     ComplaintMoveForm,
@@ -38,6 +37,7 @@ from .forms import (
     LookupForm,
 )
 from .models import Complaint, ComplaintStatus
+from .view_helpers import run_form
 
 VIEW = "rectification.view_complaint"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,17 +92,14 @@ def complaint_list(request):
 @permission_required("rectification.add_complaint", raise_exception=True)
 def complaint_new(request):
     form = ComplaintForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            complaint, code = services.log_complaint(
-                actor=request.user, complaint=form.instance, files=form.cleaned_data["files"]
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            # Shown once on the complaint page, never put in a URL or stored in clear.
-            request.session[f"complaint-code-{complaint.pk}"] = code
-            return redirect("rectification:complaint", pk=complaint.pk)
+    logged = run_form(
+        form, lambda f: services.log_complaint(actor=request.user, complaint=f.instance, files=f.cleaned_data["files"])
+    )
+    if logged is not None:
+        complaint, code = logged
+        # Shown once on the complaint page, never put in a URL or stored in clear.
+        request.session[f"complaint-code-{complaint.pk}"] = code
+        return redirect("rectification:complaint", pk=complaint.pk)
     return render(request, "rectification/complaint_new.html", {"form": form})
 
 
@@ -156,22 +153,17 @@ def complaint_detail(request, pk: int):
 def complaint_move(request, pk: int):
     complaint = _get_complaint(request, pk)
     to = request.POST.get("to", "")
-    if (complaint.status, to) not in services.COMPLAINT_TRANSITIONS:
-        messages.error(
-            request,
-            _("This complaint is “%(from)s” and cannot become “%(to)s” (someone may have moved it: reload).")
-            % {"from": complaint.get_status_display(), "to": dict(ComplaintStatus.choices).get(to, to)},
-        )
+    try:
+        services.complaints.permission_for_complaint_move(complaint, to)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
         return redirect("rectification:complaint", pk=complaint.pk)
     form = ComplaintMoveForm(request.POST, complaint=complaint, to=to)
-    if form.is_valid():
-        try:
-            services.move_complaint(actor=request.user, complaint=complaint, to=to, **form.cleaned_data)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("The complaint is now “%(status)s”.") % {"status": ComplaintStatus(to).label})
-            return redirect("rectification:complaint", pk=complaint.pk)
+    if run_form(
+        form, lambda f: services.move_complaint(actor=request.user, complaint=complaint, to=to, **f.cleaned_data)
+    ):
+        messages.success(request, _("The complaint is now “%(status)s”.") % {"status": ComplaintStatus(to).label})
+        return redirect("rectification:complaint", pk=complaint.pk)
     return _complaint_page(request, complaint, bound=form, status=400)
 
 
@@ -181,14 +173,12 @@ def complaint_move(request, pk: int):
 def complaint_problem(request, pk: int):
     complaint = _get_complaint(request, pk)
     form = ComplaintProblemForm(request.POST)
-    if form.is_valid():
-        try:
-            problem = services.open_problem_for_complaint(actor=request.user, complaint=complaint, **form.cleaned_data)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("Problem no. %(number)s is on the township's list.") % {"number": problem.pk})
-            return redirect("rectification:complaint", pk=complaint.pk)
+    problem = run_form(
+        form, lambda f: services.open_problem_for_complaint(actor=request.user, complaint=complaint, **f.cleaned_data)
+    )
+    if problem is not None:
+        messages.success(request, _("Problem no. %(number)s is on the township's list.") % {"number": problem.pk})
+        return redirect("rectification:complaint", pk=complaint.pk)
     return _complaint_page(request, complaint, bound=form, status=400)
 
 
@@ -268,14 +258,9 @@ def lead_list(request):
 @permission_required("rectification.add_leadtransfer", raise_exception=True)
 def lead_new(request):
     form = LeadForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.record_lead(actor=request.user, lead=form.instance)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, _("The lead was recorded."))
-            return redirect("rectification:leads")
+    if run_form(form, lambda f: services.record_lead(actor=request.user, lead=f.instance)) is not None:
+        messages.success(request, _("The lead was recorded."))
+        return redirect("rectification:leads")
     return render(request, "rectification/lead_new.html", {"form": form})
 
 

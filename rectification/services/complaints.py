@@ -51,6 +51,17 @@ QUERY_CODE_DIGITS = 6
 REPEAT_WINDOW_DAYS = 365
 
 
+def permission_for_complaint_move(complaint: Complaint, to: str) -> str:
+    """The permission a move needs, or a clear refusal when COMPLAINT_TRANSITIONS has no such move."""
+    permission = COMPLAINT_TRANSITIONS.get((complaint.status, to))
+    if permission is None:
+        raise ValidationError(
+            _("This complaint is “%(from)s” and cannot become “%(to)s” (someone may have moved it: reload).")
+            % {"from": complaint.get_status_display(), "to": C(to).label if to in C.values else to}
+        )
+    return permission
+
+
 def allowed_complaint_moves(complaint: Complaint, user) -> list[str]:
     return [
         to
@@ -185,12 +196,7 @@ def move_complaint(
     escalating records a lead to the discipline inspection organs.
     """
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
-    permission = COMPLAINT_TRANSITIONS.get((complaint.status, to))
-    if permission is None:
-        raise ValidationError(
-            _("This complaint is “%(from)s” and cannot become “%(to)s” (someone may have moved it: reload).")
-            % {"from": complaint.get_status_display(), "to": C(to).label if to in C.values else to}
-        )
+    permission = permission_for_complaint_move(complaint, to)
     require_perm(actor, permission)
     if permission == HANDLE:
         if complaint.handler_id != actor.pk:

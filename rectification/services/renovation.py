@@ -67,6 +67,17 @@ POSTINGS = {
 Documents = Iterable[tuple[DocumentKind, object]]  # (kind, uploaded file)
 
 
+def permission_for_move(case: RenovationCase, to: str) -> str:
+    """The permission a move needs, or a clear refusal when CASE_TRANSITIONS has no such move."""
+    permission = CASE_TRANSITIONS.get((case.status, to))
+    if permission is None:
+        raise ValidationError(
+            _("This case is at “%(from)s” and cannot move to “%(to)s” (someone may have moved it: reload).")
+            % {"from": case.get_status_display(), "to": S(to).label if to in S.values else to}
+        )
+    return permission
+
+
 def allowed_moves(case: RenovationCase, user) -> list[str]:
     """The moves this user may offer on this case (the service still checks everything)."""
     return [to for (frm, to), perm in CASE_TRANSITIONS.items() if frm == case.status and user.has_perm(perm)]
@@ -361,12 +372,7 @@ def move_case(
         .select_related("dwelling", "new_dwelling")
         .get(pk=case.pk)
     )
-    permission = CASE_TRANSITIONS.get((case.status, to))
-    if permission is None:
-        raise ValidationError(
-            _("This case is at “%(from)s” and cannot move to “%(to)s” (someone may have moved it: reload).")
-            % {"from": case.get_status_display(), "to": S(to).label if to in S.values else to}
-        )
+    permission = permission_for_move(case, to)
     require_perm(actor, permission)
     ensure_can_write_in_township(actor, case.township_id)
     _check_date(on, case.status_on)
