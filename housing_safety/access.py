@@ -40,6 +40,13 @@ _COMPLAINT_DESK = (
     | {"households.add_attachment"}  # photos and scans that come with a complaint
 )
 
+# Reports: the bureau reads every unit's reports, the consolidated reports and the overdue lists; a unit's people
+# fill in and submit their own unit's.
+_REPORTS_BUREAU = _crud("reporting", "monthlyreport", "consolidatedreport", "overdueitem", actions=("view",)) | {
+    "reporting.view_dashboard"
+}
+_REPORTS_UNIT = {"reporting.view_monthlyreport", "reporting.submit_monthlyreport"}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BUREAU_ADMIN: (
         _crud("households", *_REGISTRY, "userprofile")
@@ -64,6 +71,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _COMPLAINT_DESK
         | _crud("rectification", "complaintdeadline")
         | {"rectification.handle_complaint"}
+        | _REPORTS_BUREAU
+        | {"reporting.submit_monthlyreport"}  # the bureau's own unit report, for admins whose profile names it
+        | _crud("housing_safety", "outgoingemail", actions=("change", "view"))
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
     | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
@@ -73,7 +83,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _crud("rectification", "renovationcase", *_CASE_RECORDS, actions=("view",))
     | {"rectification.approve_case"}
     | _crud("rectification", "complaint", "complainttransition", "leadtransfer", actions=("view",))
-    | {"rectification.handle_complaint"},
+    | {"rectification.handle_complaint"}
+    | _REPORTS_BUREAU,
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")
@@ -90,12 +101,15 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {"rectification.advance_case"}
         | _crud("rectification", "complaint", "complainttransition", actions=("view",))
         | {"rectification.handle_complaint"}
+        | _REPORTS_UNIT
+        | {"reporting.view_dashboard"}
     ),
     Role.DEPARTMENT_LIAISON: _crud(
         "households", "township", "village", "unit", "household", "dwelling", actions=("view",)
     )
     | _crud("inspections", "appraisal", actions=("view",))
-    | _crud("rectification", "leadtransfer"),  # their own unit's leads
+    | _crud("rectification", "leadtransfer")  # their own unit's leads
+    | _REPORTS_UNIT,
     Role.COMPLAINT_CLERK: _crud("households", "township", "village", "household", "dwelling", actions=("view",))
     | _crud("inspections", "appraisal", "placard", actions=("view",))
     | _COMPLAINT_DESK,
@@ -178,6 +192,42 @@ def _compute_scope(user) -> Scope:
     if role == Role.HELPER:
         return Scope(role=role, helper_user_id=user.pk)
     return Scope(role=role)
+
+
+class ScopeReader:
+    """A reader that is not a login: a role's permissions over a fixed scope.
+
+    Scheduled jobs and unit reports read through the same selectors as the pages, so the figures a township's
+    report carries are exactly what its staff see, and no job carries a second copy of the scope rules.
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, scope: Scope):
+        self._housing_scope = scope  # what scope_of(reader) returns
+        self._permissions = ROLE_PERMISSIONS[scope.role]
+
+    def has_perm(self, permission: str, obj=None) -> bool:
+        return permission in self._permissions
+
+    def __str__(self) -> str:
+        return "system"
+
+
+SYSTEM = ScopeReader(Scope(role=Role.BUREAU_ADMIN, everything=True))
+
+
+def reader_for_unit(unit) -> ScopeReader:
+    """What a responsible unit's own people see: a township's staff, a department's liaison, the whole bureau."""
+    if unit.kind == "township":
+        return ScopeReader(Scope(role=Role.TOWNSHIP_STAFF, township_ids=frozenset({unit.township_id})))
+    if unit.kind == "department":
+        return ScopeReader(Scope(role=Role.DEPARTMENT_LIAISON, unit_id=unit.pk))
+    return SYSTEM
 
 
 def can_view_personal_data(user) -> bool:

@@ -152,11 +152,21 @@ RENOVATION_PAYMENT_DAYS = env.int("RENOVATION_PAYMENT_DAYS", default=30)
 # lookup's rate per IP.
 LEAD_RECEIPT_DAYS = env.int("LEAD_RECEIPT_DAYS", default=7)
 COMPLAINT_LOOKUP_RATE = env.str("COMPLAINT_LOOKUP_RATE", default="10/m")
+# Reporting: units report before the 23rd at 18:00 (when the consolidated report is built); the year-end summary
+# is due 10 November. Besides the bureau's officials, these addresses receive the consolidated report; the quarterly
+# lead report also goes to the city discipline commission's address.
+REPORT_DUE_DAY = env.int("REPORT_DUE_DAY", default=23)
+REPORT_CUTOFF_HOUR = env.int("REPORT_CUTOFF_HOUR", default=18)
+YEAR_END_SUMMARY_DUE = env.str("YEAR_END_SUMMARY_DUE", default="11-10")  # month-day
+REPORT_RECIPIENTS = env.list("REPORT_RECIPIENTS", default=[])
+DISCIPLINE_COMMISSION_EMAIL = env.str("DISCIPLINE_COMMISSION_EMAIL", default="")
 
 # E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="住建局住房安全系统 <noreply@zhangping.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=20)  # then the outbox row waits for a person
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run inline in the caller.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -21,5 +21,6 @@ urlpatterns = [
     path("q/", complaint_views.complaint_lookup, name="complaint-lookup"),
     path("", include("inspections.urls")),
     path("", include("rectification.urls")),
+    path("", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

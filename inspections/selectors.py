@@ -92,9 +92,9 @@ def covered_households_for_user(user, today: datetime.date | None = None) -> Que
     return with_housing_status(households, today)
 
 
-def status_counts(households: QuerySet[Household], by: str) -> dict:
+def status_counts(households: QuerySet[Household], by: str, today: datetime.date | None = None) -> dict:
     """{group value: {status: count}} in one GROUP BY query, e.g. by="village__township_id"."""
-    rows = with_housing_status(households).values(by, "housing_status").annotate(n=Count("pk")).order_by()
+    rows = with_housing_status(households, today).values(by, "housing_status").annotate(n=Count("pk")).order_by()
     counts: dict = {}
     for row in rows:
         counts.setdefault(row[by], {s: 0 for s in HousingStatus.values})[row["housing_status"]] = row["n"]
@@ -194,26 +194,32 @@ def placard_is_current(placard: Placard, today: datetime.date | None = None) -> 
     return current_placards(Household.objects.filter(pk=placard.household_id), today).filter(pk=placard.pk).exists()
 
 
-def placard_coverage(user, today: datetime.date | None = None) -> list[dict]:
-    """Per township: safe households, those with a current placard on the wall, and the share."""
+def placard_counts(user, by: str = "village__township_id", today: datetime.date | None = None) -> dict:
+    """{group: {"safe": covered households with a safe status, "installed": of those, with a current placard on
+    the wall}}, grouped by a household path such as "village__township_id" or "village_id"."""
     households = covered_households_for_user(user, today)
-    safe = dict(
-        households.filter(housing_status__in=SAFE_STATUSES)
-        .values_list("village__township_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    installed = dict(
+    safe = households.filter(housing_status__in=SAFE_STATUSES).values_list(by).annotate(n=Count("pk")).order_by()
+    installed = (
         current_placards(households_for_user(user), today)
         .filter(installed_on__isnull=False)
-        .values_list("household__village__township_id")
+        .values_list(f"household__{by}")
         .annotate(n=Count("household_id", distinct=True))
         .order_by()
     )
+    counts: dict = {}
+    for key, rows in (("safe", safe), ("installed", installed)):
+        for group, n in rows:
+            counts.setdefault(group, {"safe": 0, "installed": 0})[key] = n
+    return counts
+
+
+def placard_coverage(user, today: datetime.date | None = None) -> list[dict]:
+    """Per township: safe households, those with a current placard on the wall, and the share."""
+    counts = placard_counts(user, today=today)
     rows = []
     for township in townships_for_user(user):
-        total = safe.get(township.pk, 0)
-        done = installed.get(township.pk, 0)
+        row = counts.get(township.pk, {"safe": 0, "installed": 0})
+        total, done = row["safe"], row["installed"]
         rows.append(
             {
                 "township": township,
@@ -268,20 +274,27 @@ def helper_reports_for_user(user) -> QuerySet[HelperReport]:
     )
 
 
-def revisit_counts_by_township(user, today: datetime.date | None = None) -> list[dict]:
-    """Pending, overdue and done revisits per township, in one GROUP BY."""
-    today = today or timezone.localdate()
-    pending = Q(status=Revisit.Status.PENDING)
+def revisit_overdue(today: datetime.date | None = None) -> Q:
+    """Not yet visited after its due date."""
+    return Q(status=Revisit.Status.PENDING, due_on__lt=today or timezone.localdate())
+
+
+def revisit_counts(revisits: QuerySet[Revisit], by: str, today: datetime.date | None = None) -> dict:
+    """{group: {"pending", "overdue", "done"}} in one GROUP BY, grouped by a revisit path."""
     rows = (
-        revisits_for_user(user)
-        .values("dwelling__household__village__township_id")
+        revisits.values(by)
         .annotate(
-            pending=Count("pk", filter=pending),
-            overdue=Count("pk", filter=pending & Q(due_on__lt=today)),
+            pending=Count("pk", filter=Q(status=Revisit.Status.PENDING)),
+            overdue=Count("pk", filter=revisit_overdue(today)),
             done=Count("pk", filter=Q(status=Revisit.Status.DONE)),
         )
         .order_by()
     )
-    by_township = {row["dwelling__household__village__township_id"]: row for row in rows}
+    return {row.pop(by): row for row in rows}
+
+
+def revisit_counts_by_township(user, today: datetime.date | None = None) -> list[dict]:
+    """Pending, overdue and done revisits per township."""
+    by_township = revisit_counts(revisits_for_user(user), "dwelling__household__village__township_id", today)
     empty = {"pending": 0, "overdue": 0, "done": 0}
     return [{"township": t, **by_township.get(t.pk, empty)} for t in townships_for_user(user)]

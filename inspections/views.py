@@ -49,11 +49,20 @@ def field_home(request):
         households = households.filter(head_name__contains=query) | households.filter(village__name__contains=query)
     if status in HousingStatus.values:
         households = households.filter(housing_status=status)
+    village = request.GET.get("village", "")
+    if village.isdigit():  # the dashboard's drill-down: township -> village -> its households
+        households = households.filter(village_id=int(village))
     page = _page(request, households.order_by("village__township__code", "village__name", "head_name"))
     return render(
         request,
         "inspections/field_home.html",
-        {"page": page, "query": query, "status": status, "statuses": HousingStatus.choices},
+        {
+            "page": page,
+            "query": query,
+            "status": status,
+            "statuses": HousingStatus.choices,
+            "village": village if village.isdigit() else "",
+        },
     )
 
 

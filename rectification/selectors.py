@@ -37,22 +37,30 @@ def problems_for_user(user) -> QuerySet[Problem]:
     return problems if scope.everything else problems.filter(township_id__in=scope.township_ids)
 
 
-def problem_counts_by_township(user, today: datetime.date | None = None) -> list[dict]:
-    """Open, overdue and closed problems per township in one GROUP BY."""
-    today = today or timezone.localdate()
+def problem_counts(problems: QuerySet[Problem], by: str, today: datetime.date | None = None) -> dict:
+    """{group: {"open", "overdue", "resolved", "verified"}} in one GROUP BY, grouped by a problem path."""
     still_open = Q(status__in=Problem.OPEN_STATUSES)
     rows = (
-        problems_for_user(user)
-        .values("township_id")
+        problems.values(by)
         .annotate(
             open=Count("pk", filter=still_open),
-            overdue=Count("pk", filter=still_open & Q(deadline__lt=today)),
+            overdue=Count("pk", filter=problem_overdue(today)),
             resolved=Count("pk", filter=Q(status=Problem.Status.RESOLVED)),
             verified=Count("pk", filter=Q(status=Problem.Status.VERIFIED)),
         )
         .order_by()
     )
-    by_township = {row["township_id"]: row for row in rows}
+    return {row.pop(by): row for row in rows}
+
+
+def problem_overdue(today: datetime.date | None = None) -> Q:
+    """Still open after its deadline."""
+    return Q(status__in=Problem.OPEN_STATUSES, deadline__lt=today or timezone.localdate())
+
+
+def problem_counts_by_township(user, today: datetime.date | None = None) -> list[dict]:
+    """Open, overdue and closed problems per township."""
+    by_township = problem_counts(problems_for_user(user), "township_id", today)
     empty = {"open": 0, "overdue": 0, "resolved": 0, "verified": 0}
     return [{"township": t, **by_township.get(t.pk, empty)} for t in townships_for_user(user)]
 
@@ -216,7 +224,8 @@ def complaints_for_user(user) -> QuerySet[Complaint]:
     scope = scope_of(user)
     if scope.everything:
         return complaints
-    return complaints.filter(Q(township_id__in=scope.township_ids) | Q(handler=user))
+    assigned = Q(handler_id=user.pk) if user.pk else Q(pk__in=[])  # a ScopeReader (a job) has no assignments
+    return complaints.filter(Q(township_id__in=scope.township_ids) | assigned)
 
 
 def complaint_handlers(complaint: Complaint) -> QuerySet:

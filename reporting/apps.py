@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("Reporting")
+
+    def ready(self):
+        from households.demo import DEMO_STEPS
+
+        from .demo import seed_reports
+
+        if seed_reports not in DEMO_STEPS:
+            DEMO_STEPS.append(seed_reports)

@@ -1,5 +1,6 @@
-"""Scheduled jobs: each is a service callable for any date. `manage.py run_jobs --date D` runs what date D
-would run; Celery beat (reporting issue) calls the same functions. Every job is idempotent."""
+"""Scheduled jobs: each is a service call for a given date. Celery beat runs them on the schedules stored by
+django-celery-beat (migration 0002, editable in the admin, Asia/Shanghai); `manage.py run_jobs --date D` runs
+what date D would run. Every job is idempotent: the same date twice sends one e-mail and leaves one report."""
 
 from __future__ import annotations
 
@@ -7,14 +8,29 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
+
+from housing_safety.mail import deliver_pending
 from inspections.services import launch_quarterly_revisits
+
+from . import services
+from .models import ReportKind
+
+QUARTER_STARTS = (1, 4, 7, 10)
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
     is_due: Callable[[datetime.date], bool]
-    run: Callable[[datetime.date], str]
+    run: Callable[[datetime.date], object]
+    crontab: dict  # minute, hour, day_of_month, month_of_year: the beat schedule (migration 0002)
+
+
+def _year_end_due() -> tuple[int, int]:
+    month, day = (int(part) for part in settings.YEAR_END_SUMMARY_DUE.split("-"))
+    return month, day
 
 
 def _quarterly_revisits(day: datetime.date) -> str:
@@ -22,12 +38,70 @@ def _quarterly_revisits(day: datetime.date) -> str:
     return f"{campaign.name}: {created} revisits created"
 
 
+def _open_year_end(day: datetime.date) -> str:
+    opened = services.open_reports(kind=ReportKind.YEAR_END, day=day)
+    reminded = services.remind_units(kind=ReportKind.YEAR_END, day=day)
+    return f"opened {opened}, reminded {reminded}"
+
+
+def _cron(minute="0", hour="0", day_of_month="*", month_of_year="*") -> dict:
+    return {"minute": minute, "hour": hour, "day_of_month": day_of_month, "month_of_year": month_of_year}
+
+
 JOBS = [
-    Job("quarterly_revisits", lambda day: day.day == 1 and day.month in (1, 4, 7, 10), _quarterly_revisits),
+    Job("deadline_sweep", lambda day: True, lambda day: services.sweep_deadlines(day=day), _cron("0", "8")),
+    Job(
+        "open_monthly_reports",
+        lambda day: day.day == 1,
+        lambda day: f"opened {services.open_reports(kind=ReportKind.MONTHLY, day=day)}",
+        _cron("10", "0", "1"),
+    ),
+    Job(
+        "monthly_report_reminders",
+        lambda day: day.day == 20,
+        lambda day: f"reminded {services.remind_units(kind=ReportKind.MONTHLY, day=day)}",
+        _cron("0", "9", "20"),
+    ),
+    Job(
+        "close_monthly_reports",
+        lambda day: day.day == settings.REPORT_DUE_DAY,
+        lambda day: services.close_month(day=day),
+        _cron("0", str(settings.REPORT_CUTOFF_HOUR), str(settings.REPORT_DUE_DAY)),
+    ),
+    Job(
+        "quarterly_revisits",
+        lambda day: day.day == 1 and day.month in QUARTER_STARTS,
+        _quarterly_revisits,
+        _cron("30", "1", "1", "1,4,7,10"),
+    ),
+    Job(
+        "quarterly_lead_report",
+        lambda day: day.day == 1 and day.month in QUARTER_STARTS,
+        lambda day: services.send_quarterly_lead_report(day=day),
+        _cron("0", "9", "1", "1,4,7,10"),
+    ),
+    Job("year_end_summaries", lambda day: (day.month, day.day) == (11, 1), _open_year_end, _cron("0", "9", "1", "11")),
+    Job(
+        "close_year_end_summaries",
+        lambda day: (day.month, day.day) == _year_end_due(),
+        lambda day: f"marked late {services.mark_late_reports(day=day, kind=ReportKind.YEAR_END)}",
+        _cron("0", str(settings.REPORT_CUTOFF_HOUR), "10", "11"),
+    ),
+    # The outbox: e-mail the broker or the mail server could not take is retried every ten minutes.
+    Job(
+        "send_pending_mail", lambda day: True, lambda day: "sent %s, failing %s" % deliver_pending(), _cron("*/10", "*")
+    ),
 ]
+JOBS_BY_NAME = {job.name: job for job in JOBS}
 
 
 def jobs_due(day: datetime.date, only: str | None = None) -> list[Job]:
     if only:
-        return [job for job in JOBS if job.name == only]
+        return [JOBS_BY_NAME[only]]
     return [job for job in JOBS if job.is_due(day)]
+
+
+def run_job(name: str, day: datetime.date) -> str:
+    """Run one job for `day` in the bureau's language (e-mails and workbooks are in Chinese)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(JOBS_BY_NAME[name].run(day))

@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from reporting.jobs import JOBS, jobs_due
+from reporting.jobs import JOBS, jobs_due, run_job
 
 
 class Command(BaseCommand):
@@ -20,6 +20,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{day}: no job is due.")
         for job in jobs:
             try:
-                self.stdout.write(f"{day} {job.name}: {job.run(day)}")
+                self.stdout.write(f"{day} {job.name}: {run_job(job.name, day)}")
             except Exception as error:
                 raise CommandError(f"{job.name} failed: {error}") from error

@@ -1,0 +1,131 @@
+"""Queue and deliver e-mail through the outbox (housing_safety.models.OutgoingEmail)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from email.mime.image import MIMEImage
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+
+class MailNotSent(Exception):
+    """The mail server did not take the message; the outbox row records why and it is retried."""
+
+
+def queue_email(
+    *,
+    key: str,
+    to: Iterable[str],
+    subject: str,
+    body: str,
+    html_body: str = "",
+    attachments: Iterable[dict] = (),
+) -> OutgoingEmail | None:
+    """Queue one message under `key` and deliver it after commit. A key already queued queues nothing (jobs run
+    twice send once); no recipient queues nothing and returns None."""
+    from .tasks import deliver_email
+
+    recipients = sorted({address for address in to if address})
+    if not recipients:
+        return None
+    email, created = OutgoingEmail.objects.get_or_create(
+        key=key,
+        defaults={
+            "recipients": recipients,
+            "subject": subject[:200],
+            "body": body,
+            "html_body": html_body,
+            "attachments": list(attachments),
+        },
+    )
+    if created:
+        enqueue_on_commit(deliver_email, email.pk)
+    return email
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Send a task to the broker once the transaction commits. A broker that is down does not break the page or
+    job that asked: the outbox row stays pending and the periodic `send_pending_mail` job delivers it."""
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception as error:  # kombu raises OperationalError; the redis client its own errors
+            if getattr(task.app.conf, "task_always_eager", False):
+                raise
+            logger.warning("Broker unreachable, %s%s left for the periodic retry: %s", task.name, args, error)
+
+    transaction.on_commit(send)
+
+
+def _message(email: OutgoingEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(subject=email.subject, body=email.body, to=email.recipients)
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+        message.mixed_subtype = "related"  # inline images (cid:) shown inside the HTML
+    for item in email.attachments:
+        with default_storage.open(item["path"], "rb") as handle:
+            content = handle.read()
+        if item.get("cid"):
+            image = MIMEImage(content)
+            image.add_header("Content-ID", f"<{item['cid']}>")
+            image.add_header("Content-Disposition", "inline", filename=item["filename"])
+            message.attach(image)
+        else:
+            message.attach(item["filename"], content, item["mimetype"])
+    return message
+
+
+def deliver(email_id: int) -> bool:
+    """Send one queued message unless it was sent already; True when this call sent it.
+
+    The row is locked while sending, so two workers never send the same message. A refused or unreachable
+    server is recorded on the row (attempts, last error) and raised as MailNotSent after the record commits.
+    """
+    failure = None
+    with transaction.atomic():
+        email = OutgoingEmail.objects.select_for_update().get(pk=email_id)
+        if email.status in (OutgoingEmail.Status.SENT, OutgoingEmail.Status.GAVE_UP):
+            return False
+        try:
+            _message(email).send()
+        except (OSError, smtplib.SMTPException) as error:
+            failure = error
+            email.attempts += 1
+            email.last_error = f"{timezone.localtime():%Y-%m-%d %H:%M} {type(error).__name__}: {error}"[:2000]
+            gave_up = email.attempts >= settings.EMAIL_MAX_ATTEMPTS
+            email.status = OutgoingEmail.Status.GAVE_UP if gave_up else OutgoingEmail.Status.FAILED
+            email.save(update_fields=["attempts", "last_error", "status"])
+        else:
+            email.status = OutgoingEmail.Status.SENT
+            email.sent_at = timezone.now()
+            email.attempts += 1
+            email.save(update_fields=["status", "sent_at", "attempts"])
+    if failure is not None:
+        logger.warning("E-mail %s not sent (attempt %s): %s", email.key, email.attempts, failure)
+        raise MailNotSent(str(failure)) from failure
+    return True
+
+
+def deliver_pending() -> tuple[int, int]:
+    """Retry every message still waiting or failed (the periodic job); (sent, still failing)."""
+    waiting = OutgoingEmail.objects.filter(
+        status__in=[OutgoingEmail.Status.PENDING, OutgoingEmail.Status.FAILED]
+    ).order_by("created_at")
+    sent = failed = 0
+    for email_id in waiting.values_list("pk", flat=True):
+        try:
+            sent += deliver(email_id)
+        except MailNotSent:
+            failed += 1
+    return sent, failed

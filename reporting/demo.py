@@ -1,0 +1,50 @@
+"""Demo unit reports: last month's grid with on-time, late and missing reports and its consolidated report; this
+month's reports opened, one with a draft."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from households.models import Unit
+
+from . import services
+from .models import MonthlyReport, ReportKind
+
+
+def _at(day: datetime.date, hour: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def seed_reports(admin) -> None:
+    if MonthlyReport.objects.exists():
+        return
+    User = get_user_model()
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    services.open_reports(kind=ReportKind.MONTHLY, day=last_month)
+    services.open_reports(kind=ReportKind.MONTHLY, day=today)
+    xinqiao, shuangyang = User.objects.get(username="xinqiao"), User.objects.get(username="shuangyang")
+    units = {
+        unit.township.code: unit for unit in Unit.objects.filter(kind=Unit.Kind.TOWNSHIP).select_related("township")
+    }
+    filed = [
+        (xinqiao, units["350881100"], 15, "完成新一轮入户排查（演示）", "发现2户漏报鉴定，已督促补鉴定（演示）"),
+        (shuangyang, units["350881101"], 25, "推进危房改造开工（演示）", "无（演示）"),
+    ]
+    for user, unit, day, progress, problems in filed:
+        report = MonthlyReport.objects.get(unit=unit, kind=ReportKind.MONTHLY, period=last_month)
+        services.save_report(
+            actor=user, report=report, progress=progress, problems_handled=problems, submit=True,
+            now=_at(last_month.replace(day=day), 10),
+        )  # fmt: skip
+    services.mark_late_reports(day=last_month.replace(day=services.settings.REPORT_DUE_DAY))
+    services.build_consolidated_report(day=last_month.replace(day=services.settings.REPORT_DUE_DAY))
+    current = MonthlyReport.objects.get(unit=units["350881100"], kind=ReportKind.MONTHLY, period=today.replace(day=1))
+    services.save_report(
+        actor=xinqiao, report=current, progress="本月完成3户危房改造竣工验收（演示）", problems_handled="", submit=False
+    )
+    if timezone.now() > services.deadline(current):
+        services.mark_late_reports(day=today)

@@ -1,0 +1,222 @@
+"""The consolidated monthly report as an Excel workbook, and its chart as a PNG for the e-mail.
+
+The workbook is written in openpyxl's write-only mode, so its memory does not grow with the overdue lists.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from housing_safety.access import SYSTEM
+from housing_safety.excel import safe_cell
+
+from . import selectors
+from .models import MonthlyReport, ReportKind
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0.00", "share": "0.0%"}
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+GROUP_FILL = PatternFill("solid", fgColor="BDD7EE")
+THIN = Side(style="thin", color="9BAFC4")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _cell(sheet, value, *, bold=False, size=None, fill=None, number_format=None, align=None, border=True):
+    cell = WriteOnlyCell(sheet, value=safe_cell(value))
+    if bold or size:
+        cell.font = Font(bold=bold, size=size or 11)
+    if fill:
+        cell.fill = fill
+    if number_format:
+        cell.number_format = number_format
+    if align:
+        cell.alignment = align
+    if border:
+        cell.border = BOX
+    return cell
+
+
+def _title(sheet, title: str, subtitle: str) -> None:
+    sheet.append([_cell(sheet, title, bold=True, size=14, border=False)])
+    sheet.append([_cell(sheet, subtitle, border=False)])
+
+
+def _summary_sheet(workbook, rows, totals, title, subtitle) -> None:
+    sheet = workbook.create_sheet(_("Summary by township"))
+    sheet.freeze_panes = "B5"
+    sheet.column_dimensions["A"].width = 14
+    for index, column in enumerate(selectors.COLUMNS, start=2):
+        sheet.column_dimensions[get_column_letter(index)].width = 12 if column.kind == "count" else 15
+    _title(sheet, title, subtitle)
+    groups, previous = [_cell(sheet, "", fill=GROUP_FILL)], None
+    for column in selectors.COLUMNS:
+        label = str(column.group) if column.group != previous else ""
+        groups.append(_cell(sheet, label, bold=True, fill=GROUP_FILL, align=CENTER))
+        previous = column.group
+    sheet.append(groups)
+    sheet.append(
+        [_cell(sheet, _("Township"), bold=True, fill=HEADER_FILL, align=CENTER)]
+        + [_cell(sheet, str(column.label), bold=True, fill=HEADER_FILL, align=CENTER) for column in selectors.COLUMNS]
+    )
+    for name, figures, bold in [(row.area.name, row.figures, False) for row in rows] + [(_("Total"), totals, True)]:
+        sheet.append(
+            [_cell(sheet, name, bold=bold)]
+            + [
+                _cell(sheet, figures.get(c.key), bold=bold, number_format=NUMBER_FORMATS[c.kind])
+                for c in selectors.COLUMNS
+            ]
+        )
+
+
+def _units_sheet(workbook, day: datetime.date) -> None:
+    sheet = workbook.create_sheet(_("Unit submissions"))
+    sheet.freeze_panes = "B3"
+    widths = (26, 14, 18, 12, 14, 60, 60)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([_cell(sheet, _("Unit reports for %(month)s") % {"month": f"{day:%Y-%m}"}, bold=True, size=14)])
+    headers = (
+        _("Unit"), _("Status"), _("Submitted at"), _("Submitted by"), _("Due on"),
+        _("Progress this month (本月整治工作进展情况)"), _("Prominent problems and handling (突出问题处理情况)"),
+    )  # fmt: skip
+    sheet.append([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
+    reports = MonthlyReport.objects.filter(kind=ReportKind.MONTHLY, period=day.replace(day=1)).select_related(
+        "unit", "submitted_by"
+    )
+    labels = {
+        "on_time": _("Submitted on time"),
+        "late": _("Submitted late"),
+        "missing": _("Not submitted (late)"),
+        "open": _("Not yet submitted"),
+    }
+    for report in reports.order_by("unit__kind", "unit__name"):
+        submitted_at = timezone.localtime(report.submitted_at).replace(tzinfo=None) if report.submitted_at else None
+        values = (
+            report.unit.name,
+            labels[selectors.report_cell_state(report)],
+            submitted_at,
+            report.submitted_by.get_full_name() or report.submitted_by.username if report.submitted_by else "",
+            report.due_on,
+            report.progress,
+            report.problems_handled,
+        )
+        cells = [_cell(sheet, value, align=WRAP) for value in values]
+        cells[2].number_format = "yyyy-mm-dd hh:mm"
+        cells[4].number_format = "yyyy-mm-dd"
+        sheet.append(cells)
+
+
+def _overdue_sheet(workbook, day: datetime.date) -> None:
+    sheet = workbook.create_sheet(_("Overdue items"))
+    sheet.freeze_panes = "A3"
+    for index, width in enumerate((18, 12, 60, 12, 10), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([_cell(sheet, _("Overdue as of %(day)s") % {"day": f"{day:%Y-%m-%d}"}, bold=True, size=14)])
+    headers = (_("Kind"), _("Township"), _("Item"), _("Due on"), _("Days overdue"))
+    sheet.append([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
+    townships = {t.pk: t.name for t in selectors.townships_for_user(SYSTEM)}
+    for group in selectors.late_items(SYSTEM, day):
+        for item in group["items"]:
+            values = (
+                str(group["label"]),
+                townships.get(item["township_id"], ""),
+                item["label"],
+                item["due_on"],
+                item["days"],
+            )
+            cells = [_cell(sheet, value) for value in values]
+            cells[3].number_format = "yyyy-mm-dd"
+            sheet.append(cells)
+
+
+def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:
+    """The city's consolidated report as of `day`: summary by township, unit submissions, overdue items."""
+    if rows is None:
+        rows, totals = selectors.township_table(SYSTEM, day)
+    workbook = Workbook(write_only=True)
+    title = _("Rural housing safety: consolidated monthly report, %(month)s") % {"month": f"{day:%Y-%m}"}
+    subtitle = _("Figures as of %(when)s; “this month” counts from %(first)s.") % {
+        "when": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+        "first": f"{day.replace(day=1):%Y-%m-%d}",
+    }
+    _summary_sheet(workbook, rows, totals, title, subtitle)
+    _units_sheet(workbook, day)
+    _overdue_sheet(workbook, day)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# The chart ----------------------------------------------------------------------------------------------------
+
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei"]
+
+
+def chart_png(rows, day: datetime.date) -> bytes:
+    """Per township: households by housing-security status, as stacked bars (PNG, rendered on the server).
+
+    Chinese labels need a CJK font on the server (Debian: fonts-wqy-microhei); matplotlib falls back through
+    CJK_FONTS to DejaVu Sans.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from inspections.selectors import HousingStatus
+
+    colours = {
+        HousingStatus.APPRAISED_SAFE: "#4c9f70",
+        HousingStatus.RENOVATED_SAFE: "#2f7ebc",
+        HousingStatus.SECURED: "#8e6cbf",
+        HousingStatus.DANGEROUS: "#d1495b",
+        HousingStatus.UNAPPRAISED: "#b8b8b8",
+    }
+    figure = Figure(figsize=(8, 0.32 * max(len(rows), 4) + 1.4), dpi=110)
+    axes = figure.add_subplot()
+    names = [row.area.name for row in rows][::-1]
+    left = [0] * len(names)
+    for status, colour in colours.items():
+        values = [row.figures[f"status_{status}"] for row in rows][::-1]
+        axes.barh(names, values, left=left, color=colour, label=str(status.label))
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    axes.set_title(_("Covered households by housing-security status, %(day)s") % {"day": f"{day:%Y-%m-%d}"})
+    axes.legend(loc="lower right", fontsize=7)
+    axes.spines[["top", "right"]].set_visible(False)
+    for text in [axes.title, *axes.get_yticklabels(), *axes.get_legend().get_texts()]:
+        text.set_fontfamily([*CJK_FONTS, "DejaVu Sans"])
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def key_figures(totals: dict) -> list[tuple[str, object]]:
+    """The figures the e-mail and the dashboard tiles lead with."""
+    share = totals.get("placard_share")
+    return [
+        (_("Covered households"), totals["covered"]),
+        (_("Appraised"), totals["appraised"]),
+        (_("Appraisal overdue"), totals["appraisal_overdue"]),
+        (_("Dangerous houses lived in"), totals["dangerous_houses"]),
+        (_("Of which without a renovation case"), totals["dangerous_without_case"]),
+        (_("Renovations completed this month"), totals["cases_completed_month"]),
+        (_("Subsidy paid this year (yuan)"), f"{totals['subsidy_paid_year']:,.2f}"),
+        (_("Placard coverage"), f"{share:.1%}" if share is not None else "-"),
+        (_("Problems overdue"), totals["problems_overdue"]),
+        (_("Complaints overdue"), totals["complaints_overdue"]),
+    ]
+
+
+def report_filename(day: datetime.date) -> str:
+    return _("consolidated-report-%(month)s.xlsx") % {"month": f"{day:%Y-%m}"}

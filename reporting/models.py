@@ -1,0 +1,144 @@
+"""Reporting: the units' monthly reports and year-end summaries, the consolidated monthly report, and the memory
+of what the daily deadline sweep has already announced."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from households.models import Township, Unit
+
+
+class ReportKind(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly report (月度报告)")
+    YEAR_END = "year_end", _("Year-end summary (工作总结)")
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", _("To submit (待报送)")
+    LATE = "late", _("Overdue, not submitted (逾期未报)")
+    SUBMITTED = "submitted", _("Submitted (已报送)")
+
+
+class MonthlyReport(models.Model):
+    """One unit's report for one month (or its year-end summary): the figures, filled in by the system and
+    refreshed until submission, and the unit's own narrative."""
+
+    Kind = ReportKind
+    Status = ReportStatus
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reports", verbose_name=_("unit"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices, default=ReportKind.MONTHLY)
+    period = models.DateField(_("month"), help_text=_("The first day of the month reported on."))
+    due_on = models.DateField(_("due on"))
+    figures = models.JSONField(_("figures"), default=dict, editable=False)
+    figures_at = models.DateTimeField(_("figures as of"), null=True, editable=False)
+    progress = models.TextField(_("progress this month (本月整治工作进展情况)"), blank=True)
+    problems_handled = models.TextField(
+        _("prominent problems and how they were handled (突出问题处理情况)"), blank=True
+    )
+    status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("submitted by"),
+    )  # fmt: skip
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    on_time = models.BooleanField(_("on time"), null=True, editable=False)
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["figures", "figures_at"])
+
+    class Meta:
+        ordering = ["-period", "unit__kind", "unit__name"]
+        verbose_name = _("unit report")
+        verbose_name_plural = _("unit reports")
+        permissions = [
+            ("submit_monthlyreport", _("Can fill in and submit its own unit's reports")),
+            ("view_dashboard", _("Can view the dashboard")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "kind", "period"],
+                name="one_report_per_unit_kind_month",
+                violation_error_message=_("This unit already has this report for this month."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="submitted", submitted_at__isnull=False, on_time__isnull=False)
+                | (~Q(status="submitted") & Q(submitted_at__isnull=True)),
+                name="report_submitted_iff_submitted_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "kind", "status"], name="report_period_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.period:%Y-%m} · {self.get_kind_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reporting:report", args=[self.pk])
+
+
+class ConsolidatedReport(models.Model):
+    """The city's consolidated monthly report, built on the 23rd and e-mailed to the bureau's officials."""
+
+    period = models.DateField(_("month"), unique=True)
+    built_at = models.DateTimeField(_("built at"))
+    workbook = models.FileField(_("workbook"), upload_to="reports/", max_length=200)
+    chart = models.FileField(_("chart"), upload_to="reports/", max_length=200, blank=True)
+    key_figures = models.JSONField(_("key figures"), default=dict)
+    email = models.ForeignKey(
+        "housing_safety.OutgoingEmail", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("e-mail"),
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-period"]
+        verbose_name = _("consolidated monthly report")
+        verbose_name_plural = _("consolidated monthly reports")
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m}"
+
+
+class OverdueKind(models.TextChoices):
+    APPRAISAL = "appraisal", _("Appraisal overdue")
+    REVISIT = "revisit", _("Revisit overdue")
+    PROBLEM = "problem", _("Problem past its deadline")
+    CASE = "case", _("Renovation case stalled")
+    COMPLAINT = "complaint", _("Complaint overdue")
+    LEAD = "lead", _("Lead without receipt")
+
+
+class OverdueItem(models.Model):
+    """Something the daily sweep found late: kept while it stays late, so each unit hears about it once."""
+
+    Kind = OverdueKind
+
+    kind = models.CharField(_("kind"), max_length=10, choices=OverdueKind.choices)
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("township")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("responsible unit")
+    )
+    label = models.CharField(_("item"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    first_seen_on = models.DateField(_("overdue since (sweep)"))
+    cleared_on = models.DateField(_("no longer overdue on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("overdue item")
+        verbose_name_plural = _("overdue items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id"], condition=Q(cleared_on__isnull=True), name="one_open_overdue_item"
+            )
+        ]
+        indexes = [models.Index(fields=["first_seen_on", "unit"], name="overdue_seen_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.label}"

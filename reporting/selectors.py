@@ -1,0 +1,502 @@
+"""The campaign's figures per township (or per village), the late lists, and the units' reports.
+
+Every figure is a GROUP BY over a shared selector of the app that owns the rule (status, overdue, stalled, ...),
+read as the given user: a township's report carries exactly what its staff see. The number of queries is fixed
+whatever the number of households.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from households.models import Household, HouseholdCategory, Township, Unit, Village
+from households.selectors import dwellings_for_user, households_for_user, townships_for_user, villages_for_user
+from housing_safety.access import Role, scope_of
+from inspections import selectors as safety
+from inspections.models import Grade
+from inspections.selectors import HousingStatus
+from rectification import selectors as rectification
+from rectification.models import CASE_STEPS, CLOSED_CASE_STATUSES, OPEN_COMPLAINT_STATUSES, ComplaintStatus
+
+from .models import MonthlyReport, OverdueKind, ReportKind, ReportStatus
+
+# The figures -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str | Promise
+    group: str | Promise
+    kind: str = "count"  # "count", "money" (yuan) or "share" (0..1)
+
+
+def _columns() -> list[Column]:
+    covered, appraisal, status = _("Covered households"), _("Appraisal"), _("Housing security")
+    dangerous, cases, placards = _("Dangerous houses"), _("Renovation"), _("Placards")
+    revisits, problems, complaints, leads = _("Revisits"), _("Problem list"), _("Complaints"), _("Lead transfers")
+    columns = [Column("covered", _("Covered households"), covered)]
+    columns += [Column(f"category_{code}", label, covered) for code, label in HouseholdCategory.Code.choices]
+    columns += [
+        Column("appraised", _("Appraised"), appraisal),
+        Column("unappraised", _("Not yet appraised"), appraisal),
+        Column("appraisal_overdue", _("Appraisal overdue"), appraisal),
+    ]
+    columns += [Column(f"grade_{grade}", _("Grade %(grade)s houses") % {"grade": grade}, appraisal) for grade in Grade]
+    columns += [Column(f"status_{value}", label, status) for value, label in HousingStatus.choices]
+    columns += [
+        Column("dangerous_houses", _("Dangerous houses lived in"), dangerous),
+        Column("dangerous_with_case", _("With a renovation case"), dangerous),
+        Column("dangerous_without_case", _("Without a renovation case"), dangerous),
+        Column("cases_open", _("Open cases"), cases),
+    ]
+    columns += [Column(f"step_{step}", step.label, cases) for step in CASE_STEPS]
+    columns += [
+        Column("cases_completed_month", _("Completed this month"), cases),
+        Column("cases_stalled", _("Stalled cases"), cases),
+        Column("subsidy_paid_month", _("Subsidy paid this month (yuan)"), cases, "money"),
+        Column("subsidy_paid_year", _("Subsidy paid this year (yuan)"), cases, "money"),
+        Column("placard_safe", _("Safe households"), placards),
+        Column("placard_installed", _("With a current placard"), placards),
+        Column("placard_share", _("Placard coverage"), placards, "share"),
+        Column("revisits_pending", _("Revisits to do"), revisits),
+        Column("revisits_overdue", _("Revisits overdue"), revisits),
+        Column("revisits_done", _("Revisits done"), revisits),
+        Column("problems_open", _("Problems open"), problems),
+        Column("problems_overdue", _("Problems overdue"), problems),
+        Column("problems_closed", _("Problems closed"), problems),
+        Column("complaints_received", _("Received this month"), complaints),
+        Column("complaints_closed", _("Closed this month"), complaints),
+        Column("complaints_open", _("Open complaints"), complaints),
+        Column("complaints_overdue", _("Complaints overdue"), complaints),
+        Column("leads_sent", _("Leads sent this month"), leads),
+        Column("leads_received", _("Leads received this month"), leads),
+        Column("leads_without_receipt", _("Leads without receipt"), leads),
+    ]
+    return columns
+
+
+COLUMNS = _columns()
+KEYS = [column.key for column in COLUMNS]
+AREA_KEYS = [key for key in KEYS if not key.startswith("leads_")]
+LEAD_KEYS = [key for key in KEYS if key.startswith("leads_")]
+
+# Where each model keeps the township and the village of its record.
+PATHS = {
+    "township": {
+        "household": "village__township_id",
+        "dwelling": "household__village__township_id",
+        "case": "township_id",
+        "payment": "case__township_id",
+        "revisit": "dwelling__household__village__township_id",
+        "problem": "township_id",
+        "complaint": "township_id",
+    },
+    "village": {
+        "household": "village_id",
+        "dwelling": "household__village_id",
+        "case": "household__village_id",
+        "payment": "case__household__village_id",
+        "revisit": "dwelling__household__village_id",
+        "problem": "household__village_id",
+        "complaint": "village_id",
+    },
+}
+
+
+def month_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first day of `day`'s month and `day` itself: "this month" as of that day."""
+    return day.replace(day=1), day
+
+
+def _merge(figures: dict, rows: dict, rename: dict[str, str]) -> None:
+    for group, values in rows.items():
+        target = figures.setdefault(group, dict.fromkeys(AREA_KEYS, 0))
+        for source, key in rename.items():
+            target[key] = values.get(source) or 0
+
+
+def _grouped(queryset: QuerySet, by: str, **counts) -> dict:
+    return {row.pop(by): row for row in queryset.values(by).annotate(**counts).order_by()}
+
+
+def area_figures(user, *, by: str = "township", day: datetime.date | None = None) -> dict:
+    """{township or village id: {figure key: value}} for every area with data in the user's scope, as of `day`.
+
+    About twenty queries, each one GROUP BY, whatever the number of households.
+    """
+    day = day or timezone.localdate()
+    first, _last = month_bounds(day)
+    path = PATHS[by]
+    figures: dict = {}
+
+    covered = households_for_user(user).filter(status=Household.Status.ACTIVE)
+    statuses = safety.status_counts(covered, path["household"], day)
+    _merge(figures, statuses, {value: f"status_{value}" for value in HousingStatus.values})
+    for values in figures.values():
+        values["covered"] = sum(values[f"status_{value}"] for value in HousingStatus.values)
+        values["unappraised"] = values[f"status_{HousingStatus.UNAPPRAISED}"]
+        values["appraised"] = values["covered"] - values["unappraised"]
+
+    in_category = Household.categories.through.objects.filter(household__in=covered.values("pk"))
+    by_category = in_category.values(f"household__{path['household']}", "householdcategory__code").annotate(
+        n=Count("pk")
+    )
+    for row in by_category.order_by():
+        group = row[f"household__{path['household']}"]
+        figures.setdefault(group, dict.fromkeys(AREA_KEYS, 0))[f"category_{row['householdcategory__code']}"] = row["n"]
+
+    overdue = safety.overdue_unappraised_for_user(user, day)
+    _merge(figures, _grouped(overdue, path["household"], n=Count("pk")), {"n": "appraisal_overdue"})
+
+    homes = dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
+    grades = safety.with_current_appraisal(homes).values(path["dwelling"], "current_grade").annotate(n=Count("pk"))
+    for row in grades.order_by():
+        if row["current_grade"]:
+            target = figures.setdefault(row[path["dwelling"]], dict.fromkeys(AREA_KEYS, 0))
+            target[f"grade_{row['current_grade']}"] = row["n"]
+    without_case = rectification.dangerous_without_case_for_user(user)
+    _merge(figures, _grouped(without_case, path["dwelling"], n=Count("pk")), {"n": "dangerous_without_case"})
+    for values in figures.values():
+        values["dangerous_houses"] = values[f"grade_{Grade.C}"] + values[f"grade_{Grade.D}"]
+        values["dangerous_with_case"] = values["dangerous_houses"] - values["dangerous_without_case"]
+
+    cases = rectification.cases_for_user(user)
+    steps = cases.values(path["case"], "status").annotate(n=Count("pk")).order_by()
+    for row in steps:
+        if row["status"] in CASE_STEPS:
+            figures.setdefault(row[path["case"]], dict.fromkeys(AREA_KEYS, 0))[f"step_{row['status']}"] = row["n"]
+    case_counts = _grouped(
+        cases,
+        path["case"],
+        open=Count("pk", filter=~Q(status__in=CLOSED_CASE_STATUSES)),
+        completed=Count("pk", filter=Q(accepted_on__range=(first, day))),
+    )
+    _merge(figures, case_counts, {"open": "cases_open", "completed": "cases_completed_month"})
+    stalled = rectification.stalled_cases(cases, day)
+    _merge(figures, _grouped(stalled, path["case"], n=Count("pk")), {"n": "cases_stalled"})
+    paid = _grouped(
+        rectification.payments_for_user(user),
+        path["payment"],
+        month=Sum("amount", filter=Q(paid_on__range=(first, day))),
+        year=Sum("amount", filter=Q(paid_on__range=(day.replace(month=1, day=1), day))),
+    )
+    _merge(figures, paid, {"month": "subsidy_paid_month", "year": "subsidy_paid_year"})
+
+    placards = safety.placard_counts(user, path["household"], day)
+    _merge(figures, placards, {"safe": "placard_safe", "installed": "placard_installed"})
+    revisits = safety.revisit_counts(safety.revisits_for_user(user), path["revisit"], day)
+    _merge(figures, revisits, {"pending": "revisits_pending", "overdue": "revisits_overdue", "done": "revisits_done"})
+    problems = rectification.problem_counts(rectification.problems_for_user(user), path["problem"], day)
+    for values in problems.values():
+        values["closed"] = values["resolved"] + values["verified"]
+    _merge(figures, problems, {"open": "problems_open", "overdue": "problems_overdue", "closed": "problems_closed"})
+
+    complaints = rectification.complaints_for_user(user)
+    complaint_counts = _grouped(
+        complaints,
+        path["complaint"],
+        received=Count("pk", filter=Q(received_at__date__range=(first, day))),
+        closed=Count("pk", filter=Q(status=ComplaintStatus.CLOSED, closed_at__date__range=(first, day))),
+        open=Count("pk", filter=Q(status__in=OPEN_COMPLAINT_STATUSES)),
+    )
+    rename = {"received": "complaints_received", "closed": "complaints_closed", "open": "complaints_open"}
+    _merge(figures, complaint_counts, rename)
+    late = rectification.overdue_complaints(complaints, day)
+    _merge(figures, _grouped(late, path["complaint"], n=Count("pk")), {"n": "complaints_overdue"})
+
+    for values in figures.values():
+        values["subsidy_paid_month"] = float(values["subsidy_paid_month"])
+        values["subsidy_paid_year"] = float(values["subsidy_paid_year"])
+    figures.pop(None, None)  # records without a village (a township-wide problem) count only by township
+    return figures
+
+
+def lead_figures(user, day: datetime.date | None = None) -> dict[int, dict]:
+    """{unit id: leads sent and received this month, and sent leads still without receipt}."""
+    day = day or timezone.localdate()
+    first, _last = month_bounds(day)
+    leads = rectification.leads_for_user(user)
+    figures: dict[int, dict] = {}
+    counted = (
+        (leads.filter(sent_on__range=(first, day)), "from_unit_id", "leads_sent"),
+        (leads.filter(sent_on__range=(first, day), to_unit__isnull=False), "to_unit_id", "leads_received"),
+        (rectification.leads_without_receipt(leads, day), "from_unit_id", "leads_without_receipt"),
+    )  # fmt: skip
+    for queryset, unit_path, key in counted:
+        for unit_id, n in queryset.values_list(unit_path).annotate(n=Count("pk")).order_by():
+            figures.setdefault(unit_id, dict.fromkeys(LEAD_KEYS, 0))[key] = n
+    return figures
+
+
+def _add_shares(values: dict) -> dict:
+    values["placard_share"] = values["placard_installed"] / values["placard_safe"] if values["placard_safe"] else None
+    return values
+
+
+def total(rows: list[dict]) -> dict:
+    summed = {key: sum(row[key] or 0 for row in rows) for key in KEYS}
+    return _add_shares(summed)
+
+
+@dataclass
+class AreaRow:
+    area: Township | Village
+    figures: dict
+
+
+def township_table(user, day: datetime.date | None = None) -> tuple[list[AreaRow], dict]:
+    """One row per township in the user's scope (leads counted for the township's unit), and the total."""
+    day = day or timezone.localdate()
+    by_township = area_figures(user, by="township", day=day)
+    leads = lead_figures(user, day)
+    empty_area, empty_leads = dict.fromkeys(AREA_KEYS, 0), dict.fromkeys(LEAD_KEYS, 0)
+    rows = []
+    for township in townships_for_user(user).select_related("unit"):
+        unit = getattr(township, "unit", None)
+        values = {**by_township.get(township.pk, empty_area), **leads.get(unit.pk if unit else None, empty_leads)}
+        rows.append(AreaRow(township, _add_shares(values)))
+    return rows, total([row.figures for row in rows])
+
+
+def village_table(user, township: Township, day: datetime.date | None = None) -> tuple[list[AreaRow], dict]:
+    """One row per village of a township with data (leads are a unit's, so not per village), and the total."""
+    by_village = area_figures(user, by="village", day=day)
+    empty = dict.fromkeys(KEYS, 0)
+    rows = [
+        AreaRow(village, _add_shares({**empty, **by_village[village.pk]}))
+        for village in villages_for_user(user).filter(township=township).order_by("code", "name")
+        if village.pk in by_village
+    ]
+    return rows, total([row.figures for row in rows])
+
+
+def unit_figures(unit: Unit, day: datetime.date | None = None) -> dict:
+    """The figures of one responsible unit's report: its area as its own people see it, and its leads."""
+    from housing_safety.access import reader_for_unit
+
+    day = day or timezone.localdate()
+    reader = reader_for_unit(unit)
+    by_township = area_figures(reader, by="township", day=day)
+    area = total([{**dict.fromkeys(KEYS, 0), **values} for values in by_township.values()])
+    area.update(lead_figures(reader, day).get(unit.pk, dict.fromkeys(LEAD_KEYS, 0)))
+    return area
+
+
+def made_safe_by_month(user, day: datetime.date | None = None, months: int = 12) -> list[dict]:
+    """Houses made safe per month over the last `months`: renovations accepted and households secured elsewhere."""
+    day = day or timezone.localdate()
+    start = day.replace(day=1) - relativedelta(months=months - 1)
+    accepted = dict(
+        rectification.cases_for_user(user)
+        .filter(accepted_on__range=(start, day))
+        .annotate(month=TruncMonth("accepted_on"))
+        .values_list("month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    secured = dict(
+        safety.secured_housing_for_user(user)
+        .filter(since__range=(start, day))
+        .annotate(month=TruncMonth("since"))
+        .values_list("month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    result = []
+    for offset in range(months):
+        month = start + relativedelta(months=offset)
+        result.append({"month": month, "renovated": accepted.get(month, 0), "secured": secured.get(month, 0)})
+    return result
+
+
+# What is late ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateList:
+    """One kind of late item: the shared selector that decides it, and how an item reads in a list."""
+
+    kind: str
+    items: Callable  # (user, day) -> queryset of the late records, oldest first
+    describe: Callable  # record -> dict(object_id, township_id, unit_id, label, due_on, url)
+
+
+def _late_appraisals(user, day):
+    return safety.overdue_unappraised_for_user(user, day).select_related("village").order_by("registered_on", "pk")
+
+
+def _late_revisits(user, day):
+    return (
+        safety.revisits_for_user(user)
+        .filter(safety.revisit_overdue(day))
+        .select_related("dwelling__household__village")
+        .order_by("due_on", "pk")
+    )
+
+
+def _late_problems(user, day):
+    return rectification.problems_for_user(user).filter(rectification.problem_overdue(day)).order_by("deadline", "pk")
+
+
+def _late_cases(user, day):
+    cases = rectification.stalled_cases(rectification.cases_for_user(user), day)
+    return cases.select_related("household").order_by("last_activity_on", "pk")
+
+
+def _late_complaints(user, day):
+    complaints = rectification.overdue_complaints(rectification.complaints_for_user(user), day)
+    return complaints.order_by("acceptance_due", "pk")
+
+
+def _late_leads(user, day):
+    leads = rectification.leads_without_receipt(rectification.leads_for_user(user), day)
+    return leads.select_related("from_unit").order_by("sent_on", "pk")
+
+
+def _case_due(case) -> datetime.date:
+    if case.status == "accepted" and case.accepted_on:
+        return case.accepted_on + datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS)
+    return case.last_activity_on + datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS)
+
+
+def _complaint_due(complaint) -> datetime.date:
+    return complaint.acceptance_due if complaint.status == ComplaintStatus.RECEIVED else complaint.handling_due
+
+
+LATE_LISTS = (
+    LateList(
+        OverdueKind.APPRAISAL,
+        _late_appraisals,
+        lambda h: {
+            "township_id": h.village.township_id,
+            "label": f"{h.head_name} · {h.village.name}",
+            "due_on": safety.appraisal_due_on(h.registered_on),
+            "url": reverse("inspections:household", args=[h.pk]),
+        },
+    ),
+    LateList(
+        OverdueKind.REVISIT,
+        _late_revisits,
+        lambda r: {
+            "township_id": r.dwelling.household.village.township_id,
+            "label": f"{r.dwelling.household.head_name} · {r.dwelling.household.village.name} · {r.dwelling.address}",
+            "due_on": r.due_on,
+            "url": reverse("inspections:revisit", args=[r.pk]),
+        },
+    ),
+    LateList(
+        OverdueKind.PROBLEM,
+        _late_problems,
+        lambda p: {
+            "township_id": p.township_id,
+            "label": str(p)[:200],
+            "due_on": p.deadline,
+            "url": reverse("rectification:problem", args=[p.pk]),
+        },
+    ),
+    LateList(
+        OverdueKind.CASE,
+        _late_cases,
+        lambda c: {
+            "township_id": c.township_id,
+            "label": f"{c.number} {c.household.head_name} · {c.get_status_display()}",
+            "due_on": _case_due(c),
+            "url": c.get_absolute_url(),
+        },
+    ),
+    LateList(
+        OverdueKind.COMPLAINT,
+        _late_complaints,
+        lambda c: {
+            "township_id": c.township_id,
+            "label": f"{c.ticket} · {c.get_category_display()}",
+            "due_on": _complaint_due(c),
+            "url": c.get_absolute_url(),
+        },
+    ),
+    LateList(
+        OverdueKind.LEAD,
+        _late_leads,
+        lambda lead: {
+            "township_id": lead.from_unit.township_id,
+            "unit_id": lead.from_unit_id,
+            "label": f"{lead.from_unit.name} · {lead.subject}"[:200],
+            "due_on": lead.sent_on + datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS),
+            "url": reverse("rectification:leads"),
+        },
+    ),
+)
+
+
+def late_items(user, day: datetime.date | None = None, limit: int | None = None) -> list[dict]:
+    """Per kind of late item: its label and the oldest `limit` items (all when None), described."""
+    day = day or timezone.localdate()
+    result = []
+    for late in LATE_LISTS:
+        records = late.items(user, day)
+        if limit is not None:
+            records = records[:limit]
+        items = [{"object_id": record.pk, **late.describe(record)} for record in records]
+        for item in items:
+            item["days"] = (day - item["due_on"]).days
+        result.append({"kind": late.kind, "label": OverdueKind(late.kind).label, "items": items})
+    return result
+
+
+# Unit reports ------------------------------------------------------------------------------------------------
+
+
+def units_reporting_for(user) -> QuerySet[Unit]:
+    """The units whose reports the user may fill in: a township staff's township units, a liaison's department,
+    the bureau's own unit for its administrators (through their profile's unit)."""
+    if not user.has_perm("reporting.submit_monthlyreport"):
+        return Unit.objects.none()
+    scope = scope_of(user)
+    own = Q(members__user=user) if getattr(user, "pk", None) else Q(pk__in=[])
+    if scope.role == Role.TOWNSHIP_STAFF:
+        own |= Q(kind=Unit.Kind.TOWNSHIP, township_id__in=scope.township_ids)
+    return Unit.objects.filter(own, is_active=True).distinct()
+
+
+def reports_for_user(user) -> QuerySet[MonthlyReport]:
+    """The bureau sees every unit's reports; a unit's people their own unit's; other roles none."""
+    if not user.has_perm("reporting.view_monthlyreport"):
+        return MonthlyReport.objects.none()
+    reports = MonthlyReport.objects.select_related("unit", "submitted_by")
+    if scope_of(user).everything:
+        return reports
+    return reports.filter(unit__in=units_reporting_for(user).values("pk"))
+
+
+def report_grid(user, months: list[datetime.date], kind: str = ReportKind.MONTHLY) -> list[dict]:
+    """Units x months: each cell the report (or None) for that month; two queries."""
+    reports = {(r.unit_id, r.period): r for r in reports_for_user(user).filter(kind=kind, period__in=months)}
+    if scope_of(user).everything:
+        units = Unit.objects.filter(Q(is_active=True) | Q(pk__in={unit_id for unit_id, _p in reports}))
+    else:
+        units = units_reporting_for(user)
+    return [
+        {"unit": unit, "cells": [reports.get((unit.pk, month)) for month in months]}
+        for unit in units.order_by("kind", "name")
+    ]
+
+
+def report_cell_state(report: MonthlyReport | None) -> str:
+    """on_time, late (submitted late), missing (past due, not submitted), open, or none (not opened)."""
+    if report is None:
+        return "none"
+    if report.status == ReportStatus.SUBMITTED:
+        return "on_time" if report.on_time else "late"
+    return "missing" if report.status == ReportStatus.LATE else "open"

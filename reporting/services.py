@@ -1,0 +1,351 @@
+"""Writes of the reporting app: unit reports (open, fill in, submit, mark late), reminders, the consolidated report,
+the daily deadline sweep and the quarterly lead report. Every function takes the date it acts for, so a job can
+be run for any day, and running it twice changes nothing the second time."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import Unit
+from housing_safety.access import SYSTEM, Role, require_perm
+from housing_safety.mail import queue_email
+from housing_safety.models import OutgoingEmail
+
+from . import documents, selectors
+from .models import ConsolidatedReport, MonthlyReport, OverdueItem, ReportKind, ReportStatus
+
+SUBMIT = "reporting.submit_monthlyreport"
+EMAIL_LIST_LIMIT = 50  # items per kind listed in an overdue e-mail; the rest are counted and linked
+
+
+# Dates ---------------------------------------------------------------------------------------------------------
+
+
+def report_due_on(kind: str, day: datetime.date) -> datetime.date:
+    """A monthly report is due on the 23rd of its month, whatever weekday that is; the year-end summary on
+    YEAR_END_SUMMARY_DUE (10 November) of its year."""
+    if kind == ReportKind.MONTHLY:
+        return day.replace(day=settings.REPORT_DUE_DAY)
+    month, month_day = (int(part) for part in settings.YEAR_END_SUMMARY_DUE.split("-"))
+    return datetime.date(day.year, month, month_day)
+
+
+def report_period(kind: str, day: datetime.date) -> datetime.date:
+    """The month a report of `kind` opened around `day` belongs to (its first day)."""
+    return report_due_on(kind, day).replace(day=1)
+
+
+def deadline(report: MonthlyReport) -> datetime.datetime:
+    """The moment a report becomes late: its due date at REPORT_CUTOFF_HOUR (18:00), when the 23rd's job runs."""
+    moment = datetime.datetime.combine(report.due_on, datetime.time(settings.REPORT_CUTOFF_HOUR))
+    return timezone.make_aware(moment)
+
+
+def figures_day(report: MonthlyReport, today: datetime.date) -> datetime.date:
+    """Figures of a past month stop at its last day; the current month's run to today."""
+    month_end = (report.period + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    return min(today, month_end)
+
+
+# Recipients ----------------------------------------------------------------------------------------------------
+
+
+def bureau_recipients() -> list[str]:
+    """The bureau's officials and administrators, the bureau unit's address and REPORT_RECIPIENTS."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, profile__role__in=[Role.BUREAU_OFFICIAL, Role.BUREAU_ADMIN])
+        .exclude(email="")
+    )
+    units = Unit.objects.filter(kind=Unit.Kind.BUREAU, is_active=True).exclude(email="")
+    addresses = {*users.values_list("email", flat=True), *units.values_list("email", flat=True)}
+    return sorted(addresses | set(settings.REPORT_RECIPIENTS))
+
+
+def unit_recipients(unit: Unit) -> list[str]:
+    """The unit's own address; without one, the addresses of its people."""
+    if unit.email:
+        return [unit.email]
+    people = Q(profile__unit=unit)
+    if unit.township_id:
+        people |= Q(profile__role=Role.TOWNSHIP_STAFF, profile__townships=unit.township_id)
+    users = get_user_model().objects.filter(people, is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def _link(path: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+# Unit reports --------------------------------------------------------------------------------------------------
+
+
+def open_reports(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
+    """Open the reports of `kind` for every active unit that has none for that month, figures filled in; the number
+    opened. Units that already have theirs are left alone."""
+    period = report_period(kind, day)
+    have = MonthlyReport.objects.filter(kind=kind, period=period).values("unit_id")
+    units = Unit.objects.filter(is_active=True).exclude(pk__in=have)
+    now = timezone.now()
+    reports = [
+        MonthlyReport(
+            unit=unit,
+            kind=kind,
+            period=period,
+            due_on=report_due_on(kind, day),
+            figures=selectors.unit_figures(unit, day),
+            figures_at=now,
+        )
+        for unit in units
+    ]
+    created = MonthlyReport.objects.bulk_create(reports, ignore_conflicts=True)
+    return len(created)
+
+
+def refresh_open_reports(*, day: datetime.date) -> int:
+    """Bring the figures of every report not yet submitted up to date (submission freezes them)."""
+    reports = list(
+        MonthlyReport.objects.exclude(status=ReportStatus.SUBMITTED).filter(period__lte=day).select_related("unit")
+    )
+    now = timezone.now()
+    for report in reports:
+        report.figures = selectors.unit_figures(report.unit, figures_day(report, day))
+        report.figures_at = now
+    MonthlyReport.objects.bulk_update(reports, ["figures", "figures_at"], batch_size=200)
+    return len(reports)
+
+
+def _check_may_file(actor, report: MonthlyReport) -> None:
+    require_perm(actor, SUBMIT)
+    if not selectors.units_reporting_for(actor).filter(pk=report.unit_id).exists():
+        raise PermissionDenied(_("You may only fill in your own unit's reports."))
+
+
+def _check_not_submitted(report: MonthlyReport) -> None:
+    if report.status == ReportStatus.SUBMITTED:
+        raise ValidationError(
+            _("This report was submitted on %(when)s by %(who)s; it cannot be changed or submitted again.")
+            % {
+                "when": f"{timezone.localtime(report.submitted_at):%Y-%m-%d %H:%M}",
+                "who": report.submitted_by.get_full_name() or report.submitted_by.username,
+            }
+        )
+
+
+def save_report(
+    *, actor, report: MonthlyReport, progress: str, problems_handled: str, submit: bool, now=None
+) -> MonthlyReport:
+    """Save a unit's narrative, and with `submit` hand the report in: both parts of the narrative are then
+    required, the figures are frozen as of submission, and it is marked on time or late against its deadline.
+    Only the unit's own people may do it, and only once; a late report is still accepted, marked late."""
+    _check_may_file(actor, report)
+    progress, problems_handled = progress.strip(), problems_handled.strip()
+    with transaction.atomic():
+        report = (
+            MonthlyReport.objects.select_for_update(of=("self",))
+            .select_related("unit", "submitted_by")
+            .get(pk=report.pk)
+        )
+        _check_not_submitted(report)
+        report.progress, report.problems_handled = progress, problems_handled
+        fields = ["progress", "problems_handled"]
+        if submit:
+            errors = {}
+            if not progress:
+                errors["progress"] = _("Describe this month's progress before submitting.")
+            if not problems_handled:
+                errors["problems_handled"] = _(
+                    "Describe the prominent problems and how they were handled (write “none” if there were none)."
+                )
+            if errors:
+                raise ValidationError(errors)
+            now = now or timezone.now()
+            report.figures = selectors.unit_figures(report.unit, figures_day(report, timezone.localdate(now)))
+            report.figures_at = now
+            report.status = ReportStatus.SUBMITTED
+            report.submitted_by, report.submitted_at = actor, now
+            report.on_time = now <= deadline(report)
+            fields += ["figures", "figures_at", "status", "submitted_by", "submitted_at", "on_time"]
+        report._history_user = actor
+        report.save(update_fields=fields)
+    return report
+
+
+def mark_late_reports(*, day: datetime.date, kind: str | None = None) -> int:
+    """Reports due on or before `day` and not submitted become late (逾期未报); the number marked."""
+    reports = MonthlyReport.objects.filter(status=ReportStatus.OPEN, due_on__lte=day)
+    if kind:
+        reports = reports.filter(kind=kind)
+    return reports.update(status=ReportStatus.LATE)
+
+
+def remind_units(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
+    """E-mail every unit whose report of `kind` for that month is not yet submitted; once per unit and month."""
+    period = report_period(kind, day)
+    reports = MonthlyReport.objects.filter(kind=kind, period=period).exclude(status=ReportStatus.SUBMITTED)
+    queued = 0
+    for report in reports.select_related("unit"):
+        context = {"report": report, "url": _link(report.get_absolute_url()), "deadline": deadline(report)}
+        email = queue_email(
+            key=f"reminder:{kind}:{period:%Y-%m}:{report.unit_id}",
+            to=unit_recipients(report.unit),
+            subject=_("Reminder: %(report)s for %(month)s is due on %(due)s")
+            % {"report": report.get_kind_display(), "month": f"{period:%Y-%m}", "due": f"{report.due_on:%Y-%m-%d}"},
+            body=render_to_string("reporting/email/reminder.txt", context),
+        )
+        queued += email is not None
+    return queued
+
+
+# The consolidated report ---------------------------------------------------------------------------------------
+
+
+def build_consolidated_report(*, day: datetime.date) -> tuple[ConsolidatedReport, bool]:
+    """Build the month's consolidated report and e-mail it to the bureau with the workbook attached and the chart
+    shown inline. Once it has been e-mailed a second run changes nothing; (report, built now)."""
+    period = day.replace(day=1)
+    existing = ConsolidatedReport.objects.filter(period=period).first()
+    if existing is not None and existing.email_id:
+        return existing, False
+    rows, totals = selectors.township_table(SYSTEM, day)
+    workbook = documents.consolidated_workbook(day, rows, totals)
+    chart = documents.chart_png(rows, day)
+    filename = documents.report_filename(day)
+    with transaction.atomic():
+        report, _created = ConsolidatedReport.objects.select_for_update().get_or_create(
+            period=period, defaults={"built_at": timezone.now()}
+        )
+        if report.email_id:
+            return report, False
+        report.workbook.save(filename, ContentFile(workbook), save=False)
+        report.chart.save(f"chart-{period:%Y-%m}.png", ContentFile(chart), save=False)
+        report.built_at, report.key_figures = timezone.now(), totals
+        context = {"day": day, "figures": documents.key_figures(totals), "url": _link("/dashboard/")}
+        report.email = queue_email(
+            key=f"consolidated:{period:%Y-%m}",
+            to=bureau_recipients(),
+            subject=_("Consolidated monthly report on rural housing safety, %(month)s") % {"month": f"{day:%Y-%m}"},
+            body=render_to_string("reporting/email/consolidated.txt", context),
+            html_body=render_to_string("reporting/email/consolidated.html", context),
+            attachments=[
+                {"path": report.workbook.name, "filename": filename, "mimetype": documents.XLSX_TYPE},
+                {"path": report.chart.name, "filename": "chart.png", "mimetype": "image/png", "cid": "chart"},
+            ],
+        )
+        report.save()
+    return report, True
+
+
+def close_month(*, day: datetime.date) -> str:
+    """The 23rd at 18:00: unsubmitted monthly reports become late, and the consolidated report goes out."""
+    late = mark_late_reports(day=day, kind=ReportKind.MONTHLY)
+    report, built = build_consolidated_report(day=day)
+    state = _("built and e-mailed") if built else _("already sent")
+    return _("%(late)s reports marked late; consolidated report %(month)s %(state)s") % {
+        "late": late,
+        "month": f"{report.period:%Y-%m}",
+        "state": state,
+    }
+
+
+# The deadline sweep --------------------------------------------------------------------------------------------
+
+
+def _chunks(values: list, size: int = 5000):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def sweep_deadlines(*, day: datetime.date) -> dict[str, int]:
+    """Bring the overdue lists up to `day` (new items in, items no longer late cleared) and e-mail each unit what
+    became late for it today. Counts of new items per kind."""
+    township_units = dict(Unit.objects.filter(kind=Unit.Kind.TOWNSHIP).values_list("township_id", "pk"))
+    counts = {}
+    for late in selectors.LATE_LISTS:
+        current = {}
+        for record in late.items(SYSTEM, day).iterator(chunk_size=2000):
+            current[record.pk] = late.describe(record)
+        open_items = OverdueItem.objects.filter(kind=late.kind, cleared_on__isnull=True)
+        known = set(open_items.values_list("object_id", flat=True))
+        new = [
+            OverdueItem(
+                kind=late.kind,
+                object_id=object_id,
+                township_id=current[object_id]["township_id"],
+                unit_id=current[object_id].get("unit_id") or township_units.get(current[object_id]["township_id"]),
+                label=current[object_id]["label"][:200],
+                due_on=current[object_id]["due_on"],
+                first_seen_on=day,
+            )
+            for object_id in current.keys() - known
+        ]
+        OverdueItem.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        for chunk in _chunks(sorted(known - current.keys())):
+            open_items.filter(object_id__in=chunk).update(cleared_on=day)
+        counts[late.kind] = len(new)
+    _announce_overdue(day)
+    refresh_open_reports(day=day)
+    return counts
+
+
+def _announce_overdue(day: datetime.date) -> None:
+    fresh = OverdueItem.objects.filter(first_seen_on=day, cleared_on__isnull=True, unit__isnull=False)
+    by_unit: dict[int, list[OverdueItem]] = defaultdict(list)
+    for item in fresh.order_by("kind", "due_on", "pk"):
+        by_unit[item.unit_id].append(item)
+    for unit in Unit.objects.filter(pk__in=by_unit.keys()):
+        groups = defaultdict(list)
+        for item in by_unit[unit.pk]:
+            groups[item.get_kind_display()].append(item)
+        context = {
+            "unit": unit,
+            "day": day,
+            "groups": [(label, items[:EMAIL_LIST_LIMIT], len(items)) for label, items in groups.items()],
+            "url": _link("/dashboard/"),
+        }
+        queue_email(
+            key=f"overdue:{day:%Y-%m-%d}:{unit.pk}",
+            to=unit_recipients(unit),
+            subject=_("%(count)s items became overdue for %(unit)s on %(day)s")
+            % {"count": len(by_unit[unit.pk]), "unit": unit.name, "day": f"{day:%Y-%m-%d}"},
+            body=render_to_string("reporting/email/overdue.txt", context),
+        )
+
+
+# The quarterly lead report -------------------------------------------------------------------------------------
+
+
+def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
+    """On the first day of a quarter: the lead report of the quarter just ended, to the bureau and the city
+    discipline commission (DISCIPLINE_COMMISSION_EMAIL). Once per quarter."""
+    from rectification.services import lead_report_workbook
+
+    last_day = day.replace(day=1) - datetime.timedelta(days=1)
+    year, quarter = last_day.year, (last_day.month - 1) // 3 + 1
+    key = f"leads:{year}-Q{quarter}"
+    existing = OutgoingEmail.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    from django.core.files.storage import default_storage
+
+    filename = _("lead-report-%(year)s-Q%(quarter)s.xlsx") % {"year": year, "quarter": quarter}
+    path = default_storage.save(f"reports/{filename}", ContentFile(lead_report_workbook(year=year, quarter=quarter)))
+    return queue_email(
+        key=key,
+        to=[*bureau_recipients(), settings.DISCIPLINE_COMMISSION_EMAIL],
+        subject=_("Quarterly report on lead transfers, %(year)s Q%(quarter)s") % {"year": year, "quarter": quarter},
+        body=_("The quarterly report on lead transfers (线索双向移送) for %(year)s Q%(quarter)s is attached.")
+        % {"year": year, "quarter": quarter},
+        attachments=[{"path": path, "filename": filename, "mimetype": documents.XLSX_TYPE}],
+    )

@@ -1,0 +1,22 @@
+"""Celery beat calls this one task with a job's name; the job is a service call for today's date."""
+
+import datetime
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from .jobs import run_job as run_job_for_day
+
+
+@shared_task(
+    name="reporting.run_job",
+    autoretry_for=(OperationalError, InterfaceError),  # a database restart: try again a little later
+    retry_backoff=60,
+    max_retries=3,
+    soft_time_limit=30 * 60,
+    time_limit=35 * 60,
+)
+def run_job(name: str, day: str | None = None) -> str:
+    """Run the scheduled job `name` for `day` (YYYY-MM-DD), by default today in Asia/Shanghai."""
+    return run_job_for_day(name, datetime.date.fromisoformat(day) if day else timezone.localdate())

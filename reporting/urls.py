@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("reports/", views.report_list, name="reports"),
+    path("reports/<int:pk>/", views.report_detail, name="report"),
+    path("reports/consolidated/<int:pk>.xlsx", views.consolidated_download, name="consolidated"),
+    path("reports/consolidated/now.xlsx", views.consolidated_now, name="consolidated-now"),
+]

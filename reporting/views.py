@@ -1,0 +1,187 @@
+"""Dashboard, unit reports and consolidated reports. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from households.selectors import townships_for_user
+from housing_safety.access import scope_of
+from inspections.selectors import HousingStatus
+from rectification.models import CASE_STEPS
+from rectification.view_helpers import run_form
+
+from . import charts, documents, selectors, services
+from .forms import ReportForm
+from .models import ConsolidatedReport, ReportKind, ReportStatus
+
+TILE_KEYS = ("covered", "appraised", "appraisal_overdue", "dangerous_without_case", "cases_open", "placard_share")
+TABLE_KEYS = (
+    "covered", "appraised", "appraisal_overdue", "status_dangerous", "dangerous_without_case", "cases_open",
+    "cases_completed_month", "placard_share", "revisits_overdue", "problems_open", "problems_overdue",
+    "complaints_open", "complaints_overdue",
+)  # fmt: skip
+LATE_LIST_LENGTH = 5
+
+
+def _columns(keys) -> list[selectors.Column]:
+    by_key = {column.key: column for column in selectors.COLUMNS}
+    return [by_key[key] for key in keys]
+
+
+@require_GET
+@login_required
+@permission_required("reporting.view_dashboard", raise_exception=True)
+def dashboard(request):
+    """The city (bureau) or one's townships: tiles, a table per township or per village, charts, the plan's phases
+    and what is late. ?township= drills down to that township's villages; villages link to their households."""
+    today = timezone.localdate()
+    user = request.user
+    township = None
+    if request.GET.get("township", "").isdigit():
+        township = get_object_or_404(townships_for_user(user), pk=int(request.GET["township"]))
+    elif not scope_of(user).everything and len(scope_of(user).township_ids) == 1:
+        township = townships_for_user(user).get()
+    if township is None:
+        rows, totals = selectors.township_table(user, today)
+    else:
+        rows, totals = selectors.village_table(user, township, today)
+    statuses = [(label, totals[f"status_{value}"]) for value, label in HousingStatus.choices]
+    grades = [(_("Grade %(grade)s") % {"grade": g}, totals[f"grade_{g}"]) for g in ("A", "B", "C", "D")]
+    steps = [(step.label, totals[f"step_{step}"]) for step in CASE_STEPS]
+    trend = selectors.made_safe_by_month(user, today)
+    context = {
+        "township": township,
+        "rows": rows,
+        "totals": totals,
+        "tiles": [(column, totals[column.key]) for column in _columns(TILE_KEYS)],
+        "table_columns": _columns(TABLE_KEYS),
+        "status_chart": charts.stacked(statuses, ["#4c9f70", "#2f7ebc", "#8e6cbf", "#d1495b", "#b8b8b8"]),
+        "grade_chart": charts.bars(grades, "#7a8793"),
+        "step_chart": charts.bars(steps),
+        "trend_chart": charts.columns(
+            trend, [("renovated", _("Renovations accepted"), "#2f7ebc"), ("secured", _("Secured elsewhere"), "#8e6cbf")]
+        ),
+        "timeline": charts.phase_timeline(today),
+        "late": selectors.late_items(user, today, limit=LATE_LIST_LENGTH),
+        "late_counts": {
+            "appraisal": totals["appraisal_overdue"],
+            "revisit": totals["revisits_overdue"],
+            "problem": totals["problems_overdue"],
+            "case": totals["cases_stalled"],
+            "complaint": totals["complaints_overdue"],
+            "lead": totals["leads_without_receipt"],
+        },
+        "today": today,
+    }
+    return render(request, "reporting/dashboard.html", context)
+
+
+def _recent_months(today: datetime.date, count: int = 12) -> list[datetime.date]:
+    first = today.replace(day=1)
+    return [first - relativedelta(months=offset) for offset in range(count)][::-1]
+
+
+@require_GET
+@login_required
+@permission_required("reporting.view_monthlyreport", raise_exception=True)
+def report_list(request):
+    """Units x months: on time, late, missing. The bureau sees every unit, a unit's people their own unit."""
+    kind = request.GET.get("kind", ReportKind.MONTHLY)
+    if kind not in ReportKind.values:
+        kind = ReportKind.MONTHLY
+    today = timezone.localdate()
+    if kind == ReportKind.MONTHLY:
+        periods = _recent_months(today)
+    else:
+        periods = [services.report_period(kind, today.replace(year=today.year - offset)) for offset in (2, 1, 0)]
+    grid = selectors.report_grid(request.user, periods, kind)
+    for row in grid:
+        row["cells"] = [(report, selectors.report_cell_state(report)) for report in row["cells"]]
+    consolidated = []
+    if request.user.has_perm("reporting.view_consolidatedreport"):
+        consolidated = ConsolidatedReport.objects.order_by("-period")[:12]
+    context = {
+        "kind": kind,
+        "kinds": ReportKind.choices,
+        "periods": periods,
+        "grid": grid,
+        "consolidated": consolidated,
+        "own_units": selectors.units_reporting_for(request.user),
+    }
+    return render(request, "reporting/report_list.html", context)
+
+
+@login_required
+@permission_required("reporting.view_monthlyreport", raise_exception=True)
+def report_detail(request, pk: int):
+    """A unit report: its figures (live until submitted, frozen after) and the unit's narrative, which its own
+    people save as a draft or submit."""
+    report = get_object_or_404(selectors.reports_for_user(request.user), pk=pk)
+    may_file = (
+        report.status != ReportStatus.SUBMITTED
+        and selectors.units_reporting_for(request.user).filter(pk=report.unit_id).exists()
+    )
+    form = ReportForm(request.POST or None, instance=report)
+    if request.method == "POST":
+        submit = "submit" in request.POST
+
+        def save(form):
+            return services.save_report(
+                actor=request.user,
+                report=report,
+                progress=form.cleaned_data["progress"],
+                problems_handled=form.cleaned_data["problems_handled"],
+                submit=submit,
+            )
+
+        saved = run_form(form, save)
+        if saved is not None:
+            messages.success(request, _("Report submitted.") if submit else _("Draft saved."))
+            return redirect(saved)
+    figures = report.figures
+    if report.status != ReportStatus.SUBMITTED:
+        figures = selectors.unit_figures(report.unit, services.figures_day(report, timezone.localdate()))
+    groups: list[tuple[str, list]] = []
+    for column in selectors.COLUMNS:
+        if not groups or groups[-1][0] != column.group:
+            groups.append((column.group, []))
+        groups[-1][1].append((column, figures.get(column.key)))
+    context = {
+        "report": report,
+        "form": form,
+        "may_file": may_file,
+        "groups": groups,
+        "deadline": services.deadline(report),
+        "state": selectors.report_cell_state(report),
+    }
+    return render(request, "reporting/report_detail.html", context)
+
+
+@require_GET
+@login_required
+@permission_required("reporting.view_consolidatedreport", raise_exception=True)
+def consolidated_download(request, pk: int):
+    report = get_object_or_404(ConsolidatedReport, pk=pk)
+    return FileResponse(
+        report.workbook.open("rb"), as_attachment=True, filename=documents.report_filename(report.period)
+    )
+
+
+@require_GET
+@login_required
+@permission_required("reporting.view_consolidatedreport", raise_exception=True)
+def consolidated_now(request):
+    """The consolidated workbook with today's figures, built on request (not stored, not e-mailed)."""
+    today = timezone.localdate()
+    response = HttpResponse(documents.consolidated_workbook(today), content_type=documents.XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="consolidated-{today:%Y-%m-%d}.xlsx"'
+    return response
