@@ -44,6 +44,11 @@ def _open_year_end(day: datetime.date) -> str:
     return f"opened {opened}, reminded {reminded}"
 
 
+def _send_pending() -> str:
+    sent, failing = deliver_pending()
+    return f"sent {sent}, still failing {failing}"
+
+
 def _cron(minute="0", hour="0", day_of_month="*", month_of_year="*") -> dict:
     return {"minute": minute, "hour": hour, "day_of_month": day_of_month, "month_of_year": month_of_year}
 
@@ -88,9 +93,7 @@ JOBS = [
         _cron("0", str(settings.REPORT_CUTOFF_HOUR), "10", "11"),
     ),
     # The outbox: e-mail the broker or the mail server could not take is retried every ten minutes.
-    Job(
-        "send_pending_mail", lambda day: True, lambda day: "sent %s, failing %s" % deliver_pending(), _cron("*/10", "*")
-    ),
+    Job("send_pending_mail", lambda day: True, lambda day: _send_pending(), _cron("*/10", "*")),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 
