@@ -94,4 +94,12 @@ def phase_timeline(today: datetime.date) -> dict:
                 "current": first <= today <= last,
             }
         )
-    return {"phases": phases, "today": today, "today_at": position(today), "within": axis_start <= today <= axis_end}
+    today_at = position(today)
+    anchor = "end" if today_at > 90 else "start" if today_at < 10 else "middle"  # keep the label inside the axis
+    return {
+        "phases": phases,
+        "today": today,
+        "today_at": today_at,
+        "anchor": anchor,
+        "within": axis_start <= today <= axis_end,
+    }
