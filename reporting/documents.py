@@ -162,6 +162,14 @@ def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:
 CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei"]
 
 
+def _installed_fonts() -> list[str]:
+    """The CJK fonts this server has, then matplotlib's default (asking for a missing family logs a warning)."""
+    from matplotlib import font_manager
+
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in installed] + ["DejaVu Sans"]
+
+
 def chart_png(rows, day: datetime.date) -> bytes:
     """Per township: households by housing-security status, as stacked bars (PNG, rendered on the server).
 
@@ -194,7 +202,7 @@ def chart_png(rows, day: datetime.date) -> bytes:
     axes.legend(loc="lower right", fontsize=7)
     axes.spines[["top", "right"]].set_visible(False)
     for text in [axes.title, *axes.get_yticklabels(), *axes.get_legend().get_texts()]:
-        text.set_fontfamily([*CJK_FONTS, "DejaVu Sans"])
+        text.set_fontfamily(_installed_fonts())
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -97,6 +97,8 @@ def open_reports(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
     period = report_period(kind, day)
     have = MonthlyReport.objects.filter(kind=kind, period=period).values("unit_id")
     units = Unit.objects.filter(is_active=True).exclude(pk__in=have)
+    units = list(units)
+    figures = selectors.figures_for_units(units, day)
     now = timezone.now()
     reports = [
         MonthlyReport(
@@ -104,7 +106,7 @@ def open_reports(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
             kind=kind,
             period=period,
             due_on=report_due_on(kind, day),
-            figures=selectors.unit_figures(unit, day),
+            figures=figures[unit.pk],
             figures_at=now,
         )
         for unit in units
@@ -119,9 +121,13 @@ def refresh_open_reports(*, day: datetime.date) -> int:
         MonthlyReport.objects.exclude(status=ReportStatus.SUBMITTED).filter(period__lte=day).select_related("unit")
     )
     now = timezone.now()
+    by_day = defaultdict(list)  # past months' figures stop at their month end: one computation per distinct day
     for report in reports:
-        report.figures = selectors.unit_figures(report.unit, figures_day(report, day))
-        report.figures_at = now
+        by_day[figures_day(report, day)].append(report)
+    for figures_on, group in by_day.items():
+        figures = selectors.figures_for_units({report.unit for report in group}, figures_on)
+        for report in group:
+            report.figures, report.figures_at = figures[report.unit_id], now
     MonthlyReport.objects.bulk_update(reports, ["figures", "figures_at"], batch_size=200)
     return len(reports)
 

@@ -1,0 +1,1 @@
+from rectification.tests.conftest import *  # noqa: F403
