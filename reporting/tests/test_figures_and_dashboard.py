@@ -415,17 +415,22 @@ def test_unit_figures_of_a_township_unit_match_its_area_in_the_township_row(worl
     assert {key: figures[key] for key in AREA_KEYS} == {key: XINQIAO[key] for key in AREA_KEYS}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a township unit's report reads leads as township staff, who see none, so its leads are always 0",
-)
 def test_unit_figures_of_a_township_unit_carry_its_leads(world):
+    """Township staff cannot see leads, yet their unit's report counts the leads the unit sent and received."""
     figures = selectors.unit_figures(world.xq_unit, DAY)
-    assert {key: figures[key] for key in LEAD_KEYS} == {
-        "leads_sent": 1,
-        "leads_received": 1,
-        "leads_without_receipt": 1,
-    }
+    assert {key: figures[key] for key in LEAD_KEYS} == {"leads_sent": 1, "leads_received": 1, "leads_without_receipt": 1}
+    assert figures == XINQIAO
+
+
+def test_figures_for_many_units_match_each_units_own_figures(world):
+    """The one-pass path for several units gives each unit what its own report reads."""
+    bureau = Unit.objects.get(kind=Unit.Kind.BUREAU)
+    units = [world.xq_unit, world.sy_unit, world.poverty_office, bureau]
+    together = selectors.figures_for_units(units, DAY)
+    assert together == {unit.pk: selectors.unit_figures(unit, DAY) for unit in units}
+    assert together[world.sy_unit.pk] == SHUANGYANG
+    _rows, city = selectors.township_table(SYSTEM, DAY)
+    assert together[bureau.pk] == {**city, **dict.fromkeys(LEAD_KEYS, 0)}  # the bureau sent no lead
 
 
 def test_unit_figures_of_a_department_count_only_its_households(world):
@@ -541,8 +546,24 @@ def test_the_drill_down_lists_the_villages_linking_to_their_households(client, w
     assert [row.area for row in response.context["rows"]] == [world.v1, world.v2]
     assert f'<a href="/field/?village={world.v1.pk}">东坑村</a>' in html
     assert f'<a href="/field/?village={world.v2.pk}">南洋村</a>' in html
-    assert "西山村" not in html and "?township=" not in html.split("<tbody>")[1].split("</tbody>")[0]
+    table = html.split("<tbody>")[1].split("</tbody>")[0]
+    assert "西山村" not in table and "?township=" not in table
     assert response.context["totals"]["covered"] == 6
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the township drill-down lists the whole city's late items under the township's late counts",
+)
+def test_the_drill_down_lists_only_the_townships_late_items(client, world, official):
+    client.force_login(official)
+    response = client.get(reverse("reporting:dashboard"), {"township": world.xinqiao.pk})
+    counts = response.context["late_counts"]
+    assert counts["appraisal"] == 1  # 黄逾期 only: the header count is the township's
+    shown = {group["kind"]: group["items"] for group in response.context["late"]}
+    assert [item["object_id"] for item in shown["appraisal"]] == [world.h_old.pk]
+    assert {item["township_id"] for items in shown.values() for item in items} == {world.xinqiao.pk}
+    assert "冯无房" not in response.content.decode()
 
 
 def test_the_field_list_filters_by_village(client, world, official):
@@ -600,7 +621,7 @@ def count_queries(client, url, django_assert_num_queries, expected_queries: int)
 
 @pytest.mark.parametrize(
     ("who", "drill_down", "queries"),
-    [("official", False, 0), ("official", True, 0), ("staff", False, 0)],
+    [("official", False, 33), ("official", True, 31), ("staff", False, 30)],
     ids=["official-city", "official-township", "staff"],
 )
 def test_dashboard_queries_do_not_grow_with_households(
