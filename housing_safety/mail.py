@@ -10,6 +10,7 @@ from email.mime.image import MIMEImage
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.db import transaction
 from django.utils import timezone
 
@@ -68,11 +69,27 @@ def enqueue_on_commit(task, *args) -> None:
     transaction.on_commit(send)
 
 
+class _EmailWithInlineImages(EmailMultiAlternatives):
+    """mixed[ related[ alternative[text, html], images... ], attachments... ]: mail clients show the images inside
+    the HTML and still list the attachments (a top-level multipart/related hides them in some clients)."""
+
+    def __init__(self, *args, inline_images=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline_images = list(inline_images)
+
+    def _create_alternatives(self, msg):
+        msg = super()._create_alternatives(msg)
+        if not self.inline_images:
+            return msg
+        related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET)
+        related.attach(msg)
+        for image in self.inline_images:
+            related.attach(image)
+        return related
+
+
 def _message(email: OutgoingEmail) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(subject=email.subject, body=email.body, to=email.recipients)
-    if email.html_body:
-        message.attach_alternative(email.html_body, "text/html")
-        message.mixed_subtype = "related"  # inline images (cid:) shown inside the HTML
+    images, files = [], []
     for item in email.attachments:
         with default_storage.open(item["path"], "rb") as handle:
             content = handle.read()
@@ -80,9 +97,14 @@ def _message(email: OutgoingEmail) -> EmailMultiAlternatives:
             image = MIMEImage(content)
             image.add_header("Content-ID", f"<{item['cid']}>")
             image.add_header("Content-Disposition", "inline", filename=item["filename"])
-            message.attach(image)
+            images.append(image)
         else:
-            message.attach(item["filename"], content, item["mimetype"])
+            files.append((item["filename"], content, item["mimetype"]))
+    message = _EmailWithInlineImages(subject=email.subject, body=email.body, to=email.recipients, inline_images=images)
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+    for filename, content, mimetype in files:
+        message.attach(filename, content, mimetype)
     return message
 
 

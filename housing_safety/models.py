@@ -7,12 +7,13 @@ could not take. The bureau administrator sees failures in the admin.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OutgoingEmail(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("e-mail", "Sent")
         FAILED = "failed", _("Failed, will be retried")
         GAVE_UP = "gave_up", _("Failed, no more retries")
 

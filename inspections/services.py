@@ -19,6 +19,7 @@ from households.models import Attachment, Dwelling, Household, Township
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
+from housing_safety.mail import enqueue_on_commit
 
 from . import selectors
 from .models import (
@@ -304,7 +305,7 @@ def report_observation(
     _findings_recorded(actor, report)
     from .tasks import notify_township_of_report
 
-    transaction.on_commit(lambda: notify_township_of_report.delay(report.pk))
+    enqueue_on_commit(notify_township_of_report, report.pk)
     return report
 
 

@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from households.models import Dwelling, Household, Unit
@@ -110,6 +110,20 @@ def stalled_cases(cases: QuerySet[RenovationCase], today: datetime.date | None =
     unpaid_since = today - datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS)
     return open_cases(cases).filter(
         Q(last_activity_on__lt=quiet_since) | Q(status=CaseStatus.ACCEPTED, accepted_on__lt=unpaid_since)
+    )
+
+
+def with_stalled_due(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase]:
+    """Annotate `stalled_due`: the day an accepted case's subsidy was due, or the day another open case's quiet
+    spell ran out (see stalled_cases)."""
+    payment = datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS)
+    quiet = datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS)
+    return cases.annotate(
+        stalled_due=Case(
+            When(status=CaseStatus.ACCEPTED, accepted_on__isnull=False, then=F("accepted_on") + payment),
+            default=F("last_activity_on") + quiet,
+            output_field=DateField(),
+        )
     )
 
 

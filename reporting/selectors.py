@@ -50,7 +50,7 @@ def _columns() -> list[Column]:
     columns += [Column(f"category_{code}", label, covered) for code, label in HouseholdCategory.Code.choices]
     columns += [
         Column("appraised", _("Appraised"), appraisal),
-        Column("unappraised", _("Not yet appraised"), appraisal),
+        Column("unappraised", _("Households not yet appraised"), appraisal),
         Column("appraisal_overdue", _("Appraisal overdue"), appraisal),
     ]
     columns += [Column(f"grade_{grade}", _("Grade %(grade)s houses") % {"grade": grade}, appraisal) for grade in Grade]
@@ -147,6 +147,7 @@ def area_figures(user, *, by: str = "township", day: datetime.date | None = None
     for values in figures.values():
         values["covered"] = sum(values[f"status_{value}"] for value in HousingStatus.values)
         values["unappraised"] = values[f"status_{HousingStatus.UNAPPRAISED}"]
+        # Settled: appraised, or living safely elsewhere (保障安全) whether or not the old house was appraised.
         values["appraised"] = values["covered"] - values["unappraised"]
 
     in_category = Household.categories.through.objects.filter(household__in=covered.values("pk"))
@@ -317,21 +318,27 @@ def unit_figures(unit: Unit, day: datetime.date | None = None) -> dict:
     return figures_for_units([unit], day)[unit.pk]
 
 
-def made_safe_by_month(user, day: datetime.date | None = None, months: int = 12) -> list[dict]:
-    """Houses made safe per month over the last `months`: renovations accepted and households secured elsewhere."""
+def made_safe_by_month(
+    user, day: datetime.date | None = None, months: int = 12, township: Township | None = None
+) -> list[dict]:
+    """Houses made safe per month over the last `months`: renovations accepted and households secured elsewhere
+    (in one township when given)."""
     day = day or timezone.localdate()
     start = day.replace(day=1) - relativedelta(months=months - 1)
+    cases = rectification.cases_for_user(user)
+    secured = safety.secured_housing_for_user(user)
+    if township is not None:
+        cases = cases.filter(township=township)
+        secured = secured.filter(household__village__township=township)
     accepted = dict(
-        rectification.cases_for_user(user)
-        .filter(accepted_on__range=(start, day))
+        cases.filter(accepted_on__range=(start, day))
         .annotate(month=TruncMonth("accepted_on"))
         .values_list("month")
         .annotate(n=Count("pk"))
         .order_by()
     )
     secured = dict(
-        safety.secured_housing_for_user(user)
-        .filter(since__range=(start, day))
+        secured.filter(since__range=(start, day))
         .annotate(month=TruncMonth("since"))
         .values_list("month")
         .annotate(n=Count("pk"))
@@ -353,7 +360,8 @@ class LateList:
 
     kind: str
     items: Callable  # (user, day) -> queryset of the late records, oldest first
-    describe: Callable  # record -> dict(object_id, township_id, unit_id, label, due_on, url)
+    describe: Callable  # record -> dict(township_id, unit_id, label, due_on, url)
+    township_path: str  # where the record keeps its township, to narrow a list to one township
 
 
 def _late_appraisals(user, day):
@@ -375,7 +383,7 @@ def _late_problems(user, day):
 
 def _late_cases(user, day):
     cases = rectification.stalled_cases(rectification.cases_for_user(user), day)
-    return cases.select_related("household").order_by("last_activity_on", "pk")
+    return rectification.with_stalled_due(cases).select_related("household").order_by("stalled_due", "pk")
 
 
 def _late_complaints(user, day):
@@ -386,12 +394,6 @@ def _late_complaints(user, day):
 def _late_leads(user, day):
     leads = rectification.leads_without_receipt(rectification.leads_for_user(user), day)
     return leads.select_related("from_unit").order_by("sent_on", "pk")
-
-
-def _case_due(case) -> datetime.date:
-    if case.status == "accepted" and case.accepted_on:
-        return case.accepted_on + datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS)
-    return case.last_activity_on + datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS)
 
 
 def _complaint_due(complaint) -> datetime.date:
@@ -408,6 +410,7 @@ LATE_LISTS = (
             "due_on": safety.appraisal_due_on(h.registered_on),
             "url": reverse("inspections:household", args=[h.pk]),
         },
+        "village__township_id",
     ),
     LateList(
         OverdueKind.REVISIT,
@@ -418,6 +421,7 @@ LATE_LISTS = (
             "due_on": r.due_on,
             "url": reverse("inspections:revisit", args=[r.pk]),
         },
+        "dwelling__household__village__township_id",
     ),
     LateList(
         OverdueKind.PROBLEM,
@@ -428,6 +432,7 @@ LATE_LISTS = (
             "due_on": p.deadline,
             "url": reverse("rectification:problem", args=[p.pk]),
         },
+        "township_id",
     ),
     LateList(
         OverdueKind.CASE,
@@ -435,9 +440,10 @@ LATE_LISTS = (
         lambda c: {
             "township_id": c.township_id,
             "label": f"{c.number} {c.household.head_name} · {c.get_status_display()}",
-            "due_on": _case_due(c),
+            "due_on": c.stalled_due,
             "url": c.get_absolute_url(),
         },
+        "township_id",
     ),
     LateList(
         OverdueKind.COMPLAINT,
@@ -448,6 +454,7 @@ LATE_LISTS = (
             "due_on": _complaint_due(c),
             "url": c.get_absolute_url(),
         },
+        "township_id",
     ),
     LateList(
         OverdueKind.LEAD,
@@ -459,16 +466,21 @@ LATE_LISTS = (
             "due_on": lead.sent_on + datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS),
             "url": reverse("rectification:leads"),
         },
+        "from_unit__township_id",
     ),
 )
 
 
-def late_items(user, day: datetime.date | None = None, limit: int | None = None) -> list[dict]:
-    """Per kind of late item: its label and the oldest `limit` items (all when None), described."""
+def late_items(
+    user, day: datetime.date | None = None, limit: int | None = None, township: Township | None = None
+) -> list[dict]:
+    """Per kind of late item: its label and the oldest `limit` items (all when None; one township's when given)."""
     day = day or timezone.localdate()
     result = []
     for late in LATE_LISTS:
         records = late.items(user, day)
+        if township is not None:
+            records = records.filter(**{late.township_path: township.pk})
         if limit is not None:
             records = records[:limit]
         items = [{"object_id": record.pk, **late.describe(record)} for record in records]

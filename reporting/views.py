@@ -57,7 +57,7 @@ def dashboard(request):
     statuses = [(label, totals[f"status_{value}"]) for value, label in HousingStatus.choices]
     grades = [(_("Grade %(grade)s") % {"grade": g}, totals[f"grade_{g}"]) for g in ("A", "B", "C", "D")]
     steps = [(step.label, totals[f"step_{step}"]) for step in CASE_STEPS]
-    trend = selectors.made_safe_by_month(user, today)
+    trend = selectors.made_safe_by_month(user, today, township=township)
     context = {
         "township": township,
         "rows": rows,
@@ -71,7 +71,7 @@ def dashboard(request):
             trend, [("renovated", _("Renovations accepted"), "#2f7ebc"), ("secured", _("Secured elsewhere"), "#8e6cbf")]
         ),
         "timeline": charts.phase_timeline(today),
-        "late": selectors.late_items(user, today, limit=LATE_LIST_LENGTH),
+        "late": selectors.late_items(user, today, limit=LATE_LIST_LENGTH, township=township),
         "late_counts": {
             "appraisal": totals["appraisal_overdue"],
             "revisit": totals["revisits_overdue"],

@@ -17,6 +17,7 @@ from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
 from housing_safety.excel import safe_cell
+from housing_safety.mail import enqueue_on_commit
 from housing_safety.workdays import add_working_days
 
 from ..models import (
@@ -255,7 +256,7 @@ def move_complaint(
     if to == C.ASSIGNED:
         from ..tasks import notify_handler_of_complaint
 
-        transaction.on_commit(lambda: notify_handler_of_complaint.delay(complaint.pk))
+        enqueue_on_commit(notify_handler_of_complaint, complaint.pk)
     return complaint
 
 

@@ -18,8 +18,15 @@ from households.tests.factories import DwellingFactory, HouseholdFactory, Villag
 from housing_safety.access import SYSTEM, Role
 from inspections.tests.factories import AppraisalFactory, SecuredHousingFactory
 from rectification import services
-from rectification.models import CASE_STEPS, CaseStatus, Complaint, LeadTransfer, Problem, RenovationCase
-from rectification.models import RenovationType
+from rectification.models import (
+    CASE_STEPS,
+    CaseStatus,
+    Complaint,
+    LeadTransfer,
+    Problem,
+    RenovationCase,
+    RenovationType,
+)
 from rectification.tests.factories import dangerous_dwelling, documents_for, safe_appraisal, standards
 from reporting import selectors
 from reporting.selectors import AREA_KEYS, KEYS, LEAD_KEYS
@@ -306,7 +313,7 @@ NANYANG = expected(
 
 
 def test_township_table_counts_each_township_by_hand(world):
-    rows, totals = selectors.township_table(SYSTEM, DAY)
+    rows, _totals = selectors.township_table(SYSTEM, DAY)
     assert row_for(rows, world.xinqiao) == XINQIAO
     assert row_for(rows, world.shuangyang) == SHUANGYANG
 
@@ -389,7 +396,7 @@ def test_the_figures_are_as_of_the_given_day(world):
 
 
 def test_village_table_splits_the_township_by_village(world):
-    rows, totals = selectors.village_table(SYSTEM, world.xinqiao, DAY)
+    rows, _totals = selectors.village_table(SYSTEM, world.xinqiao, DAY)
     assert [row.area.name for row in rows] == ["东坑村", "南洋村"]
     assert row_for(rows, world.v1) == DONGKENG
     assert row_for(rows, world.v2) == NANYANG
@@ -418,7 +425,11 @@ def test_unit_figures_of_a_township_unit_match_its_area_in_the_township_row(worl
 def test_unit_figures_of_a_township_unit_carry_its_leads(world):
     """Township staff cannot see leads, yet their unit's report counts the leads the unit sent and received."""
     figures = selectors.unit_figures(world.xq_unit, DAY)
-    assert {key: figures[key] for key in LEAD_KEYS} == {"leads_sent": 1, "leads_received": 1, "leads_without_receipt": 1}
+    assert {key: figures[key] for key in LEAD_KEYS} == {
+        "leads_sent": 1,
+        "leads_received": 1,
+        "leads_without_receipt": 1,
+    }
     assert figures == XINQIAO
 
 
@@ -551,10 +562,6 @@ def test_the_drill_down_lists_the_villages_linking_to_their_households(client, w
     assert response.context["totals"]["covered"] == 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the township drill-down lists the whole city's late items under the township's late counts",
-)
 def test_the_drill_down_lists_only_the_townships_late_items(client, world, official):
     client.force_login(official)
     response = client.get(reverse("reporting:dashboard"), {"township": world.xinqiao.pk})
@@ -582,6 +589,23 @@ def test_the_field_list_without_a_village_lists_every_covered_household(client, 
     for name in ("林安全", "吴改造", "赵安全", "冯无房"):
         assert name in html
     assert "郑注销" not in html
+
+
+def test_an_unknown_township_is_not_found(client, official, xinqiao):
+    client.force_login(official)
+    assert client.get(reverse("reporting:dashboard"), {"township": 999999}).status_code == 404
+    assert client.get(reverse("reporting:dashboard"), {"township": "新桥镇"}).context["township"] is None
+
+
+def test_the_drill_down_chart_counts_only_the_township(client, official, xinqiao, shuangyang):
+    household(VillageFactory(township=xinqiao, name="东坑村"), "林安全", D(2026, 1, 5), ["registered_poor"])
+    moved = household(VillageFactory(township=shuangyang, name="西山村"), "何搬迁", D(2026, 1, 5), ["five_olds"])
+    SecuredHousingFactory(household=moved, since=timezone.localdate().replace(day=1))
+    client.force_login(official)
+    city = client.get(reverse("reporting:dashboard")).context["trend_chart"]
+    assert sum(month["total"] for month in city["months"]) == 1
+    drilled = client.get(reverse("reporting:dashboard"), {"township": xinqiao.pk}).context["trend_chart"]
+    assert sum(month["total"] for month in drilled["months"]) == 0  # nobody in 新桥镇 was made safe
 
 
 # 5. A fixed number of queries ----------------------------------------------------------------------------------
@@ -637,45 +661,88 @@ def test_dashboard_queries_do_not_grow_with_households(
     assert response.context["totals"]["covered"] > 6
     if drill_down or who == "staff":
         assert len(response.context["rows"]) > rows_before  # the new villages are rows too
-    if who == "official":  # the growth filled the late lists beyond what they show
-        shown = {group["kind"]: len(group["items"]) for group in response.context["late"]}
+    shown = {group["kind"]: len(group["items"]) for group in response.context["late"]}
+    if who == "official" and not drill_down:  # the growth filled the late lists beyond what they show
         assert shown == {"appraisal": 5, "revisit": 0, "problem": 5, "case": 0, "complaint": 5, "lead": 5}
+    else:  # one township's lists: as many as its counts say, five at most
+        counts = response.context["late_counts"]
+        assert shown == {kind: min(5, counts[kind]) for kind in shown}
 
 
 # 6. Houses made safe per month --------------------------------------------------------------------------------
 
 
-def test_made_safe_by_month_puts_each_house_in_its_month(staff, admin, xinqiao, shuangyang):
+@pytest.fixture
+def made_safe(staff, admin, xinqiao, shuangyang):
+    """新桥镇: 李改好's D house rebuilt and accepted on 15 July 2026 (entered first), 王早修's accepted on
+    10 November 2025 (entered second, both entered today), 刘入院 secured from 1 December 2025.
+    双洋镇: 何搬迁 secured from 10 September 2026, 马太早 from 30 November 2025, 罗未到 only from 25 November 2026."""
     standards()
     standards(year=2025)
     village = VillageFactory(township=xinqiao, name="东坑村")
     other = VillageFactory(township=shuangyang, name="西山村")
+    m = SimpleNamespace()
     renovated = household(village, "李改好", D(2025, 12, 1), ["registered_poor"])
     dwelling = dangerous_dwelling(renovated, grade="D", appraised_on=D(2026, 2, 1))
     case = open_case_on(staff, dwelling, D(2026, 3, 1), renovation_type=RenovationType.REBUILD)
-    case = walk_dated(case, walk_dates(D(2026, 3, 1), D(2026, 7, 15)), township_user=staff, bureau_user=admin)
-    assert case.accepted_on == D(2026, 7, 15)
+    m.july = walk_dated(case, walk_dates(D(2026, 3, 1), D(2026, 7, 15)), township_user=staff, bureau_user=admin)
     early = household(village, "王早修", D(2025, 1, 1), ["registered_poor"])
     early_dwelling = dangerous_dwelling(early, grade="D", appraised_on=D(2025, 3, 1))
     early_case = open_case_on(staff, early_dwelling, D(2025, 4, 1), renovation_type=RenovationType.REBUILD, year=2025)
-    walk_dated(early_case, walk_dates(D(2025, 4, 1), D(2025, 11, 10)), township_user=staff, bureau_user=admin)
+    m.early = walk_dated(early_case, walk_dates(D(2025, 4, 1), D(2025, 11, 10)), township_user=staff, bureau_user=admin)
 
     SecuredHousingFactory(household=household(village, "刘入院", D(2025, 1, 1), ["five_olds"]), since=D(2025, 12, 1))
     SecuredHousingFactory(household=household(other, "何搬迁", D(2025, 1, 1), ["five_olds"]), since=D(2026, 9, 10))
     SecuredHousingFactory(household=household(other, "马太早", D(2025, 1, 1), ["five_olds"]), since=D(2025, 11, 30))
     SecuredHousingFactory(household=household(other, "罗未到", D(2025, 1, 1), ["five_olds"]), since=D(2026, 11, 25))
+    return m
 
+
+def test_made_safe_by_month_puts_each_house_in_its_month(made_safe, staff):
+    assert (made_safe.july.accepted_on, made_safe.early.accepted_on) == (D(2026, 7, 15), D(2025, 11, 10))
     months = [D(2025, 12, 1)] + [D(2026, month, 1) for month in range(1, 12)]
     result = selectors.made_safe_by_month(SYSTEM, DAY)
     assert [entry["month"] for entry in result] == months
     renovated_in = {entry["month"]: entry["renovated"] for entry in result if entry["renovated"]}
     secured_in = {entry["month"]: entry["secured"] for entry in result if entry["secured"]}
-    assert renovated_in == {D(2026, 7, 1): 1}
+    assert renovated_in == {D(2026, 7, 1): 1}  # November 2025 is before the window, 25 November 2026 after the day
     assert secured_in == {D(2025, 12, 1): 1, D(2026, 9, 1): 1}
 
     seen_by_staff = selectors.made_safe_by_month(staff, DAY)
     assert {e["month"]: e["secured"] for e in seen_by_staff if e["secured"]} == {D(2025, 12, 1): 1}
     assert {e["month"]: e["renovated"] for e in seen_by_staff if e["renovated"]} == {D(2026, 7, 1): 1}
+
+
+def test_accepted_cases_count_as_renovated_and_unpaid_ones_as_stalled(made_safe, xinqiao, shuangyang):
+    rows, _totals = selectors.township_table(SYSTEM, DAY)
+    figures = row_for(rows, xinqiao)
+    counted = {key: figures[key] for key in KEYS if figures[key]}
+    assert counted == {
+        "covered": 3,
+        "category_registered_poor": 2,
+        "category_five_olds": 1,
+        "appraised": 3,
+        "grade_A": 2,
+        "status_renovated_safe": 2,
+        "status_secured": 1,
+        "cases_open": 2,  # accepted but not yet paid: still open
+        "step_accepted": 2,
+        "cases_stalled": 2,  # both accepted more than RENOVATION_PAYMENT_DAYS before the day, unpaid
+        "placard_safe": 3,
+    }
+    other = row_for(rows, shuangyang)
+    assert (other["status_secured"], other["status_unappraised"], other["appraisal_overdue"]) == (2, 1, 1)
+    late = {group["kind"]: group["items"] for group in selectors.late_items(SYSTEM, DAY)}
+    assert {(item["object_id"], item["days"]) for item in late["case"]} == {
+        (made_safe.july.pk, 98),  # due 14 August 2026
+        (made_safe.early.pk, 345),  # due 10 December 2025
+    }
+
+
+def test_late_cases_are_listed_oldest_first(made_safe):
+    """Both acceptances were entered (back-dated) on the same day; the one due since December 2025 is the oldest."""
+    [cases] = [group["items"] for group in selectors.late_items(SYSTEM, DAY) if group["kind"] == "case"]
+    assert [item["object_id"] for item in cases] == [made_safe.early.pk, made_safe.july.pk]
 
 
 def test_made_safe_by_month_window_follows_the_day(db):

@@ -99,7 +99,9 @@ def test_a_draft_may_be_empty_and_stays_open(opened, staff):
 def test_submitted_before_the_deadline_is_on_time(opened, staff):
     services.save_report(actor=staff, report=opened, progress="草稿", problems_handled="", submit=False)
     moment = at(D(2027, 1, 23), 17, 59)
-    saved = services.save_report(actor=staff, report=opened, progress="完成排查", problems_handled="无", submit=True, now=moment)
+    saved = services.save_report(
+        actor=staff, report=opened, progress="完成排查", problems_handled="无", submit=True, now=moment
+    )
     stored = row(opened)
     assert stored["status"] == ReportStatus.SUBMITTED and stored["on_time"] is True
     assert (stored["submitted_by_id"], stored["submitted_at"], stored["figures_at"]) == (staff.pk, moment, moment)
@@ -139,6 +141,70 @@ def test_figures_are_frozen_at_submission(opened, staff, xinqiao):
     services.refresh_open_reports(day=D(2027, 2, 5))
     assert row(opened)["figures"] == frozen
     assert report_of(xinqiao, D(2027, 2, 1)).figures["covered"] == 5  # the open report did move
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: refresh_open_reports bulk-updates by pk without re-checking the status, so a report submitted "
+    "while the sweep computes figures loses its frozen figures",
+)
+def test_a_report_submitted_while_the_figures_are_refreshed_keeps_its_frozen_figures(opened, staff, xinqiao, monkeypatch):
+    """The sweep reads the unsubmitted reports, computes their figures (many queries), then writes them; a unit
+    submitting in between (on PostgreSQL, another connection) must keep the figures it submitted."""
+    moment = at(D(2027, 1, 20), 10)
+    manager = MonthlyReport.objects
+    write = manager.bulk_update
+
+    def submitted_meanwhile(objs, fields, **kwargs):
+        households(xinqiao, 1)
+        services.save_report(actor=staff, report=opened, progress="完成", problems_handled="无", submit=True, now=moment)
+        return write(objs, fields, **kwargs)
+
+    monkeypatch.setattr(manager, "bulk_update", submitted_meanwhile)
+    services.refresh_open_reports(day=D(2027, 1, 20))
+    stored = row(opened)
+    assert stored["status"] == ReportStatus.SUBMITTED
+    assert (stored["figures"]["covered"], stored["figures_at"]) == (3, moment)
+
+
+def test_opened_figures_are_what_each_unit_sees(xinqiao, shuangyang, poverty_office, admin):
+    from rectification.models import LeadTransfer
+    from reporting import selectors
+
+    households(xinqiao, 2)
+    households(shuangyang, 1)
+    HouseholdFactory(village=VillageFactory(township=shuangyang), source=poverty_office)
+    township_unit = Unit.objects.get(township=xinqiao)
+    LeadTransfer.objects.create(
+        direction=LeadTransfer.Direction.OUTGOING, from_unit=township_unit, to_unit=poverty_office,
+        subject="低保户住房待核实", sent_on=D(2027, 1, 3), created_by=admin,
+    )  # fmt: skip
+    services.open_reports(kind=ReportKind.MONTHLY, day=JANUARY)
+    for unit in Unit.objects.filter(pk__in=[township_unit.pk, poverty_office.pk]) | Unit.objects.filter(
+        kind=Unit.Kind.BUREAU
+    ):
+        assert MonthlyReport.objects.get(unit=unit).figures == selectors.unit_figures(unit, JANUARY), unit.name
+    assert report_of(shuangyang).figures == selectors.unit_figures(Unit.objects.get(township=shuangyang), JANUARY)
+    received = MonthlyReport.objects.get(unit=poverty_office).figures
+    assert (received["covered"], received["leads_received"]) == (1, 1)
+    assert MonthlyReport.objects.get(unit__kind=Unit.Kind.BUREAU).figures["covered"] == 4
+
+
+def test_an_administrator_files_the_bureaus_own_report_through_their_profile(opened, personas):
+    from households.services import set_user_role
+    from households.tests.factories import make_user
+
+    bureau_unit = Unit.objects.get(kind=Unit.Kind.BUREAU)
+    bureau_report = MonthlyReport.objects.get(unit=bureau_unit)
+    admin = personas[Role.BUREAU_ADMIN]
+    with pytest.raises(PermissionDenied):
+        services.save_report(actor=admin, report=bureau_report, progress="局", problems_handled="无", submit=True)
+    filer = make_user(Role.BUREAU_ADMIN)
+    set_user_role(user=filer, role=Role.BUREAU_ADMIN, unit=bureau_unit)
+    services.save_report(actor=filer, report=bureau_report, progress="局本级", problems_handled="无", submit=True)
+    assert row(bureau_report)["status"] == ReportStatus.SUBMITTED
+    with pytest.raises(PermissionDenied):
+        services.save_report(actor=filer, report=opened, progress="代报", problems_handled="无", submit=True)
 
 
 def test_submitting_twice_is_refused_in_chinese_and_changes_nothing(chinese, opened, staff):
@@ -265,33 +331,40 @@ def test_anonymous_visitors_are_sent_to_log_in(client, this_month):
 
 
 def test_the_grid_queries_stay_constant_with_more_units_and_months(client, official, staff, django_assert_num_queries):
+    """Session, user, two permission queries, profile, townships, reports, units (+ consolidated for the bureau)."""
     today = timezone.localdate()
     services.open_reports(kind=ReportKind.MONTHLY, day=today)
     url = reverse("reporting:reports")
-    client.force_login(official)
-    client.get(url)  # the session is warm
-    with django_assert_num_queries(9):
-        client.get(url)
+
+    def count(user, expected: int) -> str:
+        client.force_login(user)
+        client.get(url)  # the session is warm
+        with django_assert_num_queries(expected):
+            response = client.get(url)
+        return response.content.decode()
+
+    count(official, 9)
+    count(staff, 8)
     for n in range(5):
         Unit.objects.create(name=f"测试单位{n}", kind=Unit.Kind.DEPARTMENT)
     month = today.replace(day=1)
     for _n in range(6):
         month = (month - datetime.timedelta(days=1)).replace(day=1)
         services.open_reports(kind=ReportKind.MONTHLY, day=month)
-    with django_assert_num_queries(9):
-        response = client.get(url)
-    assert "测试单位4" in response.content.decode()
-    client.force_login(staff)
-    client.get(url)
-    with django_assert_num_queries(9):
-        assert list(grid_rows(client.get(url).content.decode())) == ["新桥镇人民政府"]
+    assert MonthlyReport.objects.filter(unit__township__code="350881100").count() == 7
+    rows = grid_rows(count(official, 9))
+    assert len(rows["测试单位4"]) == 6 and len(rows["新桥镇人民政府"]) == 7
+    assert list(grid_rows(count(staff, 8))) == ["新桥镇人民政府"]
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="BUG: /reports/ lists consolidated reports without select_related('email'): one query per report",
 )
-def test_the_grid_queries_stay_constant_with_more_consolidated_reports(client, official, django_assert_num_queries):
+def test_the_grid_queries_stay_constant_with_more_consolidated_reports(client, official):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     def consolidated(month: int) -> None:
         email = OutgoingEmail.objects.create(
             key=f"consolidated:2026-{month:02d}", recipients=["a@zhangping.example"], subject="汇总", body="汇总"
@@ -300,16 +373,19 @@ def test_the_grid_queries_stay_constant_with_more_consolidated_reports(client, o
             period=D(2026, month, 1), built_at=timezone.now(), workbook=f"reports/{month}.xlsx", email=email
         )
 
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
     consolidated(1)
     url = reverse("reporting:reports")
     client.force_login(official)
     client.get(url)
-    with django_assert_num_queries(10):
-        client.get(url)
+    with_one = queries()
     for month in range(2, 8):
         consolidated(month)
-    with django_assert_num_queries(10):
-        client.get(url)
+    assert queries() == with_one
 
 
 def test_the_year_end_grid_shows_three_years(client, official):
