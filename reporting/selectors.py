@@ -272,7 +272,8 @@ def township_table(user, day: datetime.date | None = None) -> tuple[list[AreaRow
 
 
 def village_table(user, township: Township, day: datetime.date | None = None) -> tuple[list[AreaRow], dict]:
-    """One row per village of a township with data (leads are a unit's, so not per village), and the total."""
+    """One row per village of a township with data, and the total (with the township unit's leads, which belong to
+    no village)."""
     by_village = area_figures(user, by="village", day=day)
     empty = dict.fromkeys(KEYS, 0)
     rows = [
@@ -280,7 +281,10 @@ def village_table(user, township: Township, day: datetime.date | None = None) ->
         for village in villages_for_user(user).filter(township=township).order_by("code", "name")
         if village.pk in by_village
     ]
-    return rows, total([row.figures for row in rows])
+    totals = total([row.figures for row in rows])
+    unit = Unit.objects.filter(township=township).first()  # leads are the township unit's, not a village's
+    totals.update(lead_figures(user, day).get(unit.pk if unit else None, dict.fromkeys(LEAD_KEYS, 0)))
+    return rows, totals
 
 
 def figures_for_units(units, day: datetime.date | None = None) -> dict[int, dict]:

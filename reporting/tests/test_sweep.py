@@ -180,8 +180,7 @@ def test_every_kind_of_late_record_becomes_an_item_of_the_right_unit(
     counts, sent = sweep(DAY)
     assert counts == {"appraisal": 0, "revisit": 1, "problem": 1, "case": 1, "complaint": 1, "lead": 1}
     items = {
-        (item.kind, item.object_id): (item.township_id, item.unit_id, item.due_on)
-        for item in OverdueItem.objects.all()
+        (item.kind, item.object_id): (item.township_id, item.unit_id, item.due_on) for item in OverdueItem.objects.all()
     }
     records = late_records
     assert items == {
@@ -223,19 +222,17 @@ def test_late_records_handled_since_are_cleared(late_records, sweep):
 
 
 def test_a_long_list_is_cut_in_the_email_and_counted(xinqiao, xinqiao_unit, sweep):
+    many = services.EMAIL_LIST_LIMIT + 3
     Problem.objects.bulk_create(
-        Problem(
-            township=xinqiao, source=Problem.Source.SELF_INSPECTION, kind=Problem.Kind.OTHER,
-            description=f"问题{n}", deadline=DAY - NEXT,
-        )  # fmt: skip
-        for n in range(services.EMAIL_LIST_LIMIT + 3)
+        Problem(township=xinqiao, source="self_inspection", kind="other", description=f"问题{n}", deadline=DAY - NEXT)
+        for n in range(many)
     )
     counts, sent = sweep(DAY)
-    assert counts["problem"] == services.EMAIL_LIST_LIMIT + 3
+    assert counts["problem"] == many
     [message] = sent
-    assert message.subject.endswith(f"新增逾期事项 {services.EMAIL_LIST_LIMIT + 3} 项")
+    assert message.subject.endswith(f"新增逾期事项 {many} 项")
     assert message.body.count("  - ") == services.EMAIL_LIST_LIMIT
-    assert f"共 {services.EMAIL_LIST_LIMIT + 3} 项" in message.body
+    assert f"共 {many} 项" in message.body
 
 
 # The reports' figures ------------------------------------------------------------------------------------------

@@ -41,8 +41,8 @@ def households(township, count: int) -> list:
     return made
 
 
-def report_of(township, period: datetime.date = D(2027, 1, 1), kind=ReportKind.MONTHLY) -> MonthlyReport:
-    return MonthlyReport.objects.get(unit__township=township, kind=kind, period=period)
+def report_of(township, period: datetime.date | None = None, kind=ReportKind.MONTHLY) -> MonthlyReport:
+    return MonthlyReport.objects.get(unit__township=township, kind=kind, period=period or D(2027, 1, 1))
 
 
 def row(report: MonthlyReport) -> dict:
@@ -118,6 +118,20 @@ def test_submitted_at_1801_on_the_23rd_is_late(opened, staff):
     assert stored["status"] == ReportStatus.SUBMITTED and stored["on_time"] is False
 
 
+def test_the_deadline_is_18_00_in_shanghai_whatever_zone_the_moment_is_given_in(opened, staff, shuangyang, other_staff):
+    utc = datetime.UTC
+    services.save_report(
+        actor=staff, report=opened, progress="完成", problems_handled="无", submit=True,
+        now=datetime.datetime(2027, 1, 23, 9, 59, tzinfo=utc),  # 17:59 in Shanghai
+    )  # fmt: skip
+    other = report_of(shuangyang)
+    services.save_report(
+        actor=other_staff, report=other, progress="完成", problems_handled="无", submit=True,
+        now=datetime.datetime(2027, 1, 23, 10, 1, tzinfo=utc),  # 18:01 in Shanghai
+    )  # fmt: skip
+    assert (row(opened)["on_time"], row(other)["on_time"]) == (True, False)
+
+
 def test_a_report_marked_late_is_still_accepted_marked_late(opened, staff):
     assert services.mark_late_reports(day=D(2027, 1, 23)) == MonthlyReport.objects.count()
     opened.refresh_from_db()
@@ -148,7 +162,9 @@ def test_figures_are_frozen_at_submission(opened, staff, xinqiao):
     reason="BUG: refresh_open_reports bulk-updates by pk without re-checking the status, so a report submitted "
     "while the sweep computes figures loses its frozen figures",
 )
-def test_a_report_submitted_while_the_figures_are_refreshed_keeps_its_frozen_figures(opened, staff, xinqiao, monkeypatch):
+def test_a_report_submitted_while_the_figures_are_refreshed_keeps_its_frozen_figures(
+    opened, staff, xinqiao, monkeypatch
+):
     """The sweep reads the unsubmitted reports, computes their figures (many queries), then writes them; a unit
     submitting in between (on PostgreSQL, another connection) must keep the figures it submitted."""
     moment = at(D(2027, 1, 20), 10)
@@ -157,7 +173,9 @@ def test_a_report_submitted_while_the_figures_are_refreshed_keeps_its_frozen_fig
 
     def submitted_meanwhile(objs, fields, **kwargs):
         households(xinqiao, 1)
-        services.save_report(actor=staff, report=opened, progress="完成", problems_handled="无", submit=True, now=moment)
+        services.save_report(
+            actor=staff, report=opened, progress="完成", problems_handled="无", submit=True, now=moment
+        )
         return write(objs, fields, **kwargs)
 
     monkeypatch.setattr(manager, "bulk_update", submitted_meanwhile)
@@ -423,6 +441,14 @@ def test_township_staff_get_404_for_another_townships_report(client, staff, this
     assert client.get(this_month["xinqiao"].get_absolute_url()).status_code == 200
 
 
+def test_another_townships_staff_posting_a_submission_get_404_and_change_nothing(client, other_staff, opened):
+    before = row(opened)
+    client.force_login(other_staff)
+    response = client.post(opened.get_absolute_url(), {"progress": "冒报", "problems_handled": "无", "submit": "1"})
+    assert response.status_code == 404
+    assert row(opened) == before
+
+
 def test_staff_submit_their_report_through_the_page(client, staff, opened):
     client.force_login(staff)
     url = opened.get_absolute_url()
@@ -494,3 +520,25 @@ def test_the_official_downloads_todays_consolidated_workbook(client, official, x
 def test_township_staff_may_not_download_the_consolidated_workbook(client, staff):
     client.force_login(staff)
     assert client.get(reverse("reporting:consolidated-now")).status_code == 403
+
+
+def test_the_official_downloads_a_stored_consolidated_report(
+    client, official, staff, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report, built = services.build_consolidated_report(day=D(2027, 1, 23))
+    assert built
+    url = reverse("reporting:consolidated", args=[report.pk])
+    client.force_login(official)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(b"".join(response.streaming_content))).sheetnames == [
+        "乡镇汇总",
+        "单位报送情况",
+        "逾期清单",
+    ]
+    listing = client.get(reverse("reporting:reports")).content.decode()
+    assert url in listing
+    client.force_login(staff)
+    assert client.get(url).status_code == 403
+    assert url not in client.get(reverse("reporting:reports")).content.decode()
