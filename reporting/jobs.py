@@ -44,6 +44,11 @@ def _open_year_end(day: datetime.date) -> str:
     return f"opened {opened}, reminded {reminded}"
 
 
+def _sweep(day: datetime.date) -> str:
+    counts = services.sweep_deadlines(day=day)
+    return "new overdue: " + ", ".join(f"{kind} {n}" for kind, n in counts.items())
+
+
 def _send_pending() -> str:
     sent, failing = deliver_pending()
     return f"sent {sent}, still failing {failing}"
@@ -54,7 +59,7 @@ def _cron(minute="0", hour="0", day_of_month="*", month_of_year="*") -> dict:
 
 
 JOBS = [
-    Job("deadline_sweep", lambda day: True, lambda day: services.sweep_deadlines(day=day), _cron("0", "8")),
+    Job("deadline_sweep", lambda day: True, lambda day: _sweep(day), _cron("0", "8")),
     Job(
         "open_monthly_reports",
         lambda day: day.day == 1,
@@ -90,7 +95,7 @@ JOBS = [
         "close_year_end_summaries",
         lambda day: (day.month, day.day) == _year_end_due(),
         lambda day: f"marked late {services.mark_late_reports(day=day, kind=ReportKind.YEAR_END)}",
-        _cron("0", str(settings.REPORT_CUTOFF_HOUR), "10", "11"),
+        _cron("0", str(settings.REPORT_CUTOFF_HOUR), str(_year_end_due()[1]), str(_year_end_due()[0])),
     ),
     # The outbox: e-mail the broker or the mail server could not take is retried every ten minutes.
     Job("send_pending_mail", lambda day: True, lambda day: _send_pending(), _cron("*/10", "*")),

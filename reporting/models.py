@@ -128,6 +128,7 @@ class OverdueItem(models.Model):
     due_on = models.DateField(_("due on"))
     first_seen_on = models.DateField(_("overdue since (sweep)"))
     cleared_on = models.DateField(_("no longer overdue on"), null=True, blank=True)
+    announced = models.BooleanField(_("e-mailed to the unit"), default=False)
 
     class Meta:
         ordering = ["due_on", "pk"]

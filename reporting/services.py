@@ -124,11 +124,13 @@ def refresh_open_reports(*, day: datetime.date) -> int:
     by_day = defaultdict(list)  # past months' figures stop at their month end: one computation per distinct day
     for report in reports:
         by_day[figures_day(report, day)].append(report)
+    refreshed = 0
     for figures_on, group in by_day.items():
         figures = selectors.figures_for_units({report.unit for report in group}, figures_on)
-        for report in group:
-            report.figures, report.figures_at = figures[report.unit_id], now
-    MonthlyReport.objects.bulk_update(reports, ["figures", "figures_at"], batch_size=200)
+        for report in group:  # a report submitted meanwhile keeps the figures it was submitted with
+            unsubmitted = MonthlyReport.objects.filter(pk=report.pk).exclude(status=ReportStatus.SUBMITTED)
+            refreshed += unsubmitted.update(figures=figures[report.unit_id], figures_at=now)
+    return refreshed
     return len(reports)
 
 
@@ -299,34 +301,39 @@ def sweep_deadlines(*, day: datetime.date) -> dict[str, int]:
         OverdueItem.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
         for chunk in _chunks(sorted(known - current.keys())):
             open_items.filter(object_id__in=chunk).update(cleared_on=day)
-        counts[late.kind] = len(new)
+        counts[str(late.kind)] = len(new)
     _announce_overdue(day)
     refresh_open_reports(day=day)
     return counts
 
 
 def _announce_overdue(day: datetime.date) -> None:
-    fresh = OverdueItem.objects.filter(first_seen_on=day, cleared_on__isnull=True, unit__isnull=False)
+    """E-mail each unit the overdue items not yet announced, once: the e-mail and the items' `announced` flag are
+    written together, so a second sweep the same day announces only what it found new."""
+    fresh = OverdueItem.objects.filter(announced=False, cleared_on__isnull=True, unit__isnull=False)
     by_unit: dict[int, list[OverdueItem]] = defaultdict(list)
     for item in fresh.order_by("kind", "due_on", "pk"):
         by_unit[item.unit_id].append(item)
     for unit in Unit.objects.filter(pk__in=by_unit.keys()):
+        items = by_unit[unit.pk]
         groups = defaultdict(list)
-        for item in by_unit[unit.pk]:
+        for item in items:
             groups[item.get_kind_display()].append(item)
         context = {
             "unit": unit,
             "day": day,
-            "groups": [(label, items[:EMAIL_LIST_LIMIT], len(items)) for label, items in groups.items()],
+            "groups": [(label, listed[:EMAIL_LIST_LIMIT], len(listed)) for label, listed in groups.items()],
             "url": _link("/dashboard/"),
         }
-        queue_email(
-            key=f"overdue:{day:%Y-%m-%d}:{unit.pk}",
-            to=unit_recipients(unit),
-            subject=_("%(count)s items became overdue for %(unit)s on %(day)s")
-            % {"count": len(by_unit[unit.pk]), "unit": unit.name, "day": f"{day:%Y-%m-%d}"},
-            body=render_to_string("reporting/email/overdue.txt", context),
-        )
+        with transaction.atomic():
+            queue_email(
+                key=f"overdue:{day:%Y-%m-%d}:{unit.pk}:{min(item.pk for item in items)}",
+                to=unit_recipients(unit),
+                subject=_("%(count)s items became overdue for %(unit)s on %(day)s")
+                % {"count": len(items), "unit": unit.name, "day": f"{day:%Y-%m-%d}"},
+                body=render_to_string("reporting/email/overdue.txt", context),
+            )
+            OverdueItem.objects.filter(pk__in=[item.pk for item in items]).update(announced=True)
 
 
 # The quarterly lead report -------------------------------------------------------------------------------------

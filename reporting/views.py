@@ -102,13 +102,13 @@ def report_list(request):
     if kind == ReportKind.MONTHLY:
         periods = _recent_months(today)
     else:
-        periods = [services.report_period(kind, today.replace(year=today.year - offset)) for offset in (2, 1, 0)]
+        periods = [services.report_period(kind, datetime.date(today.year - offset, 1, 1)) for offset in (2, 1, 0)]
     grid = selectors.report_grid(request.user, periods, kind)
     for row in grid:
         row["cells"] = [(report, selectors.report_cell_state(report)) for report in row["cells"]]
     consolidated = []
     if request.user.has_perm("reporting.view_consolidatedreport"):
-        consolidated = ConsolidatedReport.objects.order_by("-period")[:12]
+        consolidated = ConsolidatedReport.objects.select_related("email").order_by("-period")[:12]
     context = {
         "kind": kind,
         "kinds": ReportKind.choices,
