@@ -230,6 +230,16 @@ def reader_for_unit(unit) -> ScopeReader:
     return SYSTEM
 
 
+def narrowed_to_township(user, township_id: int) -> ScopeReader:
+    """The records of one township of the user's scope, read as that township's staff read them: counting one
+    township without grouping the whole city. Outside the user's scope it is a 404."""
+    from django.http import Http404
+
+    if not scope_of(user).covers_township(township_id):
+        raise Http404
+    return ScopeReader(Scope(role=Role.TOWNSHIP_STAFF, township_ids=frozenset({township_id})))
+
+
 def can_view_personal_data(user) -> bool:
     return bool(user and user.has_perm(PERSONAL_DATA_PERMISSION))
 

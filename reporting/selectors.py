@@ -274,7 +274,9 @@ def township_table(user, day: datetime.date | None = None) -> tuple[list[AreaRow
 def village_table(user, township: Township, day: datetime.date | None = None) -> tuple[list[AreaRow], dict]:
     """One row per village of a township with data, and the total (with the township unit's leads, which belong to
     no village)."""
-    by_village = area_figures(user, by="village", day=day)
+    from housing_safety.access import narrowed_to_township
+
+    by_village = area_figures(narrowed_to_township(user, township.pk), by="village", day=day)
     empty = dict.fromkeys(KEYS, 0)
     rows = [
         AreaRow(village, _add_shares({**empty, **by_village[village.pk]}))
@@ -528,7 +530,7 @@ def report_grid(user, months: list[datetime.date], kind: str = ReportKind.MONTHL
         units = units_reporting_for(user)
     return [
         {"unit": unit, "cells": [reports.get((unit.pk, month)) for month in months]}
-        for unit in units.order_by("kind", "name")
+        for unit in units.order_by("kind", "township__code", "name")  # townships in statistical-code order
     ]
 
 
