@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Sum, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from households.models import Dwelling, Household, Unit
@@ -118,13 +119,11 @@ def with_stalled_due(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase
     spell ran out (see stalled_cases)."""
     payment = datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS)
     quiet = datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS)
-    return cases.annotate(
-        stalled_due=Case(
-            When(status=CaseStatus.ACCEPTED, accepted_on__isnull=False, then=F("accepted_on") + payment),
-            default=F("last_activity_on") + quiet,
-            output_field=DateField(),
-        )
+    due = Case(
+        When(status=CaseStatus.ACCEPTED, accepted_on__isnull=False, then=F("accepted_on") + payment),
+        default=F("last_activity_on") + quiet,
     )
+    return cases.annotate(stalled_due=Cast(due, DateField()))  # PostgreSQL's date + interval is a timestamp
 
 
 def progress_by_township(user) -> list[dict]:

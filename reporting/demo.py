@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -40,8 +41,8 @@ def seed_reports(admin) -> None:
             actor=user, report=report, progress=progress, problems_handled=problems, submit=True,
             now=_at(last_month.replace(day=day), 10),
         )  # fmt: skip
-    services.mark_late_reports(day=last_month.replace(day=services.settings.REPORT_DUE_DAY))
-    services.build_consolidated_report(day=last_month.replace(day=services.settings.REPORT_DUE_DAY))
+    services.mark_late_reports(day=last_month.replace(day=settings.REPORT_DUE_DAY))
+    services.build_consolidated_report(day=last_month.replace(day=settings.REPORT_DUE_DAY))
     current = MonthlyReport.objects.get(unit=units["350881100"], kind=ReportKind.MONTHLY, period=today.replace(day=1))
     services.save_report(
         actor=xinqiao, report=current, progress="本月完成3户危房改造竣工验收（演示）", problems_handled="", submit=False

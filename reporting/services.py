@@ -96,8 +96,7 @@ def open_reports(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
     opened. Units that already have theirs are left alone."""
     period = report_period(kind, day)
     have = MonthlyReport.objects.filter(kind=kind, period=period).values("unit_id")
-    units = Unit.objects.filter(is_active=True).exclude(pk__in=have)
-    units = list(units)
+    units = list(Unit.objects.filter(is_active=True).exclude(pk__in=have))
     figures = selectors.figures_for_units(units, day)
     now = timezone.now()
     reports = [
@@ -131,7 +130,6 @@ def refresh_open_reports(*, day: datetime.date) -> int:
             unsubmitted = MonthlyReport.objects.filter(pk=report.pk).exclude(status=ReportStatus.SUBMITTED)
             refreshed += unsubmitted.update(figures=figures[report.unit_id], figures_at=now)
     return refreshed
-    return len(reports)
 
 
 def _check_may_file(actor, report: MonthlyReport) -> None:
