@@ -414,3 +414,107 @@ class UserProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+# Partner departments' lists (信息比对) ----------------------------------------------------------------------------
+
+
+class ColumnMapping(models.Model):
+    """How one department heads its columns: their header text -> our field. The defaults in
+    households.department_lists.DEFAULT_HEADERS apply where a department has no entry."""
+
+    unit = models.OneToOneField(
+        Unit, on_delete=models.CASCADE, related_name="column_mapping", verbose_name=_("department"),
+        limit_choices_to={"kind": "department"},
+    )  # fmt: skip
+    columns = models.JSONField(
+        _("columns"),
+        default=dict,
+        blank=True,
+        help_text=_('Their header text -> our field, e.g. {"户主姓名": "head_name"}.'),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+
+class DepartmentList(models.Model):
+    """One upload of a department's list: read and compared (preview), then confirmed, or left."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed, not confirmed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        FAILED = "failed", _("Could not be read")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="lists", verbose_name=_("department"))
+    listed_on = models.DateField(_("date of the list"), help_text=_("New households are registered on this date."))
+    file = models.FileField(_("file"), upload_to="lists/%Y/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(_("fingerprint"), max_length=64, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    counts = models.JSONField(_("counts"), default=dict, editable=False)
+    error = models.TextField(_("error"), blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("confirmed by"),
+    )  # fmt: skip
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("department list")
+        verbose_name_plural = _("department lists")
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.listed_on} · {self.original_name}"
+
+
+class ListRow(models.Model):
+    """One row of a department's list as read, normalised and compared with our records."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", _("New household")
+        CHANGED = "changed", _("Changed")
+        UNCHANGED = "unchanged", _("Unchanged")
+        SUGGESTED = "suggested", _("Possible match to confirm")
+        INVALID = "invalid", _("Invalid row")
+
+    department_list = models.ForeignKey(
+        DepartmentList, on_delete=models.CASCADE, related_name="rows", verbose_name=_("department list")
+    )
+    row_number = models.PositiveIntegerField(_("row in Excel"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    household = models.ForeignKey(
+        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("household")
+    )
+    suggested = models.ForeignKey(
+        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("suggested household"),
+    )  # fmt: skip
+    head_name = models.CharField(_("head of household"), max_length=50, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    village = models.ForeignKey(Village, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    categories = models.CharField(_("categories"), max_length=200, blank=True)  # ",code,code," for LIKE matching
+    members_count = models.PositiveSmallIntegerField(_("members"), null=True, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)  # field -> [ours, theirs]
+    errors = models.JSONField(_("errors"), default=list, blank=True)  # [[column header, reason], ...]
+    raw = models.JSONField(_("cells as uploaded"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["row_number"]
+        verbose_name = _("list row")
+        verbose_name_plural = _("list rows")
+        indexes = [models.Index(fields=["department_list", "outcome"], name="listrow_list_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.department_list_id}:{self.row_number}"

@@ -74,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _REPORTS_BUREAU
         | {"reporting.submit_monthlyreport"}  # the bureau's own unit report, for admins whose profile names it
         | _crud("housing_safety", "outgoingemail", actions=("change", "view"))
+        | _crud("households", "departmentlist", actions=("add", "view"))
+        | _crud("households", "columnmapping")
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
     | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
@@ -84,7 +86,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | {"rectification.approve_case"}
     | _crud("rectification", "complaint", "complainttransition", "leadtransfer", actions=("view",))
     | {"rectification.handle_complaint"}
-    | _REPORTS_BUREAU,
+    | _REPORTS_BUREAU
+    | {"households.view_departmentlist"},
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")
@@ -109,7 +112,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     )
     | _crud("inspections", "appraisal", actions=("view",))
     | _crud("rectification", "leadtransfer")  # their own unit's leads
-    | _REPORTS_UNIT,
+    | _REPORTS_UNIT
+    | _crud("households", "departmentlist", actions=("add", "view")),  # their own department's lists
     Role.COMPLAINT_CLERK: _crud("households", "township", "village", "household", "dwelling", actions=("view",))
     | _crud("inspections", "appraisal", "placard", actions=("view",))
     | _COMPLAINT_DESK,

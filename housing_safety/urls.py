@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("inspections.urls")),
     path("", include("rectification.urls")),
     path("", include("reporting.urls")),
+    path("", include("households.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,628 @@
+"""Partner departments' lists (信息比对): read a department's list as it keeps it, compare it with our records
+(preview, which writes only the comparison), then apply what the liaison confirms in one transaction.
+
+Reading streams (households.sheets); each chunk of rows is normalised as a clerk reads it and matched against our
+households with one query per chunk. Confirming is set-based SQL (INSERT ... SELECT, UPDATE ... FROM) over the
+stored comparison, with history rows written the same way, so a 100,000-row list costs a few statements.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from housing_safety.access import require_perm, scope_of
+
+from . import cleaning
+from .identity import birth_date_of, half_width, id_number_error, normalise_id_number, normalise_phone, validate_phone
+from .models import ColumnMapping, DepartmentList, Household, ListRow, Unit, Village
+from .sheets import SheetError, read_rows
+
+IMPORT = "households.add_departmentlist"
+CHUNK = 2000
+HEADER_SEARCH_ROWS = 20
+
+# Header text as departments write it -> our field. A department's ColumnMapping adds to (and overrides) these.
+DEFAULT_HEADERS = {
+    **dict.fromkeys(["姓名", "户主姓名", "户主", "户主名", "对象姓名", "申请人", "户主(对象)姓名"], "head_name"),
+    **dict.fromkeys(
+        ["身份证号", "身份证号码", "公民身份号码", "户主身份证号", "户主身份证号码", "身份证", "证件号码"], "id_number"
+    ),
+    **dict.fromkeys(["联系电话", "电话", "手机", "手机号", "手机号码", "联系方式", "电话号码"], "phone"),
+    **dict.fromkeys(["乡镇", "乡镇(街道)", "所属乡镇", "乡(镇)", "乡镇街道", "镇(乡)"], "township"),
+    **dict.fromkeys(["村", "行政村", "村(社区)", "所属村", "村居", "村委会", "村(居)"], "village"),
+    **dict.fromkeys(["类别", "对象类别", "帮扶对象类别", "人员类别", "户类型", "救助类别", "对象类型"], "categories"),
+    **dict.fromkeys(["家庭人口", "家庭人口数", "人口数", "家庭人数", "户人口数", "保障人口"], "members_count"),
+    **dict.fromkeys(["出生日期", "出生年月", "出生年月日"], "birth_date"),
+}
+FIELD_LABELS = {
+    "head_name": "姓名",
+    "id_number": "身份证号码",
+    "phone": "联系电话",
+    "township": "乡镇",
+    "village": "村",
+    "categories": "类别",
+    "members_count": "家庭人口",
+    "birth_date": "出生日期",
+}
+
+
+def header_key(value) -> str:
+    """Header text compared as a clerk reads it: half-width, no spaces or line breaks."""
+    return re.sub(r"\s+", "", half_width(cleaning.text(value)))
+
+
+def headers_for(unit: Unit) -> dict[str, str]:
+    mapping = {header_key(k): v for k, v in DEFAULT_HEADERS.items()}
+    saved = ColumnMapping.objects.filter(unit=unit).values_list("columns", flat=True).first() or {}
+    mapping.update({header_key(k): v for k, v in saved.items()})
+    return mapping
+
+
+def lists_for_user(user) -> QuerySet[DepartmentList]:
+    """The bureau sees every department's lists; a liaison their own department's; others none."""
+    if not user.has_perm("households.view_departmentlist"):
+        return DepartmentList.objects.none()
+    lists = DepartmentList.objects.select_related("unit", "uploaded_by")
+    scope = scope_of(user)
+    if scope.everything:
+        return lists
+    return lists.filter(unit_id=scope.unit_id) if scope.unit_id else lists.none()
+
+
+def units_for_import(user) -> QuerySet[Unit]:
+    departments = Unit.objects.filter(kind=Unit.Kind.DEPARTMENT, is_active=True)
+    scope = scope_of(user)
+    if scope.everything:
+        return departments
+    return departments.filter(pk=scope.unit_id) if scope.unit_id else departments.none()
+
+
+# Reading and normalising -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    row_number: int
+    raw: list
+    values: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)  # [header, reason]
+    birth_date: datetime.date | None = None
+
+
+def _find_header(rows: Iterator[tuple[int, list]], mapping: dict[str, str]) -> tuple[list, dict[int, str]]:
+    """The header row: the first of the first rows naming a name or ID column and one more known column."""
+    for _count in range(HEADER_SEARCH_ROWS):
+        try:
+            _number, cells = next(rows)
+        except StopIteration:
+            break
+        columns = {index: mapping[header_key(cell)] for index, cell in enumerate(cells) if header_key(cell) in mapping}
+        found = set(columns.values())
+        if len(found) >= 2 and found & {"head_name", "id_number"}:
+            return [cleaning.text(cell) for cell in cells], columns
+    raise SheetError(
+        _("No header row found in the first %(rows)s rows: name the columns 姓名 and 身份证号码 (or set this "
+          "department's column mapping in the admin).") % {"rows": HEADER_SEARCH_ROWS}
+    )  # fmt: skip
+
+
+class Villages:
+    """Township and village names as clerks write them (with or without 镇/乡/村) -> our village."""
+
+    def __init__(self):
+        self.by_pair: dict[tuple[str, str], int] = {}
+        self.by_name: dict[str, list[int]] = {}
+        for pk, village, township in Village.objects.values_list("pk", "name", "township__name"):
+            village, township = half_width(village), half_width(township)
+            for t in {township, self._bare(township)}:
+                for v in {village, self._bare(village)}:
+                    self.by_pair[(t, v)] = pk
+            for v in {village, self._bare(village)}:
+                self.by_name.setdefault(v, []).append(pk)
+
+    @staticmethod
+    def _bare(name: str) -> str:
+        """Without the words clerks add or leave out: (演示), 人民政府, 镇, 乡, 街道, 村委会, 村, 社区."""
+        previous = None
+        while previous != name:
+            previous = name
+            name = re.sub(r"(\(演示\)|人民政府|街道办事处|村民委员会|村委会|镇|乡|街道|村|社区)$", "", name)
+        return name or previous
+
+    def find(self, township: str, village: str) -> int | None:
+        if township:
+            return self.by_pair.get((township, village)) or self.by_pair.get(
+                (self._bare(township), self._bare(village))
+            )
+        candidates = self.by_name.get(village) or self.by_name.get(self._bare(village)) or []
+        return candidates[0] if len(candidates) == 1 else None
+
+
+def _parse(number: int, cells: list, columns: dict[int, str], header: list, villages: Villages) -> Parsed:
+    parsed = Parsed(row_number=number, raw=[cleaning.text(cell) for cell in cells])
+    cell = {name: cells[index] if index < len(cells) else None for index, name in columns.items()}
+    heading = {name: header[index] for index, name in columns.items()}
+
+    def fail(name: str, reason: str) -> None:
+        parsed.errors.append([heading.get(name, FIELD_LABELS[name]), reason])
+
+    name = re.sub(r"\s+", "", cleaning.text(cell.get("head_name")))
+    if name:
+        parsed.values["head_name"] = name[:50]
+    else:
+        fail("head_name", _("The name is empty."))
+    id_number = normalise_id_number(cell.get("id_number"))
+    parsed.values["id_number"] = id_number
+    if id_number:
+        reason = id_number_error(id_number)
+        if reason:
+            parsed.values["id_error"] = reason
+        else:
+            parsed.birth_date = birth_date_of(id_number)
+    if parsed.birth_date is None:
+        try:
+            parsed.birth_date = cleaning.parse_date(cell.get("birth_date"))
+        except ValueError as error:
+            fail("birth_date", str(error))
+    phone = normalise_phone(cell.get("phone"))
+    if phone:
+        try:
+            validate_phone(phone)
+            parsed.values["phone"] = phone
+        except ValidationError as error:
+            fail("phone", error.messages[0])
+    township, village = cleaning.plain(cell.get("township")), cleaning.plain(cell.get("village"))
+    if village:
+        village_id = villages.find(township, village)
+        if village_id is None:
+            fail("village", _("No village “%(village)s” in %(township)s in our registry.")
+                 % {"village": village, "township": township or _("any township")})  # fmt: skip
+        parsed.values["village_id"] = village_id
+    try:
+        parsed.values["categories"] = cleaning.parse_categories(cell.get("categories"))
+    except ValueError as error:
+        fail("categories", str(error))
+    try:
+        members = cleaning.parse_int(cell.get("members_count"), unit="人")
+        if members is not None and not 1 <= members <= 30:
+            raise ValueError(_("The number of members must be between 1 and 30."))
+        parsed.values["members_count"] = members
+    except ValueError as error:
+        fail("members_count", str(error))
+    return parsed
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# Comparing -----------------------------------------------------------------------------------------------------
+
+
+def _categories_text(codes: Iterable[str]) -> str:
+    codes = sorted(set(codes))
+    return f",{','.join(codes)}," if codes else ""
+
+
+def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, seen: dict[str, int]) -> list[ListRow]:
+    """One chunk: match by ID number (one query), suggest by name + birth date + village (one query)."""
+    ids = [p.values["id_number"] for p in parsed if p.values.get("id_number") and not p.values.get("id_error")]
+    ours = {
+        h["id_number"]: h
+        for h in Household.objects.filter(id_number__in=ids).values(
+            "pk", "id_number", "head_name", "phone", "village_id", "members_count", "source_id", "status"
+        )
+    }
+    categories: dict[int, set[str]] = {}
+    through = Household.categories.through.objects.filter(household_id__in=[h["pk"] for h in ours.values()])
+    for household_id, code in through.values_list("household_id", "householdcategory__code"):
+        categories.setdefault(household_id, set()).add(code)
+    unmatched = [p for p in parsed if not p.errors and (not p.values.get("id_number") or p.values.get("id_error"))]
+    candidates: dict[tuple[str, int], list[dict]] = {}
+    if unmatched:
+        similar = Household.objects.filter(
+            head_name__in={p.values["head_name"] for p in unmatched},
+            village_id__in={p.values.get("village_id") for p in unmatched if p.values.get("village_id")},
+        ).values("pk", "head_name", "village_id", "id_number")
+        for h in similar:
+            candidates.setdefault((h["head_name"], h["village_id"]), []).append(h)
+    rows = []
+    for p in parsed:
+        v = p.values
+        row = ListRow(
+            department_list=department_list, row_number=p.row_number, raw=p.raw,
+            head_name=v.get("head_name", ""), id_number=v.get("id_number", "")[:18], phone=v.get("phone", ""),
+            village_id=v.get("village_id"), categories=_categories_text(v.get("categories", [])),
+            members_count=v.get("members_count"),
+        )  # fmt: skip
+        errors = list(p.errors)
+        id_number = v.get("id_number")
+        if id_number and not v.get("id_error") and id_number in seen:
+            errors.append(
+                [FIELD_LABELS["id_number"], _("The same ID number as row %(row)s.") % {"row": seen[id_number]}]
+            )
+        elif id_number and not v.get("id_error"):
+            seen[id_number] = p.row_number
+        if errors:
+            row.outcome, row.errors = ListRow.Outcome.INVALID, errors
+        elif id_number and not v.get("id_error"):
+            household = ours.get(id_number)
+            if household is None:
+                if v.get("village_id") is None:
+                    row.outcome = ListRow.Outcome.INVALID
+                    row.errors = [[FIELD_LABELS["village"], _("A new household needs its township and village.")]]
+                else:
+                    row.outcome = ListRow.Outcome.NEW
+            else:
+                row.household_id = household["pk"]
+                row.changes = _changes(household, v, categories.get(household["pk"], set()), unit)
+                row.outcome = ListRow.Outcome.CHANGED if row.changes else ListRow.Outcome.UNCHANGED
+        else:
+            reason = v.get("id_error") or _("The ID number is empty.")
+            matches = [
+                h for h in candidates.get((v.get("head_name"), v.get("village_id")), [])
+                if p.birth_date and h["id_number"] and h["id_number"][6:14] == f"{p.birth_date:%Y%m%d}"
+            ]  # fmt: skip
+            if len(matches) == 1:
+                row.outcome, row.suggested_id = ListRow.Outcome.SUGGESTED, matches[0]["pk"]
+                row.errors = [[FIELD_LABELS["id_number"], reason]]
+            else:
+                row.outcome, row.errors = ListRow.Outcome.INVALID, [[FIELD_LABELS["id_number"], reason]]
+        rows.append(row)
+    return rows
+
+
+def _changes(household: dict, values: dict, categories: set[str], unit: Unit) -> dict:
+    changes = {}
+    if values.get("head_name") and values["head_name"] != household["head_name"]:
+        changes["head_name"] = [household["head_name"], values["head_name"]]
+    if values.get("phone") and values["phone"] != household["phone"]:
+        changes["phone"] = [household["phone"], values["phone"]]
+    if values.get("village_id") and values["village_id"] != household["village_id"]:
+        changes["village"] = [household["village_id"], values["village_id"]]
+    if values.get("members_count") and values["members_count"] != household["members_count"]:
+        changes["members_count"] = [household["members_count"], values["members_count"]]
+    added = set(values.get("categories", [])) - categories
+    if added:
+        changes["categories"] = [sorted(categories), sorted(categories | added)]
+    if household["source_id"] is None:
+        changes["source"] = [None, unit.pk]
+    if household["status"] != Household.Status.ACTIVE:
+        changes["status"] = [household["status"], Household.Status.ACTIVE]
+    return changes
+
+
+# Preview -------------------------------------------------------------------------------------------------------
+
+
+def preview_list(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) -> DepartmentList:
+    """Read and compare an uploaded list; nothing but the comparison is written. A file that cannot be read is
+    refused with the reason and leaves nothing behind."""
+    require_perm(actor, IMPORT)
+    if not units_for_import(actor).filter(pk=unit.pk).exists():
+        raise PermissionDenied(_("You may only import your own department's lists."))
+    if listed_on > timezone.localdate():
+        raise ValidationError({"listed_on": _("The date cannot be in the future.")})
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    name = uploaded_file.name.rsplit("/", 1)[-1][:200]
+    with transaction.atomic():
+        department_list = DepartmentList.objects.create(
+            unit=unit, listed_on=listed_on, file=uploaded_file, original_name=name, sha256=digest.hexdigest(),
+            uploaded_by=actor,
+        )  # fmt: skip
+        try:
+            compare_file(department_list)
+        except SheetError as error:
+            transaction.set_rollback(True)
+            raise ValidationError({"file": str(error)}) from error
+    return department_list
+
+
+def compare_file(department_list: DepartmentList, progress=None) -> dict:
+    """Read the stored file, write its comparison rows, and store the counts (also what the background task runs)."""
+    mapping = headers_for(department_list.unit)
+    villages = Villages()
+    seen: dict[str, int] = {}
+    with department_list.file.open("rb") as handle:
+        rows = read_rows(handle, department_list.original_name)
+        header, columns = _find_header(rows, mapping)
+        data = ((number, cells) for number, cells in rows if _has_identity(cells, columns))
+        total = 0
+        for chunk in _chunks(data, CHUNK):
+            parsed = [_parse(number, cells, columns, header, villages) for number, cells in chunk]
+            ListRow.objects.bulk_create(_compare(parsed, department_list.unit, department_list, seen), batch_size=CHUNK)
+            total += len(chunk)
+            if progress:
+                progress(total)
+    counts = count_outcomes(department_list)
+    counts["header"] = header
+    counts["columns"] = {str(index): name for index, name in columns.items()}
+    department_list.counts = counts
+    department_list.save(update_fields=["counts"])
+    return counts
+
+
+def _has_identity(cells: list, columns: dict[int, str]) -> bool:
+    """Rows without a name and an ID (titles, totals, 制表人 lines) are not households."""
+    return any(
+        cleaning.text(cells[i]) for i, name in columns.items() if name in ("head_name", "id_number") and i < len(cells)
+    )
+
+
+def count_outcomes(department_list: DepartmentList) -> dict:
+    counts = dict.fromkeys(ListRow.Outcome.values, 0)
+    counts.update(dict(department_list.rows.values_list("outcome").annotate(n=Count("pk")).order_by()))
+    counts["rows"] = sum(counts[outcome] for outcome in ListRow.Outcome.values)
+    counts["missing"] = missing_households(department_list).count()
+    return counts
+
+
+def missing_households(department_list: DepartmentList) -> QuerySet[Household]:
+    """Households of that department on our list but not on theirs."""
+    listed = ListRow.objects.filter(department_list=department_list).exclude(id_number="").values("id_number")
+    return Household.objects.filter(source=department_list.unit, status=Household.Status.ACTIVE).exclude(
+        id_number__in=listed
+    )
+
+
+# Confirm -------------------------------------------------------------------------------------------------------
+
+
+def confirm_list(*, actor, department_list: DepartmentList, accepted: Iterable[int] = ()) -> dict:
+    """Apply a previewed list in one transaction: create the new households (registered on the list's date, the
+    department as their source), update the changed ones and the suggested matches the user accepted, add the
+    department's categories, and write history rows naming the list. Applying the same list twice, or a list
+    equal to our records, changes nothing."""
+    require_perm(actor, IMPORT)
+    if not units_for_import(actor).filter(pk=department_list.unit_id).exists():
+        raise PermissionDenied(_("You may only import your own department's lists."))
+    now = timezone.now()
+    reason = f"部门名单 #{department_list.pk}"
+    with transaction.atomic():
+        department_list = DepartmentList.objects.select_for_update().get(pk=department_list.pk)
+        if department_list.status != DepartmentList.Status.PREVIEWED:
+            raise ValidationError(_("This list was already confirmed."))
+        suggested = department_list.rows.filter(outcome=ListRow.Outcome.SUGGESTED)
+        suggested.filter(pk__in=list(accepted)).update(household_id=F("suggested_id"))
+        with connection.cursor() as cursor:
+            applied = _apply(cursor, department_list, now)
+            _write_history(cursor, department_list, actor, now, reason)
+        department_list.status = DepartmentList.Status.CONFIRMED
+        department_list.confirmed_by, department_list.confirmed_at = actor, now
+        department_list.counts = {**department_list.counts, "applied": applied}
+        department_list.save(update_fields=["status", "confirmed_by", "confirmed_at", "counts"])
+    return applied
+
+
+def _apply(cursor, department_list: DepartmentList, now) -> dict:
+    list_id, unit_id = department_list.pk, department_list.unit_id
+    cursor.execute(
+        """
+        INSERT INTO households_household (head_name, id_number, phone, village_id, members_count, poverty_status,
+            helper_name, helper_phone, source_id, registered_on, notes, status, removal_reason, created_at, updated_at)
+        SELECT r.head_name, r.id_number, r.phone, r.village_id, COALESCE(r.members_count, 1), '', '', '', %s, %s, '',
+            'active', '', %s, %s
+        FROM households_listrow r
+        WHERE r.department_list_id = %s AND r.outcome = 'new'
+          AND NOT EXISTS (SELECT 1 FROM households_household h WHERE h.id_number = r.id_number)
+        """,
+        [unit_id, department_list.listed_on, now, now, list_id],
+    )
+    created = cursor.rowcount
+    cursor.execute(
+        """
+        UPDATE households_listrow SET household_id =
+            (SELECT h.id FROM households_household h WHERE h.id_number = households_listrow.id_number)
+        WHERE department_list_id = %s AND outcome = 'new'
+        """,
+        [list_id],
+    )
+    cursor.execute(
+        """
+        UPDATE households_household SET
+            head_name = CASE WHEN r.head_name <> '' THEN r.head_name ELSE households_household.head_name END,
+            phone = CASE WHEN r.phone <> '' THEN r.phone ELSE households_household.phone END,
+            village_id = COALESCE(r.village_id, households_household.village_id),
+            members_count = COALESCE(r.members_count, households_household.members_count),
+            source_id = COALESCE(households_household.source_id, %s),
+            status = 'active', removed_on = NULL, removal_reason = '', updated_at = %s
+        FROM households_listrow r
+        WHERE r.household_id = households_household.id AND r.department_list_id = %s
+          AND (r.outcome = 'changed' OR (r.outcome = 'suggested' AND r.household_id IS NOT NULL))
+        """,
+        [unit_id, now, list_id],
+    )
+    updated = cursor.rowcount
+    cursor.execute(
+        """
+        INSERT INTO households_household_categories (household_id, householdcategory_id)
+        SELECT DISTINCT r.household_id, c.id
+        FROM households_listrow r JOIN households_householdcategory c ON r.categories LIKE '%%,' || c.code || ',%%'
+        WHERE r.department_list_id = %s AND r.household_id IS NOT NULL AND r.outcome IN ('new', 'changed', 'suggested')
+          AND NOT EXISTS (SELECT 1 FROM households_household_categories t
+                          WHERE t.household_id = r.household_id AND t.householdcategory_id = c.id)
+        """,
+        [list_id],
+    )
+    return {"created": created, "updated": updated, "categories_added": cursor.rowcount}
+
+
+def _write_history(cursor, department_list: DepartmentList, actor, now, reason: str) -> None:
+    """One history row per household created or changed, and its categories, as simple-history would write them,
+    with the list named as the reason."""
+    history = Household.history.model
+    columns = [f.column for f in Household._meta.concrete_fields]
+    listed = ", ".join(f"h.{column}" for column in columns)
+    cursor.execute(
+        f"""
+        INSERT INTO {history._meta.db_table} ({", ".join(columns)}, history_date, history_change_reason,
+            history_type, history_user_id)
+        SELECT {listed}, %s, %s, CASE WHEN r.outcome = 'new' THEN '+' ELSE '~' END, %s
+        FROM households_household h JOIN households_listrow r ON r.household_id = h.id
+        WHERE r.department_list_id = %s
+          AND (r.outcome IN ('new', 'changed') OR (r.outcome = 'suggested' AND r.household_id IS NOT NULL))
+        """,
+        [now, reason, actor.pk, department_list.pk],
+    )
+    m2m = apps.get_model("households", "HistoricalHousehold_categories")  # simple-history's m2m history
+    cursor.execute(
+        f"""
+        INSERT INTO {m2m._meta.db_table} (id, household_id, householdcategory_id, history_id)
+        SELECT t.id, t.household_id, t.householdcategory_id, hh.history_id
+        FROM {history._meta.db_table} hh JOIN households_household_categories t ON t.household_id = hh.id
+        WHERE hh.history_change_reason = %s AND hh.history_date = %s
+        """,
+        [reason, now],
+    )
+
+
+# The error file ------------------------------------------------------------------------------------------------
+
+
+def invalid_rows_workbook(department_list: DepartmentList) -> bytes:
+    """The invalid rows as uploaded, under the list's own header, with the Excel row and the reason added: fix
+    them and upload again."""
+    import io
+
+    from openpyxl import Workbook
+
+    from housing_safety.excel import safe_cell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Rows to fix"))
+    header = department_list.counts.get("header", [])
+    sheet.freeze_panes = "A2"
+    title = [*header, _("Row in the uploaded file"), _("Reason")]
+    sheet.append(title)
+    invalid = department_list.rows.filter(outcome__in=[ListRow.Outcome.INVALID, ListRow.Outcome.SUGGESTED])
+    for row in invalid.order_by("row_number").iterator(chunk_size=2000):
+        cells = (list(row.raw) + [""] * len(header))[: len(header)]  # cells under no heading are not the list's
+        reasons = "；".join(f"{column}：{reason}" for column, reason in row.errors)
+        sheet.append([safe_cell(value) for value in cells] + [row.row_number, reasons])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# Reconciliation (信息比对) ----------------------------------------------------------------------------------------
+
+AGREE, DIFFER, THEIRS, UNREADABLE, OURS = "consistent", "different", "only_theirs", "invalid", "only_ours"
+
+
+def latest_lists(user) -> list[DepartmentList]:
+    """Each department's newest readable list in the user's scope (two queries)."""
+    newest: dict[int, DepartmentList] = {}
+    for department_list in lists_for_user(user).exclude(status=DepartmentList.Status.FAILED).order_by("-uploaded_at"):
+        newest.setdefault(department_list.unit_id, department_list)
+    return sorted(newest.values(), key=lambda item: item.unit.name)
+
+
+def _bucket(outcome: str, applied: bool) -> str:
+    """Where a row stands against our records now: a confirmed list's applied rows agree with them."""
+    if outcome == ListRow.Outcome.UNCHANGED or applied:
+        return AGREE
+    return {ListRow.Outcome.CHANGED: DIFFER, ListRow.Outcome.NEW: THEIRS, ListRow.Outcome.SUGGESTED: THEIRS}.get(
+        outcome, UNREADABLE
+    )
+
+
+def consistency(counts: dict) -> float | None:
+    compared = sum(counts.get(key, 0) for key in (AGREE, DIFFER, THEIRS, UNREADABLE, OURS))
+    return counts.get(AGREE, 0) / compared if compared else None
+
+
+def reconciliation(user) -> list[dict]:
+    """Per department: its latest list against our records, per township and in total: in both and consistent, in
+    both with differences (and in which fields), only on their list (new, or a match still to confirm), rows we
+    could not read, only on ours; and the consistency rate."""
+    from .models import Township
+
+    townships = {t.pk: t for t in Township.objects.all()}
+    report = []
+    for department_list in latest_lists(user):
+        confirmed = department_list.status == DepartmentList.Status.CONFIRMED
+        by_township: dict[int | None, dict] = {}
+        fields: dict[str, int] = {}
+        rows = department_list.rows.values_list(
+            "outcome", "household_id", "village__township_id", "household__village__township_id", "changes"
+        )
+        for outcome, household_id, row_township, our_township, changes in rows.iterator(chunk_size=5000):
+            applied = confirmed and (
+                outcome in (ListRow.Outcome.NEW, ListRow.Outcome.CHANGED)
+                or (outcome == ListRow.Outcome.SUGGESTED and household_id is not None)
+            )
+            bucket = _bucket(outcome, applied)
+            counts = by_township.setdefault(
+                our_township or row_township, dict.fromkeys((AGREE, DIFFER, THEIRS, UNREADABLE, OURS), 0)
+            )
+            counts[bucket] += 1
+            if bucket == DIFFER:
+                for name in changes:
+                    fields[name] = fields.get(name, 0) + 1
+        missing = missing_households(department_list).values_list("village__township_id").annotate(n=Count("pk"))
+        for township_id, n in missing.order_by():
+            by_township.setdefault(township_id, dict.fromkeys((AGREE, DIFFER, THEIRS, UNREADABLE, OURS), 0))[OURS] = n
+        total = {
+            key: sum(counts[key] for counts in by_township.values())
+            for key in (AGREE, DIFFER, THEIRS, UNREADABLE, OURS)
+        }
+        report.append(
+            {
+                "list": department_list,
+                "unit": department_list.unit,
+                "total": {**total, "rate": consistency(total)},
+                "fields": sorted(fields.items(), key=lambda item: -item[1]),
+                "townships": [
+                    {"township": townships.get(township_id), **counts, "rate": consistency(counts)}
+                    for township_id, counts in sorted(
+                        by_township.items(), key=lambda item: (item[0] is None, item[0] or 0)
+                    )
+                ],
+            }
+        )
+    return report
+
+
+def reconciliation_workbook(user) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Reconciliation"))
+    sheet.freeze_panes = "C2"
+    sheet.append([
+        _("Department"), _("Township"), _("In both, consistent"), _("In both, different"), _("Only on their list"),
+        _("Rows not readable"), _("Only on our list"), _("Consistency rate"),
+    ])  # fmt: skip
+    for department in reconciliation(user):
+        for row in [*department["townships"], {"township": None, **department["total"], "total": True}]:
+            name = _("Total") if row.get("total") else (row["township"].name if row["township"] else _("Unknown"))
+            sheet.append([
+                department["unit"].name, name, row[AGREE], row[DIFFER], row[THEIRS], row[UNREADABLE], row[OURS],
+                row["rate"],
+            ])  # fmt: skip
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import list_views
+
+app_name = "households"
+
+urlpatterns = [
+    path("lists/", list_views.list_index, name="lists"),
+    path("lists/reconciliation/", list_views.reconciliation, name="reconciliation"),
+    path("lists/reconciliation.xlsx", list_views.reconciliation_export, name="reconciliation-export"),
+    path("lists/<int:pk>/", list_views.list_detail, name="list"),
+    path("lists/<int:pk>/confirm/", list_views.list_confirm, name="list-confirm"),
+    path("lists/<int:pk>/invalid.xlsx", list_views.list_invalid_rows, name="list-invalid"),
+]
