@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from housing_safety.access import require_perm, scope_of
 
@@ -46,14 +47,14 @@ DEFAULT_HEADERS = {
     **dict.fromkeys(["出生日期", "出生年月", "出生年月日"], "birth_date"),
 }
 FIELD_LABELS = {
-    "head_name": "姓名",
-    "id_number": "身份证号码",
-    "phone": "联系电话",
-    "township": "乡镇",
-    "village": "村",
-    "categories": "类别",
-    "members_count": "家庭人口",
-    "birth_date": "出生日期",
+    "head_name": gettext_lazy("Name"),
+    "id_number": gettext_lazy("ID number"),
+    "phone": gettext_lazy("Phone"),
+    "township": gettext_lazy("Township"),
+    "village": gettext_lazy("Village"),
+    "categories": gettext_lazy("Categories"),
+    "members_count": gettext_lazy("Members"),
+    "birth_date": gettext_lazy("Date of birth"),
 }
 
 
@@ -155,7 +156,7 @@ def _parse(number: int, cells: list, columns: dict[int, str], header: list, vill
     heading = {name: header[index] for index, name in columns.items()}
 
     def fail(name: str, reason: str) -> None:
-        parsed.errors.append([heading.get(name, FIELD_LABELS[name]), reason])
+        parsed.errors.append([heading.get(name) or str(FIELD_LABELS[name]), reason])
 
     name = re.sub(r"\s+", "", cleaning.text(cell.get("head_name")))
     if name:
@@ -257,7 +258,7 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
         id_number = v.get("id_number")
         if id_number and not v.get("id_error") and id_number in seen:
             errors.append(
-                [FIELD_LABELS["id_number"], _("The same ID number as row %(row)s.") % {"row": seen[id_number]}]
+                [str(FIELD_LABELS["id_number"]), _("The same ID number as row %(row)s.") % {"row": seen[id_number]}]
             )
         elif id_number and not v.get("id_error"):
             seen[id_number] = p.row_number
@@ -268,7 +269,7 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
             if household is None:
                 if v.get("village_id") is None:
                     row.outcome = ListRow.Outcome.INVALID
-                    row.errors = [[FIELD_LABELS["village"], _("A new household needs its township and village.")]]
+                    row.errors = [[str(FIELD_LABELS["village"]), _("A new household needs its township and village.")]]
                 else:
                     row.outcome = ListRow.Outcome.NEW
             else:
@@ -283,9 +284,9 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
             ]  # fmt: skip
             if len(matches) == 1:
                 row.outcome, row.suggested_id = ListRow.Outcome.SUGGESTED, matches[0]["pk"]
-                row.errors = [[FIELD_LABELS["id_number"], reason]]
+                row.errors = [[str(FIELD_LABELS["id_number"]), reason]]
             else:
-                row.outcome, row.errors = ListRow.Outcome.INVALID, [[FIELD_LABELS["id_number"], reason]]
+                row.outcome, row.errors = ListRow.Outcome.INVALID, [[str(FIELD_LABELS["id_number"]), reason]]
         rows.append(row)
     return rows
 
