@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format messages check-deploy clean
+.PHONY: run test install lint format messages check-deploy clean bench-import
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ format: install
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --no-obsolete
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# Department list import vs django-import-export vs COPY, and peak memory (PostgreSQL; see households/management/
+# commands/bench_import.py). BENCH_DATABASE_URL defaults to a local database it creates.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_import
+bench-import: install
+	psql "$(BENCH_DATABASE_URL:/bench_import=/postgres)" -tAc "SELECT 1 FROM pg_database WHERE datname='bench_import'" | grep -q 1 \
+		|| psql "$(BENCH_DATABASE_URL:/bench_import=/postgres)" -c "CREATE DATABASE bench_import"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) EMAIL_URL=dummymail:// $(PY) manage.py bench_import
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

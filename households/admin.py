@@ -16,8 +16,9 @@ from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.admin_base import ScopedAdminMixin
 
 from . import selectors, services
+from .department_lists import lists_for_user
 from .identity import half_width, mask_id_number, mask_phone
-from .models import Attachment, Dwelling, Household, Township, Unit, UserProfile, Village
+from .models import Attachment, ColumnMapping, DepartmentList, Dwelling, Household, Township, Unit, UserProfile, Village
 from .resources import DwellingResource, HouseholdResource, VillageResource
 from .uploads import validate_attachment_file
 
@@ -436,3 +437,21 @@ class UserAdmin(BaseUserAdmin):
         form.instance.is_staff = True
         form.instance.save(update_fields=["is_staff"])
         services.sync_user_role(user=form.instance)
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(SimpleHistoryAdmin):
+    list_display = ("unit",)
+
+
+@admin.register(DepartmentList)
+class DepartmentListAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_selector = lists_for_user
+    list_display = ("unit", "listed_on", "original_name", "status", "uploaded_by", "uploaded_at")
+    list_filter = ("status", "unit")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

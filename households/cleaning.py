@@ -5,9 +5,11 @@ empty cell and raises ValueError with the reason otherwise."""
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .identity import half_width
@@ -117,12 +119,18 @@ _CATEGORY_ALIASES: dict[str, str] = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=8)
+def _category_labels(language: str | None) -> dict[str, str]:
+    """The categories' labels in the active language -> code (built once per language, not once per cell)."""
+    return {str(label): code for code, label in HouseholdCategory.Code.choices}
+
+
 def parse_categories(value) -> list[str]:
     """'低保户、五保户' → ['minimum_living', 'extremely_poor']; unknown words are reported by name."""
     raw = plain(value)
     words = [w for w in re.split(r"[、,，;；/|\s]+", raw) if w]
     codes, unknown = [], []
-    labels = {str(label): code for code, label in HouseholdCategory.Code.choices}
+    labels = _category_labels(get_language())
     for word in words:
         code = (
             _CATEGORY_ALIASES.get(word) or labels.get(word) or (word if word in HouseholdCategory.Code.values else None)

@@ -352,7 +352,7 @@ def compare_file(department_list: DepartmentList, progress=None) -> dict:
         total = 0
         for chunk in _chunks(data, CHUNK):
             parsed = [_parse(number, cells, columns, header, villages) for number, cells in chunk]
-            ListRow.objects.bulk_create(_compare(parsed, department_list.unit, department_list, seen), batch_size=CHUNK)
+            _store(_compare(parsed, department_list.unit, department_list, seen))
             total += len(chunk)
             if progress:
                 progress(total)
@@ -362,6 +362,34 @@ def compare_file(department_list: DepartmentList, progress=None) -> dict:
     department_list.counts = counts
     department_list.save(update_fields=["counts"])
     return counts
+
+
+LIST_ROW_COLUMNS = (
+    "department_list_id", "row_number", "outcome", "household_id", "suggested_id", "head_name", "id_number", "phone",
+    "village_id", "categories", "members_count", "changes", "errors", "raw",
+)  # fmt: skip
+
+
+def _store(rows: list[ListRow]) -> None:
+    """Write a chunk of comparison rows: COPY on PostgreSQL (a tenth of bulk_create's time), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        ListRow.objects.bulk_create(rows, batch_size=CHUNK)
+        return
+    import csv
+    import io
+    import json
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        values = [getattr(row, column) for column in LIST_ROW_COLUMNS[:11]]
+        values += [json.dumps(getattr(row, name), ensure_ascii=False) for name in ("changes", "errors", "raw")]
+        writer.writerow(["\\N" if value is None else value for value in values])
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            f"COPY households_listrow ({', '.join(LIST_ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
 
 
 def _has_identity(cells: list, columns: dict[int, str]) -> bool:

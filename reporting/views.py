@@ -81,8 +81,20 @@ def dashboard(request):
             "lead": totals["leads_without_receipt"],
         },
         "today": today,
+        "consistency": _consistency(user) if township is None else [],
     }
     return render(request, "reporting/dashboard.html", context)
+
+
+def _consistency(user) -> list[tuple]:
+    """One figure per department: how far its latest list agrees with our records (信息比对)."""
+    if not user.has_perm("households.view_departmentlist"):
+        return []
+    from households.department_lists import reconciliation
+
+    return [
+        (department["unit"], department["total"]["rate"], department["list"]) for department in reconciliation(user)
+    ]
 
 
 def _recent_months(today: datetime.date, count: int = 12) -> list[datetime.date]:
