@@ -27,7 +27,7 @@ from housing_safety.access import require_perm, scope_of
 from . import cleaning
 from .identity import birth_date_of, half_width, id_number_error, normalise_id_number, normalise_phone, validate_phone
 from .models import ColumnMapping, DepartmentList, Household, ListRow, Unit, Village
-from .sheets import SheetError, read_rows
+from .sheets import SheetError, expected_rows, read_rows
 
 IMPORT = "households.add_departmentlist"
 CHUNK = 2000
@@ -314,24 +314,31 @@ def _changes(household: dict, values: dict, categories: set[str], unit: Unit) ->
 # Preview -------------------------------------------------------------------------------------------------------
 
 
-def preview_list(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) -> DepartmentList:
-    """Read and compare an uploaded list; nothing but the comparison is written. A file that cannot be read is
-    refused with the reason and leaves nothing behind."""
+def _check_upload(actor, unit: Unit, listed_on: datetime.date) -> None:
     require_perm(actor, IMPORT)
     if not units_for_import(actor).filter(pk=unit.pk).exists():
         raise PermissionDenied(_("You may only import your own department's lists."))
     if listed_on > timezone.localdate():
         raise ValidationError({"listed_on": _("The date cannot be in the future.")})
+
+
+def _stored_upload(actor, unit: Unit, listed_on: datetime.date, uploaded_file, status: str) -> DepartmentList:
     digest = hashlib.sha256()
     for chunk in uploaded_file.chunks():
         digest.update(chunk)
     uploaded_file.seek(0)
-    name = uploaded_file.name.rsplit("/", 1)[-1][:200]
+    return DepartmentList.objects.create(
+        unit=unit, listed_on=listed_on, file=uploaded_file, original_name=uploaded_file.name.rsplit("/", 1)[-1][:200],
+        sha256=digest.hexdigest(), uploaded_by=actor, status=status,
+    )  # fmt: skip
+
+
+def preview_list(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) -> DepartmentList:
+    """Read and compare an uploaded list now; nothing but the comparison is written. A file that cannot be read
+    is refused with the reason and leaves nothing behind."""
+    _check_upload(actor, unit, listed_on)
     with transaction.atomic():
-        department_list = DepartmentList.objects.create(
-            unit=unit, listed_on=listed_on, file=uploaded_file, original_name=name, sha256=digest.hexdigest(),
-            uploaded_by=actor,
-        )  # fmt: skip
+        department_list = _stored_upload(actor, unit, listed_on, uploaded_file, DepartmentList.Status.PREVIEWED)
         try:
             compare_file(department_list)
         except SheetError as error:
@@ -340,12 +347,51 @@ def preview_list(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) 
     return department_list
 
 
+def start_preview(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) -> DepartmentList:
+    """For large files: store the upload and read it in the background (households.tasks.read_department_list);
+    the list's page shows the progress until the comparison is ready."""
+    from housing_safety.mail import enqueue_on_commit
+
+    from .tasks import read_department_list
+
+    _check_upload(actor, unit, listed_on)
+    with transaction.atomic():
+        department_list = _stored_upload(actor, unit, listed_on, uploaded_file, DepartmentList.Status.READING)
+        enqueue_on_commit(read_department_list, department_list.pk)
+    return department_list
+
+
+def read_in_background(department_list_id: int) -> str:
+    """The background reading: chunks commit as they go so the page can show progress; a file that cannot be read
+    ends as 'could not be read' with the reason and no rows. Running it again for a list already read does nothing."""
+    department_list = DepartmentList.objects.get(pk=department_list_id)
+    if department_list.status != DepartmentList.Status.READING:
+        return department_list.status
+    department_list.rows.all().delete()  # a crashed earlier attempt
+
+    def progress(rows: int) -> None:
+        DepartmentList.objects.filter(pk=department_list.pk).update(rows_read=rows)
+
+    try:
+        compare_file(department_list, progress=progress)
+    except SheetError as error:
+        department_list.rows.all().delete()
+        department_list.status, department_list.error = DepartmentList.Status.FAILED, str(error)
+        department_list.save(update_fields=["status", "error"])
+        return department_list.status
+    department_list.status = DepartmentList.Status.PREVIEWED
+    department_list.save(update_fields=["status"])
+    return department_list.status
+
+
 def compare_file(department_list: DepartmentList, progress=None) -> dict:
     """Read the stored file, write its comparison rows, and store the counts (also what the background task runs)."""
     mapping = headers_for(department_list.unit)
     villages = Villages()
     seen: dict[str, int] = {}
     with department_list.file.open("rb") as handle:
+        department_list.rows_expected = expected_rows(handle, department_list.original_name)
+        DepartmentList.objects.filter(pk=department_list.pk).update(rows_expected=department_list.rows_expected)
         rows = read_rows(handle, department_list.original_name)
         header, columns = _find_header(rows, mapping)
         data = ((number, cells) for number, cells in rows if _has_identity(cells, columns))
@@ -559,12 +605,18 @@ def invalid_rows_workbook(department_list: DepartmentList) -> bytes:
 AGREE, DIFFER, THEIRS, UNREADABLE, OURS = "consistent", "different", "only_theirs", "invalid", "only_ours"
 
 
-def latest_lists(user) -> list[DepartmentList]:
-    """Each department's newest readable list in the user's scope (two queries)."""
-    newest: dict[int, DepartmentList] = {}
-    for department_list in lists_for_user(user).exclude(status=DepartmentList.Status.FAILED).order_by("-uploaded_at"):
-        newest.setdefault(department_list.unit_id, department_list)
-    return sorted(newest.values(), key=lambda item: item.unit.name)
+def latest_lists(user) -> list[list[DepartmentList]]:
+    """Per department in the user's scope, its latest list: every readable upload with the newest list date, oldest
+    first (a list may come in several files, such as the rows fixed after a first upload). Two queries."""
+    groups: dict[int, list[DepartmentList]] = {}
+    readable = lists_for_user(user).filter(
+        status__in=[DepartmentList.Status.PREVIEWED, DepartmentList.Status.CONFIRMED]
+    )
+    for department_list in readable.order_by("-listed_on", "uploaded_at", "pk"):
+        group = groups.setdefault(department_list.unit_id, [])
+        if not group or group[0].listed_on == department_list.listed_on:
+            group.append(department_list)
+    return sorted(groups.values(), key=lambda group: group[0].unit.name)
 
 
 def _bucket(outcome: str, applied: bool) -> str:
@@ -581,6 +633,36 @@ def consistency(counts: dict) -> float | None:
     return counts.get(AGREE, 0) / compared if compared else None
 
 
+def _rows_of(group: list[DepartmentList]):
+    """The group's rows as they stand: a later upload's row replaces an earlier one with the same ID number, and
+    only the newest upload's invalid rows count (the earlier ones were fixed and uploaded again)."""
+    confirmed = {item.pk for item in group if item.status == DepartmentList.Status.CONFIRMED}
+    newest = group[-1].pk
+    rows = (
+        ListRow.objects.filter(department_list__in=[item.pk for item in group])
+        .order_by("department_list__uploaded_at", "department_list_id", "row_number")
+        .values_list(
+            "department_list_id", "outcome", "household_id", "id_number", "village__township_id",
+            "household__village__township_id", "changes",
+        )
+    )  # fmt: skip
+    current: dict[str, tuple] = {}
+    unnamed = []
+    for list_id, outcome, household_id, id_number, row_township, our_township, changes in rows.iterator(2000):
+        if outcome == ListRow.Outcome.INVALID and list_id != newest:
+            continue
+        applied = list_id in confirmed and (
+            outcome in (ListRow.Outcome.NEW, ListRow.Outcome.CHANGED)
+            or (outcome == ListRow.Outcome.SUGGESTED and household_id is not None)
+        )
+        entry = (_bucket(outcome, applied), our_township or row_township, changes)
+        if id_number and outcome != ListRow.Outcome.INVALID:
+            current[id_number] = entry
+        else:
+            unnamed.append(entry)
+    return [*current.values(), *unnamed]
+
+
 def reconciliation(user) -> list[dict]:
     """Per department: its latest list against our records, per township and in total: in both and consistent, in
     both with differences (and in which fields), only on their list (new, or a match still to confirm), rows we
@@ -588,45 +670,34 @@ def reconciliation(user) -> list[dict]:
     from .models import Township
 
     townships = {t.pk: t for t in Township.objects.all()}
+    keys = (AGREE, DIFFER, THEIRS, UNREADABLE, OURS)
     report = []
-    for department_list in latest_lists(user):
-        confirmed = department_list.status == DepartmentList.Status.CONFIRMED
+    for group in latest_lists(user):
         by_township: dict[int | None, dict] = {}
         fields: dict[str, int] = {}
-        rows = department_list.rows.values_list(
-            "outcome", "household_id", "village__township_id", "household__village__township_id", "changes"
-        )
-        for outcome, household_id, row_township, our_township, changes in rows.iterator(chunk_size=5000):
-            applied = confirmed and (
-                outcome in (ListRow.Outcome.NEW, ListRow.Outcome.CHANGED)
-                or (outcome == ListRow.Outcome.SUGGESTED and household_id is not None)
-            )
-            bucket = _bucket(outcome, applied)
-            counts = by_township.setdefault(
-                our_township or row_township, dict.fromkeys((AGREE, DIFFER, THEIRS, UNREADABLE, OURS), 0)
-            )
-            counts[bucket] += 1
+        for bucket, township_id, changes in _rows_of(group):
+            by_township.setdefault(township_id, dict.fromkeys(keys, 0))[bucket] += 1
             if bucket == DIFFER:
                 for name in changes:
                     fields[name] = fields.get(name, 0) + 1
-        missing = missing_households(department_list).values_list("village__township_id").annotate(n=Count("pk"))
-        for township_id, n in missing.order_by():
-            by_township.setdefault(township_id, dict.fromkeys((AGREE, DIFFER, THEIRS, UNREADABLE, OURS), 0))[OURS] = n
-        total = {
-            key: sum(counts[key] for counts in by_township.values())
-            for key in (AGREE, DIFFER, THEIRS, UNREADABLE, OURS)
-        }
+        listed = ListRow.objects.filter(department_list__in=[item.pk for item in group]).exclude(id_number="")
+        missing = Household.objects.filter(source=group[0].unit, status=Household.Status.ACTIVE).exclude(
+            id_number__in=listed.values("id_number")
+        )
+        for township_id, n in missing.values_list("village__township_id").annotate(n=Count("pk")).order_by():
+            by_township.setdefault(township_id, dict.fromkeys(keys, 0))[OURS] = n
+        total = {key: sum(counts[key] for counts in by_township.values()) for key in keys}
+        ordered = sorted(by_township.items(), key=lambda item: (item[0] is None, item[0] or 0))
         report.append(
             {
-                "list": department_list,
-                "unit": department_list.unit,
+                "list": group[-1],
+                "lists": group,
+                "unit": group[0].unit,
                 "total": {**total, "rate": consistency(total)},
                 "fields": sorted(fields.items(), key=lambda item: -item[1]),
                 "townships": [
                     {"township": townships.get(township_id), **counts, "rate": consistency(counts)}
-                    for township_id, counts in sorted(
-                        by_township.items(), key=lambda item: (item[0] is None, item[0] or 0)
-                    )
+                    for township_id, counts in ordered
                 ],
             }
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -28,7 +29,7 @@ SHOWN = ("changed", "new", "suggested", "invalid", "missing", "unchanged")
 class UploadForm(forms.Form):
     unit = forms.ModelChoiceField(queryset=Unit.objects.none(), label=gettext_lazy("Department"))
     listed_on = forms.DateField(
-        label=gettext_lazy("Date of the list"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=gettext_lazy("Date of the list"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=gettext_lazy("New households are registered on this date."),
     )  # fmt: skip
     file = forms.FileField(label=gettext_lazy("The list (.xlsx or .csv)"))
@@ -50,10 +51,13 @@ def list_index(request):
         if form is None:
             return HttpResponse(status=403)
         if form.is_valid():
+            upload = form.cleaned_data["file"]
+            # Small files are compared at once; large ones in the background while the page shows the progress.
+            read = lists.preview_list if upload.size <= settings.LIST_INLINE_MAX_BYTES else lists.start_preview
             try:
-                uploaded = lists.preview_list(
+                uploaded = read(
                     actor=request.user, unit=form.cleaned_data["unit"], listed_on=form.cleaned_data["listed_on"],
-                    uploaded_file=form.cleaned_data["file"],
+                    uploaded_file=upload,
                 )  # fmt: skip
                 return redirect("households:list", pk=uploaded.pk)
             except ValidationError as error:

@@ -447,6 +447,7 @@ class DepartmentList(models.Model):
     """One upload of a department's list: read and compared (preview), then confirmed, or left."""
 
     class Status(models.TextChoices):
+        READING = "reading", _("Being read")
         PREVIEWED = "previewed", _("Previewed, not confirmed")
         CONFIRMED = "confirmed", _("Confirmed")
         FAILED = "failed", _("Could not be read")
@@ -458,6 +459,8 @@ class DepartmentList(models.Model):
     sha256 = models.CharField(_("fingerprint"), max_length=64, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED)
     counts = models.JSONField(_("counts"), default=dict, editable=False)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0, editable=False)
+    rows_expected = models.PositiveIntegerField(_("rows in the file"), null=True, blank=True, editable=False)
     error = models.TextField(_("error"), blank=True, editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")

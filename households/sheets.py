@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 
@@ -35,6 +36,22 @@ def read_rows(handle, filename: str) -> Iterator[tuple[int, list]]:
         yield from _xlsx_rows(handle)
     else:
         raise SheetError(_("Upload the list as an Excel workbook (.xlsx) or a CSV file."))
+
+
+def expected_rows(handle, filename: str) -> int | None:
+    """How many rows the sheet says it has (the .xlsx <dimension>, or a CSV's line count), for a progress bar."""
+    try:
+        if filename.lower().endswith(".csv"):
+            count = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+            return count or None
+        with zipfile.ZipFile(handle) as archive, archive.open(_first_sheet_path(archive)) as sheet:
+            head = sheet.read(4096).decode("utf-8", "ignore")
+        match = re.search(r'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
+        return int(match.group(1)) if match else None
+    except (zipfile.BadZipFile, KeyError, SheetError, ValueError):
+        return None
+    finally:
+        handle.seek(0)
 
 
 # CSV -----------------------------------------------------------------------------------------------------------

@@ -161,6 +161,10 @@ YEAR_END_SUMMARY_DUE = env.str("YEAR_END_SUMMARY_DUE", default="11-10")  # month
 REPORT_RECIPIENTS = env.list("REPORT_RECIPIENTS", default=[])
 DISCIPLINE_COMMISSION_EMAIL = env.str("DISCIPLINE_COMMISSION_EMAIL", default="")
 
+# Department lists up to this size are compared while the clerk waits (about 40,000 rows); larger ones in the
+# background with a progress bar.
+LIST_INLINE_MAX_BYTES = env.int("LIST_INLINE_MAX_BYTES", default=2 * 1024 * 1024)
+
 # E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="住建局住房安全系统 <noreply@zhangping.example>")

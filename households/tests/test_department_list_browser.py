@@ -301,12 +301,6 @@ def test_liaison_uploads_fixes_and_confirms_the_office_list(
     desk.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/list_views.py:31 renders the list date with the Chinese DATE_INPUT_FORMATS as "
-    "2026/11/30 so the type=date input shows nothing and the required field blocks the upload until a date is "
-    "picked - the widget needs format=%Y-%m-%d as in inspections/forms.py",
-)
 def test_upload_form_offers_today_as_the_list_date(browser, live_server, personas):
     """The upload form offers today as the date of the list, so a liaison can upload without touching it."""
     base = live_server.url
