@@ -6,7 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from housing_safety.admin_base import ScopedAdminMixin
 
 from . import selectors
-from .models import ConsolidatedReport, MonthlyReport, OverdueItem
+from .models import ConsolidatedReport, ExportTemplate, MonthlyReport, OverdueItem
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,3 +42,8 @@ class OverdueItemAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "cleared_on", "first_seen_on", "township")
     search_fields = ("label",)
     list_select_related = ("township", "unit")
+
+
+@admin.register(ExportTemplate)
+class ExportTemplateAdmin(SimpleHistoryAdmin):
+    list_display = ("dataset", "notes")

@@ -143,3 +143,40 @@ class OverdueItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.label}"
+
+
+class ExportTemplate(models.Model):
+    """The columns of one export for the provincial system: [[header, field], ...] in order. The fields offered
+    are those of reporting.exports.DATASETS; an empty header takes the field's usual Chinese name."""
+
+    dataset = models.CharField(
+        _("dataset"), max_length=12, unique=True,
+        choices=[("households", _("Households")), ("dwellings", _("Dwellings")), ("appraisals", _("Appraisals")),
+                 ("cases", _("Renovation cases"))],
+    )  # fmt: skip
+    columns = models.JSONField(_("columns"), default=list, help_text=_('[["户主姓名", "head_name"], ...] in order.'))
+    notes = models.CharField(_("notes"), max_length=200, blank=True, help_text=_("For example: the 2026 template."))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("export template")
+        verbose_name_plural = _("export templates")
+
+    def __str__(self) -> str:
+        return self.get_dataset_display()
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .exports import DATASETS
+
+        allowed = DATASETS[self.dataset].fields if self.dataset in DATASETS else {}
+        wrong = [
+            str(item) for item in self.columns
+            if not (isinstance(item, list | tuple) and len(item) == 2 and item[1] in allowed)
+        ]  # fmt: skip
+        if wrong or not self.columns:
+            raise ValidationError(
+                {"columns": _("Each column is [header, field], with a field among: %(fields)s. Not valid: %(wrong)s")
+                 % {"fields": ", ".join(allowed), "wrong": "; ".join(wrong) or "-"}}
+            )  # fmt: skip

@@ -10,4 +10,6 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report"),
     path("reports/consolidated/<int:pk>.xlsx", views.consolidated_download, name="consolidated"),
     path("reports/consolidated/now.xlsx", views.consolidated_now, name="consolidated-now"),
+    path("exports/", views.export_index, name="exports"),
+    path("exports/<str:dataset>.xlsx", views.export_download, name="export"),
 ]

@@ -197,3 +197,28 @@ def consolidated_now(request):
     response = HttpResponse(documents.consolidated_workbook(today), content_type=documents.XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="consolidated-{today:%Y-%m-%d}.xlsx"'
     return response
+
+
+@require_GET
+@login_required
+@permission_required("households.view_household", raise_exception=True)
+def export_index(request):
+    from . import exports
+
+    datasets = [(name, spec.label, exports.columns_for(name)) for name, spec in exports.DATASETS.items()]
+    return render(request, "reporting/export_index.html", {"datasets": datasets})
+
+
+@require_GET
+@login_required
+@permission_required("households.view_household", raise_exception=True)
+def export_download(request, dataset: str):
+    """A flat export for the provincial system, streamed from a temporary file (memory does not grow with rows)."""
+    from django.http import Http404
+
+    from . import exports
+
+    if dataset not in exports.DATASETS:
+        raise Http404
+    handle = exports.write_export(request.user, dataset)
+    return FileResponse(handle, as_attachment=True, filename=f"{dataset}-{timezone.localdate():%Y-%m-%d}.xlsx")
