@@ -1009,8 +1009,9 @@ def test_a_later_dated_list_replaces_the_earlier_one(two_lists, liaison, poverty
     assert _numbers(office["total"]) == (0, 0, 0, 0, 3, 0.0)  # 甲, 乙 and 丙 are now only ours
 
 
-def test_a_fix_up_upload_of_the_same_date_counts_with_the_first(two_lists, liaison, poverty_office, official, xinqiao,
-                                                                shuangyang):
+def test_a_fix_up_upload_of_the_same_date_counts_with_the_first(
+    two_lists, liaison, poverty_office, official, xinqiao, shuangyang
+):
     fixed = valid_id_number(born=datetime.date(1984, 6, 6))
     fix_up = preview(
         liaison, poverty_office,
