@@ -14,28 +14,40 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from households.department_lists import preview_list
 from households.identity import id_check_digit, mask_id_number
-from households.models import DepartmentList, Household, ListRow
+from households.models import DepartmentList, Household, ListRow, Unit
 from housing_safety.access import Role
 
-from .factories import HouseholdFactory, valid_id_number
-from .test_department_lists import (  # noqa: F401 - fixtures shared with the service tests
-    HEADER,
-    LISTED_ON,
-    MATCH_HEADER,
-    by_row,
-    civil_affairs,
-    dongkeng,
-    liaison,
-    matching_rows,
-    ours,
-    preview,
-    xishan,
-    xlsx,
-)
+from .factories import HouseholdFactory, VillageFactory, valid_id_number
+from .test_department_lists import HEADER, LISTED_ON, MATCH_HEADER, by_row, matching_rows, our_records, preview, xlsx
 
 pytestmark = pytest.mark.usefixtures("chinese")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def liaison(personas):
+    return personas[Role.DEPARTMENT_LIAISON]
+
+
+@pytest.fixture
+def civil_affairs(db):
+    return Unit.objects.get(name="漳平市民政局")
+
+
+@pytest.fixture
+def dongkeng(xinqiao):
+    return VillageFactory(township=xinqiao, name="东坑村")
+
+
+@pytest.fixture
+def xishan(shuangyang):
+    return VillageFactory(township=shuangyang, name="西山村")
+
+
+@pytest.fixture
+def ours(poverty_office, civil_affairs, dongkeng, xishan):
+    return our_records(poverty_office, civil_affairs, dongkeng, xishan)
 
 
 def rows_shown(response) -> list[int]:
@@ -47,12 +59,12 @@ def text_of(response) -> str:
 
 
 @pytest.fixture
-def matching_list(liaison, poverty_office, ours):  # noqa: F811
+def matching_list(liaison, poverty_office, ours):
     return preview(liaison, poverty_office, xlsx(matching_rows(ours)))
 
 
 @pytest.fixture
-def other_list(admin, civil_affairs, dongkeng):  # noqa: F811
+def other_list(admin, civil_affairs, dongkeng):
     id_number = valid_id_number(born=datetime.date(1990, 1, 1))
     return preview(admin, civil_affairs, xlsx([HEADER, ["甲", id_number, None, "新桥镇", "东坑村", None, None]]))
 
@@ -71,7 +83,7 @@ def list_urls(pk: int) -> list[str]:
 # Upload ----------------------------------------------------------------------------------------------------------
 
 
-def test_upload_redirects_to_the_preview(client, liaison, poverty_office, ours):  # noqa: F811
+def test_upload_redirects_to_the_preview(client, liaison, poverty_office, ours):
     client.force_login(liaison)
     upload = SimpleUploadedFile("扶贫办名单.xlsx", xlsx(matching_rows(ours)))
 
@@ -94,7 +106,7 @@ def test_upload_redirects_to_the_preview(client, liaison, poverty_office, ours):
     assert "扶贫办名单.xlsx" in text_of(listing)
 
 
-def test_the_upload_form_offers_a_liaison_only_their_department(client, liaison, poverty_office, civil_affairs):  # noqa: F811
+def test_the_upload_form_offers_a_liaison_only_their_department(client, liaison, poverty_office, civil_affairs):
     client.force_login(liaison)
     response = client.get("/lists/")
     form = response.context["form"]
@@ -108,7 +120,7 @@ def test_the_upload_form_offers_a_liaison_only_their_department(client, liaison,
     assert DepartmentList.objects.count() == 0
 
 
-def test_an_unreadable_upload_shows_the_reason_in_chinese(client, liaison, poverty_office):  # noqa: F811
+def test_an_unreadable_upload_shows_the_reason_in_chinese(client, liaison, poverty_office):
     client.force_login(liaison)
     upload = SimpleUploadedFile("名单.xls", b"\xd0\xcf\x11\xe0 old excel")
 
@@ -127,7 +139,7 @@ def test_a_large_file_is_read_in_the_background(
     poverty_office,
     ours,
     settings,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     settings.LIST_INLINE_MAX_BYTES = 10
     client.force_login(liaison)
@@ -159,7 +171,7 @@ def test_a_large_file_that_cannot_be_read_ends_as_failed(
     liaison,
     poverty_office,
     settings,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     settings.LIST_INLINE_MAX_BYTES = 10
     client.force_login(liaison)
@@ -211,7 +223,7 @@ def test_the_invalid_tab_gives_each_reason(client, admin, matching_list):
     assert f'href="/lists/{matching_list.pk}/invalid.xlsx"' in content
 
 
-def test_the_missing_tab_lists_our_households_absent_from_the_list(client, admin, liaison, poverty_office, dongkeng):  # noqa: F811
+def test_the_missing_tab_lists_our_households_absent_from_the_list(client, admin, liaison, poverty_office, dongkeng):
     listed = HouseholdFactory(head_name="在册户", village=dongkeng, source=poverty_office)
     absent = HouseholdFactory(head_name="漏报户", village=dongkeng, source=poverty_office)
     department_list = preview(liaison, poverty_office, xlsx([HEADER, ["在册户", listed.id_number] + [None] * 5]))
@@ -224,7 +236,7 @@ def test_the_missing_tab_lists_our_households_absent_from_the_list(client, admin
     assert "在册户" not in content
 
 
-def test_confirm_through_the_page_with_an_accepted_suggestion(client, liaison, matching_list, ours):  # noqa: F811
+def test_confirm_through_the_page_with_an_accepted_suggestion(client, liaison, matching_list, ours):
     client.force_login(liaison)
     suggested = client.get(f"/lists/{matching_list.pk}/?show=suggested")
     boxes = re.findall(r'name="accept" value="(\d+)"', text_of(suggested))
@@ -256,7 +268,7 @@ def test_confirm_through_the_page_with_an_accepted_suggestion(client, liaison, m
     assert [str(m) for m in get_messages(again.wsgi_request)] == ["该名单已确认导入，不能重复确认。"]
 
 
-def test_the_rows_to_fix_download(client, liaison, matching_list, ours):  # noqa: F811
+def test_the_rows_to_fix_download(client, liaison, matching_list, ours):
     client.force_login(liaison)
     response = client.get(f"/lists/{matching_list.pk}/invalid.xlsx")
     assert response.status_code == 200
@@ -335,7 +347,7 @@ def test_the_official_is_not_offered_the_confirm_button(client, official, matchi
     assert "确认导入</button>" not in content
 
 
-def test_a_liaison_reaches_only_their_departments_lists(client, liaison, matching_list, other_list):  # noqa: F811
+def test_a_liaison_reaches_only_their_departments_lists(client, liaison, matching_list, other_list):
     client.force_login(liaison)
     assert client.get(f"/lists/{matching_list.pk}/").status_code == 200
     assert client.get(f"/lists/{other_list.pk}/").status_code == 404
@@ -364,7 +376,7 @@ def test_anonymous_users_are_sent_to_log_in(client, matching_list):
     assert matching_list.status == "previewed"
 
 
-def test_get_on_confirm_is_not_allowed(client, liaison, matching_list):  # noqa: F811
+def test_get_on_confirm_is_not_allowed(client, liaison, matching_list):
     client.force_login(liaison)
     assert client.get(f"/lists/{matching_list.pk}/confirm/").status_code == 405
     matching_list.refresh_from_db()
@@ -375,7 +387,7 @@ def test_get_on_confirm_is_not_allowed(client, liaison, matching_list):  # noqa:
 
 
 @pytest.mark.parametrize("show", ["changed", "unchanged", "new", "suggested", "invalid"])
-def test_a_liaison_sees_id_numbers_masked_and_the_admin_in_full(client, admin, liaison, matching_list, ours, show):  # noqa: F811
+def test_a_liaison_sees_id_numbers_masked_and_the_admin_in_full(client, admin, liaison, matching_list, ours, show):
     full = {
         "changed": ours.zhang.id_number, "unchanged": ours.li.id_number, "new": ours.new_id,
         "suggested": matching_list.rows.get(row_number=8).id_number, "invalid": None,
@@ -395,7 +407,7 @@ def test_a_liaison_sees_id_numbers_masked_and_the_admin_in_full(client, admin, l
         assert full in as_admin
 
 
-def test_the_missing_tab_masks_id_numbers_for_a_liaison(client, liaison, poverty_office, dongkeng):  # noqa: F811
+def test_the_missing_tab_masks_id_numbers_for_a_liaison(client, liaison, poverty_office, dongkeng):
     absent = HouseholdFactory(village=dongkeng, source=poverty_office)
     department_list = preview(liaison, poverty_office, xlsx([HEADER]))
     client.force_login(liaison)
@@ -409,7 +421,7 @@ def test_the_missing_tab_masks_id_numbers_for_a_liaison(client, liaison, poverty
     reason="BUG: households/templates/households/list_detail.html shows the changes column unmasked, so a phone "
     "change shows both full phone numbers to users without the personal-data permission",
 )
-def test_a_liaison_does_not_see_full_phone_numbers_in_the_changes(client, liaison, matching_list):  # noqa: F811
+def test_a_liaison_does_not_see_full_phone_numbers_in_the_changes(client, liaison, matching_list):
     client.force_login(liaison)
     content = text_of(client.get(f"/lists/{matching_list.pk}/?show=changed"))
     assert "13912345678" not in content
@@ -492,7 +504,7 @@ def test_the_preview_page_costs_the_same_queries_for_30_and_300_rows(
     dongkeng,
     django_assert_num_queries,
     size,
-    show,  # noqa: F811
+    show,
 ):
     department_list = _big_list(admin, poverty_office, dongkeng, size)
     client.force_login(admin)

@@ -345,7 +345,7 @@ def test_cells_are_normalised_as_a_clerk_reads_them(liaison, poverty_office, don
         6: ("new", "钱七", ids[3], "", meilin.pk, ",base_village,", 1),
         7: ("new", "孙八", ids[4], "", xishan.pk, "", None),
     }
-    assert by_row(department_list, "errors") == dict.fromkeys(range(2, 8), [])
+    assert by_row(department_list, "errors") == {number: [] for number in range(2, 8)}
 
 
 @pytest.mark.xfail(
@@ -456,7 +456,11 @@ MATCH_HEADER = [*HEADER, "出生日期"]
 
 @pytest.fixture
 def ours(poverty_office, civil_affairs, dongkeng, xishan):
-    """Our records, against the list built by `matching_list`."""
+    return our_records(poverty_office, civil_affairs, dongkeng, xishan)
+
+
+def our_records(poverty_office, civil_affairs, dongkeng, xishan) -> SimpleNamespace:
+    """Our records, against the list of `matching_rows`."""
     zhang = HouseholdFactory(
         head_name="张三", village=dongkeng, phone="13900000001", members_count=3, categories=["registered_poor"]
     )
