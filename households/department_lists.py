@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -82,6 +83,9 @@ def lists_for_user(user) -> QuerySet[DepartmentList]:
 
 
 def units_for_import(user) -> QuerySet[Unit]:
+    """The departments whose lists the user may upload and confirm: a liaison's own, any for the bureau admin."""
+    if not user.has_perm(IMPORT):
+        return Unit.objects.none()
     departments = Unit.objects.filter(kind=Unit.Kind.DEPARTMENT, is_active=True)
     scope = scope_of(user)
     if scope.everything:
@@ -99,6 +103,7 @@ class Parsed:
     values: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)  # [header, reason]
     birth_date: datetime.date | None = None
+    id_label: str = ""  # the list's own heading of the ID column
 
 
 def _find_header(rows: Iterator[tuple[int, list]], mapping: dict[str, str]) -> tuple[list, dict[int, str]]:
@@ -151,9 +156,14 @@ class Villages:
 
 
 def _parse(number: int, cells: list, columns: dict[int, str], header: list, villages: Villages) -> Parsed:
-    parsed = Parsed(row_number=number, raw=[cleaning.text(cell) for cell in cells])
+    # Numbers stay numbers (an Excel date is a serial number), so the rows-to-fix file reads back the same.
+    raw = [
+        cell if isinstance(cell, int | float) and not isinstance(cell, bool) else cleaning.text(cell) for cell in cells
+    ]
+    parsed = Parsed(row_number=number, raw=raw)
     cell = {name: cells[index] if index < len(cells) else None for index, name in columns.items()}
     heading = {name: header[index] for index, name in columns.items()}
+    parsed.id_label = heading.get("id_number") or str(FIELD_LABELS["id_number"])
 
     def fail(name: str, reason: str) -> None:
         parsed.errors.append([heading.get(name) or str(FIELD_LABELS[name]), reason])
@@ -257,9 +267,7 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
         errors = list(p.errors)
         id_number = v.get("id_number")
         if id_number and not v.get("id_error") and id_number in seen:
-            errors.append(
-                [str(FIELD_LABELS["id_number"]), _("The same ID number as row %(row)s.") % {"row": seen[id_number]}]
-            )
+            errors.append([p.id_label, _("The same ID number as row %(row)s.") % {"row": seen[id_number]}])
         elif id_number and not v.get("id_error"):
             seen[id_number] = p.row_number
         if errors:
@@ -284,9 +292,9 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
             ]  # fmt: skip
             if len(matches) == 1:
                 row.outcome, row.suggested_id = ListRow.Outcome.SUGGESTED, matches[0]["pk"]
-                row.errors = [[str(FIELD_LABELS["id_number"]), reason]]
+                row.errors = [[p.id_label, reason]]
             else:
-                row.outcome, row.errors = ListRow.Outcome.INVALID, [[str(FIELD_LABELS["id_number"]), reason]]
+                row.outcome, row.errors = ListRow.Outcome.INVALID, [[p.id_label, reason]]
         rows.append(row)
     return rows
 
@@ -343,6 +351,7 @@ def preview_list(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) 
             compare_file(department_list)
         except SheetError as error:
             transaction.set_rollback(True)
+            department_list.file.delete(save=False)  # personal data: a refused file is not kept
             raise ValidationError({"file": str(error)}) from error
     return department_list
 
@@ -376,6 +385,7 @@ def read_in_background(department_list_id: int) -> str:
         compare_file(department_list, progress=progress)
     except SheetError as error:
         department_list.rows.all().delete()
+        department_list.file.delete(save=False)
         department_list.status, department_list.error = DepartmentList.Status.FAILED, str(error)
         department_list.save(update_fields=["status", "error"])
         return department_list.status
@@ -455,9 +465,16 @@ def count_outcomes(department_list: DepartmentList) -> dict:
 
 def missing_households(department_list: DepartmentList) -> QuerySet[Household]:
     """Households of that department on our list but not on theirs."""
-    listed = ListRow.objects.filter(department_list=department_list).exclude(id_number="").values("id_number")
-    return Household.objects.filter(source=department_list.unit, status=Household.Status.ACTIVE).exclude(
-        id_number__in=listed
+    return _not_listed(department_list.unit, [department_list.pk])
+
+
+def _not_listed(unit: Unit, list_ids: list[int]) -> QuerySet[Household]:
+    """The department's active households on none of these lists, by ID number or by an accepted match."""
+    rows = ListRow.objects.filter(department_list__in=list_ids)
+    return (
+        Household.objects.filter(source=unit, status=Household.Status.ACTIVE)
+        .exclude(id_number__in=rows.exclude(id_number="").values("id_number"))
+        .exclude(pk__in=rows.filter(household__isnull=False).values("household_id"))
     )
 
 
@@ -476,8 +493,10 @@ def confirm_list(*, actor, department_list: DepartmentList, accepted: Iterable[i
     reason = f"部门名单 #{department_list.pk}"
     with transaction.atomic():
         department_list = DepartmentList.objects.select_for_update().get(pk=department_list.pk)
-        if department_list.status != DepartmentList.Status.PREVIEWED:
+        if department_list.status == DepartmentList.Status.CONFIRMED:
             raise ValidationError(_("This list was already confirmed."))
+        if department_list.status != DepartmentList.Status.PREVIEWED:
+            raise ValidationError(_("This list has not been read and compared yet."))
         suggested = department_list.rows.filter(outcome=ListRow.Outcome.SUGGESTED)
         suggested.filter(pk__in=list(accepted)).update(household_id=F("suggested_id"))
         with connection.cursor() as cursor:
@@ -492,6 +511,16 @@ def confirm_list(*, actor, department_list: DepartmentList, accepted: Iterable[i
 
 def _apply(cursor, department_list: DepartmentList, now) -> dict:
     list_id, unit_id = department_list.pk, department_list.unit_id
+    # Someone registered one of the new households since the preview: that row is left out, with the reason.
+    registered = [[str(FIELD_LABELS["id_number"]), _("Registered by someone else after the comparison; upload again.")]]
+    cursor.execute(
+        """
+        UPDATE households_listrow SET outcome = 'invalid', errors = %s
+        WHERE department_list_id = %s AND outcome = 'new'
+          AND EXISTS (SELECT 1 FROM households_household h WHERE h.id_number = households_listrow.id_number)
+        """,
+        [json.dumps(registered, ensure_ascii=False), list_id],
+    )
     cursor.execute(
         """
         INSERT INTO households_household (head_name, id_number, phone, village_id, members_count, poverty_status,
@@ -500,7 +529,6 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
             'active', '', %s, %s
         FROM households_listrow r
         WHERE r.department_list_id = %s AND r.outcome = 'new'
-          AND NOT EXISTS (SELECT 1 FROM households_household h WHERE h.id_number = r.id_number)
         """,
         [unit_id, department_list.listed_on, now, now, list_id],
     )
@@ -575,7 +603,7 @@ def _write_history(cursor, department_list: DepartmentList, actor, now, reason: 
 # The error file ------------------------------------------------------------------------------------------------
 
 
-def invalid_rows_workbook(department_list: DepartmentList) -> bytes:
+def invalid_rows_workbook(department_list: DepartmentList, user=None) -> bytes:
     """The invalid rows as uploaded, under the list's own header, with the Excel row and the reason added: fix
     them and upload again."""
     import io
@@ -590,9 +618,25 @@ def invalid_rows_workbook(department_list: DepartmentList) -> bytes:
     sheet.freeze_panes = "A2"
     title = [*header, _("Row in the uploaded file"), _("Reason")]
     sheet.append(title)
+    from housing_safety.access import can_view_personal_data
+
+    from .identity import mask_id_number, mask_phone
+
+    # The department's own people get their rows back in full to fix them; other readers without the personal-data
+    # permission (a bureau official) see the numbers masked.
+    own = user is None or units_for_import(user).filter(pk=department_list.unit_id).exists()
+    masks = {}
+    if not own and not can_view_personal_data(user):
+        numbers = {"id_number": mask_id_number, "phone": mask_phone}
+        for index, name in department_list.counts.get("columns", {}).items():
+            if name in numbers:
+                masks[int(index)] = numbers[name]
     invalid = department_list.rows.filter(outcome__in=[ListRow.Outcome.INVALID, ListRow.Outcome.SUGGESTED])
     for row in invalid.order_by("row_number").iterator(chunk_size=2000):
         cells = (list(row.raw) + [""] * len(header))[: len(header)]  # cells under no heading are not the list's
+        for index, mask in masks.items():
+            if index < len(cells) and cells[index]:
+                cells[index] = mask(str(cells[index]))
         reasons = "；".join(f"{column}：{reason}" for column, reason in row.errors)
         sheet.append([safe_cell(value) for value in cells] + [row.row_number, reasons])
     buffer = io.BytesIO()
@@ -642,13 +686,15 @@ def _rows_of(group: list[DepartmentList]):
         ListRow.objects.filter(department_list__in=[item.pk for item in group])
         .order_by("department_list__uploaded_at", "department_list_id", "row_number")
         .values_list(
-            "department_list_id", "outcome", "household_id", "id_number", "village__township_id",
+            "department_list_id", "outcome", "household_id", "suggested_id", "id_number", "village__township_id",
             "household__village__township_id", "changes",
         )
     )  # fmt: skip
     current: dict[str, tuple] = {}
     unnamed = []
-    for list_id, outcome, household_id, id_number, row_township, our_township, changes in rows.iterator(2000):
+    for list_id, outcome, household_id, suggested_id, id_number, row_township, our_township, changes in rows.iterator(
+        2000
+    ):
         if outcome == ListRow.Outcome.INVALID and list_id != newest:
             continue
         applied = list_id in confirmed and (
@@ -656,8 +702,10 @@ def _rows_of(group: list[DepartmentList]):
             or (outcome == ListRow.Outcome.SUGGESTED and household_id is not None)
         )
         entry = (_bucket(outcome, applied), our_township or row_township, changes)
-        if id_number and outcome != ListRow.Outcome.INVALID:
-            current[id_number] = entry
+        # One entry per household: a later row for the same household (by match or by ID number) replaces it.
+        key = household_id or suggested_id or (id_number if outcome != ListRow.Outcome.INVALID else None)
+        if key:
+            current[key] = entry
         else:
             unnamed.append(entry)
     return [*current.values(), *unnamed]
@@ -680,10 +728,7 @@ def reconciliation(user) -> list[dict]:
             if bucket == DIFFER:
                 for name in changes:
                     fields[name] = fields.get(name, 0) + 1
-        listed = ListRow.objects.filter(department_list__in=[item.pk for item in group]).exclude(id_number="")
-        missing = Household.objects.filter(source=group[0].unit, status=Household.Status.ACTIVE).exclude(
-            id_number__in=listed.values("id_number")
-        )
+        missing = _not_listed(group[0].unit, [item.pk for item in group])
         for township_id, n in missing.values_list("village__township_id").annotate(n=Count("pk")).order_by():
             by_township.setdefault(township_id, dict.fromkeys(keys, 0))[OURS] = n
         total = {key: sum(counts[key] for counts in by_township.values()) for key in keys}

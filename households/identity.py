@@ -90,6 +90,8 @@ def normalise_phone(raw) -> str:
     value = half_width(str(raw)).strip()
     value = re.sub(r"[\s()（）]", "", value)
     value = re.sub(r"^(\+86|0086)", "", value)
+    if _MOBILE.match(value.replace("-", "")):  # 139-1234-5678
+        value = value.replace("-", "")
     if re.fullmatch(r"0\d{2,3}\d{7,8}", value) and not _MOBILE.match(value):
         # 05977526007 → 0597-7526007 (Fujian area codes have four digits, Beijing-style ones three).
         area = 3 if value[1] in "12" else 4

@@ -19,7 +19,7 @@ from housing_safety.access import can_view_personal_data
 
 from . import department_lists as lists
 from .identity import mask_id_number, mask_phone
-from .models import DepartmentList, ListRow, Unit
+from .models import DepartmentList, Household, HouseholdCategory, ListRow, Unit, Village
 
 VIEW = "households.view_departmentlist"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -90,6 +90,8 @@ def list_detail(request, pk: int):
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for row in page:
         _masked(row, personal)
+    if show != "missing":
+        _describe_changes(page, personal)
     context = {
         "department_list": department_list,
         "counts": department_list.counts,
@@ -98,9 +100,36 @@ def list_detail(request, pk: int):
         "page": page,
         "may_confirm": department_list.status == DepartmentList.Status.PREVIEWED
         and lists.units_for_import(request.user).filter(pk=department_list.unit_id).exists(),
-        "field_labels": lists.FIELD_LABELS | {"source": _("Source"), "status": _("Status")},
     }
     return render(request, "households/list_detail.html", context)
+
+
+def _describe_changes(rows, personal: bool) -> None:
+    """Each row's changes as people read them: village and department names, category labels, masked numbers."""
+    villages, units = set(), set()
+    for row in rows:
+        villages.update(row.changes.get("village", []))
+        units.update(row.changes.get("source", []))
+    village_names = {v.pk: f"{v.township.name} {v.name}" for v in Village.objects.filter(pk__in=villages - {None})}
+    unit_names = dict(Unit.objects.filter(pk__in=units - {None}).values_list("pk", "name"))
+    categories = dict(HouseholdCategory.Code.choices)
+    statuses = dict(Household.Status.choices)
+    shown = {
+        "village": village_names.get,
+        "source": unit_names.get,
+        "categories": lambda codes: "、".join(str(categories.get(code, code)) for code in codes or []),
+        "status": lambda value: str(statuses.get(value, value)),
+        "phone": (lambda value: value) if personal else mask_phone,
+    }
+    labels = lists.FIELD_LABELS | {"source": _("Source"), "status": _("Status"), "village": _("Village")}
+    for row in rows:
+        row.shown_changes = [
+            (
+                labels.get(name, name),
+                *(shown.get(name, str)(value) if value not in (None, "") else "–" for value in pair),
+            )
+            for name, pair in row.changes.items()
+        ]
 
 
 def _label(name: str) -> str:
@@ -133,7 +162,7 @@ def list_confirm(request, pk: int):
 @permission_required(VIEW, raise_exception=True)
 def list_invalid_rows(request, pk: int):
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
-    response = HttpResponse(lists.invalid_rows_workbook(department_list), content_type=XLSX)
+    response = HttpResponse(lists.invalid_rows_workbook(department_list, request.user), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="rows-to-fix-{department_list.pk}.xlsx"'
     return response
 

@@ -131,7 +131,7 @@ def _value(cell, strings: list[str]):
     if kind == "inlineStr":
         return "".join(cell.itertext())
     value = cell.findtext(f"{MAIN}v")
-    if value is None:
+    if not value:  # no value, or a formula whose cached result is empty
         return None
     if kind == "s":
         return strings[int(value)]

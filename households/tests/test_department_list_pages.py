@@ -280,6 +280,30 @@ def test_the_rows_to_fix_download(client, liaison, matching_list, ours):
     assert [row[-2] for row in found[1:]] == [7, 8, 9, 10, 11]
 
 
+def test_the_rows_to_fix_are_in_full_for_the_department_and_masked_for_an_official(
+    client, liaison, official, matching_list
+):
+    numbers = [
+        row.id_number for row in matching_list.rows.filter(outcome__in=["invalid", "suggested"]) if row.id_number
+    ]
+    assert numbers
+    column = MATCH_HEADER.index(matching_list.counts["header"][int(next(
+        index for index, name in matching_list.counts["columns"].items() if name == "id_number"
+    ))])  # fmt: skip
+
+    def ids_for(user):
+        client.force_login(user)
+        content = client.get(f"/lists/{matching_list.pk}/invalid.xlsx").content
+        rows = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))[1:]
+        return [row[column] for row in rows if row[column]]
+
+    in_full = ids_for(liaison)
+    assert set(numbers) <= {str(value) for value in in_full}
+    masked = ids_for(official)
+    assert masked and all("********" in str(value) for value in masked)
+    assert not set(numbers) & {str(value) for value in masked}
+
+
 def test_reconciliation_page_and_export(client, official, matching_list):
     client.force_login(official)
     page = client.get("/lists/reconciliation/")
@@ -335,11 +359,6 @@ def test_the_official_sees_but_cannot_upload_or_confirm(client, official, matchi
     assert matching_list.status == "previewed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/list_views.py list_detail may_confirm checks only units_for_import, not the import "
-    "permission, so the bureau official sees the confirm button and accept boxes whose POST answers 403",
-)
 def test_the_official_is_not_offered_the_confirm_button(client, official, matching_list):
     client.force_login(official)
     content = text_of(client.get(f"/lists/{matching_list.pk}/?show=suggested"))
@@ -416,11 +435,6 @@ def test_the_missing_tab_masks_id_numbers_for_a_liaison(client, liaison, poverty
     assert mask_id_number(absent.id_number) in content
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/templates/households/list_detail.html shows the changes column unmasked, so a phone "
-    "change shows both full phone numbers to users without the personal-data permission",
-)
 def test_a_liaison_does_not_see_full_phone_numbers_in_the_changes(client, liaison, matching_list):
     client.force_login(liaison)
     content = text_of(client.get(f"/lists/{matching_list.pk}/?show=changed"))
@@ -428,16 +442,11 @@ def test_a_liaison_does_not_see_full_phone_numbers_in_the_changes(client, liaiso
     assert "13900000001" not in content
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/templates/households/list_detail.html shows the changes as stored - a village or source "
-    "change as database ids and a category change as a Python list of English codes - not by name",
-)
 def test_changes_are_shown_by_name(client, admin, matching_list):
     client.force_login(admin)
     content = text_of(client.get(f"/lists/{matching_list.pk}/?show=changed"))
     (village,) = re.findall(r"<li>村：([^<]*)</li>", content)
-    assert village == "东坑村 → 西山村"
+    assert village == "新桥镇 东坑村 → 双洋镇 西山村"
     (categories,) = re.findall(r"<li>帮扶对象类别：([^<]*)</li>", content)
     assert "registered_poor" not in categories
     (source,) = re.findall(r"<li>来源：([^<]*)</li>", content)

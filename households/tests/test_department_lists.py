@@ -161,8 +161,9 @@ def test_header_below_title_rows_with_extra_columns_and_messy_header_cells(liais
         6: ("new", "李四", second, "", dongkeng.pk, ",extremely_poor,"),
     }
     assert by_row(department_list, "members_count", "raw") == {
-        4: (3, ["1", "张三", first, "13912345678", "新桥镇", "东坑村", "低保户", "3", "新增"]),
-        6: (1, ["2", "李四", second, "", "新桥镇", "东坑村", "五保户", "1", "=SUM(A1:A2)"]),
+        # numbers stay numbers, so the rows-to-fix file reads back as uploaded
+        4: (3, [1, "张三", first, "13912345678", "新桥镇", "东坑村", "低保户", "3", "新增"]),
+        6: (1, [2, "李四", second, "", "新桥镇", "东坑村", "五保户", 1, "=SUM(A1:A2)"]),
     }
     counts = department_list.counts
     assert counts["header"] == [
@@ -281,11 +282,6 @@ def test_unreadable_files_are_refused_and_leave_no_rows(liaison, poverty_office,
     assert ListRow.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a refused file stays in MEDIA_ROOT/lists/ - preview_list saves it before reading and the "
-    "rollback only undoes the database rows, contrary to its docstring leaves nothing behind",
-)
 def test_refused_file_leaves_no_stored_file(liaison, poverty_office, settings):
     with pytest.raises(ValidationError):
         preview(liaison, poverty_office, b"PK\x03\x04 corrupt", name="名单.xlsx")
@@ -293,11 +289,6 @@ def test_refused_file_leaves_no_stored_file(liaison, poverty_office, settings):
     assert stored == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/sheets.py _value - a formula cell whose cached value is empty, as openpyxl and other "
-    "generators write it, raises an uncaught ValueError from float instead of being read, a 500 on the upload page",
-)
 def test_a_formula_cell_without_cached_value_does_not_break_reading(liaison, poverty_office, dongkeng):
     id_number = valid_id_number(born=datetime.date(1961, 9, 9))
     content = xlsx([[*HEADER, "合计"], ["张三", id_number, None, "新桥镇", "东坑村", None, 3, "=G2*1"]], formulas=True)
@@ -348,11 +339,6 @@ def test_cells_are_normalised_as_a_clerk_reads_them(liaison, poverty_office, don
     assert by_row(department_list, "errors") == {number: [] for number in range(2, 8)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/identity.py normalise_phone keeps the dashes of a mobile number written 139-1234-5678, "
-    "so the row is refused as an invalid phone although its meaning is clear",
-)
 def test_mobile_number_written_with_dashes_is_read(liaison, poverty_office, dongkeng):
     id_number = valid_id_number(born=datetime.date(1965, 7, 7))
     department_list = preview(
@@ -438,11 +424,6 @@ def test_a_bad_birth_date_without_an_id_number_is_reported(liaison, poverty_offi
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/department_lists.py _compare names ID number errors with our label 身份证号码 instead of "
-    "the list's own column header, unlike every other column's error",
-)
 def test_id_number_errors_name_the_lists_own_column(liaison, poverty_office, dongkeng):
     content = xlsx([["姓名", "公民身份号码", "乡镇", "村"], ["甲", WRONG_CHECK, "新桥镇", "东坑村"]])
     department_list = preview(liaison, poverty_office, content)
@@ -787,12 +768,6 @@ def test_a_new_row_creates_no_categories_when_the_list_has_none(liaison, poverty
     assert (created.members_count, created.phone, _categories(created)) == (1, "", [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/department_lists.py _apply and _write_history - a new row whose ID number was registered "
-    "between preview and confirm is not inserted, yet the list row is tied to that household, its categories "
-    "are added and a history row of type + created is written for a household the list did not create",
-)
 def test_a_household_registered_between_preview_and_confirm_gets_no_created_history(liaison, poverty_office, dongkeng):
     id_number = valid_id_number(born=datetime.date(1982, 2, 2))
     department_list = preview(
@@ -807,11 +782,6 @@ def test_a_household_registered_between_preview_and_confirm_gets_no_created_hist
     assert not Household.history.filter(id=meanwhile.pk, history_type="+", history_change_reason=reason).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/department_lists.py missing_households matches the list by ID number only, so a "
-    "household whose suggested match was accepted and confirmed still counts as only on our list",
-)
 def test_an_accepted_suggestion_is_not_also_only_on_our_list(liaison, poverty_office, dongkeng):
     wang = HouseholdFactory(
         head_name="王五", village=dongkeng, source=poverty_office,
@@ -827,6 +797,29 @@ def test_an_accepted_suggestion_is_not_also_only_on_our_list(liaison, poverty_of
     confirm_list(actor=liaison, department_list=department_list, accepted=[row.pk])
 
     assert list(missing_households(department_list)) == []
+
+
+def test_background_reading_is_idempotent_and_a_list_being_read_cannot_be_confirmed(
+    liaison, poverty_office, ours, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        department_list = department_lists.start_preview(
+            actor=liaison, unit=poverty_office, listed_on=LISTED_ON,
+            uploaded_file=SimpleUploadedFile("名单.xlsx", xlsx(matching_rows(ours))),
+        )  # fmt: skip
+    assert len(callbacks) == 1
+    assert (department_list.status, department_list.rows.count()) == ("reading", 0)
+    before = _snapshot()
+    with pytest.raises(ValidationError):
+        confirm_list(actor=liaison, department_list=department_list)
+    assert _snapshot() == before
+
+    assert department_lists.read_in_background(department_list.pk) == "previewed"
+    department_list.refresh_from_db()
+    assert (department_list.rows_read, department_list.rows_expected, department_list.counts["rows"]) == (10, 11, 10)
+    assert department_lists.read_in_background(department_list.pk) == "previewed"
+    assert department_list.rows.count() == 10
+    assert _snapshot() == before
 
 
 # 7. Scope --------------------------------------------------------------------------------------------------------
@@ -895,13 +888,13 @@ def test_rows_to_fix_workbook(liaison, poverty_office, ours):
     place = ["新桥镇", "东坑村"]
     assert found == [
         ["序号", *MATCH_HEADER, "备注", "原表行号", "理由"],
-        ["6", "王五", None, "13912340005", *place, None, None, "1955-03-02", None, 8, "身份证号码：身份证号码为空。"],
-        ["7", "吴六", wrong_check(ours.wu.id_number), None, "双洋镇", "西山村", None, None, "22867", None, 9,
+        [6, "王五", None, "13912340005", *place, None, None, "1955-03-02", None, 8, "身份证号码：身份证号码为空。"],
+        [7, "吴六", wrong_check(ours.wu.id_number), None, "双洋镇", "西山村", None, None, 22867, None, 9,
          f"身份证号码：{wu_reason}"],
-        ["8", "赵七", None, None, *place, None, None, "1970-01-01", "'=HYPERLINK(\"http://example.com\")", 10,
+        [8, "赵七", None, None, *place, None, None, "1970-01-01", "'=HYPERLINK(\"http://example.com\")", 10,
          "身份证号码：身份证号码为空。"],
-        ["9", "王五", None, None, *place, None, None, "1955-03-03", "'+1", 11, "身份证号码：身份证号码为空。"],
-        ["10", "王五", None, None, None, None, None, None, "1955-03-02", None, 12, "身份证号码：身份证号码为空。"],
+        [9, "王五", None, None, *place, None, None, "1955-03-03", "'+1", 11, "身份证号码：身份证号码为空。"],
+        [10, "王五", None, None, None, None, None, None, "1955-03-02", None, 12, "身份证号码：身份证号码为空。"],
     ]  # fmt: skip
 
 
@@ -919,12 +912,6 @@ def test_rows_to_fix_joins_several_reasons(liaison, poverty_office, dongkeng):
     assert len(found) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/sheets.py reads an Excel date cell as its serial number and invalid_rows_workbook writes "
-    "it back as text such as 22867, so the rows-to-fix file uploaded again unchanged reads the birth date as not a "
-    "date and the suggested row becomes invalid",
-)
 def test_the_rows_to_fix_file_uploaded_again_reads_as_before(liaison, poverty_office, xishan):
     wu = HouseholdFactory(head_name="吴六", village=xishan, id_number=valid_id_number(born=datetime.date(1962, 8, 9)))
     rows = [MATCH_HEADER, ["吴六", wrong_check(wu.id_number), None, "双洋镇", "西山村", None, None,
@@ -1032,11 +1019,6 @@ def test_a_fix_up_upload_of_the_same_date_counts_with_the_first(
     assert _numbers(office["total"]) == (1, 1, 3, 0, 1, 1 / 6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: households/department_lists.py _rows_of keeps an earlier upload's suggested row without an ID "
-    "number, so a household fixed in the same-day fix-up upload is counted twice, also as only on their list",
-)
 def test_a_fixed_suggestion_is_not_counted_twice(liaison, poverty_office, official, dongkeng):
     li = HouseholdFactory(head_name="李四", village=dongkeng, phone="13900000021", source=poverty_office)
     wang = HouseholdFactory(
