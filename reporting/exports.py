@@ -229,3 +229,28 @@ def write_export(user, dataset: str):
     workbook.save(handle)
     handle.seek(0)
     return handle
+
+
+def build_export_file(export_id: int) -> str:
+    """The background export: built as its requester sees the data, stored for them to download. Idempotent."""
+    from django.core.files import File
+    from django.utils import timezone
+
+    from .models import ExportFile
+
+    export = ExportFile.objects.select_related("user").get(pk=export_id)
+    if export.status != ExportFile.Status.PENDING:
+        return export.status
+    try:
+        handle = write_export(export.user, export.dataset)
+        export.file.save(f"{export.dataset}-{export.pk}.xlsx", File(handle), save=False)
+        handle.close()
+        export.rows = DATASETS[export.dataset].rows(export.user).count()
+        export.status = ExportFile.Status.READY
+    except Exception:
+        export.status = ExportFile.Status.FAILED
+        raise
+    finally:
+        export.finished_at = timezone.now()
+        export.save(update_fields=["file", "rows", "status", "finished_at"])
+    return export.status

@@ -180,3 +180,30 @@ class ExportTemplate(models.Model):
                 {"columns": _("Each column is [header, field], with a field among: %(fields)s. Not valid: %(wrong)s")
                  % {"fields": ", ".join(allowed), "wrong": "; ".join(wrong) or "-"}}
             )  # fmt: skip
+
+
+class ExportFile(models.Model):
+    """A large export built in the background for one user; only that user downloads it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    dataset = models.CharField(_("dataset"), max_length=12)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(_("file"), upload_to="exports/", max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export file")
+        verbose_name_plural = _("export files")
+
+    def __str__(self) -> str:
+        return f"{self.dataset} {self.created_at:%Y-%m-%d %H:%M}"

@@ -20,3 +20,11 @@ from .jobs import run_job as run_job_for_day
 def run_job(name: str, day: str | None = None) -> str:
     """Run the scheduled job `name` for `day` (YYYY-MM-DD), by default today in Asia/Shanghai."""
     return run_job_for_day(name, datetime.date.fromisoformat(day) if day else timezone.localdate())
+
+
+@shared_task(acks_late=True, soft_time_limit=30 * 60, time_limit=35 * 60)
+def build_export(export_id: int) -> str:
+    """A large export for the provincial system, built in the background."""
+    from .exports import build_export_file
+
+    return build_export_file(export_id)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("reports/consolidated/now.xlsx", views.consolidated_now, name="consolidated-now"),
     path("exports/", views.export_index, name="exports"),
     path("exports/<str:dataset>.xlsx", views.export_download, name="export"),
+    path("exports/files/<int:pk>/", views.export_file, name="export-file"),
 ]

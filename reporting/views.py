@@ -204,21 +204,45 @@ def consolidated_now(request):
 @permission_required("households.view_household", raise_exception=True)
 def export_index(request):
     from . import exports
+    from .models import ExportFile
 
     datasets = [(name, spec.label, exports.columns_for(name)) for name, spec in exports.DATASETS.items()]
-    return render(request, "reporting/export_index.html", {"datasets": datasets})
+    files = ExportFile.objects.filter(user=request.user)[:10]
+    pending = any(item.status == ExportFile.Status.PENDING for item in files)
+    return render(request, "reporting/export_index.html", {"datasets": datasets, "files": files, "pending": pending})
 
 
 @require_GET
 @login_required
 @permission_required("households.view_household", raise_exception=True)
 def export_download(request, dataset: str):
-    """A flat export for the provincial system, streamed from a temporary file (memory does not grow with rows)."""
+    """A flat export for the provincial system, streamed from a temporary file (memory does not grow with rows).
+    Above EXPORT_INLINE_MAX_ROWS rows it is built in the background and listed on the exports page."""
+    from django.conf import settings
     from django.http import Http404
 
+    from housing_safety.mail import enqueue_on_commit
+
     from . import exports
+    from .models import ExportFile
+    from .tasks import build_export
 
     if dataset not in exports.DATASETS:
         raise Http404
+    if exports.DATASETS[dataset].rows(request.user).count() > settings.EXPORT_INLINE_MAX_ROWS:
+        export = ExportFile.objects.create(user=request.user, dataset=dataset)
+        enqueue_on_commit(build_export, export.pk)
+        messages.info(request, _("The export is large: it is being prepared and will be listed below when ready."))
+        return redirect("reporting:exports")
     handle = exports.write_export(request.user, dataset)
     return FileResponse(handle, as_attachment=True, filename=f"{dataset}-{timezone.localdate():%Y-%m-%d}.xlsx")
+
+
+@require_GET
+@login_required
+def export_file(request, pk: int):
+    """A background export, for the user who asked for it only."""
+    from .models import ExportFile
+
+    export = get_object_or_404(ExportFile, pk=pk, user=request.user, status=ExportFile.Status.READY)
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=f"{export.dataset}-{export.pk}.xlsx")

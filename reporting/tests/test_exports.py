@@ -113,9 +113,33 @@ def test_export_queries_do_not_grow_with_rows(client, official, xinqiao, django_
     HouseholdFactory.create_batch(5, village=village)
     client.force_login(official)
     url = reverse("reporting:export", args=["households"])
-    with django_assert_num_queries(8) as first:
+    with django_assert_num_queries(9) as first:
         b"".join(client.get(url).streaming_content)
     HouseholdFactory.create_batch(60, village=village)
     with django_assert_num_queries(len(first.captured_queries)):
         rows = b"".join(client.get(url).streaming_content)
     assert len(list(load_workbook(io.BytesIO(rows), read_only=True).active.iter_rows())) == 66
+
+
+def test_a_large_export_is_built_in_the_background_for_its_requester_only(
+    client, settings, staff, official, xinqiao, django_capture_on_commit_callbacks
+):
+    from reporting.exports import build_export_file
+    from reporting.models import ExportFile
+
+    settings.EXPORT_INLINE_MAX_ROWS = 2
+    HouseholdFactory.create_batch(3, village=VillageFactory(township=xinqiao))
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("reporting:export", args=["households"]))
+    assert response.status_code == 302 and response.url == reverse("reporting:exports")
+    export = ExportFile.objects.get()
+    assert (export.user, export.status, export.rows) == (staff, ExportFile.Status.READY, 3)
+    page = client.get(reverse("reporting:exports"))
+    assert reverse("reporting:export-file", args=[export.pk]) in page.content.decode()
+    file = client.get(reverse("reporting:export-file", args=[export.pk]))
+    rows = list(load_workbook(io.BytesIO(b"".join(file.streaming_content)), read_only=True).active.iter_rows())
+    assert len(rows) == 4
+    assert build_export_file(export.pk) == ExportFile.Status.READY  # a second run rebuilds nothing
+    client.force_login(official)
+    assert client.get(reverse("reporting:export-file", args=[export.pk])).status_code == 404
