@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
@@ -717,6 +719,27 @@ def _rows_of(group: list[DepartmentList]):
     return [*current.values(), *unnamed]
 
 
+def _reconcile(group: list[DepartmentList]) -> dict:
+    keys = (AGREE, DIFFER, THEIRS, UNREADABLE, OURS)
+    by_township: dict[int | None, dict] = {}
+    fields: dict[str, int] = {}
+    for bucket, township_id, changes in _rows_of(group):
+        by_township.setdefault(township_id, dict.fromkeys(keys, 0))[bucket] += 1
+        if bucket == DIFFER:
+            for name in changes:
+                fields[name] = fields.get(name, 0) + 1
+    missing = _not_listed(group[0].unit, [item.pk for item in group])
+    for township_id, n in missing.values_list("village__township_id").annotate(n=Count("pk")).order_by():
+        by_township.setdefault(township_id, dict.fromkeys(keys, 0))[OURS] = n
+    total = {key: sum(counts[key] for counts in by_township.values()) for key in keys}
+    ordered = sorted(by_township.items(), key=lambda item: (item[0] is None, item[0] or 0))
+    return {
+        "total": {**total, "rate": consistency(total)},
+        "fields": sorted(fields.items(), key=lambda item: -item[1]),
+        "rows": [{"township": township_id, **counts, "rate": consistency(counts)} for township_id, counts in ordered],
+    }
+
+
 def reconciliation(user) -> list[dict]:
     """Per department: its latest list against our records, per township and in total: in both and consistent, in
     both with differences (and in which fields), only on their list (new, or a match still to confirm), rows we
@@ -724,34 +747,17 @@ def reconciliation(user) -> list[dict]:
     from .models import Township
 
     townships = {t.pk: t for t in Township.objects.all()}
-    keys = (AGREE, DIFFER, THEIRS, UNREADABLE, OURS)
     report = []
     for group in latest_lists(user):
-        by_township: dict[int | None, dict] = {}
-        fields: dict[str, int] = {}
-        for bucket, township_id, changes in _rows_of(group):
-            by_township.setdefault(township_id, dict.fromkeys(keys, 0))[bucket] += 1
-            if bucket == DIFFER:
-                for name in changes:
-                    fields[name] = fields.get(name, 0) + 1
-        missing = _not_listed(group[0].unit, [item.pk for item in group])
-        for township_id, n in missing.values_list("village__township_id").annotate(n=Count("pk")).order_by():
-            by_township.setdefault(township_id, dict.fromkeys(keys, 0))[OURS] = n
-        total = {key: sum(counts[key] for counts in by_township.values()) for key in keys}
-        ordered = sorted(by_township.items(), key=lambda item: (item[0] is None, item[0] or 0))
-        report.append(
-            {
-                "list": group[-1],
-                "lists": group,
-                "unit": group[0].unit,
-                "total": {**total, "rate": consistency(total)},
-                "fields": sorted(fields.items(), key=lambda item: -item[1]),
-                "townships": [
-                    {"township": townships.get(township_id), **counts, "rate": consistency(counts)}
-                    for township_id, counts in ordered
-                ],
-            }
-        )
+        # A department's figures are kept for RECONCILIATION_CACHE_SECONDS per set of uploads and their status, so
+        # the dashboard does not re-read 100,000-row lists on every visit.
+        key = "reconciliation:" + ",".join(f"{item.pk}-{item.status}" for item in group)
+        department = cache.get(key)
+        if department is None:
+            department = _reconcile(group)
+            cache.set(key, department, settings.RECONCILIATION_CACHE_SECONDS)
+        department["townships"] = [{**row, "township": townships.get(row["township"])} for row in department["rows"]]
+        report.append({**department, "list": group[-1], "lists": group, "unit": group[0].unit})
     return report
 
 
