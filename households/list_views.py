@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,7 +49,7 @@ def list_index(request):
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user) if may_upload else None
     if request.method == "POST":
         if form is None:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         if form.is_valid():
             upload = form.cleaned_data["file"]
             # Small files are compared at once; large ones in the background while the page shows the progress.
