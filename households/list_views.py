@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,13 +15,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from housing_safety.access import can_view_personal_data
+from housing_safety.excel import xlsx_response
 
 from . import department_lists as lists
 from .identity import mask_id_number, mask_phone
 from .models import DepartmentList, Household, HouseholdCategory, ListRow, Unit, Village
 
 VIEW = "households.view_departmentlist"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN = ("changed", "new", "suggested", "invalid", "missing", "unchanged")
 
 
@@ -162,9 +161,8 @@ def list_confirm(request, pk: int):
 @permission_required(VIEW, raise_exception=True)
 def list_invalid_rows(request, pk: int):
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
-    response = HttpResponse(lists.invalid_rows_workbook(department_list, request.user), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="rows-to-fix-{department_list.pk}.xlsx"'
-    return response
+    content = lists.invalid_rows_workbook(department_list, request.user)
+    return xlsx_response(content, f"rows-to-fix-{department_list.pk}.xlsx")
 
 
 @require_GET
@@ -179,6 +177,5 @@ def reconciliation(request):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def reconciliation_export(request):
-    response = HttpResponse(lists.reconciliation_workbook(request.user), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="reconciliation-{timezone.localdate():%Y-%m-%d}.xlsx"'
-    return response
+    content = lists.reconciliation_workbook(request.user)
+    return xlsx_response(content, f"reconciliation-{timezone.localdate():%Y-%m-%d}.xlsx")

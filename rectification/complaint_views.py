@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from openpyxl import Workbook
 
 from households.identity import mask_name, mask_phone
 from households.selectors import attachments_for_user
-from housing_safety.excel import safe_cell
+from housing_safety.excel import safe_cell, xlsx_response
 from housing_safety.workdays import last_known_year
 
 from . import selectors, services
@@ -40,7 +40,6 @@ from .models import Complaint, ComplaintStatus
 from .view_helpers import run_form
 
 VIEW = "rectification.view_complaint"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def reporter_of(complaint: Complaint, user) -> tuple[str, str]:
@@ -206,9 +205,7 @@ def complaint_export(request):
         sheet.append([safe_cell(value) for value in row])
     buffer = BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="complaints-{timezone.localdate():%Y%m%d}.xlsx"'
-    return response
+    return xlsx_response(buffer.getvalue(), f"complaints-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @ratelimit(key="ip", rate=lambda group, request: settings.COMPLAINT_LOOKUP_RATE, method="POST", block=True)
@@ -316,6 +313,4 @@ def lead_report(request):
         content = services.lead_report_workbook(year=year, quarter=quarter)
     except ValueError:
         return HttpResponseBadRequest(_("Choose a year and a quarter (1-4)."))
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="leads-{year}Q{quarter}.xlsx"'
-    return response
+    return xlsx_response(content, f"leads-{year}Q{quarter}.xlsx")

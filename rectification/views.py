@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from openpyxl.styles import Font, PatternFill
 
 from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
-from housing_safety.excel import safe_cell
+from housing_safety.excel import safe_cell, xlsx_response
 
 from . import selectors, services
 from .forms import ProblemMoveForm
@@ -80,11 +79,7 @@ def problem_export(request):
         sheet.append(cells)
     buffer = BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="problems-{today:%Y%m%d}.xlsx"'
-    return response
+    return xlsx_response(buffer.getvalue(), f"problems-{today:%Y%m%d}.xlsx")
 
 
 def _styled(sheet, value, fill):

@@ -21,7 +21,6 @@ from housing_safety.excel import safe_cell
 from . import selectors
 from .models import MonthlyReport, ReportKind
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0.00", "share": "0.0%"}
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 GROUP_FILL = PatternFill("solid", fgColor="BDD7EE")

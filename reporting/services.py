@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Unit
 from housing_safety.access import SYSTEM, Role, require_perm
+from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
 
@@ -245,7 +246,7 @@ def build_consolidated_report(*, day: datetime.date) -> tuple[ConsolidatedReport
             body=render_to_string("reporting/email/consolidated.txt", context),
             html_body=render_to_string("reporting/email/consolidated.html", context),
             attachments=[
-                {"path": report.workbook.name, "filename": filename, "mimetype": documents.XLSX_TYPE},
+                {"path": report.workbook.name, "filename": filename, "mimetype": XLSX_TYPE},
                 {"path": report.chart.name, "filename": "chart.png", "mimetype": "image/png", "cid": "chart"},
             ],
         )
@@ -358,5 +359,5 @@ def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
         subject=_("Quarterly report on lead transfers, %(year)s Q%(quarter)s") % {"year": year, "quarter": quarter},
         body=_("The quarterly report on lead transfers (线索双向移送) for %(year)s Q%(quarter)s is attached.")
         % {"year": year, "quarter": quarter},
-        attachments=[{"path": path, "filename": filename, "mimetype": documents.XLSX_TYPE}],
+        attachments=[{"path": path, "filename": filename, "mimetype": XLSX_TYPE}],
     )

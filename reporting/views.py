@@ -7,7 +7,7 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from households.selectors import townships_for_user
 from housing_safety.access import scope_of
+from housing_safety.excel import xlsx_response
 from inspections.selectors import HousingStatus
 from rectification.models import CASE_STEPS
 from rectification.view_helpers import run_form
@@ -194,9 +195,7 @@ def consolidated_download(request, pk: int):
 def consolidated_now(request):
     """The consolidated workbook with today's figures, built on request (not stored, not e-mailed)."""
     today = timezone.localdate()
-    response = HttpResponse(documents.consolidated_workbook(today), content_type=documents.XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="consolidated-{today:%Y-%m-%d}.xlsx"'
-    return response
+    return xlsx_response(documents.consolidated_workbook(today), f"consolidated-{today:%Y-%m-%d}.xlsx")
 
 
 @require_GET
