@@ -11,6 +11,7 @@ peak memory (max RSS of a fresh process) of our preview+confirm at 20,000 and 20
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import io
 import json
@@ -64,7 +65,7 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=100_000)
         parser.add_argument("--memory", default="20000,200000", help="row counts for the peak-memory runs")
         parser.add_argument("--skip-import-export", action="store_true")
-        parser.add_argument("--only-ours", type=str, default="", help=argparse_hidden())
+        parser.add_argument("--only-ours", type=str, default="", help=argparse.SUPPRESS)  # internal: a child process
 
     def handle(self, *args, households, rows, memory, skip_import_export, only_ours, **options):
         if connection.vendor != "postgresql":
@@ -256,9 +257,3 @@ def peak_rss_mb() -> int:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-
-
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS
