@@ -30,7 +30,7 @@ from housing_safety.access import require_perm, scope_of
 
 from . import cleaning
 from .identity import birth_date_of, half_width, id_number_error, normalise_id_number, normalise_phone, validate_phone
-from .models import ColumnMapping, DepartmentList, Household, ListRow, Unit, Village
+from .models import ColumnMapping, DepartmentList, Household, HousingStatus, ListRow, Unit, Village
 from .sheets import SheetError, expected_rows, read_rows
 
 IMPORT = "households.add_departmentlist"
@@ -532,13 +532,14 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
     cursor.execute(
         """
         INSERT INTO households_household (head_name, id_number, phone, village_id, members_count, poverty_status,
-            helper_name, helper_phone, source_id, registered_on, notes, status, removal_reason, created_at, updated_at)
+            helper_name, helper_phone, source_id, registered_on, notes, status, removal_reason, created_at, updated_at,
+            home_status, flag_owns_safe_but_lives_in_danger, flag_connected_uncooperative, flag_leaking)
         SELECT r.head_name, r.id_number, r.phone, r.village_id, COALESCE(r.members_count, 1), '', '', '', %s, %s, '',
-            'active', '', %s, %s
+            'active', '', %s, %s, %s, FALSE, FALSE, FALSE
         FROM households_listrow r
         WHERE r.department_list_id = %s AND r.outcome = 'new'
         """,
-        [unit_id, department_list.listed_on, now, now, list_id],
+        [unit_id, department_list.listed_on, now, now, HousingStatus.UNAPPRAISED, list_id],  # no dwelling yet
     )
     created = cursor.rowcount
     cursor.execute(
@@ -583,7 +584,7 @@ def _write_history(cursor, department_list: DepartmentList, actor, now, reason: 
     """One history row per household created or changed, and its categories, as simple-history would write them,
     with the list named as the reason."""
     history = Household.history.model
-    columns = [f.column for f in Household._meta.concrete_fields]
+    columns = [f.column for f in Household._meta.concrete_fields if f.name not in Household.summary_fields]
     listed = ", ".join(f"h.{column}" for column in columns)
     cursor.execute(
         f"""

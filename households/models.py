@@ -19,6 +19,46 @@ from .identity import normalise_id_number, normalise_phone, validate_id_number, 
 from .uploads import attachment_upload_to
 
 
+class Grade(models.TextChoices):
+    """The house-safety appraisal grade (房屋安全鉴定等级); appraisals are recorded in `inspections`."""
+
+    A = "A", _("A: safe")
+    B = "B", _("B: basically safe")
+    C = "C", _("C: partly dangerous")
+    D = "D", _("D: dangerous as a whole")
+
+
+SAFE_GRADES = (Grade.A, Grade.B)
+DANGEROUS_GRADES = (Grade.C, Grade.D)
+
+
+class HousingStatus(models.TextChoices):
+    APPRAISED_SAFE = "appraised_safe", _("Appraised safe (鉴定安全)")
+    RENOVATED_SAFE = "renovated_safe", _("Renovated safe (改造安全)")
+    SECURED = "secured", _("Secured elsewhere (保障安全)")
+    DANGEROUS = "dangerous", _("Dangerous house (危房)")
+    UNAPPRAISED = "unappraised", _("Not yet appraised (未鉴定)")
+
+
+class StoredSummaryMixin:
+    """Columns listed in `summary_fields` are a stored summary of other tables, kept by one refresh service.
+
+    A full save() of an instance loaded before the refresh would write back stale values, so full saves leave
+    those columns alone; only the refresh (a set-based UPDATE) writes them.
+    """
+
+    summary_fields: tuple[str, ...] = ()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.summary_fields
+            ]
+        super().save(*args, **kwargs)
+
+
 class IdNumberField(models.CharField):
     """An ID number, normalised on clean (full-width, spaces, lower-case x) and stored as NULL when absent."""
 
@@ -151,7 +191,7 @@ class HouseholdCategory(models.Model):
         return str(self.get_code_display())
 
 
-class Household(models.Model):
+class Household(StoredSummaryMixin, models.Model):
     class PovertyStatus(models.TextChoices):
         NOT_EXITED = "not_exited", _("Not yet out of poverty")
         EXITED = "exited", _("Exited poverty")
@@ -203,9 +243,26 @@ class Household(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
     removal_reason = models.CharField(_("reason for removal"), max_length=200, blank=True)
+    # The state of the homes it lives in, stored so that lists and counts over a province read one column
+    # instead of deriving it per row (services.refresh_home_state). Living safely elsewhere (保障安全) depends
+    # on the day and is added when read (inspections.selectors.with_housing_status).
+    home_status = models.CharField(
+        _("state of the homes lived in"), max_length=16, choices=HousingStatus.choices,
+        default=HousingStatus.UNAPPRAISED, editable=False,
+    )  # fmt: skip
+    flag_owns_safe_but_lives_in_danger = models.BooleanField(
+        _("owns a safe house but lives in a dangerous one"), default=False, editable=False
+    )
+    flag_connected_uncooperative = models.BooleanField(
+        _("connected house, neighbour does not cooperate"), default=False, editable=False
+    )
+    flag_leaking = models.BooleanField(_("leaking roof"), default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(m2m_fields=[categories])
+    summary_fields = (
+        "home_status", "flag_owns_safe_but_lives_in_danger", "flag_connected_uncooperative", "flag_leaking",
+    )  # fmt: skip
+    history = HistoricalRecords(m2m_fields=[categories], excluded_fields=list(summary_fields))
 
     class Meta:
         ordering = ["village__township__code", "village__name", "head_name"]
@@ -217,6 +274,7 @@ class Household(models.Model):
             models.Index(fields=["head_name"], name="household_head_name"),
             models.Index(fields=["phone"], name="household_phone"),
             models.Index(fields=["registered_on"], name="household_registered_on"),
+            models.Index(fields=["home_status", "village"], name="household_home_status"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(members_count__gte=1), name="household_members_positive"),
@@ -265,7 +323,7 @@ class Household(models.Model):
             raise ValidationError(errors)
 
 
-class Dwelling(models.Model):
+class Dwelling(StoredSummaryMixin, models.Model):
     class StructureType(models.TextChoices):
         ADOBE = "adobe", _("Adobe (土坯)")
         EARTH_TIMBER = "earth_timber", _("Earth-timber (土木)")
@@ -321,15 +379,25 @@ class Dwelling(models.Model):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The newest appraisal's grade and leak finding, stored by inspections.services.refresh_current_grades so
+    # that counting grades over a province is a column read, not a newest-row subquery per dwelling.
+    current_grade = models.CharField(
+        _("current grade"), max_length=1, choices=Grade.choices, null=True, blank=True, editable=False
+    )
+    current_leaking = models.BooleanField(_("currently leaking"), null=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    summary_fields = ("current_grade", "current_leaking")
+    history = HistoricalRecords(excluded_fields=list(summary_fields))
 
     class Meta:
         ordering = ["household", "pk"]
         verbose_name = _("dwelling")
         verbose_name_plural = _("dwellings")
-        indexes = [models.Index(fields=["structure_type", "is_occupied"], name="dwelling_structure_occupied")]
+        indexes = [
+            models.Index(fields=["structure_type", "is_occupied"], name="dwelling_structure_occupied"),
+            models.Index(fields=["current_grade", "is_occupied"], name="dwelling_current_grade"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(storeys__gte=1), name="dwelling_storeys_positive"),
             models.CheckConstraint(

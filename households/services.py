@@ -8,13 +8,24 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm
 
-from .models import Attachment, Dwelling, Household, HouseholdCategory, UserProfile, Village
+from .models import (
+    DANGEROUS_GRADES,
+    SAFE_GRADES,
+    Attachment,
+    Dwelling,
+    Household,
+    HouseholdCategory,
+    HousingStatus,
+    UserProfile,
+    Village,
+)
 from .selectors import ATTACHABLE
 from .uploads import validate_attachment_file
 
@@ -62,6 +73,37 @@ def restore_household(*, actor, household: Household) -> Household:
     return save_household(actor=actor, household=household)
 
 
+def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
+    """Recompute the stored state of the homes households live in (all households when `household_ids` is None).
+
+    From the dwellings' stored current grades: dangerous if a home is C/D; not yet appraised if it lives in no
+    dwelling or in one never appraised; renovated safe if all homes are A/B and one was renovated; else appraised
+    safe. Plus the plan's three flags. One UPDATE statement; returns the number of households written.
+    """
+    homes = Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=True)
+    dangerous = Exists(homes.filter(current_grade__in=DANGEROUS_GRADES))
+    households = Household.objects.all() if household_ids is None else Household.objects.filter(pk__in=household_ids)
+    return households.update(
+        home_status=Case(
+            When(dangerous, then=Value(HousingStatus.DANGEROUS)),
+            When(~Exists(homes), then=Value(HousingStatus.UNAPPRAISED)),
+            When(Exists(homes.filter(current_grade__isnull=True)), then=Value(HousingStatus.UNAPPRAISED)),
+            When(Exists(homes.filter(renovated_on__isnull=False)), then=Value(HousingStatus.RENOVATED_SAFE)),
+            default=Value(HousingStatus.APPRAISED_SAFE),
+            output_field=models.CharField(),
+        ),
+        flag_owns_safe_but_lives_in_danger=models.ExpressionWrapper(
+            dangerous
+            & Exists(
+                Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=False, current_grade__in=SAFE_GRADES)
+            ),
+            output_field=models.BooleanField(),
+        ),
+        flag_connected_uncooperative=Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),
+        flag_leaking=Exists(homes.filter(current_leaking=True)),
+    )
+
+
 @transaction.atomic
 def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
     """Create or change a dwelling, inside the actor's township(s) only (judged by its household)."""
@@ -72,8 +114,10 @@ def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
         )
     dwelling.full_clean()
     ensure_can_write_in_township(actor, dwelling.household.township_id)
+    stored_household = Dwelling.objects.filter(pk=dwelling.pk).values_list("household_id", flat=True).first()
     dwelling._history_user = actor
     dwelling.save()
+    refresh_home_state(household_ids={dwelling.household_id, stored_household} - {None})
     return dwelling
 
 

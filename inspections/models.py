@@ -13,18 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from households.models import Dwelling, Household
-
-
-class Grade(models.TextChoices):
-    A = "A", _("A: safe")
-    B = "B", _("B: basically safe")
-    C = "C", _("C: partly dangerous")
-    D = "D", _("D: dangerous as a whole")
-
-
-SAFE_GRADES = (Grade.A, Grade.B)
-DANGEROUS_GRADES = (Grade.C, Grade.D)
+# The grades are defined with the dwelling, which stores its current grade; they are used from here too.
+from households.models import DANGEROUS_GRADES, SAFE_GRADES, Dwelling, Grade, Household
 
 
 class ComponentGrade(models.TextChoices):

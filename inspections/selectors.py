@@ -1,7 +1,9 @@
 """Reads about housing safety that every screen shares: each household's status, derived in the database.
 
-The status is never typed in. It is computed with EXISTS/subqueries over the household's dwellings and their
-newest appraisals, so lists, counts and exports compute it in one statement over any number of households.
+The status is never typed in. The state of the homes a household lives in is derived from its dwellings' newest
+appraisals and stored by the services whenever either changes (households.services.refresh_home_state); living
+safely elsewhere depends on the day and is added here. Lists, counts and exports read it in one statement over
+any number of households.
 """
 
 from __future__ import annotations
@@ -11,23 +13,13 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from households.models import Dwelling, Household
+from households.models import Dwelling, Household, HousingStatus
 from households.selectors import dwellings_for_user, household_scope_filter, households_for_user, townships_for_user
 
-from .models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal, HelperReport, Placard, Revisit, SecuredHousing
-
-
-class HousingStatus(models.TextChoices):
-    APPRAISED_SAFE = "appraised_safe", _("Appraised safe (鉴定安全)")
-    RENOVATED_SAFE = "renovated_safe", _("Renovated safe (改造安全)")
-    SECURED = "secured", _("Secured elsewhere (保障安全)")
-    DANGEROUS = "dangerous", _("Dangerous house (危房)")
-    UNAPPRAISED = "unappraised", _("Not yet appraised (未鉴定)")
-
+from .models import Appraisal, HelperReport, Placard, Revisit, SecuredHousing
 
 SAFE_STATUSES = (HousingStatus.APPRAISED_SAFE, HousingStatus.RENOVATED_SAFE, HousingStatus.SECURED)
 
@@ -39,51 +31,44 @@ def current_appraisal(field: str = "pk", dwelling=None) -> Subquery:
 
 
 def with_current_appraisal(dwellings: QuerySet[Dwelling]) -> QuerySet[Dwelling]:
-    return dwellings.annotate(
-        current_appraisal_id=current_appraisal("pk"),
-        current_grade=current_appraisal("grade"),
-        current_leaking=current_appraisal("is_leaking"),
-    )
+    """The newest appraisal's id, for pages that link to it; its grade is stored on the dwelling (current_grade)."""
+    return dwellings.annotate(current_appraisal_id=current_appraisal("pk"))
+
+
+def _active_on(today: datetime.date) -> Q:
+    return Q(since__lte=today) & (Q(until__isnull=True) | Q(until__gte=today))
 
 
 def _active_secured_housing(today: datetime.date) -> QuerySet[SecuredHousing]:
-    return SecuredHousing.objects.filter(household=OuterRef("pk"), since__lte=today).filter(
-        Q(until__isnull=True) | Q(until__gte=today)
-    )
+    return SecuredHousing.objects.filter(_active_on(today), household=OuterRef("pk"))
+
+
+def secured_on(today: datetime.date) -> QuerySet:
+    """Ids of households living safely elsewhere on `today`: an uncorrelated subquery, hashed once per query."""
+    return SecuredHousing.objects.filter(_active_on(today)).values("household_id")
 
 
 def with_housing_status(households: QuerySet[Household], today: datetime.date | None = None) -> QuerySet[Household]:
-    """Annotate `housing_status` and the plan's three flags.
+    """Annotate `housing_status`: secured (lives safely elsewhere on `today`), else the stored state of its homes.
 
-    Order of precedence: secured (lives safely elsewhere) > dangerous (a dwelling it lives in is currently C/D) >
-    unappraised (it lives in no dwelling, or in one never appraised) > renovated safe (all its homes are A/B and one
-    was renovated: a renovation case's completion acceptance set `renovated_on`) > appraised safe (all homes A/B).
+    The home state (dangerous > not yet appraised > renovated safe > appraised safe) and the plan's three flags
+    are stored on the household by households.services.refresh_home_state whenever a dwelling or an appraisal
+    changes, so this is a column read plus one hashed subquery, whatever the number of households.
     """
     today = today or timezone.localdate()
-    homes = with_current_appraisal(Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=True))
-    owned_elsewhere = with_current_appraisal(Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=False))
     return households.annotate(
-        is_secured=Exists(_active_secured_housing(today)),
-        home_dangerous=Exists(homes.filter(current_grade__in=DANGEROUS_GRADES)),
-        home_unappraised=Exists(homes.filter(current_grade__isnull=True)),
-        has_home=Exists(homes),
-        home_renovated=Exists(homes.filter(renovated_on__isnull=False)),
         housing_status=Case(
-            When(is_secured=True, then=Value(HousingStatus.SECURED)),
-            When(home_dangerous=True, then=Value(HousingStatus.DANGEROUS)),
-            When(has_home=False, then=Value(HousingStatus.UNAPPRAISED)),
-            When(home_unappraised=True, then=Value(HousingStatus.UNAPPRAISED)),
-            When(home_renovated=True, then=Value(HousingStatus.RENOVATED_SAFE)),
-            default=Value(HousingStatus.APPRAISED_SAFE),
+            When(pk__in=secured_on(today), then=Value(HousingStatus.SECURED)),
+            default=F("home_status"),
             output_field=models.CharField(),
-        ),
-        flag_owns_safe_but_lives_in_danger=ExpressionWrapper(
-            Q(home_dangerous=True) & Exists(owned_elsewhere.filter(current_grade__in=SAFE_GRADES)),
-            output_field=models.BooleanField(),
-        ),
-        flag_connected_uncooperative=Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),
-        flag_leaking=Exists(homes.filter(current_leaking=True)),
+        )
     )
+
+
+def status_filter(status: str, today: datetime.date | None = None) -> Q:
+    """Households with `status` on `today`, as a Q on stored columns that an index can serve."""
+    secured = Q(pk__in=secured_on(today or timezone.localdate()))
+    return secured if status == HousingStatus.SECURED else Q(home_status=status) & ~secured
 
 
 def covered_households_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
@@ -126,12 +111,12 @@ def overdue_registration_cutoff(today: datetime.date) -> datetime.date:
 def overdue_unappraised_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
     today = today or timezone.localdate()
     return covered_households_for_user(user, today).filter(
-        housing_status=HousingStatus.UNAPPRAISED, registered_on__lte=overdue_registration_cutoff(today)
+        status_filter(HousingStatus.UNAPPRAISED, today), registered_on__lte=overdue_registration_cutoff(today)
     )
 
 
 def dangerous_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
-    return covered_households_for_user(user, today).filter(housing_status=HousingStatus.DANGEROUS)
+    return covered_households_for_user(user, today).filter(status_filter(HousingStatus.DANGEROUS, today))
 
 
 # Appraisals and placards ------------------------------------------------------------------------------------
@@ -258,7 +243,7 @@ def campaign_dwellings(campaign) -> QuerySet[Dwelling]:
         wanted = Q(current_grade__in=grades) | (
             Q(current_grade__isnull=True) if "none" in campaign.current_grades else Q(pk__in=[])
         )
-        dwellings = with_current_appraisal(dwellings).filter(wanted)
+        dwellings = dwellings.filter(wanted)
     return dwellings
 
 

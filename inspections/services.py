@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, Township
-from households.services import add_attachment
+from households.services import add_attachment, refresh_home_state
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from housing_safety.mail import enqueue_on_commit
@@ -48,6 +48,21 @@ def _check_files(files: Iterable, field: str) -> list:
     return files
 
 
+def refresh_current_grades(*, household_ids: Iterable[int] | None = None) -> None:
+    """Store each dwelling's newest appraisal grade and leak finding, then its household's home state.
+
+    For the given households' dwellings, or every dwelling when None (the nightly check, the bulk loaders). Two
+    UPDATE statements whatever the number of rows.
+    """
+    dwellings = Dwelling.objects.all()
+    if household_ids is not None:
+        dwellings = dwellings.filter(household_id__in=household_ids)
+    dwellings.update(
+        current_grade=selectors.current_appraisal("grade"), current_leaking=selectors.current_appraisal("is_leaking")
+    )
+    refresh_home_state(household_ids=household_ids)
+
+
 @transaction.atomic
 def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scanned_form=None) -> Appraisal:
     """Record an appraisal of a dwelling with its scanned form and photos, all or nothing.
@@ -66,6 +81,7 @@ def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scan
     appraisal.full_clean()
     appraisal._history_user = actor
     appraisal.save()
+    refresh_current_grades(household_ids=[appraisal.dwelling.household_id])
     for uploaded in scans:
         add_attachment(actor=actor, record=appraisal, uploaded_file=uploaded, kind=Attachment.Kind.SCANNED_FORM)
     for uploaded in photos:

@@ -12,7 +12,6 @@ from households.models import Dwelling, Household, Unit
 from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety.access import Role, scope_of
 from inspections.models import DANGEROUS_GRADES
-from inspections.selectors import with_current_appraisal
 
 from .models import (
     CASE_STEPS,
@@ -92,9 +91,7 @@ def open_cases(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase]:
 
 def dangerous_without_case_for_user(user) -> QuerySet[Dwelling]:
     """Dwellings that covered households live in, currently graded C or D, with no open renovation case."""
-    dwellings = with_current_appraisal(
-        dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
-    )
+    dwellings = dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
     has_open_case = open_cases(RenovationCase.objects.filter(dwelling=OuterRef("pk")))
     return (
         dwellings.filter(current_grade__in=DANGEROUS_GRADES)

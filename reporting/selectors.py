@@ -162,7 +162,7 @@ def area_figures(user, *, by: str = "township", day: datetime.date | None = None
     _merge(figures, _grouped(overdue, path["household"], n=Count("pk")), {"n": "appraisal_overdue"})
 
     homes = dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
-    grades = safety.with_current_appraisal(homes).values(path["dwelling"], "current_grade").annotate(n=Count("pk"))
+    grades = homes.values(path["dwelling"], "current_grade").annotate(n=Count("pk"))
     for row in grades.order_by():
         if row["current_grade"]:
             target = figures.setdefault(row[path["dwelling"]], dict.fromkeys(AREA_KEYS, 0))

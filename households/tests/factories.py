@@ -61,6 +61,13 @@ class DwellingFactory(factory.django.DjangoModelFactory):
     storeys = 1
     year_built = 1985
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Like save_dwelling, keep the household's stored home state in step.
+        dwelling = super()._create(model_class, *args, **kwargs)
+        services.refresh_home_state(household_ids=[dwelling.household_id])
+        return dwelling
+
 
 def make_user(role: str | None, *, username: str | None = None, townships=(), unit=None, superuser=False) -> User:
     """A user with a role and scope, made through the same service the admin uses."""

@@ -8,6 +8,7 @@ import factory
 
 from households.tests.factories import DwellingFactory, HouseholdFactory
 from inspections.models import Appraisal, SecuredHousing
+from inspections.services import refresh_current_grades
 
 # A past date well after DwellingFactory's year_built (1985).
 DEFAULT_APPRAISED_ON = datetime.date(2025, 6, 1)
@@ -34,6 +35,13 @@ class AppraisalFactory(factory.django.DjangoModelFactory):
     is_leaking = False
     grade = "B"
     recommendation = Appraisal.Recommendation.NONE
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Like record_appraisal, keep the dwelling's stored current grade and the household's home state in step.
+        appraisal = super()._create(model_class, *args, **kwargs)
+        refresh_current_grades(household_ids=[appraisal.dwelling.household_id])
+        return appraisal
 
 
 class SecuredHousingFactory(factory.django.DjangoModelFactory):

@@ -120,7 +120,7 @@ def assert_no_names(text: str) -> None:
 def appraise(dwelling, grade: str = "A", *, on: datetime.date | None = None, actor=None) -> Appraisal:
     """A valid appraisal written straight to the table (setup data, not the behaviour under test)."""
     component = grade.lower()
-    return Appraisal.objects.create(
+    appraisal = Appraisal.objects.create(
         dwelling=dwelling,
         kind=Appraisal.Kind.ASSESSMENT,
         appraised_on=on or today() - datetime.timedelta(days=10),
@@ -136,6 +136,8 @@ def appraise(dwelling, grade: str = "A", *, on: datetime.date | None = None, act
         recommendation=Appraisal.Recommendation.NONE if grade in "AB" else Appraisal.Recommendation.REBUILD,
         recorded_by=actor,
     )
+    services.refresh_current_grades(household_ids=[dwelling.household_id])  # as record_appraisal does
+    return appraisal
 
 
 def safe_household(village, *, head_name: str | None = None, **fields) -> Household:

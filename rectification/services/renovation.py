@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, Township
 from households.selectors import dwellings_for_user
-from households.services import add_attachment, save_dwelling
+from households.services import add_attachment, refresh_home_state, save_dwelling
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from inspections.models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal
@@ -434,6 +434,8 @@ def move_case(
     for dwelling, fields in writes:
         dwelling._history_user = actor
         dwelling.save(update_fields=fields)
+    if writes:
+        refresh_home_state(household_ids=[case.household_id])
     if payment is not None:
         payment._history_user = actor
         payment.save()

@@ -28,6 +28,7 @@ from django.utils import translation
 
 from conftest import service_missing
 from households.models import Attachment, Dwelling, Household
+from households.services import refresh_home_state
 from households.tests.factories import (
     DwellingFactory,
     HouseholdFactory,
@@ -760,6 +761,7 @@ def test_an_a_grade_superseded_by_a_newer_c_grade_can_have_a_case(staff, home_ho
 def test_a_dwelling_the_household_does_not_live_in_cannot_have_a_case(staff, home_household):
     dwelling = dangerous_dwelling(home_household)
     Dwelling.objects.filter(pk=dwelling.pk).update(is_occupied=False)
+    refresh_home_state(household_ids=[home_household.pk])
     error = assert_not_opened(staff, dwelling)
     assert error.message_dict == {"dwelling": ["该户未居住在此房屋。"]}
 
@@ -1494,6 +1496,7 @@ def test_dangerous_dwellings_without_a_case(admin, staff, other_staff, case_at):
     safe_appraisal(safe, on=days_ago(10))
     moved_out = dangerous_dwelling(a_household())
     Dwelling.objects.filter(pk=moved_out.pk).update(is_occupied=False)
+    refresh_home_state(household_ids=[moved_out.household_id])
     elsewhere = dangerous_dwelling(a_household("350881101"))
 
     def listed(user):
