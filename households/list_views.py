@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from housing_safety.access import can_view_personal_data
 from housing_safety.excel import xlsx_response
+from housing_safety.pagination import BoundedPaginator
 
 from . import department_lists as lists
 from .identity import mask_id_number, mask_phone
@@ -62,7 +62,7 @@ def list_index(request):
             except ValidationError as error:
                 for name, errors in error.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
-    page = Paginator(lists.lists_for_user(request.user), 20).get_page(request.GET.get("page"))
+    page = BoundedPaginator(lists.lists_for_user(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "households/list_index.html", {"form": form, "page": page})
 
 
@@ -86,7 +86,7 @@ def list_detail(request, pk: int):
         rows = department_list.rows.filter(outcome=show).select_related(
             "village__township", "household__village", "suggested__village"
         )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(rows, 50).get_page(request.GET.get("page"))
     for row in page:
         _masked(row, personal)
     if show != "missing":

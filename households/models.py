@@ -265,7 +265,9 @@ class Household(StoredSummaryMixin, models.Model):
     history = HistoricalRecords(m2m_fields=[categories], excluded_fields=list(summary_fields))
 
     class Meta:
-        ordering = ["village__township__code", "village__name", "head_name"]
+        # By village, then name: the (village, head_name) index serves a page of any list without sorting the
+        # province (villages are numbered in township order as they are registered).
+        ordering = ["village_id", "head_name", "pk"]
         verbose_name = _("household")
         verbose_name_plural = _("households")
         permissions = [("view_personal_data", _("Can view ID and phone numbers"))]
@@ -274,7 +276,16 @@ class Household(StoredSummaryMixin, models.Model):
             models.Index(fields=["head_name"], name="household_head_name"),
             models.Index(fields=["phone"], name="household_phone"),
             models.Index(fields=["registered_on"], name="household_registered_on"),
+            models.Index(fields=["village", "head_name", "id"], name="household_village_name"),
             models.Index(fields=["home_status", "village"], name="household_home_status"),
+            # Each list's page in its order, without sorting: dangerous houses by village and name, overdue
+            # appraisals by registration date.
+            models.Index(
+                fields=["village", "head_name", "id"], condition=Q(home_status="dangerous"), name="household_dangerous"
+            ),
+            models.Index(
+                fields=["registered_on", "id"], condition=Q(home_status="unappraised"), name="household_unappraised"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(members_count__gte=1), name="household_members_positive"),

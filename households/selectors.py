@@ -52,7 +52,10 @@ def household_scope_filter(user, prefix: str = "") -> Q:
     if scope.everything:
         return Q()
     if scope.role == Role.TOWNSHIP_STAFF:
-        return Q(**{f"{prefix}village__township_id__in": scope.township_ids})
+        # By village ids read first (see housing_safety.lookups): a page of one township's households then reads
+        # 50 rows of the (village, name) index instead of joining every household to its village.
+        villages = Village.objects.filter(township_id__in=scope.township_ids).order_by().values("pk")
+        return Q(**{f"{prefix}village_id__any_of": villages})
     if scope.role == Role.DEPARTMENT_LIAISON and scope.unit_id:
         return Q(**{f"{prefix}source_id": scope.unit_id})
     if scope.role == Role.HELPER:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from .pagination import BoundedPaginator
+
 
 class ScopedAdminMixin:
     #: selector(user) -> QuerySet of the rows the user may reach
@@ -14,6 +16,9 @@ class ScopedAdminMixin:
     #: extra select_related/prefetch for the changelist and exports
     list_prefetch: tuple[str, ...] = ()
     allow_delete = False
+    # Counting stops at 10,000 rows (housing_safety.pagination); the total is not counted either.
+    paginator = BoundedPaginator
+    show_full_result_count = False
 
     def get_queryset(self, request):
         queryset = type(self).scope_selector(request.user)

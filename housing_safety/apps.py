@@ -8,6 +8,7 @@ class HousingSafetyConfig(AppConfig):
     verbose_name = _("Housing safety")
 
     def ready(self):
+        from . import lookups  # noqa: F401  (registers field__any_of)
         from .access import sync_role_groups
 
         # Permissions exist only after post_migrate has created them, so the role groups are

@@ -140,9 +140,9 @@ class HousingStatusFilter(admin.SimpleListFilter):
         return selectors.HousingStatus.choices
 
     def queryset(self, request, queryset):
-        return (
-            queryset.filter(housing_status=self.value()) if self.value() in selectors.HousingStatus.values else queryset
-        )
+        if self.value() in selectors.HousingStatus.values:
+            return queryset.filter(selectors.status_filter(self.value()))
+        return queryset
 
 
 class HouseholdWithStatusAdmin(HouseholdAdmin):

@@ -108,11 +108,14 @@ def overdue_registration_cutoff(today: datetime.date) -> datetime.date:
     return cutoff
 
 
-def overdue_unappraised_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+def appraisal_overdue(today: datetime.date | None = None) -> Q:
+    """Not yet appraised past the one-month deadline (for covered households)."""
     today = today or timezone.localdate()
-    return covered_households_for_user(user, today).filter(
-        status_filter(HousingStatus.UNAPPRAISED, today), registered_on__lte=overdue_registration_cutoff(today)
-    )
+    return status_filter(HousingStatus.UNAPPRAISED, today) & Q(registered_on__lte=overdue_registration_cutoff(today))
+
+
+def overdue_unappraised_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+    return covered_households_for_user(user, today).filter(appraisal_overdue(today))
 
 
 def dangerous_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
@@ -184,6 +187,15 @@ def placard_counts(user, by: str = "village__township_id", today: datetime.date 
     the wall}}, grouped by a household path such as "village__township_id" or "village_id"."""
     households = covered_households_for_user(user, today)
     safe = households.filter(housing_status__in=SAFE_STATUSES).values_list(by).annotate(n=Count("pk")).order_by()
+    counts: dict = {}
+    for key, rows in (("safe", safe), ("installed", installed_placard_counts(user, by, today).items())):
+        for group, n in rows:
+            counts.setdefault(group, {"safe": 0, "installed": 0})[key] = n
+    return counts
+
+
+def installed_placard_counts(user, by: str, today: datetime.date | None = None) -> dict:
+    """{group: covered households with a current placard on the wall}, grouped by a household path."""
     installed = (
         current_placards(households_for_user(user), today)
         .filter(installed_on__isnull=False)
@@ -191,11 +203,7 @@ def placard_counts(user, by: str = "village__township_id", today: datetime.date 
         .annotate(n=Count("household_id", distinct=True))
         .order_by()
     )
-    counts: dict = {}
-    for key, rows in (("safe", safe), ("installed", installed)):
-        for group, n in rows:
-            counts.setdefault(group, {"safe": 0, "installed": 0})[key] = n
-    return counts
+    return dict(installed)
 
 
 def placard_coverage(user, today: datetime.date | None = None) -> list[dict]:

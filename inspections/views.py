@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from households.identity import mask_name
 from households.models import Household
 from households.selectors import dwellings_for_user, townships_for_user, villages_for_user
 from housing_safety.access import scope_of
+from housing_safety.pagination import BoundedPaginator
 
 from . import selectors, services
 from .forms import AppraisalForm, HelperReportForm, PlacardInstallationForm, ReportActionForm, RevisitForm
@@ -34,7 +34,7 @@ PAGE_SIZE = 50
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return BoundedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @require_GET
@@ -48,11 +48,11 @@ def field_home(request):
     if query:
         households = households.filter(head_name__contains=query) | households.filter(village__name__contains=query)
     if status in HousingStatus.values:
-        households = households.filter(housing_status=status)
+        households = households.filter(selectors.status_filter(status))
     village = request.GET.get("village", "")
     if village.isdigit():  # the dashboard's drill-down: township -> village -> its households
         households = households.filter(village_id=int(village))
-    page = _page(request, households.order_by("village__township__code", "village__name", "head_name"))
+    page = _page(request, households.order_by("village_id", "head_name", "pk"))
     return render(
         request,
         "inspections/field_home.html",
@@ -126,9 +126,7 @@ def overdue(request):
 @login_required
 @permission_required("households.view_household", raise_exception=True)
 def dangerous(request):
-    households = selectors.dangerous_for_user(request.user).order_by(
-        "village__township__code", "village__name", "head_name"
-    )
+    households = selectors.dangerous_for_user(request.user).order_by("village_id", "head_name", "pk")
     return render(request, "inspections/dangerous.html", {"page": _page(request, households)})
 
 

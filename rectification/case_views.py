@@ -9,7 +9,6 @@ from io import BytesIO
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +21,7 @@ from households.identity import mask_id_number
 from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.excel import safe_cell
+from housing_safety.pagination import BoundedPaginator
 
 from . import selectors, services
 from .forms import (
@@ -55,7 +55,7 @@ def case_list(request):
     if stalled:
         cases = selectors.stalled_cases(cases)
     context = {
-        "page": Paginator(cases.order_by("township__code", "number"), 50).get_page(request.GET.get("page")),
+        "page": BoundedPaginator(cases.order_by("township__code", "number"), 50).get_page(request.GET.get("page")),
         "statuses": CaseStatus.choices,
         "status": status,
         "year": year,
@@ -74,7 +74,7 @@ def dangerous_without_case(request):
     dwellings = selectors.dangerous_without_case_for_user(request.user).order_by(
         "household__village__township__code", "household__village__name", "household__head_name", "pk"
     )
-    page = Paginator(dwellings, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(dwellings, 50).get_page(request.GET.get("page"))
     return render(request, "rectification/dangerous_without_case.html", {"page": page})
 
 

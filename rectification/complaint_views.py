@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from openpyxl import Workbook
 from households.identity import mask_name, mask_phone
 from households.selectors import attachments_for_user
 from housing_safety.excel import safe_cell, xlsx_response
+from housing_safety.pagination import BoundedPaginator
 from housing_safety.workdays import last_known_year
 
 from . import selectors, services
@@ -73,7 +73,7 @@ _ENDED = (ComplaintStatus.CLOSED, ComplaintStatus.NOT_ACCEPTED, ComplaintStatus.
 @permission_required(VIEW, raise_exception=True)
 def complaint_list(request):
     complaints, status, show = _filtered(request)
-    page = Paginator(complaints, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(complaints, 50).get_page(request.GET.get("page"))
     rows = [(complaint, reporter_of(complaint, request.user)) for complaint in page]
     context = {
         "page": page,
@@ -234,7 +234,7 @@ def lead_list(request):
     unreceipted = set(selectors.leads_without_receipt(leads).values_list("pk", flat=True))
     if request.GET.get("show") == "unreceipted":
         leads = leads.filter(pk__in=unreceipted)
-    page = Paginator(leads.order_by("-sent_on", "-pk"), 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(leads.order_by("-sent_on", "-pk"), 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
     return render(
         request,

@@ -92,12 +92,13 @@ def open_cases(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase]:
 def dangerous_without_case_for_user(user) -> QuerySet[Dwelling]:
     """Dwellings that covered households live in, currently graded C or D, with no open renovation case."""
     dwellings = dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
+    return dwellings.filter(dangerous_without_case()).select_related("household__village__township")
+
+
+def dangerous_without_case() -> Q:
+    """A dwelling currently graded C or D with no open renovation case (for dwellings lived in)."""
     has_open_case = open_cases(RenovationCase.objects.filter(dwelling=OuterRef("pk")))
-    return (
-        dwellings.filter(current_grade__in=DANGEROUS_GRADES)
-        .exclude(Exists(has_open_case))
-        .select_related("household__village__township")
-    )
+    return Q(current_grade__in=DANGEROUS_GRADES) & ~Exists(has_open_case)
 
 
 def stalled_cases(cases: QuerySet[RenovationCase], today: datetime.date | None = None) -> QuerySet[RenovationCase]:

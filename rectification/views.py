@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
 from housing_safety.excel import safe_cell, xlsx_response
+from housing_safety.pagination import BoundedPaginator
 
 from . import selectors, services
 from .forms import ProblemMoveForm
@@ -42,7 +42,7 @@ def _filtered(request):
 def problem_list(request):
     problems, status = _filtered(request)
     context = {
-        "page": Paginator(problems, 50).get_page(request.GET.get("page")),
+        "page": BoundedPaginator(problems, 50).get_page(request.GET.get("page")),
         "status": status,
         "statuses": Problem.Status.choices,
         "today": timezone.localdate(),

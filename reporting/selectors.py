@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, HouseholdCategory, Township, Unit, Village
-from households.selectors import dwellings_for_user, households_for_user, townships_for_user, villages_for_user
+from households.selectors import dwellings_for_user, townships_for_user, villages_for_user
 from housing_safety.access import Role, scope_of
 from inspections import selectors as safety
 from inspections.models import Grade
@@ -141,34 +141,36 @@ def area_figures(user, *, by: str = "township", day: datetime.date | None = None
     path = PATHS[by]
     figures: dict = {}
 
-    covered = households_for_user(user).filter(status=Household.Status.ACTIVE)
-    statuses = safety.status_counts(covered, path["household"], day)
-    _merge(figures, statuses, {value: f"status_{value}" for value in HousingStatus.values})
+    # One pass over the households: the status of each, and those whose appraisal is overdue.
+    covered = safety.covered_households_for_user(user, day)
+    per_status = {f"status_{value}": Count("pk", filter=Q(housing_status=value)) for value in HousingStatus.values}
+    household_counts = _grouped(
+        covered, path["household"], **per_status, appraisal_overdue=Count("pk", filter=safety.appraisal_overdue(day))
+    )
+    _merge(figures, household_counts, {key: key for key in [*per_status, "appraisal_overdue"]})
     for values in figures.values():
         values["covered"] = sum(values[f"status_{value}"] for value in HousingStatus.values)
         values["unappraised"] = values[f"status_{HousingStatus.UNAPPRAISED}"]
         # Settled: appraised, or living safely elsewhere (保障安全) whether or not the old house was appraised.
         values["appraised"] = values["covered"] - values["unappraised"]
+        values["placard_safe"] = sum(values[f"status_{value}"] for value in safety.SAFE_STATUSES)
 
-    in_category = Household.categories.through.objects.filter(household__in=covered.values("pk"))
-    by_category = in_category.values(f"household__{path['household']}", "householdcategory__code").annotate(
-        n=Count("pk")
-    )
+    by_category = covered.values(path["household"], "categories__code").annotate(n=Count("pk"))
     for row in by_category.order_by():
-        group = row[f"household__{path['household']}"]
-        figures.setdefault(group, dict.fromkeys(AREA_KEYS, 0))[f"category_{row['householdcategory__code']}"] = row["n"]
+        if row["categories__code"]:
+            target = figures.setdefault(row[path["household"]], dict.fromkeys(AREA_KEYS, 0))
+            target[f"category_{row['categories__code']}"] = row["n"]
 
-    overdue = safety.overdue_unappraised_for_user(user, day)
-    _merge(figures, _grouped(overdue, path["household"], n=Count("pk")), {"n": "appraisal_overdue"})
-
+    # One pass over the dwellings lived in: current grades, and dangerous ones without a renovation case.
     homes = dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
-    grades = homes.values(path["dwelling"], "current_grade").annotate(n=Count("pk"))
-    for row in grades.order_by():
-        if row["current_grade"]:
-            target = figures.setdefault(row[path["dwelling"]], dict.fromkeys(AREA_KEYS, 0))
-            target[f"grade_{row['current_grade']}"] = row["n"]
-    without_case = rectification.dangerous_without_case_for_user(user)
-    _merge(figures, _grouped(without_case, path["dwelling"], n=Count("pk")), {"n": "dangerous_without_case"})
+    per_grade = {f"grade_{grade}": Count("pk", filter=Q(current_grade=grade)) for grade in Grade}
+    dwelling_counts = _grouped(
+        homes,
+        path["dwelling"],
+        **per_grade,
+        dangerous_without_case=Count("pk", filter=rectification.dangerous_without_case()),
+    )
+    _merge(figures, dwelling_counts, {key: key for key in [*per_grade, "dangerous_without_case"]})
     for values in figures.values():
         values["dangerous_houses"] = values[f"grade_{Grade.C}"] + values[f"grade_{Grade.D}"]
         values["dangerous_with_case"] = values["dangerous_houses"] - values["dangerous_without_case"]
@@ -195,8 +197,8 @@ def area_figures(user, *, by: str = "township", day: datetime.date | None = None
     )
     _merge(figures, paid, {"month": "subsidy_paid_month", "year": "subsidy_paid_year"})
 
-    placards = safety.placard_counts(user, path["household"], day)
-    _merge(figures, placards, {"safe": "placard_safe", "installed": "placard_installed"})
+    for group, n in safety.installed_placard_counts(user, path["household"], day).items():
+        figures.setdefault(group, dict.fromkeys(AREA_KEYS, 0))["placard_installed"] = n
     revisits = safety.revisit_counts(safety.revisits_for_user(user), path["revisit"], day)
     _merge(figures, revisits, {"pending": "revisits_pending", "overdue": "revisits_overdue", "done": "revisits_done"})
     problems = rectification.problem_counts(rectification.problems_for_user(user), path["problem"], day)

@@ -5,49 +5,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0005_list_progress'),
+        ("households", "0005_list_progress"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dwelling',
-            name='current_grade',
-            field=models.CharField(blank=True, choices=[('A', 'A: safe'), ('B', 'B: basically safe'), ('C', 'C: partly dangerous'), ('D', 'D: dangerous as a whole')], editable=False, max_length=1, null=True, verbose_name='current grade'),
+            model_name="dwelling",
+            name="current_grade",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("A", "A: safe"),
+                    ("B", "B: basically safe"),
+                    ("C", "C: partly dangerous"),
+                    ("D", "D: dangerous as a whole"),
+                ],
+                editable=False,
+                max_length=1,
+                null=True,
+                verbose_name="current grade",
+            ),
         ),
         migrations.AddField(
-            model_name='dwelling',
-            name='current_leaking',
-            field=models.BooleanField(editable=False, null=True, verbose_name='currently leaking'),
+            model_name="dwelling",
+            name="current_leaking",
+            field=models.BooleanField(editable=False, null=True, verbose_name="currently leaking"),
         ),
         migrations.AddField(
-            model_name='household',
-            name='flag_connected_uncooperative',
-            field=models.BooleanField(default=False, editable=False, verbose_name='connected house, neighbour does not cooperate'),
+            model_name="household",
+            name="flag_connected_uncooperative",
+            field=models.BooleanField(
+                default=False, editable=False, verbose_name="connected house, neighbour does not cooperate"
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='flag_leaking',
-            field=models.BooleanField(default=False, editable=False, verbose_name='leaking roof'),
+            model_name="household",
+            name="flag_leaking",
+            field=models.BooleanField(default=False, editable=False, verbose_name="leaking roof"),
         ),
         migrations.AddField(
-            model_name='household',
-            name='flag_owns_safe_but_lives_in_danger',
-            field=models.BooleanField(default=False, editable=False, verbose_name='owns a safe house but lives in a dangerous one'),
+            model_name="household",
+            name="flag_owns_safe_but_lives_in_danger",
+            field=models.BooleanField(
+                default=False, editable=False, verbose_name="owns a safe house but lives in a dangerous one"
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='home_status',
-            field=models.CharField(choices=[('appraised_safe', 'Appraised safe (鉴定安全)'), ('renovated_safe', 'Renovated safe (改造安全)'), ('secured', 'Secured elsewhere (保障安全)'), ('dangerous', 'Dangerous house (危房)'), ('unappraised', 'Not yet appraised (未鉴定)')], default='unappraised', editable=False, max_length=16, verbose_name='state of the homes lived in'),
+            model_name="household",
+            name="home_status",
+            field=models.CharField(
+                choices=[
+                    ("appraised_safe", "Appraised safe (鉴定安全)"),
+                    ("renovated_safe", "Renovated safe (改造安全)"),
+                    ("secured", "Secured elsewhere (保障安全)"),
+                    ("dangerous", "Dangerous house (危房)"),
+                    ("unappraised", "Not yet appraised (未鉴定)"),
+                ],
+                default="unappraised",
+                editable=False,
+                max_length=16,
+                verbose_name="state of the homes lived in",
+            ),
         ),
         migrations.AddIndex(
-            model_name='dwelling',
-            index=models.Index(fields=['current_grade', 'is_occupied'], name='dwelling_current_grade'),
+            model_name="dwelling",
+            index=models.Index(fields=["current_grade", "is_occupied"], name="dwelling_current_grade"),
         ),
         migrations.AddIndex(
-            model_name='household',
-            index=models.Index(fields=['home_status', 'village'], name='household_home_status'),
+            model_name="household",
+            index=models.Index(fields=["home_status", "village"], name="household_home_status"),
         ),
     ]

@@ -1,6 +1,15 @@
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
+
+
+@register.filter
+def row_count(paginator) -> str:
+    """A paginator's count, or "more than 10,000" when it stopped counting (housing_safety.pagination)."""
+    if getattr(paginator, "capped", False):
+        return _("more than %(count)s") % {"count": f"{paginator.count:,}"}
+    return f"{paginator.count}"
 
 
 @register.filter
