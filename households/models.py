@@ -408,6 +408,11 @@ class Dwelling(StoredSummaryMixin, models.Model):
         indexes = [
             models.Index(fields=["structure_type", "is_occupied"], name="dwelling_structure_occupied"),
             models.Index(fields=["current_grade", "is_occupied"], name="dwelling_current_grade"),
+            models.Index(
+                fields=["household", "id"],
+                condition=Q(current_grade__in=["C", "D"], is_occupied=True),
+                name="dwelling_dangerous_lived_in",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(storeys__gte=1), name="dwelling_storeys_positive"),

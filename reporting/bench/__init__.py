@@ -1,0 +1,432 @@
+"""The province-scale benchmark (`make bench`, `manage.py bench`): each metric is our figure, a baseline measured
+in the same run on the same data, and their ratio against the issue's target.
+
+Baselines are what a careful engineer would write by hand over the same schema: one SQL statement for the
+dashboard's figures (figures_by_township.sql, checked to yield the same numbers), one for the status counts, one
+INSERT … SELECT for a revisit campaign, and a trivial view in the same server for HTTP throughput. Timings are the
+median of several warm runs. Nothing here is a test: the suite stays fast, the benchmark is run on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import urllib.request
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import override_settings
+
+from households.models import Dwelling, Household
+from inspections import selectors as safety
+from inspections.models import Campaign, Revisit
+from inspections.services import launch_quarterly_revisits
+from rectification.models import CASE_STEPS
+
+from .. import selectors, services
+
+SQL = Path(__file__).with_name("figures_by_township.sql").read_text()
+
+# Pages whose cost must not grow with the data, as (who, url): province-wide lists for the bureau, one township's
+# for its staff, and the admin changelists with a filter.
+LIST_PAGES = [
+    ("official", "/field/"),
+    ("official", "/field/?status=dangerous"),
+    ("official", "/safety/dangerous/"),
+    ("official", "/safety/overdue/"),
+    ("official", "/renovation/"),
+    ("official", "/renovation/dangerous/"),
+    ("official", "/problems/"),
+    ("official", "/complaints/"),
+    ("official", "/field/revisits/"),
+    ("admin", "/admin/households/household/"),
+    ("admin", "/admin/households/household/?housing_status=dangerous"),
+    ("admin", "/admin/households/dwelling/?is_occupied__exact=1"),
+    ("admin", "/admin/inspections/appraisal/"),
+    ("admin", "/admin/rectification/renovationcase/"),
+    ("admin", "/admin/rectification/problem/"),
+    ("admin", "/admin/inspections/revisit/"),
+    ("township", "/field/"),
+    ("township", "/field/?status=dangerous"),
+    ("township", "/safety/dangerous/"),
+    ("township", "/safety/overdue/"),
+    ("township", "/field/revisits/"),
+]
+TARGETS = {"dashboard": 2.0, "lists": 1.5, "status": 1.5, "campaign": 2.0, "report": 2.0, "http": 0.3}
+
+
+class Bench:
+    def __init__(self, *, repeat: int = 5, emit: Callable[[dict], None] = print):
+        self.repeat = repeat
+        self.emit = emit
+        self.day = datetime.date.today()
+        users = get_user_model().objects
+        self.users = {
+            "official": users.get(username="official"),
+            "admin": users.get(username="admin"),
+            "township": users.get(username="xinqiao"),
+        }
+
+    # Measuring ---------------------------------------------------------------------------------------------------
+
+    def median(self, work: Callable[[], object]) -> float:
+        work()  # warm the caches (ours and PostgreSQL's) before timing
+        runs = []
+        for _ in range(self.repeat):
+            started = time.perf_counter()
+            work()
+            runs.append(time.perf_counter() - started)
+        return statistics.median(runs)
+
+    def client(self, who: str) -> Client:
+        client = Client()
+        client.force_login(self.users[who])
+        return client
+
+    def page(self, who: str, url: str) -> tuple[float, int]:
+        """(median seconds, queries) of one page, checked to answer 200."""
+        client = self.client(who)
+        queries = []
+        with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
+            response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} as {who} answered {response.status_code}")
+        return self.median(lambda: client.get(url)), len(queries)
+
+    def result(self, metric: str, ours: float, baseline: float, *, higher_is_better: bool = False, **extra) -> dict:
+        ratio = ours / baseline if baseline else float("inf")
+        target = TARGETS[metric]
+        met = ratio >= target if higher_is_better else ratio <= target
+        row = {
+            "metric": metric,
+            "ours": round(ours, 4),
+            "baseline": round(baseline, 4),
+            "ratio": round(ratio, 2),
+            "target": f"{'>=' if higher_is_better else '<='} {target}",
+            "met": met,
+            "households": Household.objects.count(),
+            **extra,
+        }
+        self.emit(row)
+        return row
+
+    # 2. Lists ----------------------------------------------------------------------------------------------------
+
+    def list_pages(self) -> dict[str, tuple[float, int]]:
+        return {f"{who} {url}": self.page(who, url) for who, url in LIST_PAGES}
+
+    def lists(self, small: dict, large: dict, small_households: int) -> dict:
+        pages = []
+        for key, (seconds, queries) in large.items():
+            small_seconds, small_queries = small[key]
+            pages.append(
+                {
+                    "page": key,
+                    "small_ms": round(small_seconds * 1000, 1),
+                    "large_ms": round(seconds * 1000, 1),
+                    "ratio": round(seconds / small_seconds, 2),
+                    "queries": [small_queries, queries],
+                }
+            )
+        worst = max(pages, key=lambda page: page["ratio"])
+        constant = all(page["queries"][0] == page["queries"][1] for page in pages)
+        return self.result(
+            "lists",
+            worst["large_ms"] / 1000,
+            worst["small_ms"] / 1000,
+            worst_page=worst["page"],
+            small_households=small_households,
+            query_counts_constant=constant,
+            pages=pages,
+        )
+
+    # 1. Dashboard and 5. consolidated report ---------------------------------------------------------------------
+
+    def sql_figures(self) -> dict[int, dict]:
+        """The baseline: every figure per township from one statement, in area_figures' shape."""
+        today = self.day
+        with connection.cursor() as cursor:
+            cursor.execute(
+                SQL,
+                {
+                    "day": today,
+                    "first": today.replace(day=1),
+                    "year_start": today.replace(month=1, day=1),
+                    "overdue_cutoff": safety.overdue_registration_cutoff(today),
+                    "quiet_since": today - datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS),
+                    "unpaid_since": today - datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS),
+                },
+            )
+            rows = cursor.fetchall()
+        figures = {}
+        for township_id, *parts in rows:
+            values = dict.fromkeys(selectors.AREA_KEYS, 0)
+            for part in parts:  # Django leaves jsonb as text
+                values.update({key: value or 0 for key, value in json.loads(part or "{}").items()})
+            statuses = [values[f"status_{status}"] for status in safety.HousingStatus.values]
+            values["covered"] = sum(statuses)
+            values["unappraised"] = values["status_unappraised"]
+            values["appraised"] = values["covered"] - values["unappraised"]
+            values["placard_safe"] = sum(values[f"status_{status}"] for status in safety.SAFE_STATUSES)
+            values["dangerous_houses"] = values["grade_C"] + values["grade_D"]
+            values["dangerous_with_case"] = values["dangerous_houses"] - values["dangerous_without_case"]
+            values["subsidy_paid_month"] = float(Decimal(values["subsidy_paid_month"]))
+            values["subsidy_paid_year"] = float(Decimal(values["subsidy_paid_year"]))
+            if values["covered"] or any(values[f"step_{step}"] for step in CASE_STEPS):
+                figures[township_id] = values
+        return figures
+
+    def check_same_figures(self) -> None:
+        ours = selectors.area_figures(self.users["official"], by="township", day=self.day)
+        theirs = self.sql_figures()
+        for township_id in set(ours) | set(theirs):
+            mine, sql = ours.get(township_id, {}), theirs.get(township_id, {})
+            differing = {
+                k: (mine.get(k, 0), sql.get(k, 0)) for k in selectors.AREA_KEYS if mine.get(k, 0) != sql.get(k, 0)
+            }
+            if differing:
+                raise RuntimeError(
+                    f"the baseline SQL disagrees with area_figures for township {township_id}: {differing}"
+                )
+
+    def dashboard(self, small_queries: int) -> dict:
+        self.check_same_figures()
+        seconds, queries = self.page("official", "/dashboard/")
+        baseline = self.median(self.sql_figures)
+        return self.result("dashboard", seconds, baseline, queries=[small_queries, queries])
+
+    def report(self) -> dict:
+        media = Path(settings.BASE_DIR) / "media" / "bench"
+
+        def build():
+            with override_settings(MEDIA_ROOT=media), transaction.atomic():
+                services.build_consolidated_report(day=self.day)
+                transaction.set_rollback(True)  # leave no report behind: every run builds it afresh
+
+        tracemalloc.start()
+        build()
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return self.result(
+            "report", self.median(build), self.median(self.sql_figures), peak_python_memory_mb=round(peak / 2**20, 1)
+        )
+
+    # 3. Status selector ------------------------------------------------------------------------------------------
+
+    STATUS_SQL = """
+        SELECT v.township_id, CASE WHEN s.household_id IS NOT NULL THEN 'secured' ELSE h.home_status END, count(*)
+        FROM households_household h
+        JOIN households_village v ON v.id = h.village_id
+        LEFT JOIN (SELECT DISTINCT household_id FROM inspections_securedhousing
+                   WHERE since <= %(day)s AND (until IS NULL OR until >= %(day)s)) s ON s.household_id = h.id
+        WHERE h.status = 'active'
+        GROUP BY 1, 2
+    """
+    # The same status derived from the appraisals themselves, without the stored columns: what the stored summary
+    # saves (reported, not a target).
+    DERIVED_STATUS_SQL = """
+        WITH cur AS (
+            SELECT DISTINCT ON (dwelling_id) dwelling_id, grade FROM inspections_appraisal
+            ORDER BY dwelling_id, appraised_on DESC, id DESC
+        ), homes AS (
+            SELECT d.household_id, bool_or(c.grade IN ('C', 'D')) AS dangerous, bool_or(c.grade IS NULL) AS unappraised,
+                   bool_or(d.renovated_on IS NOT NULL) AS renovated
+            FROM households_dwelling d LEFT JOIN cur c ON c.dwelling_id = d.id
+            WHERE d.is_occupied GROUP BY d.household_id
+        )
+        SELECT v.township_id,
+               CASE WHEN s.household_id IS NOT NULL THEN 'secured' WHEN m.dangerous THEN 'dangerous'
+                    WHEN m.household_id IS NULL OR m.unappraised THEN 'unappraised'
+                    WHEN m.renovated THEN 'renovated_safe' ELSE 'appraised_safe' END,
+               count(*)
+        FROM households_household h
+        JOIN households_village v ON v.id = h.village_id
+        LEFT JOIN homes m ON m.household_id = h.id
+        LEFT JOIN (SELECT DISTINCT household_id FROM inspections_securedhousing
+                   WHERE since <= %(day)s AND (until IS NULL OR until >= %(day)s)) s ON s.household_id = h.id
+        WHERE h.status = 'active'
+        GROUP BY 1, 2
+    """
+
+    def raw_status(self, sql: str) -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"day": self.day})
+            counts: dict = {}
+            for township_id, status, n in cursor.fetchall():
+                counts.setdefault(township_id, dict.fromkeys(safety.HousingStatus.values, 0))[status] = n
+            return counts
+
+    def status(self) -> dict:
+        covered = Household.objects.filter(status=Household.Status.ACTIVE)
+
+        def ours():
+            return safety.status_counts(covered, "village__township_id", self.day)
+
+        if ours() != self.raw_status(self.STATUS_SQL) or ours() != self.raw_status(self.DERIVED_STATUS_SQL):
+            raise RuntimeError("the status selector disagrees with the raw SQL")
+        return self.result(
+            "status",
+            self.median(ours),
+            self.median(lambda: self.raw_status(self.STATUS_SQL)),
+            derived_from_appraisals_s=round(self.median(lambda: self.raw_status(self.DERIVED_STATUS_SQL)), 4),
+        )
+
+    # 4. Quarterly revisit campaign -------------------------------------------------------------------------------
+
+    def campaign(self) -> dict:
+        day = datetime.date(self.day.year + 5, 1, 15)  # a quarter no campaign has been launched for
+
+        def ours() -> tuple[int, int, float]:
+            with transaction.atomic():
+                started = time.perf_counter()
+                _campaign, created = launch_quarterly_revisits(day=day)
+                first = time.perf_counter() - started
+                _campaign, again = launch_quarterly_revisits(day=day)
+                transaction.set_rollback(True)
+            return created, again, first
+
+        def baseline() -> tuple[int, float]:
+            with transaction.atomic():
+                campaign = Campaign.objects.create(
+                    name="bench", kind=Campaign.Kind.QUARTERLY, starts_on=day, due_on=day, occupied_only=True
+                )
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"""
+                        INSERT INTO {Revisit._meta.db_table} (campaign_id, dwelling_id, due_on, status, outcome, notes,
+                            finding_new_damage, finding_lives_in_old_dangerous, finding_connected_hazard,
+                            finding_leaking, finding_placard_missing)
+                        SELECT %s, d.id, %s, 'pending', '', '', false, false, false, false, false
+                        FROM households_dwelling d JOIN households_household h ON h.id = d.household_id
+                        WHERE d.is_occupied AND h.status = 'active' AND d.structure_type = ANY(%s)
+                        ON CONFLICT (campaign_id, dwelling_id) DO NOTHING
+                        """,
+                        [campaign.pk, day, list(Dwelling.VULNERABLE)],
+                    )
+                    created = cursor.rowcount
+                seconds = time.perf_counter() - started
+                transaction.set_rollback(True)
+            return created, seconds
+
+        runs = [ours() for _ in range(3)]
+        created, again, _first = runs[0]
+        base = [baseline() for _ in range(3)]
+        if base[0][0] != created:
+            raise RuntimeError(f"the campaign created {created} revisits, the INSERT … SELECT {base[0][0]}")
+        return self.result(
+            "campaign",
+            statistics.median(run[2] for run in runs),
+            statistics.median(run[1] for run in base),
+            revisits_created=created,
+            second_run_created=again,
+            dwellings=Dwelling.objects.count(),
+        )
+
+
+def dump(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False)
+
+
+# 6. HTTP under load --------------------------------------------------------------------------------------------
+
+
+def _wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) -> dict:
+    """Requests per second and latency percentiles (ms) of `wrk --latency`, and its error lines if any."""
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    for name, value in headers.items():
+        command[1:1] = ["-H", f"{name}: {value}"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    figures: dict = {"non_2xx": 0}
+    for line in output.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            figures["rps"] = float(words[1])
+        elif words[:1] in (["50%"], ["90%"], ["99%"]):
+            figures[f"p{words[0][:-1]}_ms"] = _milliseconds(words[1])
+        elif "Non-2xx or 3xx responses" in line:
+            figures["non_2xx"] = int(words[-1])
+    return figures
+
+
+def _milliseconds(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60000.0)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor, 2)
+    raise ValueError(text)
+
+
+def http(bench: Bench, *, seconds: int, connections: int, port: int = 8765) -> dict:
+    """gunicorn with the production settings against the township staff's household list and against /healthz."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    client = bench.client("township")
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    workers = 2 * (os.cpu_count() or 1) + 1  # gunicorn's own advice
+    environment = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": settings.SECRET_KEY,  # the session above is signed with it
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/9"),
+        "EMAIL_URL": "dummymail://",
+    }
+    python = Path(sys.executable)
+    subprocess.run(
+        [python, "manage.py", "collectstatic", "--noinput", "-v0"], check=True, env=environment, cwd=settings.BASE_DIR
+    )
+    server = subprocess.Popen(
+        [python.with_name("gunicorn"), "housing_safety.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", "-q"],
+        env=environment,
+        cwd=settings.BASE_DIR,
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Cookie": cookie, "X-Forwarded-Proto": "https"}  # as behind the TLS proxy production expects
+    try:
+        _wait_until_up(f"{base}/healthz")
+        request = urllib.request.Request(f"{base}/field/", headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            if response.status != 200 or not response.url.endswith("/field/"):
+                raise RuntimeError(f"/field/ answered {response.status} at {response.url}")
+        page = _wrk(f"{base}/field/", seconds=seconds, connections=connections, headers=headers)
+        trivial = _wrk(f"{base}/healthz", seconds=seconds, connections=connections, headers=headers)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return bench.result(
+        "http",
+        page["rps"],
+        trivial["rps"],
+        higher_is_better=True,
+        unit="requests per second",
+        page=page,
+        trivial=trivial,
+        workers=workers,
+        connections=connections,
+        seconds=seconds,
+    )
+
+
+def _wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -1,0 +1,56 @@
+"""`manage.py bench`: grow the database to --small households, measure the lists, grow it to --households, measure
+every metric, and print one JSON line per metric (our figure, the baseline from the same run, the ratio, the target).
+
+PostgreSQL only: the figures are meant for the database production runs on. `make bench` creates a fresh database.
+"""
+
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from households.models import Household, Township
+from reporting.bench import Bench, dump, http
+
+
+class Command(BaseCommand):
+    help = "Province-scale benchmark: one JSON line per metric with our figure, the baseline and the ratio."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--households", type=int, default=500_000, help="size of the large run")
+        parser.add_argument("--small", type=int, default=20_000, help="size of the small run (lists are compared)")
+        parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (the median counts)")
+        parser.add_argument("--http-seconds", type=int, default=30)
+        parser.add_argument("--connections", type=int, default=16)
+        parser.add_argument("--skip-http", action="store_true")
+
+    def handle(self, *args, households, small, repeat, http_seconds, connections, skip_http, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://… (make bench does).")
+        if small > households:
+            raise CommandError("--small must not exceed --households.")
+        if not Township.objects.exists():
+            call_command("seed_demo", stdout=self.stderr)
+        self.grow_to(small)
+        bench = Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)))
+        small_households = Household.objects.count()
+        small_pages = bench.list_pages()
+        _seconds, small_dashboard_queries = bench.page("official", "/dashboard/")
+        self.grow_to(households)
+        bench.lists(small_pages, bench.list_pages(), small_households)
+        bench.dashboard(small_dashboard_queries)
+        bench.status()
+        bench.campaign()
+        bench.report()
+        if not skip_http:
+            http(bench, seconds=http_seconds, connections=connections)
+
+    def grow_to(self, households: int) -> None:
+        missing = households - Household.objects.count()
+        if missing > 0:
+            started = time.monotonic()
+            call_command("generate_synthetic", households=missing, stdout=self.stderr)
+            self.stderr.write(f"loaded {missing} households in {time.monotonic() - started:.0f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # fresh statistics, as autovacuum would give a loaded database
