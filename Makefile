@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format messages check-deploy clean bench-import
+.PHONY: run test install lint format messages check-deploy clean bench bench-import
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,20 @@ format: install
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --no-obsolete
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# The province-scale benchmark (reporting/bench): a fresh PostgreSQL database grown to 20,000 then 500,000 households,
+# one JSON line per metric with our figure, the baseline measured in the same run and the ratio. Needs PostgreSQL and
+# wrk (apt-get install wrk); about 15 minutes. BENCH_HOUSEHOLDS=100000 for a shorter run.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_HOUSEHOLDS ?= 500000
+bench: install
+	@psql "$(BENCH_PG)/postgres" -tAc "SELECT 1" >/dev/null 2>&1 \
+		|| { echo "make bench needs PostgreSQL at $(BENCH_PG) (set BENCH_PG=postgres://user@host:port)"; exit 1; }
+	@command -v wrk >/dev/null || { echo "make bench needs wrk for the HTTP metric (apt-get install wrk)"; exit 1; }
+	psql "$(BENCH_PG)/postgres" -qc "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
+	DATABASE_URL=$(BENCH_PG)/bench $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_PG)/bench EMAIL_URL=dummymail:// $(PY) manage.py seed_demo >/dev/null
+	DATABASE_URL=$(BENCH_PG)/bench EMAIL_URL=dummymail:// $(PY) manage.py bench --households $(BENCH_HOUSEHOLDS)
 
 # Department list import vs django-import-export vs COPY, and peak memory (PostgreSQL; see households/management/
 # commands/bench_import.py). BENCH_DATABASE_URL defaults to a local database it creates.

@@ -19,6 +19,7 @@ import sys
 import time
 import tracemalloc
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from households.models import Dwelling, Household
+from housing_safety.access import SYSTEM
 from inspections import selectors as safety
 from inspections.models import Campaign, Revisit
 from inspections.services import launch_quarterly_revisits
@@ -37,7 +39,8 @@ from rectification.models import CASE_STEPS
 
 from .. import selectors, services
 
-SQL = Path(__file__).with_name("figures_by_township.sql").read_text()
+FIGURES_SQL = Path(__file__).with_name("figures_by_township.sql").read_text()
+LATE_ITEMS_SQL = Path(__file__).with_name("late_items.sql").read_text()
 
 # Pages whose cost must not grow with the data, as (who, url): province-wide lists for the bureau, one township's
 # for its staff, and the admin changelists with a filter.
@@ -154,22 +157,30 @@ class Bench:
 
     # 1. Dashboard and 5. consolidated report ---------------------------------------------------------------------
 
+    def sql_parameters(self) -> dict:
+        today = self.day
+        return {
+            "day": today,
+            "first": today.replace(day=1),
+            "year_start": today.replace(month=1, day=1),
+            "overdue_cutoff": safety.overdue_registration_cutoff(today),
+            "deadline_months": settings.APPRAISAL_DEADLINE_MONTHS,
+            "quiet_since": today - datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS),
+            "unpaid_since": today - datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS),
+            "stalled_days": settings.RENOVATION_STALLED_DAYS,
+            "payment_days": settings.RENOVATION_PAYMENT_DAYS,
+            "lead_since": today - datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS),
+            "lead_days": settings.LEAD_RECEIPT_DAYS,
+        }
+
+    def raw_rows(self, sql: str) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, self.sql_parameters())
+            return cursor.fetchall()
+
     def sql_figures(self) -> dict[int, dict]:
         """The baseline: every figure per township from one statement, in area_figures' shape."""
-        today = self.day
-        with connection.cursor() as cursor:
-            cursor.execute(
-                SQL,
-                {
-                    "day": today,
-                    "first": today.replace(day=1),
-                    "year_start": today.replace(month=1, day=1),
-                    "overdue_cutoff": safety.overdue_registration_cutoff(today),
-                    "quiet_since": today - datetime.timedelta(days=settings.RENOVATION_STALLED_DAYS),
-                    "unpaid_since": today - datetime.timedelta(days=settings.RENOVATION_PAYMENT_DAYS),
-                },
-            )
-            rows = cursor.fetchall()
+        rows = self.raw_rows(FIGURES_SQL)
         figures = {}
         for township_id, *parts in rows:
             values = dict.fromkeys(selectors.AREA_KEYS, 0)
@@ -207,8 +218,18 @@ class Bench:
         baseline = self.median(self.sql_figures)
         return self.result("dashboard", seconds, baseline, queries=[small_queries, queries])
 
+    def raw_report(self) -> tuple[dict, list[tuple]]:
+        """The report's raw extract: the figures per township and every late item."""
+        return self.sql_figures(), self.raw_rows(LATE_ITEMS_SQL)
+
     def report(self) -> dict:
         media = Path(settings.BASE_DIR) / "media" / "bench"
+        late = Counter(
+            str(group["kind"]) for group in selectors.late_items(SYSTEM, self.day) for _item in group["items"]
+        )
+        raw_late = Counter(row[0] for row in self.raw_rows(LATE_ITEMS_SQL))
+        if late != raw_late:
+            raise RuntimeError(f"the late items differ: ours {dict(late)}, raw {dict(raw_late)}")
 
         def build():
             with override_settings(MEDIA_ROOT=media), transaction.atomic():
@@ -220,7 +241,11 @@ class Bench:
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return self.result(
-            "report", self.median(build), self.median(self.sql_figures), peak_python_memory_mb=round(peak / 2**20, 1)
+            "report",
+            self.median(build),
+            self.median(self.raw_report),
+            late_items=sum(late.values()),
+            peak_python_memory_mb=round(peak / 2**20, 1),
         )
 
     # 3. Status selector ------------------------------------------------------------------------------------------
