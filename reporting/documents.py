@@ -129,16 +129,14 @@ def _overdue_sheet(workbook, day: datetime.date) -> None:
     workbook.add_named_style(NamedStyle("overdue_cell", border=BOX))
     workbook.add_named_style(NamedStyle("overdue_date", border=BOX, number_format="yyyy-mm-dd"))
     styles = ("overdue_cell", "overdue_cell", "overdue_cell", "overdue_date", "overdue_cell")
-    for group in selectors.late_items(SYSTEM, day):
-        label = str(group["label"])
-        for item in group["items"]:
-            values = (label, townships.get(item["township_id"], ""), item["label"], item["due_on"], item["days"])
-            cells = []
-            for value, style in zip(values, styles, strict=True):
-                cell = WriteOnlyCell(sheet, value=safe_cell(value))
-                cell.style = style
-                cells.append(cell)
-            sheet.append(cells)
+    for label, item in selectors.iter_late_items(SYSTEM, day):
+        values = (str(label), townships.get(item["township_id"], ""), item["label"], item["due_on"], item["days"])
+        cells = []
+        for value, style in zip(values, styles, strict=True):
+            cell = WriteOnlyCell(sheet, value=safe_cell(value))
+            cell.style = style
+            cells.append(cell)
+        sheet.append(cells)
 
 
 def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:

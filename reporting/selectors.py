@@ -368,8 +368,9 @@ class LateList:
 
     kind: str
     items: Callable  # (user, day) -> queryset of the late records, oldest first
-    describe: Callable  # record -> dict(township_id, unit_id, label, due_on, url)
+    describe: Callable  # record -> dict(township_id, unit_id, label, due_on)
     township_path: str  # where the record keeps its township, to narrow a list to one township
+    url: Callable  # record -> its page (only the dashboard's short lists link; the workbook and e-mails do not)
 
 
 def _late_appraisals(user, day):
@@ -416,9 +417,9 @@ LATE_LISTS = (
             "township_id": h.village.township_id,
             "label": f"{h.head_name} · {h.village.name}",
             "due_on": safety.appraisal_due_on(h.registered_on),
-            "url": reverse("inspections:household", args=[h.pk]),
         },
         "village__township_id",
+        lambda h: reverse("inspections:household", args=[h.pk]),
     ),
     LateList(
         OverdueKind.REVISIT,
@@ -427,9 +428,9 @@ LATE_LISTS = (
             "township_id": r.dwelling.household.village.township_id,
             "label": f"{r.dwelling.household.head_name} · {r.dwelling.household.village.name} · {r.dwelling.address}",
             "due_on": r.due_on,
-            "url": reverse("inspections:revisit", args=[r.pk]),
         },
         "dwelling__household__village__township_id",
+        lambda r: reverse("inspections:revisit", args=[r.pk]),
     ),
     LateList(
         OverdueKind.PROBLEM,
@@ -438,9 +439,9 @@ LATE_LISTS = (
             "township_id": p.township_id,
             "label": str(p)[:200],
             "due_on": p.deadline,
-            "url": reverse("rectification:problem", args=[p.pk]),
         },
         "township_id",
+        lambda p: reverse("rectification:problem", args=[p.pk]),
     ),
     LateList(
         OverdueKind.CASE,
@@ -449,9 +450,9 @@ LATE_LISTS = (
             "township_id": c.township_id,
             "label": f"{c.number} {c.household.head_name} · {c.get_status_display()}",
             "due_on": c.stalled_due,
-            "url": c.get_absolute_url(),
         },
         "township_id",
+        lambda c: c.get_absolute_url(),
     ),
     LateList(
         OverdueKind.COMPLAINT,
@@ -460,9 +461,9 @@ LATE_LISTS = (
             "township_id": c.township_id,
             "label": f"{c.ticket} · {c.get_category_display()}",
             "due_on": _complaint_due(c),
-            "url": c.get_absolute_url(),
         },
         "township_id",
+        lambda c: c.get_absolute_url(),
     ),
     LateList(
         OverdueKind.LEAD,
@@ -472,17 +473,28 @@ LATE_LISTS = (
             "unit_id": lead.from_unit_id,
             "label": f"{lead.from_unit.name} · {lead.subject}"[:200],
             "due_on": lead.sent_on + datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS),
-            "url": reverse("rectification:leads"),
         },
         "from_unit__township_id",
+        lambda lead: reverse("rectification:leads"),
     ),
 )
 
 
+def iter_late_items(user, day: datetime.date):
+    """Every late item as (kind label, item), oldest first per kind, read in chunks: the workbook's overdue sheet
+    at province scale holds tens of thousands, which are never all in memory at once."""
+    for late in LATE_LISTS:
+        label = OverdueKind(late.kind).label
+        for record in late.items(user, day).iterator(chunk_size=2000):
+            item = late.describe(record)
+            yield label, {"object_id": record.pk, **item, "days": (day - item["due_on"]).days}
+
+
 def late_items(
-    user, day: datetime.date | None = None, limit: int | None = None, township: Township | None = None
+    user, day: datetime.date | None = None, limit: int | None = None, township: Township | None = None, links=True
 ) -> list[dict]:
-    """Per kind of late item: its label and the oldest `limit` items (all when None; one township's when given)."""
+    """Per kind of late item: its label and the oldest `limit` items (all when None; one township's when given),
+    each with the link to its page unless `links` is false."""
     day = day or timezone.localdate()
     result = []
     for late in LATE_LISTS:
@@ -491,7 +503,10 @@ def late_items(
             records = records.filter(**{late.township_path: township.pk})
         if limit is not None:
             records = records[:limit]
-        items = [{"object_id": record.pk, **late.describe(record)} for record in records]
+        items = [
+            {"object_id": record.pk, **late.describe(record), **({"url": late.url(record)} if links else {})}
+            for record in records
+        ]
         for item in items:
             item["days"] = (day - item["due_on"]).days
         result.append({"kind": late.kind, "label": OverdueKind(late.kind).label, "items": items})
