@@ -92,12 +92,15 @@ def _masked(field: str, mask, label):
 
 class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     import_error_display = ("message",)
+    #: relations the export reads on every row, beyond what the scoped selector joins for the list
+    export_related: tuple[str, ...] = ()
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
     def get_export_queryset(self, request):
-        return super().get_export_queryset(request).order_by("pk")
+        queryset = super().get_export_queryset(request).order_by("pk")
+        return queryset.select_related(*self.export_related) if self.export_related else queryset
 
 
 class TownshipFilter(admin.SimpleListFilter):
@@ -237,6 +240,7 @@ class AttachmentsAdminMixin:
 class HouseholdAdmin(PersonalDataAdminMixin, AttachmentsAdminMixin, ScopedImportExportAdmin):
     scope_selector = selectors.households_for_user
     list_prefetch = ("categories",)
+    export_related = ("source",)
     resource_classes = [HouseholdResource]
     personal_fields = {"id_number": mask_id_number, "phone": mask_phone, "helper_phone": mask_phone}
     masked_id_number = _masked("id_number", mask_id_number, _("ID number"))

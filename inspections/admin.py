@@ -313,6 +313,7 @@ class SpotCheckAdmin(SimpleHistoryAdmin):
     """Saving a new spot check draws its sample; results are entered row by row and summed per township."""
 
     list_display = ("name", "per_township", "seed", "drawn_at", "drawn_by")
+    list_select_related = ("drawn_by",)  # nullable: the admin's automatic select_related skips it
     readonly_fields = ("drawn_at", "drawn_by", "results_by_township")
     inlines = [SpotCheckItemInline]
     filter_horizontal = ("townships",)

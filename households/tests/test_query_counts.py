@@ -311,16 +311,6 @@ def exported_rows(response) -> int:
     return len(list(openpyxl.load_workbook(io.BytesIO(response.body), read_only=True).active.iter_rows())) - 1
 
 
-# The household export reads each household's source department with a query of its own: HouseholdResource's
-# `source` column (a ForeignKeyWidget) follows household.source, and the admin export's queryset (ScopedAdminMixin
-# .get_queryset -> selectors.households_for_user) selects only village__township. The pins are the counts once
-# `source` is selected with the rest (measured so): 12, 13 and 12.
-SOURCE_PER_ROW = pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # the pinned count, nothing else
-    reason="N+1: the admin household export queries each household's source unit; households_for_user does not "
-    "select_related source",
-)
 EXPORTS = {
     "household": (Household, HouseholdResource, {ADMIN: 12, STAFF: 13, OFFICIAL: 12}),
     "dwelling": (Dwelling, DwellingResource, {ADMIN: 8, STAFF: 9, OFFICIAL: 8}),
@@ -330,11 +320,7 @@ EXPORTS = {
 
 @pytest.mark.parametrize(
     ("model", "persona"),
-    [
-        pytest.param(model, persona, marks=[SOURCE_PER_ROW] if model == "household" else [])
-        for model, (_m, _r, pins) in EXPORTS.items()
-        for persona in pins
-    ],
+    [(model, persona) for model, (_m, _r, pins) in EXPORTS.items() for persona in pins],
 )
 def test_registry_admin_export_queries_do_not_grow(client, users, world, django_assert_num_queries, model, persona):
     model_class, resource, pins = EXPORTS[model]

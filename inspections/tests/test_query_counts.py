@@ -267,15 +267,6 @@ def appraisals(world, n):
     bulk_appraisals(dwellings_of(_both(world, n)), "B", recorded_by=world["users"][STAFF])
 
 
-# The spot-check changelist reads who drew each spot check with a query of its own: SpotCheckAdmin lists the
-# nullable `drawn_by` without list_select_related, and the admin's automatic select_related() follows only non-null
-# foreign keys. Pinned at the count with `drawn_by` selected (measured so): 7.
-DRAWN_BY_PER_ROW = pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # the pinned count, nothing else
-    reason="N+1: SpotCheckAdmin queries drawn_by once per row; it has no list_select_related for it",
-)
-
 # model: (builder, rows a page, pinned queries per persona)
 CHANGELISTS = {
     "appraisal": (appraisals, 50, {ADMIN: 11, STAFF: 11, OFFICIAL: 11}),
@@ -290,11 +281,7 @@ CHANGELISTS = {
 
 @pytest.mark.parametrize(
     ("model", "persona"),
-    [
-        pytest.param(model, persona, marks=[DRAWN_BY_PER_ROW] if model == "spotcheck" else [])
-        for model, (_b, _n, pins) in CHANGELISTS.items()
-        for persona in pins
-    ],
+    [(model, persona) for model, (_b, _n, pins) in CHANGELISTS.items() for persona in pins],
 )
 def test_inspections_changelist_queries_do_not_grow(client, world, django_assert_num_queries, model, persona):
     grow, per_page, pins = CHANGELISTS[model]

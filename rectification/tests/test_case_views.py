@@ -1149,7 +1149,7 @@ def test_case_page_query_count_does_not_grow(client, users, counted, django_asse
     assert "补差" in text
 
 
-ADMIN_QUERIES = {CHANGELIST: 10, "/admin/rectification/subsidypayment/": 9}
+ADMIN_QUERIES = {CHANGELIST: 10, "/admin/rectification/subsidypayment/": 8}
 
 
 @pytest.mark.parametrize("persona", [STAFF, OFFICIAL, ADMIN])
