@@ -80,7 +80,9 @@ def test_changing_a_dwelling_through_the_service_restates_the_household(staff, h
     services.record_appraisal(actor=staff, appraisal=appraisal(dangerous, "D"))
     safe = registry.save_dwelling(
         actor=staff,
-        dwelling=Dwelling(household=home_household, address="2组8号", structure_type="brick_concrete", is_occupied=False),
+        dwelling=Dwelling(
+            household=home_household, address="2组8号", structure_type="brick_concrete", is_occupied=False
+        ),
     )
     services.record_appraisal(actor=staff, appraisal=appraisal(safe, "A"))
     assert stored(home_household) == (HousingStatus.DANGEROUS, True, False, False)

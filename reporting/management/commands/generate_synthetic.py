@@ -6,7 +6,8 @@ Clearly synthetic: villages named 合成N村 (flagged demo), heads named 合成�
 correct check digit), case numbers HC…, tickets HT…. Additive: serials continue after the highest synthetic ID
 number already stored. Reproducible: the same seed on the same data (and the same day) makes the same rows.
 
-Loaded with COPY on PostgreSQL and batched bulk_create elsewhere. The stored summaries (dwellings' current grade
+Loaded with COPY on PostgreSQL (the next batch is generated while a second connection writes the last one) and
+batched bulk_create elsewhere, 10,000 households per transaction. The stored summaries (dwellings' current grade
 and leak finding, households' home state and flags) are computed here with the rule of
 `households.services.refresh_home_state` and written with the rows; the tests check them against a refresh.
 Synthetic complaints answer the public progress lookup with the query code 000000.
@@ -18,6 +19,7 @@ import datetime
 import random
 import time
 from bisect import bisect_right
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from itertools import accumulate, pairwise
 
@@ -25,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -233,8 +235,14 @@ COMPLAINT_COLUMNS = [
 ]  # fmt: skip
 COMPLAINT_TRANSITION_COLUMNS = ["complaint_id", "from_status", "to_status", "actor_id", "note"]
 
-LOADED = [Household, Household.categories.through, Dwelling, Appraisal, RenovationCase, CaseTransition,
-          SubsidyPayment, Revisit, Complaint, ComplaintTransition, Problem, ProblemTransition]  # fmt: skip
+# In the order they are written (parents first).
+COLUMNS = {
+    Household: HOUSEHOLD_COLUMNS, Household.categories.through: CATEGORY_COLUMNS, Dwelling: DWELLING_COLUMNS,
+    Appraisal: APPRAISAL_COLUMNS, RenovationCase: CASE_COLUMNS, CaseTransition: CASE_TRANSITION_COLUMNS,
+    SubsidyPayment: PAYMENT_COLUMNS, Revisit: REVISIT_COLUMNS, Complaint: COMPLAINT_COLUMNS,
+    ComplaintTransition: COMPLAINT_TRANSITION_COLUMNS, Problem: PROBLEM_COLUMNS,
+    ProblemTransition: PROBLEM_TRANSITION_COLUMNS,
+}  # fmt: skip
 
 
 def synthetic_id_number(serial: int) -> str:
@@ -283,14 +291,14 @@ class Generator:
         self.actor_id, self.campaign, self.villages = actor_id, campaign, villages
         self.categories, self.sources, self.deadlines = categories, sources, deadlines
         self.query_code_hash = make_password(QUERY_CODE)
-        self.now = loader.now
+        # Times are counted back from the start of today, not from now: a rerun the same day makes the same rows.
+        self.midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
         self.components = {
             (layout, grade): [self._components(layout, grade) for _variant in range(24)]
             for layout in {*LAYOUT.values(), TRADITIONAL_LAYOUT}
             for grade in GRADE_ORDER
         }
         self._due: dict[tuple[datetime.date, str], tuple] = {}
-        self.grades: list[str | None] = []  # current grade of each dwelling made, in order (for the tests)
 
     def _components(self, layout: tuple[bool, ...], grade: str) -> tuple[str, ...]:
         grades = [pick(self.rng, COMPONENT_GRADES[grade]) if present else "n" for present in layout]
@@ -301,24 +309,12 @@ class Generator:
 
     # One batch ----------------------------------------------------------------------------------------------
 
-    def batch(self, first: int, count: int) -> None:
-        self.rows: dict[type, list] = {model: [] for model in LOADED}
+    def batch(self, first: int, count: int) -> dict[type, list]:
+        """The rows of households first..first+count-1 and everything belonging to them, per model."""
+        self.rows: dict[type, list] = {model: [] for model in COLUMNS}
         for serial in range(first, first + count):
             self._household(serial)
-        write = self.loader.write
-        rows = self.rows
-        write(Household, HOUSEHOLD_COLUMNS, rows[Household])
-        write(Household.categories.through, CATEGORY_COLUMNS, rows[Household.categories.through])
-        write(Dwelling, DWELLING_COLUMNS, rows[Dwelling])
-        write(Appraisal, APPRAISAL_COLUMNS, rows[Appraisal])
-        write(RenovationCase, CASE_COLUMNS, rows[RenovationCase])
-        write(CaseTransition, CASE_TRANSITION_COLUMNS, rows[CaseTransition])
-        write(SubsidyPayment, PAYMENT_COLUMNS, rows[SubsidyPayment])
-        write(Revisit, REVISIT_COLUMNS, rows[Revisit])
-        write(Complaint, COMPLAINT_COLUMNS, rows[Complaint])
-        write(ComplaintTransition, COMPLAINT_TRANSITION_COLUMNS, rows[ComplaintTransition])
-        write(Problem, PROBLEM_COLUMNS, rows[Problem])
-        write(ProblemTransition, PROBLEM_TRANSITION_COLUMNS, rows[ProblemTransition])
+        return self.rows
 
     def _days_ago(self, low: int, high: int) -> datetime.date:
         return self.today - datetime.timedelta(days=self.rng.randint(low, high))
@@ -338,17 +334,20 @@ class Generator:
         for code in dict.fromkeys(codes):
             links.append((household_id, self.categories[code]))
 
-        dwellings = []  # [occupied, grade, leaking, renovated_on, connected, cooperates, dwelling id, appraisal id]
+        dwellings = []  # [occupied, grade, leaking, renovated_on, connected, cooperates, id, visited revisit id]
         for index in range(2 if rng.random() < SECOND_DWELLING else 1):
             dwellings.append(self._dwelling(serial, index, household_id, township_id, active))
         status, owns_safe, uncooperative, leaking = home_state(dwellings)
+        # Most households not yet appraised were registered recently, within or just past the one-month clock.
+        recent = status == HousingStatus.UNAPPRAISED and rng.random() < 0.7
+        registered_on = self._days_ago(0, 60) if recent else self._days_ago(0, 1500)
         self.rows[Household].append((
             household_id, f"合成户{serial}", synthetic_id_number(serial),
             f"199{serial % 10**8:08d}" if rng.random() < 0.7 else "", village_id, pick(rng, MEMBERS), poverty,
             rng.randint(2016, 2020) if poverty == "exited" else None,
             self._days_ago(30, 900) if poverty == "newly_poor" else None,
             f"合成帮扶人{serial % 997}" if rng.random() < 0.8 else "",
-            rng.choice(self.sources) if rng.random() < 0.6 else None, self._days_ago(0, 1500),
+            rng.choice(self.sources) if rng.random() < 0.6 else None, registered_on,
             Household.Status.ACTIVE if active else Household.Status.REMOVED,
             None if active else self._days_ago(1, 300), "" if active else "户籍迁出（合成）",
             status, owns_safe, uncooperative, leaking,
@@ -416,7 +415,6 @@ class Generator:
             acceptance = appraisal_ids[-1] if case["outcome"] in COMPLETED else None
             renovated_on = self._case(serial, index, household_id, dwelling_id, township_id, grade, case, trigger,
                                       acceptance)  # fmt: skip
-        self.grades.append(current_grade)
         has_position = rng.random() < 0.6
         self.rows[Dwelling].append((
             dwelling_id, household_id, f"{rng.randint(1, 12)}组{rng.randint(1, 120)}号", structure,
@@ -426,12 +424,11 @@ class Generator:
             f"{rng.uniform(117.1, 117.7):.6f}" if has_position else None,
             current_grade, current_leaking,
         ))  # fmt: skip
+        visited = None
         if rng.random() < REVISIT:
-            revisit_id = self._revisit(dwelling_id, current_grade, current_leaking, occupied, connected, cooperates)
-        else:
-            revisit_id = None
+            visited = self._revisit(dwelling_id, current_grade, current_leaking, occupied, connected, cooperates)
         return [occupied, current_grade, current_leaking, renovated_on, connected, cooperates, dwelling_id,
-                revisit_id]  # fmt: skip
+                visited]  # fmt: skip
 
     def _older_grade(self, newer: str) -> str:
         """A different grade for an earlier appraisal: usually worse (the house was repaired since)."""
@@ -448,7 +445,7 @@ class Generator:
         rng = self.rng
         ended = outcome in (S.REJECTED, S.WITHDRAWN)
         last = rng.choice(ENDED_AT) if ended else outcome
-        latest = self._days_ago(0, 40) if rng.random() < 0.7 else self._days_ago(41, 240)
+        latest = self._days_ago(0, 28) if rng.random() < 0.75 else self._days_ago(29, 240)  # a quarter stalled
         steps = CASE_STEPS[: CASE_STEPS.index(last) + 1]
         end_on = None
         if ended:
@@ -496,7 +493,8 @@ class Generator:
 
     # Revisits, problems, complaints -------------------------------------------------------------------------
 
-    def _revisit(self, dwelling_id, grade, leaking, occupied, connected, cooperates) -> int:
+    def _revisit(self, dwelling_id, grade, leaking, occupied, connected, cooperates) -> int | None:
+        """A revisit of the run's campaign; returns its id once visited (a problem can come from it)."""
         rng, today, campaign = self.rng, self.today, self.campaign
         revisit_id = self.loader.next_id(Revisit)
         due_on = campaign.starts_on + datetime.timedelta(
@@ -506,7 +504,7 @@ class Generator:
         if not done:
             self.rows[Revisit].append((revisit_id, campaign.pk, dwelling_id, due_on, Revisit.Status.PENDING, None,
                                        None, "", "", False, False, False, False, False))  # fmt: skip
-            return revisit_id
+            return None
         visited_on = min(today, due_on - datetime.timedelta(days=rng.randint(0, 30)))
         visited_on = max(visited_on, campaign.starts_on)
         findings = (
@@ -540,7 +538,11 @@ class Generator:
                 source = "self_inspection"
             status = pick(rng, PROBLEM_STATUSES)
             reached = PROBLEM_PATH[: PROBLEM_PATH.index(status) + 1]
-            resolved_at = self.now - datetime.timedelta(days=rng.randint(5, 120)) if "resolved" in reached else None
+            resolved_at = (
+                self.midnight - datetime.timedelta(days=rng.randint(5, 120), seconds=rng.randint(0, 86399))
+                if "resolved" in reached
+                else None
+            )
             verified_at = resolved_at + datetime.timedelta(days=rng.randint(1, 4)) if status == "verified" else None
             problem_id = self.loader.next_id(Problem)
             self.rows[Problem].append((
@@ -566,7 +568,7 @@ class Generator:
     def _complaint(self, serial, household_id, village_id, township_id, dwelling_id) -> int:
         rng, actor = self.rng, self.actor_id
         complaint_id = self.loader.next_id(Complaint)
-        received_at = self.now - datetime.timedelta(seconds=rng.randint(600, 365 * 86400))
+        received_at = self.midnight - datetime.timedelta(seconds=rng.randint(600, 365 * 86400))
         received_on = timezone.localdate(received_at)
         age = (self.today - received_on).days
         status = pick(rng, COMPLAINT_STATUSES["new" if age < 2 else "recent" if age < 15 else "old"])
@@ -579,7 +581,7 @@ class Generator:
         replied_on = min(self.today, received_on + datetime.timedelta(days=rng.randint(3, 20))) if replied else None
         closed_at = None
         if status == C.CLOSED:
-            closed_at = min(self.now, received_at + datetime.timedelta(days=(replied_on - received_on).days + 1,
+            closed_at = min(self.midnight, received_at + datetime.timedelta(days=(replied_on - received_on).days + 1,
                                                                          hours=rng.randint(0, 72)))  # fmt: skip
         self.rows[Complaint].append((
             complaint_id, f"HT{serial:09d}", self.query_code_hash, received_at, pick(rng, COMPLAINT_CHANNELS),
@@ -632,18 +634,52 @@ class Command(BaseCommand):
                            for row in ComplaintDeadline.objects.all()},
             )  # fmt: skip
             self._standards(today)
-        for start in range(0, households, BATCH):
-            with transaction.atomic():
-                generator.batch(first + start, min(BATCH, households - start))
-            self.stdout.write(f"\r  {min(start + BATCH, households)} / {households}", ending="")
-            self.stdout.flush()
-        loader.analyze(LOADED)
-        self.generator = generator  # for the tests: the grades made
+        batches = [(first + start, min(BATCH, households - start)) for start in range(0, households, BATCH)]
+        if loader.postgres and not connection.in_atomic_block:
+            self._pipelined(generator, loader, batches, households)
+        else:  # inside a caller's transaction (the tests): one connection, batches in savepoints
+            for start, count in batches:
+                rows = generator.batch(start, count)
+                with transaction.atomic():
+                    self._write(loader, rows)
+                self._progress(start + count - first, households)
+        loader.analyze(COLUMNS)
         counts = ", ".join(f"{label.split('.')[-1]} {count}" for label, count in loader.written.items())
         self.stdout.write(
             f"\n{households} households (serials {first}-{first + households - 1}) in "
             f"{time.monotonic() - started:.1f} s: {counts}"
         )
+
+    def _pipelined(self, generator, loader, batches, households) -> None:
+        """Generate the next batch while a second connection writes and commits the previous one: the database and
+        Python each keep one of the cores busy. Ids come from the sequences, so the two never collide."""
+        first = batches[0][0]
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = None
+            try:
+                for start, count in batches:
+                    rows = generator.batch(start, count)
+                    if pending is not None:
+                        self._progress(pending.result(), households)
+                    pending = writer.submit(self._write_committed, loader, rows, start + count - first)
+                self._progress(pending.result(), households)
+            finally:
+                writer.submit(connections.close_all).result()  # the writer thread's own connection
+
+    @staticmethod
+    def _write_committed(loader, rows, done: int) -> int:
+        with transaction.atomic():
+            Command._write(loader, rows)
+        return done
+
+    @staticmethod
+    def _write(loader, rows) -> None:
+        for model, columns in COLUMNS.items():
+            loader.write(model, columns, rows[model])
+
+    def _progress(self, done: int, households: int) -> None:
+        self.stdout.write(f"\r  {done} / {households}", ending="")
+        self.stdout.flush()
 
     def _actor(self) -> int:
         """Who the synthetic records say recorded them: the demo admin, else a superuser, else any user, else a
