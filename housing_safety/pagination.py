@@ -21,7 +21,8 @@ class BoundedPaginator(Paginator):
     @cached_property
     def _counted(self) -> int:
         if isinstance(self.object_list, QuerySet):
-            return self.object_list[: self.count_limit + 1].count()
+            # Without ORDER BY the database stops after count_limit + 1 rows in whatever order it finds them.
+            return self.object_list.order_by()[: self.count_limit + 1].count()
         return len(self.object_list)
 
     @cached_property

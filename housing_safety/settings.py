@@ -170,6 +170,8 @@ DISCIPLINE_COMMISSION_EMAIL = env.str("DISCIPLINE_COMMISSION_EMAIL", default="")
 LIST_INLINE_MAX_BYTES = env.int("LIST_INLINE_MAX_BYTES", default=2 * 1024 * 1024)
 # Reconciliation figures per department are recomputed at most this often for the same uploads.
 RECONCILIATION_CACHE_SECONDS = env.int("RECONCILIATION_CACHE_SECONDS", default=300)
+# Province-wide summary tables shown above a list (e.g. revisits per township) are kept this long.
+SUMMARY_CACHE_SECONDS = env.int("SUMMARY_CACHE_SECONDS", default=300)
 # Exports for the provincial system above this many rows are built in the background.
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=50_000)
 

@@ -49,10 +49,13 @@ class AppraisalAdmin(AttachmentsAdminMixin, ScopedImportExportAdmin):
         "organisation",
         "recorded_by",
     )
-    list_filter = (AppraisalTownshipFilter, "grade", "kind", "recommendation", "is_leaking", "site_hazard")
+    # A date filter instead of date_hierarchy: the hierarchy reads the distinct years of every appraisal first.
+    list_filter = (
+        AppraisalTownshipFilter, ("appraised_on", admin.DateFieldListFilter), "grade", "kind", "recommendation",
+        "is_leaking", "site_hazard",
+    )  # fmt: skip
     search_fields = ("dwelling__household__head_name", "dwelling__address", "organisation")
     autocomplete_fields = ("dwelling",)
-    date_hierarchy = "appraised_on"
     show_full_result_count = False
     list_per_page = 50
     inlines = [AttachmentListInline, AttachmentAddInline]

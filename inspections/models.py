@@ -82,7 +82,10 @@ class Appraisal(models.Model):
         ordering = ["-appraised_on", "-pk"]
         verbose_name = _("appraisal")
         verbose_name_plural = _("appraisals")
-        indexes = [models.Index(fields=["dwelling", "-appraised_on", "-id"], name="appraisal_current")]
+        indexes = [
+            models.Index(fields=["dwelling", "-appraised_on", "-id"], name="appraisal_current"),
+            models.Index(fields=["-appraised_on", "-id"], name="appraisal_newest_first"),  # the list's order
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(grade__in=["C", "D"]) | ~Q(recommendation="none"),
@@ -323,7 +326,12 @@ class Revisit(Findings):
         verbose_name = _("revisit")
         verbose_name_plural = _("revisits")
         constraints = [models.UniqueConstraint(fields=["campaign", "dwelling"], name="revisit_once_per_campaign")]
-        indexes = [models.Index(fields=["status", "due_on"], name="revisit_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="revisit_status_due"),
+            # The to-do list's page in its order (earliest due first) without sorting every pending revisit.
+            models.Index(fields=["due_on", "id"], condition=Q(status="pending"), name="revisit_pending_due"),
+            models.Index(fields=["due_on", "id"], name="revisit_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.dwelling}"

@@ -17,7 +17,7 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subq
 from django.utils import timezone
 
 from households.models import Dwelling, Household, HousingStatus
-from households.selectors import dwellings_for_user, household_scope_filter, households_for_user, townships_for_user
+from households.selectors import household_scope_filter, households_for_user, townships_for_user
 
 from .models import Appraisal, HelperReport, Placard, Revisit, SecuredHousing
 
@@ -78,11 +78,23 @@ def covered_households_for_user(user, today: datetime.date | None = None) -> Que
 
 
 def status_counts(households: QuerySet[Household], by: str, today: datetime.date | None = None) -> dict:
-    """{group value: {status: count}} in one GROUP BY query, e.g. by="village__township_id"."""
-    rows = with_housing_status(households, today).values(by, "housing_status").annotate(n=Count("pk")).order_by()
+    """{group value: {status: count}}, e.g. by="village__township_id", in two GROUP BY queries: the stored home
+    states, then the few households living safely elsewhere on `today`, moved to 保障安全.
+
+    Grouping on the stored column lets PostgreSQL estimate the groups and aggregate in parallel; grouping on the
+    status expression itself took 0.47 s at 500,000 households against 0.26 s for the same figures in raw SQL.
+    """
     counts: dict = {}
-    for row in rows:
-        counts.setdefault(row[by], {s: 0 for s in HousingStatus.values})[row["housing_status"]] = row["n"]
+
+    def add(group, status: str, n: int) -> None:
+        counts.setdefault(group, dict.fromkeys(HousingStatus.values, 0))[status] += n
+
+    for row in households.values(by, "home_status").annotate(n=Count("pk")).order_by():
+        add(row[by], row["home_status"], row["n"])
+    secured = households.filter(pk__in=secured_on(today or timezone.localdate()))
+    for row in secured.values(by, "home_status").annotate(n=Count("pk")).order_by():
+        add(row[by], row["home_status"], -row["n"])
+        add(row[by], HousingStatus.SECURED, row["n"])
     return counts
 
 
@@ -126,7 +138,7 @@ def dangerous_for_user(user, today: datetime.date | None = None) -> QuerySet[Hou
 
 
 def appraisals_for_user(user) -> QuerySet[Appraisal]:
-    return Appraisal.objects.filter(dwelling__in=dwellings_for_user(user).values("pk")).select_related(
+    return Appraisal.objects.filter(household_scope_filter(user, "dwelling__household__")).select_related(
         "dwelling__household__village__township", "recorded_by"
     )
 

@@ -55,7 +55,7 @@ def case_list(request):
     if stalled:
         cases = selectors.stalled_cases(cases)
     context = {
-        "page": BoundedPaginator(cases.order_by("township__code", "number"), 50).get_page(request.GET.get("page")),
+        "page": BoundedPaginator(cases.order_by("township_id", "number"), 50).get_page(request.GET.get("page")),
         "statuses": CaseStatus.choices,
         "status": status,
         "year": year,

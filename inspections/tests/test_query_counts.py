@@ -216,7 +216,7 @@ PAGES = {
     "/field/": (mixed, {ADMIN: 8, STAFF: 8}),
     "/safety/overdue/": (unappraised, {ADMIN: 8, STAFF: 8}),
     "/safety/dangerous/": (dangerous, {ADMIN: 8, STAFF: 8}),
-    "/safety/status/": (mixed, {ADMIN: 9, STAFF: 9}),
+    "/safety/status/": (mixed, {ADMIN: 10, STAFF: 10}),
     "/placards/coverage/": (placards, {ADMIN: 9, STAFF: 9}),
     "/field/revisits/": (revisits, {ADMIN: 10, STAFF: 8}),
     "/field/reports/": (reports, {ADMIN: 8, STAFF: 8}),

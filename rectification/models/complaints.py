@@ -150,7 +150,10 @@ class Complaint(models.Model):
             ("handle_complaint", _("Can handle and reply to complaints assigned to them")),
             ("view_reporter", _("Can see who made a complaint")),
         ]
-        indexes = [models.Index(fields=["status", "handling_due"], name="complaint_status_due")]
+        indexes = [
+            models.Index(fields=["status", "handling_due"], name="complaint_status_due"),
+            models.Index(fields=["-received_at", "-id"], name="complaint_newest_first"),  # the list's order
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_anonymous=False) | (Q(reporter_name="") & Q(reporter_phone="")),

@@ -106,7 +106,10 @@ class Problem(models.Model):
         verbose_name = _("problem")
         verbose_name_plural = _("problems")
         permissions = [("verify_problem", _("Can verify that a problem is resolved"))]
-        indexes = [models.Index(fields=["township", "status", "deadline"], name="problem_township_status")]
+        indexes = [
+            models.Index(fields=["township", "status", "deadline"], name="problem_township_status"),
+            models.Index(fields=["deadline", "id"], name="problem_deadline"),  # the list's order
+        ]
         constraints = [
             # A repeated finding does not open a second problem while the first is still open.
             models.UniqueConstraint(

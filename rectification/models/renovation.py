@@ -188,7 +188,11 @@ class RenovationCase(models.Model):
             ("complete_case", _("Can accept, pay and archive renovation cases")),
             ("override_case_rules", _("Can override archive and subsidy rules, with a reason")),
         ]
-        indexes = [models.Index(fields=["township", "status"], name="case_township_status")]
+        indexes = [
+            models.Index(fields=["township", "status"], name="case_township_status"),
+            models.Index(fields=["township", "number"], name="case_township_number"),  # the case list's order
+            models.Index(fields=["-programme_year", "number"], name="case_year_number"),  # the admin's order
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["dwelling"],

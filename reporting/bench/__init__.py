@@ -373,7 +373,10 @@ def _wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) -
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     for name, value in headers.items():
         command[1:1] = ["-H", f"{name}: {value}"]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return read_wrk(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def read_wrk(output: str) -> dict:
     figures: dict = {"non_2xx": 0}
     for line in output.splitlines():
         words = line.split()
@@ -414,7 +417,16 @@ def http(bench: Bench, *, seconds: int, connections: int, port: int = 8765) -> d
         [python, "manage.py", "collectstatic", "--noinput", "-v0"], check=True, env=environment, cwd=settings.BASE_DIR
     )
     server = subprocess.Popen(
-        [python.with_name("gunicorn"), "housing_safety.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", "-q"],
+        [
+            python.with_name("gunicorn"),
+            "housing_safety.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
         env=environment,
         cwd=settings.BASE_DIR,
     )

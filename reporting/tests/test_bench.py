@@ -1,0 +1,63 @@
+"""The benchmark command runs end to end on a small PostgreSQL database, and its hand-written baselines yield the
+same figures as the selectors (the command refuses to report a ratio otherwise). Timings are not asserted."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from conftest import service_missing
+from reporting.bench import read_wrk
+
+WRK_OUTPUT = """Running 30s test @ http://127.0.0.1:8765/field/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    95.21ms   30.11ms 412.50ms   71.02%
+    Req/Sec    84.12     20.33   150.00     68.00%
+  Latency Distribution
+     50%   90.12ms
+     75%  110.40ms
+     90%  135.77ms
+     99%    1.21s
+  5030 requests in 30.03s, 88.12MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:    167.50
+Transfer/sec:      2.93MB
+"""
+
+
+def test_wrk_output_is_read_with_its_units():
+    assert read_wrk(WRK_OUTPUT) == {"rps": 167.5, "p50_ms": 90.12, "p90_ms": 135.77, "p99_ms": 1210.0, "non_2xx": 3}
+
+
+@pytest.mark.django_db
+def test_the_benchmark_refuses_anything_but_postgresql(monkeypatch):
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        call_command("bench", households=10, small=5, skip_http=True, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
+    if connection.vendor != "postgresql":
+        service_missing("the benchmark needs PostgreSQL (set DATABASE_URL)")
+    call_command("seed_demo", stdout=io.StringIO())
+    output = io.StringIO()
+    call_command("bench", households=400, small=200, repeat=1, skip_http=True, stdout=output, stderr=io.StringIO())
+    rows = {row["metric"]: row for row in map(json.loads, output.getvalue().splitlines())}
+
+    assert set(rows) == {"lists", "dashboard", "status", "campaign", "report"}
+    for row in rows.values():
+        assert row["ours"] > 0 and row["baseline"] > 0 and row["ratio"] > 0
+        assert row["households"] >= 400
+    assert rows["lists"]["small_households"] >= 200 and rows["lists"]["query_counts_constant"] is True
+    assert len(rows["lists"]["pages"]) >= 20
+    small, large = rows["dashboard"]["queries"]
+    assert small == large > 0
+    assert rows["campaign"]["revisits_created"] > 0 and rows["campaign"]["second_run_created"] == 0
+    assert rows["report"]["late_items"] > 0 and rows["report"]["peak_python_memory_mb"] > 0
