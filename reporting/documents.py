@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from housing_safety.access import SYSTEM
@@ -124,19 +124,14 @@ def _overdue_sheet(workbook, day: datetime.date) -> None:
     headers = (_("Kind"), _("Township"), _("Item"), _("Due on"), _("Days overdue"))
     sheet.append([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
     townships = {t.pk: t.name for t in selectors.townships_for_user(SYSTEM)}
-    # Tens of thousands of rows: a named style is looked up by name, where a Border assigned to each cell is
-    # hashed and searched for every time (41 s for 24,000 rows before, at 500,000 households).
-    workbook.add_named_style(NamedStyle("overdue_cell", border=BOX))
-    workbook.add_named_style(NamedStyle("overdue_date", border=BOX, number_format="yyyy-mm-dd"))
-    styles = ("overdue_cell", "overdue_cell", "overdue_cell", "overdue_date", "overdue_cell")
+    # Tens of thousands of rows at province scale: plain cells, only the date formatted (openpyxl writes about
+    # 70,000 cells a second; a border on every cell took half as long again, a Border object per cell six times).
     for label, item in selectors.iter_late_items(SYSTEM, day):
-        values = (str(label), townships.get(item["township_id"], ""), item["label"], item["due_on"], item["days"])
-        cells = []
-        for value, style in zip(values, styles, strict=True):
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
-            cell.style = style
-            cells.append(cell)
-        sheet.append(cells)
+        due_on = WriteOnlyCell(sheet, value=item["due_on"])
+        due_on.number_format = "yyyy-mm-dd"
+        sheet.append(
+            [str(label), townships.get(item["township_id"], ""), safe_cell(item["label"]), due_on, item["days"]]
+        )
 
 
 def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:

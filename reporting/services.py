@@ -281,8 +281,8 @@ def sweep_deadlines(*, day: datetime.date) -> dict[str, int]:
     counts = {}
     for late in selectors.LATE_LISTS:
         current = {}
-        for record in late.items(SYSTEM, day).iterator(chunk_size=2000):
-            current[record.pk] = late.describe(record)
+        for values in late.rows(SYSTEM, day).iterator(chunk_size=5000):
+            current[values["pk"]] = late.describe(values)
         open_items = OverdueItem.objects.filter(kind=late.kind, cleared_on__isnull=True)
         known = set(open_items.values_list("object_id", flat=True))
         new = [
