@@ -16,7 +16,7 @@ class ScopedAdminMixin:
     #: extra select_related/prefetch for the changelist and exports
     list_prefetch: tuple[str, ...] = ()
     allow_delete = False
-    # Counting stops at 10,000 rows (housing_safety.pagination); the total is not counted either.
+    # Counting stops at 2,000 rows (housing_safety.pagination); the total is not counted either.
     paginator = BoundedPaginator
     show_full_result_count = False
 

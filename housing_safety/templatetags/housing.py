@@ -6,7 +6,7 @@ register = template.Library()
 
 @register.filter
 def row_count(paginator) -> str:
-    """A paginator's count, or "more than 10,000" when it stopped counting (housing_safety.pagination)."""
+    """A paginator's count, or "more than 2,000" when it stopped counting (housing_safety.pagination)."""
     if getattr(paginator, "capped", False):
         return _("more than %(count)s") % {"count": f"{paginator.count:,}"}
     return f"{paginator.count}"
