@@ -950,11 +950,11 @@ LIST_QUERIES = {
     (STAFF, "field"): 8,
     (STAFF, "overdue"): 8,
     (STAFF, "dangerous"): 8,
-    (STAFF, "status"): 9,
+    (STAFF, "status"): 10,
     (ADMIN, "field"): 8,
     (ADMIN, "overdue"): 8,
     (ADMIN, "dangerous"): 8,
-    (ADMIN, "status"): 9,
+    (ADMIN, "status"): 10,
 }
 
 
