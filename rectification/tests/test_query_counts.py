@@ -20,7 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from households.models import Attachment, Unit
-from households.tests.factories import VillageFactory, png_file
+from households.tests.factories import png_file
 from households.tests.test_query_counts import (
     bulk_appraisals,
     bulk_households,
@@ -44,7 +44,7 @@ from rectification.models import (
     SubsidyPayment,
     SubsidyStandard,
 )
-from rectification.tests.factories import dangerous_dwelling, new_case, standards
+from rectification.tests.factories import dangerous_dwelling, new_case
 
 pytestmark = pytest.mark.django_db
 
@@ -54,20 +54,6 @@ STAFF = Role.TOWNSHIP_STAFF
 CLERK = Role.COMPLAINT_CLERK
 LIAISON = Role.DEPARTMENT_LIAISON
 _serial = itertools.count(1)
-
-
-@pytest.fixture
-def world(personas, xinqiao, shuangyang, poverty_office):
-    standards()
-    return {
-        "users": personas,
-        "home": VillageFactory(township=xinqiao, name="东坑村"),
-        "other": VillageFactory(township=shuangyang, name="西山村"),
-        "xinqiao": xinqiao,
-        "shuangyang": shuangyang,
-        "poverty_office": poverty_office,
-        "township_unit": Unit.objects.get(township=xinqiao),
-    }
 
 
 def _both(world, n):

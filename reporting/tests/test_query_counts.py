@@ -19,12 +19,11 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from households.models import Unit
-from households.tests.factories import VillageFactory, make_user
+from households.tests.factories import make_user
 from households.tests.test_query_counts import changelist_rows, exported_rows, measured
 from housing_safety.access import Role
 from housing_safety.models import OutgoingEmail
 from inspections.tests.test_query_counts import appraisals, mixed, placards, revisits, unappraised
-from rectification.tests.factories import standards
 from rectification.tests.test_query_counts import cases, complaints, leads, problems
 from reporting import services
 from reporting.models import ConsolidatedReport, ExportFile, ExportTemplate, MonthlyReport, OverdueItem, ReportKind
@@ -36,20 +35,6 @@ OFFICIAL = Role.BUREAU_OFFICIAL
 STAFF = Role.TOWNSHIP_STAFF
 LIAISON = Role.DEPARTMENT_LIAISON
 _serial = itertools.count(1)
-
-
-@pytest.fixture
-def world(personas, xinqiao, shuangyang, poverty_office):
-    standards()
-    return {
-        "users": personas,
-        "home": VillageFactory(township=xinqiao, name="东坑村"),
-        "other": VillageFactory(township=shuangyang, name="西山村"),
-        "xinqiao": xinqiao,
-        "shuangyang": shuangyang,
-        "poverty_office": poverty_office,
-        "township_unit": Unit.objects.get(township=xinqiao),
-    }
 
 
 def everything_late(world, n):
