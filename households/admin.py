@@ -441,6 +441,15 @@ class UserAdmin(BaseUserAdmin):
         form.instance.is_staff = True
         form.instance.save(update_fields=["is_staff"])
         services.sync_user_role(user=form.instance)
+        if not change:  # the administrator chose the first password; its owner must replace it
+            services.require_password_change(user=form.instance)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        reset = request.method == "POST" and response.status_code == 302
+        if reset and str(request.user.pk) != str(id):
+            services.require_password_change(user=self.get_object(request, id))
+        return response
 
 
 @admin.register(ColumnMapping)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class HouseholdsConfig(AppConfig):
     name = "households"
     verbose_name = _("Household registry")
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -95,6 +95,8 @@ def _ensure_users() -> list[tuple[str, str]]:
             townships=Township.objects.filter(code__in=spec.township_codes),
             unit=Unit.objects.filter(name=spec.unit_name).first() if spec.unit_name else None,
         )
+        if created:  # the published demo password must not survive the first login
+            services.require_password_change(user=user)
         logins.append((spec.username, str(Role(spec.role).label)))
     return logins
 

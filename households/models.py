@@ -490,6 +490,11 @@ class UserProfile(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name=_("unit")
     )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set for demo accounts and when an administrator creates an account or resets its password."),
+    )
     history = HistoricalRecords(m2m_fields=[townships])
 
     class Meta:

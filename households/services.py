@@ -180,6 +180,16 @@ def sync_user_role(*, user) -> None:
         user.__dict__.pop(cache, None)
 
 
+def require_password_change(*, user) -> None:
+    """The user must choose a new password at the next request (demo accounts, new accounts, administrator resets)."""
+    UserProfile.objects.filter(user=user).update(must_change_password=True)
+
+
+def password_changed(*, user) -> None:
+    """The user chose their own password: the forced change is done."""
+    UserProfile.objects.filter(user=user, must_change_password=True).update(must_change_password=False)
+
+
 @transaction.atomic
 def set_user_role(*, user, role: str, townships: Iterable = (), unit=None) -> UserProfile:
     """Give a user a role and scope (used by seed_demo and tests; admin edits the same profile)."""

@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {"households.delete_village", PERSONAL_DATA_PERMISSION}
         | _crud("auth", "user")
         | {"auth.view_group"}
+        | {"axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog"}  # lift a login lockout
         | _crud("django_celery_beat", "periodictask", "crontabschedule", actions=("add", "change", "view", "delete"))
         | _crud("inspections", "appraisal", actions=("add", "view"))
         | _crud("inspections", *_SAFETY, "campaign")

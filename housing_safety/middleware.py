@@ -1,5 +1,13 @@
+import time
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.cache import patch_vary_headers
 
 
@@ -23,3 +31,54 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+MUST_CHANGE_PASSWORD = "must_change_password"  # session key, set at login from the user's profile
+
+
+class PasswordChangeRequiredMiddleware:
+    """A demo account, a new account or one whose password an administrator reset must choose its own password
+    before anything else: every page but the password change itself (and logging out) redirects there."""
+
+    ALLOWED = ("admin:password_change", "admin:logout", "set_language")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.session.get(MUST_CHANGE_PASSWORD) and request.user.is_authenticated:
+            allowed = {reverse(name) for name in self.ALLOWED}
+            if request.path_info not in allowed and not request.path_info.startswith(settings.STATIC_URL):
+                messages.warning(request, _("Please choose your own password before you continue."))
+                return redirect("admin:password_change")
+        return self.get_response(request)
+
+
+SEEN = "_seen"  # session key: when the idle clock was last renewed (epoch seconds)
+RENEW_SECONDS = 300
+
+
+def mark_session_active(session) -> None:
+    """Start or renew the idle clock of a logged-in session (at login, and by SessionIdleMiddleware)."""
+    session[SEEN] = int(time.time())
+
+
+class SessionIdleMiddleware:
+    """A logged-in session ends after SESSION_IDLE_SECONDS without a request.
+
+    The clock is renewed at most every RENEW_SECONDS, so requests seldom write the session: a session ends between
+    SESSION_IDLE_SECONDS - RENEW_SECONDS and SESSION_IDLE_SECONDS after its last request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now, seen = int(time.time()), request.session.get(SEEN, 0)
+            if now - seen > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+                messages.info(request, _("You were logged out after a period without activity."))
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            if now - seen > RENEW_SECONDS:
+                mark_session_active(request.session)
+        return self.get_response(request)

@@ -23,5 +23,7 @@ urlpatterns = [
     path("", include("rectification.urls")),
     path("", include("reporting.urls")),
     path("", include("households.urls")),
+    # Before the admin's own route of the same address: this one also ends a forced password change.
+    path("admin/password_change/", household_views.password_change),
     path("admin/", admin.site.urls),
 ]
