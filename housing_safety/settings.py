@@ -91,6 +91,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles every large aggregate for about 0.4 s, more than the whole query costs here
     # (measured on the province dashboard: 1.34 s with JIT, 0.9 s without); the pages are short queries.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str("PG_OPTIONS", default="-c jit=off")
+# A PostgreSQL read replica, read only by the dashboard and the exports (housing_safety/db_router.py: they opt in
+# with use_replica(); everything else reads the primary, so a user always sees what they just saved).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        # The primary's connection settings: persistent connections, session options (JIT off), timeouts.
+        **{key: value for key, value in DATABASES["default"].items() if key.startswith(("ATOMIC", "CONN_"))},
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        "TEST": {"MIRROR": "default"},  # tests never create a second database for it
+    }
+    DATABASE_ROUTERS = ["housing_safety.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -22,6 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from households.identity import mask_id_number, mask_phone
 from households.selectors import dwellings_for_user, households_for_user
 from housing_safety.access import can_view_personal_data
+from housing_safety.db_router import use_replica
 from housing_safety.excel import safe_cell
 from inspections.selectors import appraisals_for_user
 from rectification.selectors import cases_for_user
@@ -208,8 +209,10 @@ def _date_cell(sheet, value: datetime.date):
     return cell
 
 
+@use_replica()
 def write_export(user, dataset: str):
-    """The export as a temporary .xlsx file (rewound), written row by row in write-only mode."""
+    """The export as a temporary .xlsx file (rewound), written row by row in write-only mode. Read from the replica
+    when there is one: the whole file is written before this returns, so no read outlives the block."""
     headers, rows, paths = export_rows(user, dataset)
     personal = can_view_personal_data(user)
     # One function per column: masking for personal numbers the role may not see, labels for choices.
@@ -245,7 +248,8 @@ def build_export_file(export_id: int) -> str:
         handle = write_export(export.user, export.dataset)
         export.file.save(f"{export.dataset}-{export.pk}.xlsx", File(handle), save=False)
         handle.close()
-        export.rows = DATASETS[export.dataset].rows(export.user).count()
+        with use_replica():
+            export.rows = DATASETS[export.dataset].rows(export.user).count()
         export.status = ExportFile.Status.READY
     except Exception:
         export.status = ExportFile.Status.FAILED

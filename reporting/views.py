@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from households.selectors import townships_for_user
 from housing_safety.access import scope_of
+from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
 from inspections.selectors import HousingStatus
 from rectification.models import CASE_STEPS
@@ -41,6 +42,7 @@ def _columns(keys) -> list[selectors.Column]:
 @require_GET
 @login_required
 @permission_required("reporting.view_dashboard", raise_exception=True)
+@use_replica()  # read-only, the heaviest reads of the system; a few seconds' replication lag does not matter here
 def dashboard(request):
     """The city (bureau) or one's townships: tiles, a table per township or per village, charts, the plan's phases
     and what is late. ?township= drills down to that township's villages; villages link to their households."""
@@ -228,7 +230,9 @@ def export_download(request, dataset: str):
 
     if dataset not in exports.DATASETS:
         raise Http404
-    if exports.DATASETS[dataset].rows(request.user).count() > settings.EXPORT_INLINE_MAX_ROWS:
+    with use_replica():  # the export itself reads the replica too (exports.write_export)
+        too_large = exports.DATASETS[dataset].rows(request.user).count() > settings.EXPORT_INLINE_MAX_ROWS
+    if too_large:
         export = ExportFile.objects.create(user=request.user, dataset=dataset)
         enqueue_on_commit(build_export, export.pk)
         messages.info(request, _("The export is large: it is being prepared and will be listed below when ready."))
