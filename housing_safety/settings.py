@@ -4,11 +4,14 @@ Everything comes from the environment; the defaults suit a laptop (SQLite, DEBUG
 console, Celery tasks inline). DJANGO_ENV=production refuses to start without its secrets.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from housing_safety.storage_settings import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -123,8 +126,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     # Uploaded files are government archive: kept outside the web root and served only through
-    # households.views.attachment_download, which checks the user's scope.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # households.views.attachment_download, which checks the user's scope. MEDIA_ROOT on one server; a private
+    # S3-compatible bucket when MEDIA_S3_BUCKET is set (several web hosts; housing_safety/storage_settings.py).
+    "default": media_storage(os.environ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
