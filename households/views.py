@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
+
+from housing_safety import health
 
 from . import selectors
 
@@ -22,6 +23,7 @@ def attachment_download(request, pk: int):
 
 @require_GET
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For the load balancer: 200 when this host can serve, 503 naming the part that failed (housing_safety.health)."""
+    checks = {"database": health.database_state(), "broker": health.broker_state()}
+    healthy = health.FAILED not in checks.values()
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

@@ -1,0 +1,68 @@
+"""/healthz for the load balancer (housing_safety/health.py): 200 when the database and the broker answer, 503 naming
+the part that failed, with no address or credential in the answer; one SELECT 1 and one PING."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from conftest import service_missing
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOSED_PORT = "redis://:s3cret@127.0.0.1:1/0"  # nothing listens on port 1; the password must not leak
+
+
+def test_healthy_without_a_broker_costs_one_query(client, db, settings, django_assert_num_queries):
+    settings.CELERY_BROKER_URL = ""
+    with django_assert_num_queries(1):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "not configured"}
+
+
+def test_healthy_with_the_broker_answering(client, db, settings):
+    if not django_settings.CELERY_BROKER_URL:
+        service_missing("CELERY_BROKER_URL is not set (tasks run inline)")
+    response = client.get("/healthz")
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}, (
+        f"Redis is not reachable at {django_settings.CELERY_BROKER_URL}"
+    )
+    assert response.status_code == 200
+
+
+def test_an_unreachable_broker_gives_503_quickly_without_its_address(client, db, settings):
+    settings.CELERY_BROKER_URL = CLOSED_PORT
+    started = time.monotonic()
+    response = client.get("/healthz")
+    assert time.monotonic() - started < 2
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "broker": "failed"}
+    assert b"127.0.0.1" not in response.content and b"s3cret" not in response.content
+
+
+def test_an_unreachable_database_gives_503_without_its_address(tmp_path):
+    """A real refused connection, in a fresh process whose DATABASE_URL points at a closed port."""
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "r = Client().get('/healthz'); print(r.status_code, r.content.decode())"
+    )
+    keep = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env = {**keep, "DATABASE_URL": "postgres://hs:s3cret@127.0.0.1:1/housing_safety", "CELERY_BROKER_URL": ""}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    status, body = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status == "503"
+    assert json.loads(body) == {"status": "unavailable", "database": "failed", "broker": "not configured"}
+    assert "127.0.0.1" not in body and "s3cret" not in body
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_healthz_is_get_only(client, db, method):
+    assert getattr(client, method)("/healthz").status_code == 405
