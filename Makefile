@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format messages check-deploy clean bench bench-import
+.PHONY: run test install lint format messages check-deploy clean bench bench-import backup restore
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,17 @@ bench-import: install
 		|| psql "$(BENCH_DATABASE_URL:/bench_import=/postgres)" -c "CREATE DATABASE bench_import"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) EMAIL_URL=dummymail:// $(PY) manage.py bench_import
+
+# Backups of the PostgreSQL production setup (docs/deployment.md): the database (pg_dump) and MEDIA_ROOT (tar) into
+# BACKUP_DIR/<timestamp>/ (default ./backups). Restore into a new, empty database and media folder; it checks itself:
+#   make restore BACKUP=backups/20261130-021500 TARGET_DATABASE_URL=postgres://user@host:5432/new TARGET_MEDIA_ROOT=/srv/new
+backup: install
+	$(PY) manage.py backup
+
+restore: install
+	@test -n "$(BACKUP)" -a -n "$(TARGET_DATABASE_URL)" -a -n "$(TARGET_MEDIA_ROOT)" \
+		|| { echo "usage: make restore BACKUP=backups/<timestamp> TARGET_DATABASE_URL=postgres://… TARGET_MEDIA_ROOT=/path"; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)" --database-url "$(TARGET_DATABASE_URL)" --media-root "$(TARGET_MEDIA_ROOT)"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

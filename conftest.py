@@ -25,6 +25,15 @@ LAUNCH_ARGS = [
 ]
 
 
+def closed_port() -> int:
+    """A local port where nothing listens (bound, then closed again): connecting to it is refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def service_missing(reason: str):
     """Fail under REQUIRE_SERVICES, otherwise skip, with the same reason."""
     if REQUIRE_SERVICES:
@@ -66,6 +75,27 @@ def celery_inline():
 
 
 @pytest.fixture
+def broker_down(celery_inline, monkeypatch):
+    """Tasks go to a broker (not inline) at a port where nothing listens, with production's publish retries and
+    timeouts; everything is restored afterwards. Set `task_always_eager` on it for "the broker is back"."""
+    app = celery_inline
+    down = {"broker_url": f"redis://127.0.0.1:{closed_port()}/0", "broker_write_url": None}
+    saved = {name: app.conf[name] for name in down}
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+    app.conf.update(down)
+    app.conf.task_always_eager = False
+    # A worker test earlier in the session may have opened a pool to a real broker: start from a fresh one.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    connection = app.connection_for_write()
+    assert (connection.transport_cls, connection.hostname) == ("redis", "127.0.0.1")
+    yield app
+    app.conf.update(saved)  # celery_inline restores task_always_eager; monkeypatch the pools
+
+
+@pytest.fixture
 def chromium_path():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         service_missing(f"Chromium not found at {CHROMIUM}")
@@ -82,8 +112,35 @@ def browser(chromium_path, live_server, monkeypatch):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
+        violations = _watch_content_security_policy(launched)
         yield launched
         launched.close()
+    if violations:
+        pytest.fail("the pages broke the content security policy:\n" + "\n".join(violations), pytrace=False)
+
+
+def _watch_content_security_policy(browser) -> list[str]:
+    """Every page of every context the journey opens reports what the content security policy blocked (Chromium
+    logs each refusal to the console); the `browser` fixture fails the journey if anything was."""
+    violations: list[str] = []
+    browser.csp_violations = violations
+    open_context = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = open_context(*args, **kwargs)
+        context.on(
+            "console",
+            lambda message: violations.append(f"{message.location.get('url')}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None,
+        )
+        return context
+
+    def new_page(*args, **kwargs):
+        return new_context(*args, **kwargs).new_page()
+
+    browser.new_context, browser.new_page = new_context, new_page
+    return violations
 
 
 def phone_page(browser, width: int = 390):

@@ -7,24 +7,34 @@ from django.contrib.auth.models import User
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from housing_safety.access import can_view_personal_data, scope_of
+from housing_safety import disclosure
 from housing_safety.admin_base import ScopedAdminMixin
+from housing_safety.spreadsheets import SpreadsheetError
 
 from . import selectors, services
 from .department_lists import lists_for_user
 from .identity import half_width, mask_id_number, mask_phone
 from .models import Attachment, ColumnMapping, DepartmentList, Dwelling, Household, Township, Unit, UserProfile, Village
-from .resources import DwellingResource, HouseholdResource, VillageResource
+from .resources import (
+    CSVImport,
+    DwellingResource,
+    HouseholdResource,
+    SpreadsheetImportForm,
+    VillageResource,
+    XLSXImport,
+)
 from .uploads import validate_attachment_file
 
 
 class MaskingContextHelper(HistoricalRecordContextHelper):
-    """History deltas show personal fields masked to users without the personal-data permission."""
+    """History deltas show personal fields masked (housing_safety.disclosure decides when)."""
 
     masked: dict[str, callable] = {}
 
@@ -35,47 +45,71 @@ class MaskingContextHelper(HistoricalRecordContextHelper):
 
 
 class PersonalDataAdminMixin:
-    """ID and phone numbers appear masked (list, form, search, history) unless the user may see them."""
+    """ID and phone numbers appear masked in lists, forms, searches and history. A user whose role may see personal
+    data sees a record's numbers in full after opening them with a reason (housing_safety.disclosure), and types them
+    in full on a new record's form. Models that are not unmaskable (a unit's office phone) show in full to that role.
+    """
 
     personal_fields: dict[str, callable] = {}
 
-    def _masking(self, request) -> bool:
-        return not can_view_personal_data(request.user)
+    def _unmaskable(self) -> bool:
+        return disclosure.record_type(self.model) in disclosure.UNMASKABLE
 
-    def _swap(self, names, request):
-        if not self._masking(request):
+    def _masking(self, request, obj=None) -> bool:
+        if not can_view_personal_data(request.user):
+            return True
+        if not self._unmaskable():
+            return False
+        return obj is not None and not disclosure.is_unmasked(request, obj)
+
+    def _swap(self, names, masking: bool):
+        if not masking:
             return list(names)
         return [f"masked_{n}" if n in self.personal_fields else n for n in names]
 
     def get_list_display(self, request):
-        return self._swap(super().get_list_display(request), request)
+        masking = not can_view_personal_data(request.user) or self._unmaskable()
+        return self._swap(super().get_list_display(request), masking)
 
     def get_fieldsets(self, request, obj=None):
-        return [
-            (title, {**opts, "fields": self._swap(opts["fields"], request)})
+        masking = self._masking(request, obj)
+        fieldsets = [
+            (title, {**opts, "fields": self._swap(opts["fields"], masking)})
             for title, opts in super().get_fieldsets(request, obj)
         ]
+        if masking and obj is not None and disclosure.may_unmask(request.user, disclosure.record_type(obj)):
+            title, opts = fieldsets[0]
+            fieldsets[0] = (title, {**opts, "fields": [*opts["fields"], "unmask_link"]})
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if self._masking(request):
-            readonly += [f"masked_{n}" for n in self.personal_fields]
+        if self._masking(request, obj):
+            readonly += [f"masked_{n}" for n in self.personal_fields] + ["unmask_link"]
         return readonly
 
+    @admin.display(description=_("full numbers"))
+    def unmask_link(self, obj):
+        back = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        url = reverse("unmask", args=[disclosure.record_type(obj), obj.pk]) + "?" + urlencode({"next": back})
+        return format_html('<a href="{}">{}</a>', url, _("Show in full, with a reason (logged)"))
+
     def get_search_fields(self, request):
+        # Whoever may see the numbers may find a record by one (the list still shows it masked).
         fields = super().get_search_fields(request)
-        if self._masking(request):
+        if not can_view_personal_data(request.user):
             fields = [f for f in fields if f.lstrip("^=@") not in self.personal_fields]
         return fields
 
     def lookup_allowed(self, lookup, value, request=None):
         # Filtering by ?id_number=… would tell a masked user whether a number exists.
-        if request is not None and self._masking(request) and lookup.split("__")[0] in self.personal_fields:
+        hidden = request is not None and not can_view_personal_data(request.user)
+        if hidden and lookup.split("__")[0] in self.personal_fields:
             return False
         return super().lookup_allowed(lookup, value, request)
 
     def get_historical_record_context_helper(self, request, historical_record):
-        if not self._masking(request):
+        if not self._masking(request, historical_record.instance):
             return super().get_historical_record_context_helper(request, historical_record)
         helper = MaskingContextHelper(self.model, historical_record)
         helper.masked = self.personal_fields
@@ -92,11 +126,21 @@ def _masked(field: str, mask, label):
 
 class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     import_error_display = ("message",)
+    # Uploads are checked and read like department lists (households.sheets): bounded, with the reason in Chinese.
+    import_form_class = SpreadsheetImportForm
+    import_formats = [XLSXImport, CSVImport]
     #: relations the export reads on every row, beyond what the scoped selector joins for the list
     export_related: tuple[str, ...] = ()
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The reader's reason (a zip bomb, an old .xls, too many rows), not the name of an exception.
+        if isinstance(e, SpreadsheetError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def get_export_queryset(self, request):
         queryset = super().get_export_queryset(request).order_by("pk")

@@ -6,18 +6,27 @@ row error, never a silent write. Column headers are Chinese (translated), as the
 
 from __future__ import annotations
 
+import io
 import re
 
+import tablib
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
+from import_export.formats import base_formats
+from import_export.forms import ImportForm
 
+from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
+from housing_safety.excel import safe_cell
+from housing_safety.spreadsheets import SpreadsheetError, check_spreadsheet
 
 from . import cleaning, services
 from .identity import id_number_error, mask_id_number, mask_phone, normalise_id_number, normalise_phone
 from .models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
+from .sheets import read_rows
 
 
 def _header_key(value) -> str:
@@ -207,11 +216,19 @@ class ScopedResource(resources.ModelResource):
             result.validation_error = ValidationError({labels.get(k, k): v for k, v in error.error_dict.items()})
         return result
 
+    def export(self, queryset=None, **kwargs):
+        dataset = super().export(queryset, **kwargs)
+        if self.personal_fields and self.user is not None and can_view_personal_data(self.user):
+            disclosure.log_export(user=self.user, name=str(self._meta.model._meta.verbose_name_plural), rows=len(dataset))
+        return dataset
+
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
         if field.attribute in self.personal_fields and not can_view_personal_data(self.user):
             return mask_phone(value) if "phone" in field.attribute else mask_id_number(value)
-        return value
+        # Typed text never becomes a formula in the .xlsx or .csv (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is off:
+        # it only drops a leading "=" and turns every number into text).
+        return safe_cell(value)
 
 
 class VillageResource(ScopedResource):
@@ -422,3 +439,61 @@ class DwellingResource(ScopedResource):
 
     def do_instance_save(self, instance, is_create):
         services.save_dwelling(actor=self.user, dwelling=instance)
+
+
+# The admin's import files ---------------------------------------------------------------------------------------
+
+
+class SpreadsheetImportForm(ImportForm):
+    """The admin's import form refuses a file that is too large or not a spreadsheet (housing_safety.spreadsheets)
+    before import-export reads it: it would read the whole upload into memory first."""
+
+    def clean_import_file(self):
+        uploaded = self.cleaned_data["import_file"]
+        try:
+            check_spreadsheet(uploaded)
+        except SpreadsheetError as error:
+            raise ValidationError(str(error), code="unreadable") from error
+        return uploaded
+
+
+class SpreadsheetFormat:
+    """An import format reading through the department lists' checked, streaming reader (households.sheets), not
+    openpyxl: openpyxl pads every row to the width the sheet claims (a sheet may claim A1:XFD1048576, 17 billion
+    cells) and keeps blank rows. The content decides how the file is read, whichever format was picked; blank rows
+    are left out. import-export holds every row in memory and runs each through the services, so a file is limited
+    to IMPORT_MAX_ROWS rows (below its header)."""
+
+    def is_binary(self):
+        return True  # bytes to the reader: it tells UTF-8 from GBK itself
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, str):
+            in_stream = in_stream.encode("utf-8")
+        limit = settings.IMPORT_MAX_ROWS
+        rows = []
+        for _number, cells in read_rows(io.BytesIO(in_stream)):
+            if len(rows) > limit:
+                raise SpreadsheetError(
+                    _("The file has more than %(limit)s rows; import at most %(limit)s rows at a time.")
+                    % {"limit": f"{limit:,}"}
+                )
+            rows.append(cells)
+        width = max((len(cells) for cells in rows), default=0)
+        dataset = tablib.Dataset()
+        if rows:
+            dataset.headers = rows[0] + [None] * (width - len(rows[0]))
+            for cells in rows[1:]:
+                dataset.append(cells + [None] * (width - len(cells)))
+        return dataset
+
+
+class XLSXImport(SpreadsheetFormat, base_formats.XLSX):
+    pass
+
+
+class CSVImport(SpreadsheetFormat, base_formats.CSV):
+    pass

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import mail
-from .models import OutgoingEmail
+from .pagination import BoundedPaginator
+from .models import OutgoingEmail, PersonalDataAccess
 
 
 @admin.register(OutgoingEmail)
@@ -39,3 +40,25 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
                 ngettext("%d e-mail failed again.", "%d e-mails failed again.", failed) % failed,
                 messages.ERROR,
             )
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    """The audit of personal-data disclosures for the bureau administrator: read only, nothing can be removed."""
+
+    list_display = ("at", "user", "record", "reason", "ip_address")
+    list_filter = (("at", admin.DateFieldListFilter), "record_type")
+    search_fields = ("user__username", "user__first_name", "record", "reason")
+    list_select_related = ("user",)
+    readonly_fields = [field.name for field in PersonalDataAccess._meta.fields]
+    paginator = BoundedPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

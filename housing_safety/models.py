@@ -5,6 +5,7 @@ delivers it after commit and records each failure; a periodic job retries what t
 could not take. The bureau administrator sees failures in the admin.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -38,3 +39,47 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class DeferredTask(models.Model):
+    """A background task the broker did not take when it was asked to (housing_safety.background): the ten-minute
+    job sends it again, so an export or a department list started while Redis was down still gets done."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)  # "<task name>:<args>": asked twice, kept once
+    task = models.CharField(_("task"), max_length=150)
+    args = models.JSONField(_("arguments"), default=list)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("background task waiting for the broker")
+        verbose_name_plural = _("background tasks waiting for the broker")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PersonalDataAccess(models.Model):
+    """One disclosure of personal data: who saw whose full ID or phone numbers, when, from where and why
+    (housing_safety.disclosure). Written once, never changed; the bureau administrator reads them in the admin."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    record_type = models.CharField(_("record type"), max_length=60)  # "app_label.model"
+    record_id = models.BigIntegerField(_("record id"), null=True, blank=True)
+    record = models.CharField(_("record"), max_length=200)  # what it was, as shown then (names, not numbers)
+    reason = models.CharField(_("reason"), max_length=200)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        indexes = [models.Index(fields=["record_type", "record_id"], name="personaldata_record_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.record}"

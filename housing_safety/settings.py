@@ -141,6 +141,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Django's test live server expects one.
 MEDIA_URL = "/media-not-served/"
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# `manage.py backup` (make backup) writes a timestamped folder here: the database dump and MEDIA_ROOT's tar.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGIN_URL = "admin:login"

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from households import views as household_views
+from housing_safety import views as housing_views
 from inspections import views as inspection_views
 from rectification import complaint_views
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("attachments/<int:pk>/", household_views.attachment_download, name="attachment-download"),
+    path("personal-data/<str:kind>/<int:pk>/", housing_views.unmask, name="unmask"),
     path("healthz", household_views.healthz, name="healthz"),
     path("v/<str:token>/", inspection_views.verify_placard, name="placard-verify"),
     path("q/", complaint_views.complaint_lookup, name="complaint-lookup"),
@@ -27,3 +29,6 @@ urlpatterns = [
     path("admin/password_change/", household_views.password_change),
     path("admin/", admin.site.urls),
 ]
+
+# A database that is down is the 503 page also when a middleware noticed it (housing_safety.middleware).
+handler500 = "housing_safety.views.server_error"

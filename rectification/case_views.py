@@ -19,6 +19,7 @@ from openpyxl import Workbook
 
 from households.identity import mask_id_number
 from households.selectors import dwellings_for_user, townships_for_user
+from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.excel import safe_cell
 from housing_safety.pagination import BoundedPaginator
@@ -163,8 +164,9 @@ def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
         "case": case,
         "household": case.household,
         "id_number": case.household.id_number
-        if can_view_personal_data(user)
+        if disclosure.is_unmasked(request, case.household)
         else mask_id_number(case.household.id_number),
+        "unmask_url": disclosure.unmask_url(request, case.household),
         "transitions": case.transitions.select_related("actor"),
         "payments": case.payments.select_related("recorded_by"),
         "archive": archive,
@@ -298,6 +300,10 @@ def case_archive_zip(request, pk: int):
         raise PermissionDenied
     case = _get_case(request, pk)
     documents = list(case.documents.select_related("kind", "attachment__uploaded_by").order_by("kind__order", "pk"))
+    disclosure.log_export(
+        user=request.user, name=_("Archive of case %(number)s") % {"number": case.number}, rows=len(documents),
+        ip_address=disclosure.client_ip(request),
+    )  # fmt: skip
     workbook = Workbook()
     index = workbook.active
     index.title = _("Documents")

@@ -21,6 +21,7 @@ from django_ratelimit.decorators import ratelimit
 from openpyxl import Workbook
 
 from households.identity import mask_name, mask_phone
+from housing_safety import disclosure
 from households.selectors import attachments_for_user
 from housing_safety.excel import safe_cell, xlsx_response
 from housing_safety.pagination import BoundedPaginator
@@ -42,11 +43,12 @@ from .view_helpers import run_form
 VIEW = "rectification.view_complaint"
 
 
-def reporter_of(complaint: Complaint, user) -> tuple[str, str]:
-    """(name, phone) as this user may see them: in full for the complaint desk, masked for everyone else."""
+def reporter_of(complaint: Complaint, *, full: bool = False) -> tuple[str, str]:
+    """(name, phone): masked unless `full`, i.e. the complaint desk opened this reporter with a reason
+    (housing_safety.disclosure) or exports with full numbers."""
     if complaint.is_anonymous:
         return _("Anonymous"), ""
-    if selectors.can_view_reporter(user):
+    if full:
         return complaint.reporter_name, complaint.reporter_phone
     return mask_name(complaint.reporter_name) if complaint.reporter_name else "", mask_phone(complaint.reporter_phone)
 
@@ -74,7 +76,7 @@ _ENDED = (ComplaintStatus.CLOSED, ComplaintStatus.NOT_ACCEPTED, ComplaintStatus.
 def complaint_list(request):
     complaints, status, show = _filtered(request)
     page = BoundedPaginator(complaints, 50).get_page(request.GET.get("page"))
-    rows = [(complaint, reporter_of(complaint, request.user)) for complaint in page]
+    rows = [(complaint, reporter_of(complaint)) for complaint in page]
     context = {
         "page": page,
         "rows": rows,
@@ -112,11 +114,13 @@ def _complaint_page(request, complaint: Complaint, bound=None, status: int = 200
         and complaint.handler_id == user.pk
         and user.has_perm("rectification.add_problem")
     )
-    name, phone = reporter_of(complaint, user)
+    full = disclosure.is_unmasked(request, complaint)
+    name, phone = reporter_of(complaint, full=full)
     context = {
         "complaint": complaint,
         "reporter_name": name,
         "reporter_phone": phone,
+        "unmask_url": "" if complaint.is_anonymous else disclosure.unmask_url(request, complaint),
         "code": request.session.pop(f"complaint-code-{complaint.pk}", None),
         "transitions": complaint.transitions.select_related("actor"),
         "move_forms": forms,
@@ -186,6 +190,11 @@ def complaint_problem(request, pk: int):
 @permission_required(VIEW, raise_exception=True)
 def complaint_export(request):
     complaints, _status, _show = _filtered(request)
+    full = selectors.can_view_reporter(request.user)
+    if full:
+        disclosure.log_export(
+            user=request.user, name=_("Complaints"), rows=complaints.count(), ip_address=disclosure.client_ip(request)
+        )
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Complaints"))
     sheet.append([
@@ -194,7 +203,7 @@ def complaint_export(request):
         _("Reply"),
     ])  # fmt: skip
     for number, complaint in enumerate(complaints.iterator(chunk_size=2000), start=1):
-        name, phone = reporter_of(complaint, request.user)
+        name, phone = reporter_of(complaint, full=full)
         handler = complaint.handler.get_full_name() or complaint.handler.get_username() if complaint.handler else ""
         row = [
             number, complaint.ticket, timezone.localtime(complaint.received_at).strftime("%Y-%m-%d %H:%M"),

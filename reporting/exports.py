@@ -21,6 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from households.identity import mask_id_number, mask_phone
 from households.selectors import dwellings_for_user, households_for_user
+from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data
 from housing_safety.db_router import use_replica
 from housing_safety.excel import safe_cell
@@ -221,13 +222,16 @@ def write_export(user, dataset: str):
     sheet = workbook.create_sheet(str(DATASETS[dataset].label))
     sheet.freeze_panes = "A2"
     sheet.append(headers)
-    for values in rows.iterator(chunk_size=BATCH):
+    written = 0
+    for written, values in enumerate(rows.iterator(chunk_size=BATCH), start=1):
         values = [
             show(value) if show and value is not None else value for show, value in zip(shown, values, strict=True)
         ]
         sheet.append(
             [_date_cell(sheet, value) if isinstance(value, datetime.date) else safe_cell(value) for value in values]
         )
+    if personal:
+        disclosure.log_export(user=user, name=str(DATASETS[dataset].label), rows=written)
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response streams and closes it
     workbook.save(handle)
     handle.seek(0)

@@ -14,6 +14,7 @@ from django.contrib import admin as django_admin
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from import_export.forms import SelectableFieldsExportForm
 
 from households import services
@@ -669,27 +670,21 @@ def test_role_without_personal_data_permission_sees_masked_numbers_in_household_
 
 
 @pytest.mark.parametrize(("role", "key"), [(ADMIN, "home"), (STAFF, "home"), (HELPER, "other")])
-def test_role_with_personal_data_permission_sees_full_numbers_in_household_list(
-    client, personas, households, role, key
-):
+def test_lists_are_masked_even_for_roles_that_may_see_personal_data(client, personas, households, role, key):
     household = households[key]
     client.force_login(personas[role])
 
     page = body(client.get(changelist_url("household")))
 
-    assert household.id_number in page
-    assert household.phone in page
-    assert masked_id(household.id_number) not in page
+    assert masked_id(household.id_number) in page
+    assert household.id_number not in page
+    assert household.phone not in page
 
 
-def test_township_staff_sees_full_id_number(client, personas, households):
-    home = households["home"]
-    client.force_login(personas[STAFF])
-
-    page = body(client.get(changelist_url("household")))
-
-    assert home.id_number in page
-    assert HOME_PHONE in page
+def unmask(client, household, reason="入户核实身份"):
+    return client.post(
+        reverse("unmask", args=["households.household", household.pk]), {"reason": reason, "next": change_url(household)}
+    )
 
 
 def test_bureau_official_change_page_shows_masked_id_and_phone(client, personas, households):
@@ -706,14 +701,20 @@ def test_bureau_official_change_page_shows_masked_id_and_phone(client, personas,
     assert HOME_PHONE not in page
 
 
-def test_township_staff_change_page_shows_full_id_number(client, personas, households):
+def test_township_staff_change_page_is_masked_until_unmasked_with_a_reason(client, personas, households):
     home = households["home"]
     client.force_login(personas[STAFF])
 
-    page = body(client.get(change_url(home)))
+    before = body(client.get(change_url(home)))
+    assert masked_id(home.id_number) in before
+    assert home.id_number not in before
+    assert reverse("unmask", args=["households.household", home.pk]) in before
 
-    assert f'value="{home.id_number}"' in page
-    assert masked_id(home.id_number) not in page
+    assert unmask(client, home).status_code == 302
+    after = body(client.get(change_url(home)))
+
+    assert f'value="{home.id_number}"' in after
+    assert masked_id(home.id_number) not in after
 
 
 @pytest.fixture
@@ -740,10 +741,12 @@ def test_bureau_official_history_page_masks_changed_phone(client, personas, phon
     assert phone_changed.id_number not in page
 
 
-def test_township_staff_history_page_shows_changed_phone(client, personas, phone_changed):
+def test_township_staff_history_page_shows_changed_phone_after_unmasking(client, personas, phone_changed):
     """Control: the delta is on the page, so the official's page above masks it rather than omits it."""
     client.force_login(personas[STAFF])
+    assert "13800005678" not in body(client.get(history_url(phone_changed)))
 
+    unmask(client, phone_changed)
     page = body(client.get(history_url(phone_changed)))
 
     assert HOME_PHONE in page

@@ -825,12 +825,16 @@ def case_page(client, world, key: str = "paid") -> str:
 
 
 @pytest.mark.parametrize("persona", [STAFF, ADMIN])
-def test_roles_with_personal_data_see_the_full_id_number_and_the_zip_link(client, users, world, persona):
+def test_roles_with_personal_data_see_the_full_id_number_after_asking_and_the_zip_link(client, users, world, persona):
     login(client, users, persona)
     case = world.cases["paid"]
     text = case_page(client, world)
-    assert case.household.id_number in text
+    assert case.household.id_number not in text
     assert ZIP_LINK in text and reverse("rectification:case-archive", args=[case.pk]) in text
+    unmask = reverse("unmask", args=["households.household", case.household.pk])
+    assert unmask in text
+    client.post(unmask, {"reason": "核对改造户身份"})
+    assert case.household.id_number in case_page(client, world)
 
 
 def test_bureau_official_sees_the_id_number_masked_and_gets_no_zip(client, users, world):

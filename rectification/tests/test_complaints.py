@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from housing_safety.access import Role
+from housing_safety.models import OutgoingEmail
 from housing_safety.workdays import add_working_days
 from rectification import services
 from rectification.models import Complaint, LeadTransfer, Problem
+from rectification.tasks import notify_handler_of_complaint
+from reporting.jobs import run_job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
 D = datetime.date
@@ -83,7 +87,7 @@ def test_transfer_and_escalation_record_outgoing_leads(clerk, xinqiao, poverty_o
     assert leads == [(poverty_office.pk, False, first.pk), (None, True, second.pk)]
 
 
-def test_reporter_is_masked_for_the_handler_and_shown_to_the_clerk(client, clerk, staff, xinqiao):
+def test_reporter_is_masked_for_the_handler_and_shown_to_the_clerk_who_asks(client, clerk, staff, xinqiao):
     complaint, _code = log(clerk, township=xinqiao)
     services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
     services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
@@ -91,7 +95,13 @@ def test_reporter_is_masked_for_the_handler_and_shown_to_the_clerk(client, clerk
     client.force_login(staff)
     html = client.get(url).content.decode()
     assert "王举报" not in html and "13912345678" not in html and "139****5678" in html
+    assert reverse("unmask", args=["rectification.complaint", complaint.pk]) not in html  # the handler may not ask
     client.force_login(clerk)
+    html = client.get(url).content.decode()
+    assert "王举报" not in html and "13912345678" not in html  # masked until the desk asks, with a reason
+    unmask = reverse("unmask", args=["rectification.complaint", complaint.pk])
+    assert unmask in html
+    client.post(unmask, {"reason": "回访举报人核实情况"})
     html = client.get(url).content.decode()
     assert "王举报" in html and "13912345678" in html
 
@@ -169,16 +179,63 @@ def test_the_problem_page_links_back_to_its_complaint(client, clerk, staff, xinq
     assert reverse("rectification:complaint", args=[complaint.pk]) in page and complaint.ticket in page
 
 
-def test_the_assignment_mail_goes_through_a_real_smtp_server_without_the_reporter(smtp_server, clerk, staff, xinqiao):
+def test_the_assignment_mail_goes_through_a_real_smtp_server_without_the_reporter(
+    smtp_server, clerk, staff, xinqiao, django_capture_on_commit_callbacks
+):
     staff.email = "chen@xinqiao.example"
     staff.save()
     complaint, _code = log(clerk, township=xinqiao)
     services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("django.db.transaction.on_commit", lambda callback, *args, **kwargs: callback())
+    with django_capture_on_commit_callbacks(execute=True):
         services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
     [(_sender, recipients, message)] = smtp_server.messages
     body = message.get_content()
     assert recipients == ["chen@xinqiao.example"] and complaint.ticket in message["Subject"]
     assert "已交办给您" in message["Subject"] and "土坯房裂缝严重" in body
     assert "王举报" not in body and "13912345678" not in body and "139****5678" not in body
+    email = OutgoingEmail.objects.get()
+    assert (email.key, email.status) == (f"complaint-assigned:{complaint.pk}:{staff.pk}:1", OutgoingEmail.Status.SENT)
+
+    # The same assignment notified again (a task the previous release left on the broker) sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert notify_handler_of_complaint(complaint.pk) is True
+    assert callbacks == [] and len(smtp_server.messages) == 1 and OutgoingEmail.objects.count() == 1
+
+
+def test_with_the_broker_down_the_assignment_holds_and_the_retry_job_mails_the_handler_once(
+    broker_down, caplog, smtp_server, client, clerk, staff, xinqiao, django_capture_on_commit_callbacks
+):
+    staff.email = "chen@xinqiao.example"
+    staff.save()
+    complaint, _code = log(clerk, township=xinqiao)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    client.force_login(clerk)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            reverse("rectification:complaint-move", args=[complaint.pk]),
+            {"to": C.ASSIGNED, "assigned-handler": staff.pk},
+        )
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert elapsed < 5, f"the page waited {elapsed:.1f} s for the broker"
+    assert len(callbacks) == 1  # deliver_email was handed to the broker after commit, and refused
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "housing_safety.background"]
+    assert warning.startswith("Broker unreachable, housing_safety.tasks.deliver_email")
+    complaint.refresh_from_db()
+    assert (complaint.status, complaint.handler) == (C.ASSIGNED, staff)
+    email = OutgoingEmail.objects.get()
+    assert (email.key, email.status) == (
+        f"complaint-assigned:{complaint.pk}:{staff.pk}:1",
+        OutgoingEmail.Status.PENDING,
+    )
+    assert smtp_server.messages == []
+
+    # The ten-minute job (run by the worker once the broker is back) delivers it; running again sends nothing more.
+    assert run_job("send_pending_mail", datetime.date(2026, 12, 1)) == "sent 1, still failing 0"
+    assert run_job("send_pending_mail", datetime.date(2026, 12, 1)) == "sent 0, still failing 0"
+    [(_sender, recipients, message)] = smtp_server.messages
+    assert recipients == ["chen@xinqiao.example"] and complaint.ticket in message["Subject"]
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutgoingEmail.Status.SENT, 1)
