@@ -27,7 +27,7 @@ from .models import (
     Village,
 )
 from .selectors import ATTACHABLE
-from .uploads import validate_attachment_file
+from .uploads import scrub_image, validate_attachment_file
 
 
 def _stored_township_id(model, pk, path: str) -> int | None:
@@ -140,15 +140,17 @@ def add_attachment(*, actor, record, uploaded_file, kind: str, caption: str = ""
     if selector is None or not selector(actor).filter(pk=record.pk).exists():
         raise PermissionDenied(_("You may only attach files to records in your scope."))
     mime_type = validate_attachment_file(uploaded_file)
+    original_name = getattr(uploaded_file, "name", "")[:200]
+    stored, mime_type, photo_day = scrub_image(uploaded_file, mime_type)
     attachment = Attachment(
         record=record,
         kind=kind,
-        file=uploaded_file,
-        original_name=getattr(uploaded_file, "name", "")[:200],
+        file=stored,
+        original_name=original_name,
         mime_type=mime_type,
-        size=uploaded_file.size,
+        size=stored.size,
         caption=caption,
-        taken_on=taken_on,
+        taken_on=taken_on or photo_day,
         uploaded_by=actor,
     )
     attachment.full_clean(exclude=["file"])

@@ -1,12 +1,17 @@
-"""Upload checks by content, not by file name: a renamed .exe is not a photo."""
+"""Upload checks by content, not by file name: a renamed .exe is not a photo. Photos are re-encoded, which drops
+their metadata: a phone photo of a household's home carries the GPS position of the home."""
 
 from __future__ import annotations
 
+import datetime
+import io
 import uuid
+import warnings
 import zipfile
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,3 +72,61 @@ def validate_attachment_file(uploaded) -> str:
 def attachment_upload_to(instance, filename: str) -> str:
     # The stored name is random: the original name is kept in the database, never in a path.
     return f"attachments/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
+
+
+# Re-encoding: the format each image type is written back in (HEIC, which browsers cannot show, becomes JPEG).
+_REENCODE = {
+    "image/jpeg": ("JPEG", "image/jpeg", ".jpg"),
+    "image/heic": ("JPEG", "image/jpeg", ".jpg"),
+    "image/png": ("PNG", "image/png", ".png"),
+    "image/webp": ("WEBP", "image/webp", ".webp"),
+}
+_EXIF_DATETIME_ORIGINAL, _EXIF_IFD = 0x9003, 0x8769
+
+
+def scrub_image(uploaded, mime: str):
+    """An image re-encoded without metadata (EXIF with GPS position, XMP, comments), turned upright as the camera
+    meant, plus the day it was taken if the camera recorded one. Returns (file, mime type, taken on or None); other
+    types come back unchanged. A picture too large to decode safely (ATTACHMENT_MAX_PIXELS) or that does not
+    decode is refused."""
+    if mime not in _REENCODE:
+        return uploaded, mime, None
+    from PIL import Image, ImageOps
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    fmt, new_mime, suffix = _REENCODE[mime]
+    uploaded.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = settings.ATTACHMENT_MAX_PIXELS
+            with Image.open(uploaded) as image:
+                taken_on = _taken_on(image)
+                upright = ImageOps.exif_transpose(image)  # a copy
+                if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+                    upright = upright.convert("RGB")
+                # Pillow writes back a comment or XMP it finds in `info`; nothing but the colour profile is kept.
+                upright.info = {}
+                buffer = io.BytesIO()
+                upright.save(buffer, fmt, quality=90, icc_profile=image.info.get("icc_profile"))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            _("The picture has more pixels than the limit of %(limit)s.")
+            % {"limit": f"{settings.ATTACHMENT_MAX_PIXELS:,}"},
+            code="too_many_pixels",
+        ) from None
+    except (OSError, ValueError, SyntaxError):
+        raise ValidationError(_("The picture is damaged and cannot be opened."), code="bad_image") from None
+    finally:
+        uploaded.seek(0)
+    stem = (getattr(uploaded, "name", "") or "photo").rsplit(".", 1)[0]
+    return ContentFile(buffer.getvalue(), name=f"{stem}{suffix}"), new_mime, taken_on
+
+
+def _taken_on(image) -> datetime.date | None:
+    try:
+        raw = image.getexif().get_ifd(_EXIF_IFD).get(_EXIF_DATETIME_ORIGINAL)
+        return datetime.datetime.strptime(str(raw).strip(), "%Y:%m:%d %H:%M:%S").date() if raw else None
+    except (ValueError, TypeError, KeyError):
+        return None

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "django_ratelimit",
+    "axes",
     "housing_safety",
     "households",
     "inspections",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "housing_safety.middleware.DatabaseUnavailableMiddleware",  # a database that is down: 503, not a server error
     "housing_safety.request_id.RequestIdMiddleware",  # early: every log line of the request carries its id
     "django.contrib.sessions.middleware.SessionMiddleware",
     "housing_safety.middleware.ChineseFirstLocaleMiddleware",
@@ -63,6 +65,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # turns a blocked request into RATELIMIT_VIEW's 429
+    "csp.middleware.CSPMiddleware",
+    "housing_safety.middleware.SessionIdleMiddleware",
+    "housing_safety.middleware.PasswordChangeRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into the lockout page
 ]
 
 if PRODUCTION:
@@ -95,6 +101,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles every large aggregate for about 0.4 s, more than the whole query costs here
     # (measured on the province dashboard: 1.34 s with JIT, 0.9 s without); the pages are short queries.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str("PG_OPTIONS", default="-c jit=off")
+    # A database that is down or unreachable answers the page in seconds with the 503 page
+    # (housing_safety.middleware.DatabaseUnavailableMiddleware) instead of holding the request until the client
+    # gives up; libpq's default is to wait for the operating system (minutes when packets are dropped).
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int("PG_CONNECT_TIMEOUT", default=5)
+# A persistent connection (CONN_MAX_AGE) that died with a database restart is noticed at the start of the next
+# request and replaced, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A PostgreSQL read replica, read only by the dashboard and the exports (housing_safety/db_router.py: they opt in
 # with use_replica(); everything else reads the primary, so a user always sees what they just saved).
 if env.str("DATABASE_REPLICA_URL", default=""):
@@ -113,7 +126,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等级保护 (MLPS 2.0) asks for mixed character classes, and a forced change must really change the password.
+    {"NAME": "housing_safety.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "housing_safety.passwords.NotCurrentPasswordValidator"},
 ]
+# django-axes: the login form is locked for a user name after AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_TIME.
+# By user name, not by address: the townships reach the bureau through one government network (one NAT address),
+# so locking an address would lock out a whole township. A bureau administrator can lift a lock early in the admin.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_META_PRECEDENCE_ORDER = [env.str("RATELIMIT_IP_META_KEY", default="") or "REMOTE_ADDR"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -141,6 +168,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Django's test live server expects one.
 MEDIA_URL = "/media-not-served/"
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# A photo is decoded to be re-encoded without its metadata; a few KB can claim billions of pixels ("pixel flood").
+ATTACHMENT_MAX_PIXELS = env.int("ATTACHMENT_MAX_PIXELS", default=60_000_000)
 # `manage.py backup` (make backup) writes a timestamped folder here: the database dump and MEDIA_ROOT's tar.
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -156,7 +185,8 @@ RATELIMIT_VIEW = "housing_safety.views.rate_limited"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 # django-ratelimit 4.1 predates Django's built-in RedisCache, which does support the atomic incr it needs (W001).
 # On a laptop one process shares its memory cache, so its "shared cache" error E003 does not apply there.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if PRODUCTION else ["django_ratelimit.E003"])
+# axes.W006 asks to lock by address too; see AXES_LOCKOUT_PARAMETERS for why we lock by user name only.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "axes.W006"] + ([] if PRODUCTION else ["django_ratelimit.E003"])
 
 # Housing-safety rules the bureau may change (DOMAIN.md: general knowledge is configuration, not code).
 APPRAISAL_DEADLINE_MONTHS = env.int("APPRAISAL_DEADLINE_MONTHS", default=1)
@@ -186,6 +216,18 @@ DISCIPLINE_COMMISSION_EMAIL = env.str("DISCIPLINE_COMMISSION_EMAIL", default="")
 # Department lists up to this size are compared while the clerk waits (about 40,000 rows); larger ones in the
 # background with a progress bar.
 LIST_INLINE_MAX_BYTES = env.int("LIST_INLINE_MAX_BYTES", default=2 * 1024 * 1024)
+# Uploaded spreadsheets (department lists, the admin's imports) are checked before they are read
+# (housing_safety/spreadsheets.py): the file's size; what an .xlsx's parts unpack to, in total and for the shared
+# strings (kept in memory while the sheet is read); how hard any large part may be compressed (an ordinary sheet is
+# 5-20 to 1, a zip bomb up to 1,000 to 1). While reading: the shared strings counted, the columns a row may use.
+# An admin import holds its rows in memory and runs each through the services, hence its own row limit.
+SPREADSHEET_MAX_BYTES = env.int("SPREADSHEET_MAX_BYTES", default=50 * 1024 * 1024)
+SPREADSHEET_MAX_UNPACKED_BYTES = env.int("SPREADSHEET_MAX_UNPACKED_BYTES", default=512 * 1024 * 1024)
+SPREADSHEET_MAX_SHARED_STRINGS_BYTES = env.int("SPREADSHEET_MAX_SHARED_STRINGS_BYTES", default=64 * 1024 * 1024)
+SPREADSHEET_MAX_SHARED_STRINGS = env.int("SPREADSHEET_MAX_SHARED_STRINGS", default=1_000_000)
+SPREADSHEET_MAX_RATIO = env.int("SPREADSHEET_MAX_RATIO", default=100)
+SPREADSHEET_MAX_COLUMNS = env.int("SPREADSHEET_MAX_COLUMNS", default=256)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 # Reconciliation figures per department are recomputed at most this often for the same uploads.
 RECONCILIATION_CACHE_SECONDS = env.int("RECONCILIATION_CACHE_SECONDS", default=300)
 # Province-wide summary tables shown above a list (e.g. revisits per township) are kept this long.
@@ -207,8 +249,34 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = False
+# A task's message is acknowledged when the task has finished, not when a worker takes it, so a job whose worker
+# dies is run again; every task is idempotent (the same job and date twice leaves one report and sends one e-mail;
+# housing_safety/tests/test_worker_crash.py kills workers mid-job).
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process killed mid-task (the kernel's OOM killer, a crash) would otherwise count as a failed task whose
+# message is acknowledged: the job would be lost. retry_on_worker_lost sends it again as Task.retry does, after
+# CELERY_WORKER_LOST_RETRY_DELAY seconds and counted against the task's max_retries, so a task that kills its process
+# every time stops after a few attempts; reject_on_worker_lost (unbounded on its own, hence not alone) puts the
+# message back on the queue when even that retry cannot be sent.
+CELERY_TASK_RETRY_ON_WORKER_LOST = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_ANNOTATIONS = {"*": {"default_retry_delay": env.int("CELERY_WORKER_LOST_RETRY_DELAY", default=60)}}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis has no acknowledgements of its own: a message taken by a worker that dies without acknowledging it
+    # (SIGKILL, power loss) goes back to the queue once it has been out this long. It must exceed the longest task
+    # (time_limit 35 minutes) and the longest retry countdown (deliver_email: 32 minutes), or a task still running or
+    # waiting would be handed to a second worker; the crash test sets a few seconds.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A broker host that is down without refusing connections must not hold a page that enqueues a task (the
+    # publish is retried 3 times): give up after seconds, and the task waits for the ten-minute retry.
+    "socket_connect_timeout": env.float("CELERY_BROKER_TIMEOUT", default=3),
+    "socket_timeout": env.float("CELERY_BROKER_TIMEOUT", default=3),
+    # Several installations (or test runs) sharing one Redis keep apart their queues and their unacknowledged
+    # messages (which any worker of the same keys would put back on the queue after its own visibility_timeout).
+    "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 DJANGO_CELERY_BEAT_TZ_AWARE = True
@@ -223,9 +291,43 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # Reverting to an old version would bypass the services' rules; history stays read-only.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+# Sessions end after SESSION_IDLE_SECONDS without a request (housing_safety.middleware.SessionIdleMiddleware), and
+# when the browser closes.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=10 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content security policy (django-csp): only this site's own scripts, styles, images and forms; no inline script
+# or style anywhere. The two hashes allow the style attributes in django-import-export's export page
+# ("padding: 0;" and "font-weight: bold;") and the one in django-simple-history's list ("border-top: 0").
+from csp.constants import NONE, SELF, UNSAFE_HASHES  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [
+            SELF,
+            UNSAFE_HASHES,
+            "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",
+            "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",
+            "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
+        ],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import datetime
+import io
 import itertools
-import struct
-import zlib
 
 import factory
 from django.contrib.auth.models import User
@@ -79,20 +78,22 @@ def make_user(role: str | None, *, username: str | None = None, townships=(), un
     return User.objects.get(pk=user.pk)  # fresh instance: no cached permissions
 
 
-def _png_chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+def _image_bytes(fmt: str, size=(1, 1), **save) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (192, 48, 32)).save(buffer, fmt, **save)
+    return buffer.getvalue()
 
 
 def png_bytes() -> bytes:
-    """A complete, valid 1×1 RGB PNG (signature, IHDR, IDAT, IEND with correct CRCs)."""
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # width, height, bit depth 8, colour type RGB
-    scanline = b"\x00\xc0\x30\x20"  # filter byte 0, then one RGB pixel
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(scanline))
-        + _png_chunk(b"IEND", b"")
-    )
+    """A valid 1×1 RGB PNG, exactly as the upload's re-encoding writes it (so a stored photo equals what was sent)."""
+    return _image_bytes("PNG")
+
+
+def jpeg_bytes(**save) -> bytes:
+    """A valid 1×1 JPEG, exactly as the upload's re-encoding writes it (pass exif=… to give it metadata)."""
+    return _image_bytes("JPEG", quality=90, **save)
 
 
 def png_file(name: str = "房屋正面.png") -> SimpleUploadedFile:

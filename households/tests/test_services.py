@@ -15,15 +15,15 @@ from households import services
 from households.models import Attachment, Dwelling, Household, HouseholdCategory, UserProfile
 from housing_safety.access import Role, scope_of
 
-from .factories import HouseholdFactory, make_user, valid_id_number
+from .factories import HouseholdFactory, jpeg_bytes, make_user, png_bytes, valid_id_number
 
 pytestmark = pytest.mark.usefixtures("chinese")
 
 OWN_TOWNSHIP_ONLY = "您只能修改本乡镇（街道）的记录。"
 NO_PERMISSION = "您没有执行此操作的权限。"
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+PNG = png_bytes()
+JPEG = jpeg_bytes()
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
