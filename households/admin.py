@@ -13,8 +13,8 @@ from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety import disclosure
+from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.admin_base import ScopedAdminMixin
 from housing_safety.spreadsheets import SpreadsheetError
 

@@ -219,7 +219,8 @@ class ScopedResource(resources.ModelResource):
     def export(self, queryset=None, **kwargs):
         dataset = super().export(queryset, **kwargs)
         if self.personal_fields and self.user is not None and can_view_personal_data(self.user):
-            disclosure.log_export(user=self.user, name=str(self._meta.model._meta.verbose_name_plural), rows=len(dataset))
+            name = str(self._meta.model._meta.verbose_name_plural)
+            disclosure.log_export(user=self.user, name=name, rows=len(dataset))
         return dataset
 
     def export_field(self, field, instance, **kwargs):

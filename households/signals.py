@@ -1,5 +1,6 @@
-"""Login plumbing: the session's idle clock starts, and a user who must change their password carries the flag in the session, so the middleware that
-enforces it (housing_safety.middleware.PasswordChangeRequiredMiddleware) needs no query per request."""
+"""Login plumbing: the session's idle clock starts, and a user who must change their password carries the flag in
+the session, so the middleware that enforces it (housing_safety.middleware.PasswordChangeRequiredMiddleware) needs
+no query per request."""
 
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
