@@ -4,10 +4,46 @@ and nothing is hard-deleted from the admin unless a model admin says so explicit
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .pagination import BoundedPaginator
+
+
+VERSION_FIELD = "_version"
+
+
+def record_version(model, pk) -> str:
+    """A record's version: its newest history row. Read under a row lock, so of two saves of the same record the
+    second waits for the first to commit and then sees the version it wrote."""
+    list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+    newest = model.history.filter(**{model._meta.pk.attname: pk}).aggregate(newest=Max("history_id"))["newest"]
+    return str(newest or "")
+
+
+def versioned(form_class, model, pk):
+    """The change form refuses to save over a version newer than the one it was loaded at (optimistic locking):
+    two people editing the same household both start from version N; the first save makes N+1, the second is
+    told so and writes nothing."""
+
+    class VersionedForm(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            loaded = self.data.get(VERSION_FIELD)
+            if loaded is not None and loaded != record_version(model, pk):
+                raise ValidationError(
+                    _(
+                        "Someone else saved this record after you opened it. Your changes were not saved: reload the "
+                        "page to see the current record, then make your changes again."
+                    ),
+                    code="stale",
+                )
+            return cleaned
+
+    VersionedForm.__name__ = form_class.__name__
+    return VersionedForm
 
 
 class ScopedAdminMixin:
@@ -32,6 +68,20 @@ class ScopedAdminMixin:
         if obj is None:
             raise Http404
         return obj
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not hasattr(self.model, "history"):
+            return form
+        return versioned(form, self.model, obj.pk)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk and hasattr(self.model, "history"):
+            # A form sent back with errors keeps the version it was first loaded at.
+            context[VERSION_FIELD.lstrip("_") + "_token"] = request.POST.get(VERSION_FIELD) or record_version(
+                self.model, obj.pk
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request, object_id, extra_context=None):
         # simple-history falls back to historical rows when the object is not in get_queryset;
