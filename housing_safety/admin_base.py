@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from .pagination import BoundedPaginator
 
-
 VERSION_FIELD = "_version"
 
 
