@@ -204,6 +204,7 @@ RENOVATION_PAYMENT_DAYS = env.int("RENOVATION_PAYMENT_DAYS", default=30)
 # lookup's rate per IP.
 LEAD_RECEIPT_DAYS = env.int("LEAD_RECEIPT_DAYS", default=7)
 COMPLAINT_LOOKUP_RATE = env.str("COMPLAINT_LOOKUP_RATE", default="10/m")
+COMPLAINT_TICKET_RATE = env.str("COMPLAINT_TICKET_RATE", default="20/h")  # lookups of one ticket, from anywhere
 # Reporting: units report before the 23rd at 18:00 (when the consolidated report is built); the year-end summary
 # is due 10 November. Besides the bureau's officials, these addresses receive the consolidated report; the quarterly
 # lead report also goes to the city discipline commission's address.

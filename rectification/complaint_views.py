@@ -217,7 +217,13 @@ def complaint_export(request):
     return xlsx_response(buffer.getvalue(), f"complaints-{timezone.localdate():%Y%m%d}.xlsx")
 
 
+def _ticket_key(group, request) -> str:
+    return request.POST.get("ticket", "").strip().upper()
+
+
+# Per address, and per ticket: guessing one ticket's six-digit code from many addresses stays as slow as from one.
 @ratelimit(key="ip", rate=lambda group, request: settings.COMPLAINT_LOOKUP_RATE, method="POST", block=True)
+@ratelimit(key=_ticket_key, rate=lambda group, request: settings.COMPLAINT_TICKET_RATE, method="POST", block=True)
 def complaint_lookup(request):
     """Public: with the ticket number and query code, the status and the reply; nothing else. A wrong code and
     an unknown ticket get the same answer."""

@@ -1116,6 +1116,22 @@ def test_the_lookup_is_rate_limited_per_address_with_a_chinese_429(client, setti
     assert elsewhere.status_code == 200 and "已安排鉴定" in elsewhere.content.decode()
 
 
+def test_one_tickets_code_cannot_be_guessed_from_many_addresses(client, settings, replied, frozen_rate_window):
+    complaint, code = replied
+    settings.COMPLAINT_LOOKUP_RATE, settings.COMPLAINT_TICKET_RATE = "1000/m", "4/h"
+    cache.clear()
+    spellings = [complaint.ticket, complaint.ticket.lower(), f" {complaint.ticket} ", complaint.ticket]
+    statuses = [
+        client.post(LOOKUP, {"ticket": ticket, "code": wrong(code)}, REMOTE_ADDR=f"10.0.1.{n}").status_code
+        for n, ticket in enumerate(spellings)
+    ]
+    assert statuses == [200, 200, 200, 200]
+    blocked = client.post(LOOKUP, {"ticket": complaint.ticket, "code": code}, REMOTE_ADDR="10.0.1.99")
+    assert blocked.status_code == 429 and "已安排鉴定" not in blocked.content.decode()
+    # Another ticket from the same address is not blocked: the limit is the ticket's, not the address's.
+    assert client.post(LOOKUP, {"ticket": "TS-2026-999999", "code": "123456"}, REMOTE_ADDR="10.0.1.99").status_code == 200
+
+
 # 9. Ticket numbers and query codes -------------------------------------------------------------------------------
 
 
