@@ -21,8 +21,8 @@ from django_ratelimit.decorators import ratelimit
 from openpyxl import Workbook
 
 from households.identity import mask_name, mask_phone
-from housing_safety import disclosure
 from households.selectors import attachments_for_user
+from housing_safety import disclosure
 from housing_safety.excel import safe_cell, xlsx_response
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.workdays import last_known_year
