@@ -31,7 +31,7 @@ from housing_safety.access import require_perm, scope_of
 from . import cleaning
 from .identity import birth_date_of, half_width, id_number_error, normalise_id_number, normalise_phone, validate_phone
 from .models import ColumnMapping, DepartmentList, Household, HousingStatus, ListRow, Unit, Village
-from .sheets import SheetError, expected_rows, read_rows
+from .sheets import SheetError, check_upload, expected_rows, read_rows
 
 IMPORT = "households.add_departmentlist"
 CHUNK = 2000
@@ -329,12 +329,17 @@ def _changes(household: dict, values: dict, categories: set[str], unit: Unit) ->
 # Preview -------------------------------------------------------------------------------------------------------
 
 
-def _check_upload(actor, unit: Unit, listed_on: datetime.date) -> None:
+def _check_upload(actor, unit: Unit, listed_on: datetime.date, uploaded_file) -> None:
     require_perm(actor, IMPORT)
     if not units_for_import(actor).filter(pk=unit.pk).exists():
         raise PermissionDenied(_("You may only import your own department's lists."))
     if listed_on > timezone.localdate():
         raise ValidationError({"listed_on": _("The date cannot be in the future.")})
+    try:
+        # Before the file is stored: a zip bomb or a file over the limit is refused now, also on the background path.
+        check_upload(uploaded_file, uploaded_file.name)
+    except SheetError as error:
+        raise ValidationError({"file": str(error)}) from error
 
 
 def _stored_upload(actor, unit: Unit, listed_on: datetime.date, uploaded_file, status: str) -> DepartmentList:
@@ -351,7 +356,7 @@ def _stored_upload(actor, unit: Unit, listed_on: datetime.date, uploaded_file, s
 def preview_list(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) -> DepartmentList:
     """Read and compare an uploaded list now; nothing but the comparison is written. A file that cannot be read
     is refused with the reason and leaves nothing behind."""
-    _check_upload(actor, unit, listed_on)
+    _check_upload(actor, unit, listed_on, uploaded_file)
     with transaction.atomic():
         department_list = _stored_upload(actor, unit, listed_on, uploaded_file, DepartmentList.Status.PREVIEWED)
         try:
@@ -365,12 +370,13 @@ def preview_list(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) 
 
 def start_preview(*, actor, unit: Unit, listed_on: datetime.date, uploaded_file) -> DepartmentList:
     """For large files: store the upload and read it in the background (households.tasks.read_department_list);
-    the list's page shows the progress until the comparison is ready."""
-    from housing_safety.mail import enqueue_on_commit
+    the list's page shows the progress until the comparison is ready. With the broker down the upload is kept and
+    the task waits for the ten-minute retry (housing_safety.background), which the list's page says."""
+    from housing_safety.background import enqueue_on_commit
 
     from .tasks import read_department_list
 
-    _check_upload(actor, unit, listed_on)
+    _check_upload(actor, unit, listed_on, uploaded_file)
     with transaction.atomic():
         department_list = _stored_upload(actor, unit, listed_on, uploaded_file, DepartmentList.Status.READING)
         enqueue_on_commit(read_department_list, department_list.pk)
@@ -784,3 +790,18 @@ def reconciliation_workbook(user) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def remove_read_files(*, uploaded_before: datetime.datetime) -> int:
+    """Retention: a department's file holds personal data and is only needed until it has been read; the comparison
+    rows and the counts stay. Files of lists read (previewed or confirmed) and uploaded before the cut-off are
+    deleted from storage; a list still being read keeps its file."""
+    done = (DepartmentList.Status.PREVIEWED, DepartmentList.Status.CONFIRMED)
+    removed = 0
+    for department_list in DepartmentList.objects.filter(status__in=done, uploaded_at__lt=uploaded_before).exclude(
+        file=""
+    ):
+        department_list.file.delete(save=False)
+        DepartmentList.objects.filter(pk=department_list.pk).update(file="")
+        removed += 1
+    return removed

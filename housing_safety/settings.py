@@ -235,6 +235,10 @@ RECONCILIATION_CACHE_SECONDS = env.int("RECONCILIATION_CACHE_SECONDS", default=3
 SUMMARY_CACHE_SECONDS = env.int("SUMMARY_CACHE_SECONDS", default=300)
 # Exports for the provincial system above this many rows are built in the background.
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=50_000)
+# Retention of files with personal data (the nightly purge_old_files job): background exports after this many days,
+# departments' uploaded lists this many days after upload once they have been read (their comparison rows stay).
+EXPORT_FILE_RETENTION_DAYS = env.int("EXPORT_FILE_RETENTION_DAYS", default=7)
+LIST_FILE_RETENTION_DAYS = env.int("LIST_FILE_RETENTION_DAYS", default=30)
 
 # E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

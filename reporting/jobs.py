@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import translation
 
+from housing_safety.background import resend_deferred
 from housing_safety.mail import deliver_pending
 from inspections.services import launch_quarterly_revisits
 
@@ -50,8 +51,10 @@ def _sweep(day: datetime.date) -> str:
 
 
 def _send_pending() -> str:
+    resent, refused = resend_deferred()
     sent, failing = deliver_pending()
-    return f"sent {sent}, still failing {failing}"
+    tasks = f"; tasks resent {resent}, still refused {refused}" if resent or refused else ""
+    return f"sent {sent}, still failing {failing}{tasks}"
 
 
 def _cron(minute="0", hour="0", day_of_month="*", month_of_year="*") -> dict:
@@ -97,8 +100,11 @@ JOBS = [
         lambda day: f"marked late {services.mark_late_reports(day=day, kind=ReportKind.YEAR_END)}",
         _cron("0", str(settings.REPORT_CUTOFF_HOUR), str(_year_end_due()[1]), str(_year_end_due()[0])),
     ),
-    # The outbox: e-mail the broker or the mail server could not take is retried every ten minutes.
+    # The outbox: e-mail the broker or the mail server could not take, and background tasks the broker refused
+    # (housing_safety.background), are retried every ten minutes.
     Job("send_pending_mail", lambda day: True, lambda day: _send_pending(), _cron("*/10", "*")),
+    # Retention: files with personal data that have served their purpose (settings *_RETENTION_DAYS).
+    Job("purge_old_files", lambda day: True, lambda day: services.remove_expired_files(day=day), _cron("0", "3")),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

@@ -189,6 +189,7 @@ class ExportFile(models.Model):
         PENDING = "pending", _("Being prepared")
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Removed after the retention period")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")

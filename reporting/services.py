@@ -361,3 +361,23 @@ def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
         % {"year": year, "quarter": quarter},
         attachments=[{"path": path, "filename": filename, "mimetype": XLSX_TYPE}],
     )
+
+
+def remove_expired_files(*, day: datetime.date) -> str:
+    """Retention of files that carry personal data. An export file is deleted EXPORT_FILE_RETENTION_DAYS after it
+    was made (the row stays, marked expired, so its user sees what happened); a department's uploaded list
+    LIST_FILE_RETENTION_DAYS after upload, once read (households.department_lists.remove_read_files)."""
+    from households.department_lists import remove_read_files
+
+    from .models import ExportFile
+
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    exports = 0
+    cut_off = start - datetime.timedelta(days=settings.EXPORT_FILE_RETENTION_DAYS)
+    expired = ExportFile.objects.filter(status=ExportFile.Status.READY, created_at__lt=cut_off)
+    for export in expired:
+        export.file.delete(save=False)
+        ExportFile.objects.filter(pk=export.pk).update(file="", status=ExportFile.Status.EXPIRED)
+        exports += 1
+    lists = remove_read_files(uploaded_before=start - datetime.timedelta(days=settings.LIST_FILE_RETENTION_DAYS))
+    return f"export files removed {exports}, list files removed {lists}"
