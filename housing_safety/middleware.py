@@ -1,14 +1,20 @@
+import logging
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 class ChineseFirstLocaleMiddleware:
@@ -82,3 +88,37 @@ class SessionIdleMiddleware:
             if now - seen > RENEW_SECONDS:
                 mark_session_active(request.session)
         return self.get_response(request)
+
+
+DATABASE_DOWN = (OperationalError, InterfaceError)  # cannot connect; the connection broke or was closed
+
+
+def database_unavailable_response() -> HttpResponse:
+    """503 in the user's language, rendered without the request so that nothing on the page needs the database
+    (no user, permissions, messages or session: templates/public/database_unavailable.html)."""
+    context = {
+        "title": _("Service temporarily unavailable"),
+        "message": _("The database is temporarily unavailable. Please try again shortly."),
+    }
+    response = HttpResponse(render_to_string("public/database_unavailable.html", context), status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down or restarting (OperationalError, InterfaceError) answers a page with a clean 503
+    instead of a server error, and the next request after it is back works again without restarting anything
+    (CONN_HEALTH_CHECKS replaces the dead persistent connection). Errors raised by a middleware itself (loading the
+    session, say) do not reach process_exception; housing_safety.views.server_error (handler500) answers those."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_DOWN):
+            return None
+        logger.warning("Database unavailable during %s %s: %s", request.method, request.path, exception)
+        return database_unavailable_response()
