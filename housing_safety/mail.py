@@ -14,6 +14,7 @@ from django.core.mail.message import SafeMIMEMultipart
 from django.db import transaction
 from django.utils import timezone
 
+from .background import enqueue_on_commit
 from .models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -50,23 +51,9 @@ def queue_email(
         },
     )
     if created:
-        enqueue_on_commit(deliver_email, email.pk)
+        # The row is the record: if the broker refuses, the ten-minute job delivers it (deliver_pending).
+        enqueue_on_commit(deliver_email, email.pk, retry_later=False)
     return email
-
-
-def enqueue_on_commit(task, *args) -> None:
-    """Send a task to the broker once the transaction commits. A broker that is down does not break the page or
-    job that asked: the outbox row stays pending and the periodic `send_pending_mail` job delivers it."""
-
-    def send():
-        try:
-            task.delay(*args)
-        except Exception as error:  # kombu raises OperationalError; the redis client its own errors
-            if getattr(task.app.conf, "task_always_eager", False):
-                raise
-            logger.warning("Broker unreachable, %s%s left for the periodic retry: %s", task.name, args, error)
-
-    transaction.on_commit(send)
 
 
 class _EmailWithInlineImages(EmailMultiAlternatives):

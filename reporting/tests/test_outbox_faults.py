@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime
 import logging
 import re
-import socket
 import time
 
 import pytest
 from django.core import mail
 
+from conftest import closed_port
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
 from housing_safety.mail import deliver_pending, queue_email
@@ -29,16 +29,10 @@ DAY = datetime.date(2026, 11, 23)
 CHANGELIST = "/admin/housing_safety/outgoingemail/"
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # closed again on leaving: nothing listens there
-
-
 @pytest.fixture
 def smtp_down(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 2
@@ -197,38 +191,11 @@ def test_the_admin_shows_a_sent_message_as_sent(smtp_server, admin, client, djan
 # The broker is down ----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def broker_down(celery_inline, monkeypatch):
-    """Tasks go to a broker (not inline) at a port where nothing listens; everything is restored afterwards."""
-    app = celery_inline
-    down = {
-        "broker_url": "redis://127.0.0.1:1/0",
-        "broker_write_url": None,
-        "broker_connection_retry": False,
-        "broker_connection_max_retries": 0,
-        "broker_transport_options": {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1},
-        "task_publish_retry": False,
-    }
-    saved = {name: app.conf[name] for name in down}
-    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-    app.conf.update(down)
-    app.conf.task_always_eager = False
-    # A worker test earlier in the session may have opened a pool to a real broker: start from a fresh one.
-    monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
-    connection = app.connection_for_write()
-    assert (connection.transport_cls, connection.hostname, connection.port) == ("redis", "127.0.0.1", 1)
-    yield app
-    app.conf.update(saved)  # celery_inline restores task_always_eager
-
-
 def test_a_broker_that_is_down_leaves_the_message_waiting(broker_down, caplog, django_capture_on_commit_callbacks):
     from django.db import transaction
 
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="housing_safety.mail"):
+    with caplog.at_level(logging.WARNING, logger="housing_safety.background"):
         with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
             email = queue_email(key="test:broker", to=["someone@zhangping.example"], subject="测试", body="正文")
         assert len(callbacks) == 1  # the task was handed to the broker after commit, and the broker failed
@@ -237,7 +204,7 @@ def test_a_broker_that_is_down_leaves_the_message_waiting(broker_down, caplog, d
     email.refresh_from_db()
     assert (email.status, email.attempts) == (OutgoingEmail.Status.PENDING, 0)
     assert mail.outbox == []
-    [record] = [r for r in caplog.records if r.name == "housing_safety.mail"]
+    [record] = [r for r in caplog.records if r.name == "housing_safety.background"]
     assert record.levelno == logging.WARNING
     assert "Broker unreachable" in record.getMessage() and "deliver_email" in record.getMessage()
 
