@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,8 @@ from households.models import Attachment, Dwelling, Household, Township
 from households.services import add_attachment, refresh_home_state
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
-from housing_safety.mail import enqueue_on_commit
+from housing_safety.mail import queue_email
+from housing_safety.models import OutgoingEmail
 
 from . import selectors
 from .models import (
@@ -319,10 +321,31 @@ def report_observation(
     for uploaded in photos:
         add_attachment(actor=actor, record=report, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
     _findings_recorded(actor, report)
-    from .tasks import notify_township_of_report
-
-    enqueue_on_commit(notify_township_of_report, report.pk)
+    notify_township_of_report(report)
     return report
+
+
+def notify_township_of_report(report: HelperReport) -> OutgoingEmail | None:
+    """Queue the e-mail telling the township unit about a helper's report, in the outbox with the report: if the
+    broker or the mail server is down, the ten-minute job delivers it. One e-mail per report (key
+    `helper-report:<pk>`), however often this runs; None when the township has no unit or the unit no address."""
+    unit = getattr(report.household.village.township, "unit", None)
+    if unit is None or not unit.email:
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        kinds = "、".join(str(FindingKind(kind).label) for kind in report.found_kinds())
+        return queue_email(
+            key=f"helper-report:{report.pk}",
+            to=[unit.email],
+            subject=_("Helper's report: %(name)s, %(village)s")
+            % {"name": report.household.head_name, "village": report.household.village.name},
+            body=_("%(kinds)s\n\n%(note)s\n\nHandle it at %(url)s")
+            % {
+                "kinds": kinds or "-",
+                "note": report.note,
+                "url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("inspections:report", args=[report.pk]),
+            },
+        )
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.utils import timezone
 from households.models import Attachment, Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
+from housing_safety.models import OutgoingEmail
 from inspections import selectors, services
 from inspections.models import Campaign, FindingKind, HelperReport, Revisit
 from inspections.tasks import notify_township_of_report
@@ -399,7 +400,10 @@ def test_report_emails_the_township_unit(
         report = services.report_observation(
             actor=helper, household=assigned, findings=["leaking", "new_damage"], note="西墙裂缝"
         )
-        assert mail.outbox == []  # only once the report is committed
+        # In the outbox with the report; delivered only once the report is committed.
+        email = OutgoingEmail.objects.get()
+        assert (email.key, email.status) == (f"helper-report:{report.pk}", OutgoingEmail.Status.PENDING)
+        assert mail.outbox == []
     assert len(callbacks) == 1
     [message] = mail.outbox
     assert message.to == ["xinqiao@zhangping.example"]
@@ -407,6 +411,8 @@ def test_report_emails_the_township_unit(
     assert assigned.head_name in message.subject
     url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("inspections:report", args=[report.pk])
     assert message.body == f"出现新的损坏、漏雨透风\n\n西墙裂缝\n\n请及时处置：{url}"
+    email.refresh_from_db()
+    assert (email.status, email.recipients) == (OutgoingEmail.Status.SENT, ["xinqiao@zhangping.example"])
 
 
 def test_no_email_when_the_township_unit_has_no_address(
@@ -415,26 +421,32 @@ def test_no_email_when_the_township_unit_has_no_address(
     assert xinqiao_unit.email == ""
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         report = services.report_observation(actor=helper, household=assigned, findings=["leaking"], note="漏雨")
-    assert len(callbacks) == 1
-    assert mail.outbox == []
-    assert notify_township_of_report(report.pk) is False
-    assert mail.outbox == []
+    assert callbacks == [] and mail.outbox == [] and not OutgoingEmail.objects.exists()
+    assert services.notify_township_of_report(report) is None
 
 
 def test_no_email_when_the_township_has_no_unit(helper, assigned, xinqiao_unit):
     Unit.objects.filter(pk=xinqiao_unit.pk).update(kind=Unit.Kind.DEPARTMENT, township=None, email="x@example.com")
     report = services.report_observation(actor=helper, household=assigned, findings=["leaking"], note="漏雨")
     assert notify_township_of_report(report.pk) is False
-    assert mail.outbox == []
+    assert not OutgoingEmail.objects.exists()
 
 
-def test_task_returns_true_when_it_sends(helper, assigned, xinqiao_unit):
-    report = services.report_observation(actor=helper, household=assigned, findings=[], note="一切正常")
+def test_the_township_is_told_once_per_report(helper, assigned, xinqiao_unit, django_capture_on_commit_callbacks):
+    """Queuing the notice again (a task the previous release left on the broker) sends nothing more."""
     xinqiao_unit.email = "xinqiao@zhangping.example"
     xinqiao_unit.save()
-    assert notify_township_of_report(report.pk) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.report_observation(actor=helper, household=assigned, findings=[], note="一切正常")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert notify_township_of_report(report.pk) is True
+        assert services.notify_township_of_report(report) == OutgoingEmail.objects.get()
+    assert callbacks == []
     [message] = mail.outbox
     assert message.to == ["xinqiao@zhangping.example"]
+    with django_capture_on_commit_callbacks(execute=True):  # a second report is news
+        services.report_observation(actor=helper, household=assigned, findings=["leaking"], note="屋顶漏雨")
+    assert len(mail.outbox) == 2 and OutgoingEmail.objects.count() == 2
 
 
 # record_report_action ---------------------------------------------------------------------------------------

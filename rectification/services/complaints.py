@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import Attachment, Unit
@@ -17,7 +18,8 @@ from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
 from housing_safety.excel import safe_cell
-from housing_safety.mail import enqueue_on_commit
+from housing_safety.mail import queue_email
+from housing_safety.models import OutgoingEmail
 from housing_safety.workdays import add_working_days
 
 from ..models import (
@@ -254,10 +256,37 @@ def move_complaint(
     complaint._history_user = actor
     complaint.save()
     if to == C.ASSIGNED:
-        from ..tasks import notify_handler_of_complaint
-
-        enqueue_on_commit(notify_handler_of_complaint, complaint.pk)
+        notify_handler_of_complaint(complaint)
     return complaint
+
+
+def notify_handler_of_complaint(complaint: Complaint) -> OutgoingEmail | None:
+    """Queue the e-mail to the assigned handler (ticket, category, place, content and deadline, never the reporter:
+    the handler's role does not see who complained) in the outbox with the assignment, so a broker or mail server
+    that is down delays it but does not lose it. None when the handler has no address.
+
+    The key names the complaint, the handler and which assignment of the complaint this is: running this again
+    for the same assignment (a retried delivery, an old task) queues nothing, while a later assignment, should
+    COMPLAINT_TRANSITIONS ever allow one (even to the same person), is news and is sent."""
+    handler = complaint.handler
+    if handler is None or not handler.email:
+        return None
+    assignment = complaint.transitions.filter(to_status=C.ASSIGNED).count()
+    place = " ".join(filter(None, [getattr(complaint.township, "name", ""), getattr(complaint.village, "name", "")]))
+    with translation.override(settings.LANGUAGE_CODE):
+        return queue_email(
+            key=f"complaint-assigned:{complaint.pk}:{handler.pk}:{assignment}",
+            to=[handler.email],
+            subject=_("Complaint %(ticket)s assigned to you") % {"ticket": complaint.ticket},
+            body=_("%(category)s · %(place)s\n\n%(content)s\n\nHandle it by %(due)s at %(url)s")
+            % {
+                "category": complaint.get_category_display(),
+                "place": place or "-",
+                "content": complaint.content,
+                "due": f"{complaint.handling_due:%Y-%m-%d}",
+                "url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("rectification:complaint", args=[complaint.pk]),
+            },
+        )
 
 
 @transaction.atomic
