@@ -6,6 +6,7 @@ Needs PostgreSQL (the suite's DATABASE_URL) and its client tools; under REQUIRE_
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ from households.models import Attachment
 from households.tests.factories import make_user, png_bytes, png_file
 from housing_safety.access import Role
 from housing_safety.backup import row_counts
+from housing_safety.storage_settings import media_storage
 from inspections.tests.factories import AppraisalFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,3 +142,20 @@ def test_backup_refuses_sqlite_and_says_to_copy_the_file(tmp_path):
     assert result.returncode != 0
     assert "Backups are for the PostgreSQL production setup" in result.stderr
     assert "copy the database file and the media folder" in result.stderr
+
+
+def test_with_files_in_a_bucket_the_backup_holds_the_database_only(postgresql, settings, tmp_path):
+    """The bucket's versioning is the files' backup (docs/deployment.md); nothing is fetched from it here."""
+    bucket = {
+        "MEDIA_S3_BUCKET": "zfaq-media",
+        "MEDIA_S3_ENDPOINT_URL": "https://oss.example.gov.cn",
+        "MEDIA_S3_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "MEDIA_S3_SECRET_ACCESS_KEY": "secret-example",
+    }
+    settings.STORAGES = {**settings.STORAGES, "default": media_storage(bucket)}
+    call_command("backup", "--to", str(tmp_path / "backups"), stdout=StringIO())
+    (folder,) = (tmp_path / "backups").iterdir()
+    assert sorted(path.name for path in folder.iterdir()) == ["db.dump", "manifest.json"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["media"] == {"storage": "storages.backends.s3.S3Storage", "archived": False}
+    assert manifest["rows"]["django_migrations"] > 0
