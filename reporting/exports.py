@@ -223,7 +223,8 @@ def write_export(user, dataset: str):
     sheet.freeze_panes = "A2"
     sheet.append(headers)
     written = 0
-    for written, values in enumerate(rows.iterator(chunk_size=BATCH), start=1):
+    for values in rows.iterator(chunk_size=BATCH):
+        written += 1
         values = [
             show(value) if show and value is not None else value for show, value in zip(shown, values, strict=True)
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import time
 
 import openpyxl
 import pytest
@@ -163,6 +164,40 @@ def test_a_large_file_is_read_in_the_background(
     assert (department_list.status, department_list.rows_read, department_list.counts["rows"]) == ("previewed", 10, 10)
     assert department_list.rows_expected == 11  # the header and ten rows
     assert by_row(department_list, "outcome")[6] == "new"
+    assert rows_shown(client.get(response["Location"])) == [2, 4]
+
+
+def test_a_large_file_uploaded_while_the_broker_is_down_is_kept_and_read_by_the_ten_minute_job(
+    client, liaison, poverty_office, ours, settings, broker_down, caplog, django_capture_on_commit_callbacks
+):
+    from housing_safety.background import BROKER_DOWN_MESSAGE
+    from housing_safety.models import DeferredTask
+    from reporting.jobs import run_job
+
+    settings.LIST_INLINE_MAX_BYTES = 10
+    client.force_login(liaison)
+    upload = SimpleUploadedFile("名单.xlsx", xlsx(matching_rows(ours)))
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post("/lists/", {"unit": poverty_office.pk, "listed_on": "2024-05-01", "file": upload})
+    elapsed = time.monotonic() - started
+
+    department_list = DepartmentList.objects.get()
+    assert response["Location"] == f"/lists/{department_list.pk}/" and elapsed < 5, elapsed
+    assert len(callbacks) == 1
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "housing_safety.background"]
+    assert warning.startswith("Broker unreachable, households.tasks.read_department_list")
+    assert (department_list.status, department_list.rows.count()) == ("reading", 0)
+    deferred = DeferredTask.objects.get()
+    assert (deferred.task, deferred.args) == ("households.tasks.read_department_list", [department_list.pk])
+    reading = text_of(client.get(response["Location"]))
+    assert str(BROKER_DOWN_MESSAGE) in reading and "<progress" in reading
+
+    broker_down.conf.task_always_eager = True  # the broker is back: the ten-minute job's resent task runs
+    assert run_job("send_pending_mail", datetime.date(2026, 12, 1)).endswith("tasks resent 1, still refused 0")
+    department_list.refresh_from_db()
+    assert (department_list.status, department_list.counts["rows"]) == ("previewed", 10)
+    assert not DeferredTask.objects.exists()
     assert rows_shown(client.get(response["Location"])) == [2, 4]
 
 
