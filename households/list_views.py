@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from housing_safety import background
 from housing_safety.access import can_view_personal_data
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
@@ -20,6 +21,7 @@ from housing_safety.pagination import BoundedPaginator
 from . import department_lists as lists
 from .identity import mask_id_number, mask_phone
 from .models import DepartmentList, Household, HouseholdCategory, ListRow, Unit, Village
+from .tasks import read_department_list
 
 VIEW = "households.view_departmentlist"
 SHOWN = ("changed", "new", "suggested", "invalid", "missing", "unchanged")
@@ -99,6 +101,10 @@ def list_detail(request, pk: int):
         "page": page,
         "may_confirm": department_list.status == DepartmentList.Status.PREVIEWED
         and lists.units_for_import(request.user).filter(pk=department_list.unit_id).exists(),
+        # The broker refused the reading task: say why the progress does not move (it starts with the retry).
+        "broker_down": department_list.status == DepartmentList.Status.READING
+        and background.is_waiting(read_department_list, department_list.pk)
+        and background.BROKER_DOWN_MESSAGE,
     }
     return render(request, "households/list_detail.html", context)
 

@@ -204,13 +204,18 @@ def consolidated_now(request):
 @login_required
 @permission_required("households.view_household", raise_exception=True)
 def export_index(request):
+    from housing_safety.background import BROKER_DOWN_MESSAGE, waiting_for
+
     from . import exports
     from .models import ExportFile
+    from .tasks import build_export
 
     datasets = [(name, spec.label, exports.columns_for(name)) for name, spec in exports.DATASETS.items()]
-    files = ExportFile.objects.filter(user=request.user)[:10]
+    # waiting: the broker refused the export's task; it starts with the ten-minute retry (same query).
+    files = ExportFile.objects.filter(user=request.user).annotate(waiting=waiting_for(build_export))[:10]
     pending = any(item.status == ExportFile.Status.PENDING for item in files)
-    return render(request, "reporting/export_index.html", {"datasets": datasets, "files": files, "pending": pending})
+    context = {"datasets": datasets, "files": files, "pending": pending, "broker_down": BROKER_DOWN_MESSAGE}
+    return render(request, "reporting/export_index.html", context)
 
 
 @require_GET
@@ -222,7 +227,7 @@ def export_download(request, dataset: str):
     from django.conf import settings
     from django.http import Http404
 
-    from housing_safety.mail import enqueue_on_commit
+    from housing_safety.background import BROKER_DOWN_MESSAGE, enqueue_on_commit
 
     from . import exports
     from .models import ExportFile
@@ -234,8 +239,11 @@ def export_download(request, dataset: str):
         too_large = exports.DATASETS[dataset].rows(request.user).count() > settings.EXPORT_INLINE_MAX_ROWS
     if too_large:
         export = ExportFile.objects.create(user=request.user, dataset=dataset)
-        enqueue_on_commit(build_export, export.pk)
-        messages.info(request, _("The export is large: it is being prepared and will be listed below when ready."))
+        dispatch = enqueue_on_commit(build_export, export.pk)  # sent at once: no transaction is open here
+        if dispatch.refused:
+            messages.warning(request, BROKER_DOWN_MESSAGE)
+        else:
+            messages.info(request, _("The export is large: it is being prepared and will be listed below when ready."))
         return redirect("reporting:exports")
     handle = exports.write_export(request.user, dataset)
     return FileResponse(handle, as_attachment=True, filename=f"{dataset}-{timezone.localdate():%Y-%m-%d}.xlsx")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -143,3 +145,44 @@ def test_a_large_export_is_built_in_the_background_for_its_requester_only(
     assert build_export_file(export.pk) == ExportFile.Status.READY  # a second run rebuilds nothing
     client.force_login(official)
     assert client.get(reverse("reporting:export-file", args=[export.pk])).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # on_commit runs as in production, at once
+def test_a_large_export_asked_for_while_the_broker_is_down_waits_and_the_ten_minute_job_builds_it(
+    client, settings, staff, xinqiao, broker_down
+):
+    from housing_safety.background import BROKER_DOWN_MESSAGE
+    from housing_safety.models import DeferredTask
+    from reporting.jobs import run_job
+    from reporting.models import ExportFile
+
+    settings.EXPORT_INLINE_MAX_ROWS = 2
+    HouseholdFactory.create_batch(3, village=VillageFactory(township=xinqiao))
+    client.force_login(staff)
+    started = time.monotonic()
+    response = client.get(reverse("reporting:export", args=["households"]), follow=True)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 200 and elapsed < 5, elapsed
+    page = response.content.decode()
+    assert str(BROKER_DOWN_MESSAGE) in page  # the message, and the note on the waiting file
+    assert re.search(r'<li data-status="pending">[^<]*<span class="muted" data-waiting>', page)
+    assert "<progress" not in page
+    export = ExportFile.objects.get()
+    assert export.status == ExportFile.Status.PENDING
+    deferred = DeferredTask.objects.get()
+    assert (deferred.task, deferred.args, deferred.attempts) == ("reporting.tasks.build_export", [export.pk], 1)
+
+    # The broker is still down at the next round: the task waits on, one attempt more.
+    assert run_job("send_pending_mail", datetime.date(2026, 12, 1)).endswith("tasks resent 0, still refused 1")
+    deferred.refresh_from_db()
+    assert deferred.attempts == 2 and "Connection refused" in deferred.last_error
+    assert client.get(reverse("reporting:exports")).content.decode().count("data-waiting") == 1
+
+    broker_down.conf.task_always_eager = True  # the broker is back: the job's resent task runs
+    assert run_job("send_pending_mail", datetime.date(2026, 12, 1)).endswith("tasks resent 1, still refused 0")
+    export.refresh_from_db()
+    assert (export.status, export.rows) == (ExportFile.Status.READY, 3)
+    assert not DeferredTask.objects.exists()
+    page = client.get(reverse("reporting:exports")).content.decode()
+    assert "data-waiting" not in page and reverse("reporting:export-file", args=[export.pk]) in page
