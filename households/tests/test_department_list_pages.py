@@ -7,6 +7,7 @@ import datetime
 import io
 import re
 import time
+import zipfile
 
 import openpyxl
 import pytest
@@ -123,7 +124,7 @@ def test_the_upload_form_offers_a_liaison_only_their_department(client, liaison,
 
 def test_an_unreadable_upload_shows_the_reason_in_chinese(client, liaison, poverty_office):
     client.force_login(liaison)
-    upload = SimpleUploadedFile("名单.xls", b"\xd0\xcf\x11\xe0 old excel")
+    upload = SimpleUploadedFile("名单.pdf", b"%PDF-1.4")
 
     response = client.post("/lists/", {"unit": poverty_office.pk, "listed_on": "2024-05-01", "file": upload})
 
@@ -210,7 +211,13 @@ def test_a_large_file_that_cannot_be_read_ends_as_failed(
 ):
     settings.LIST_INLINE_MAX_BYTES = 10
     client.force_login(liaison)
-    upload = SimpleUploadedFile("名单.xlsx", b"PK\x03\x04 corrupt")
+    # A workbook whose zip directory is sound (a corrupt zip is refused at upload) but whose sheet is broken XML.
+    parts = zipfile.ZipFile(io.BytesIO(xlsx([HEADER])))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in parts.namelist():
+            archive.writestr(name, b"<worksheet><sheetData><row>" if name.endswith("sheet1.xml") else parts.read(name))
+    upload = SimpleUploadedFile("名单.xlsx", broken.getvalue())
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/lists/", {"unit": poverty_office.pk, "listed_on": "2024-05-01", "file": upload})

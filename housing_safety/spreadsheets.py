@@ -1,0 +1,128 @@
+"""Uploaded spreadsheets are checked before anything reads them, by what they contain, not what they are called.
+
+One check for every reader of an upload (the department lists in households.sheets, the admin's Excel and CSV
+imports in households.resources):
+- the file's size (SPREADSHEET_MAX_BYTES);
+- its kind by its first bytes: an .xlsx is a zip; an old .xls (or a password-protected workbook, which Excel also
+  saves in the old container) is refused with what to do; text is read as CSV, whatever the name says; anything
+  else (a photo, a program renamed .xlsx) is refused;
+- for an .xlsx, its zip directory: the parts a workbook needs, what the parts say they unpack to in total
+  (SPREADSHEET_MAX_UNPACKED_BYTES) and the shared strings alone (SPREADSHEET_MAX_SHARED_STRINGS_BYTES, read into
+  memory whole), and how hard any large part is compressed (SPREADSHEET_MAX_RATIO: an ordinary sheet is 5 to 20
+  to 1, a zip bomb up to 1,000 to 1). Nothing is inflated to decide.
+
+The directory cannot lie its way past this: Python's zipfile never inflates more of a part than the directory
+declares for it (it stops there and fails the part's CRC check), so the declared sizes bound what any reader of a
+file that passed can be made to read.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+XLSX, CSV = "xlsx", "csv"
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file container of .xls, .doc and encrypted workbooks
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # the stream a password-protected .xlsx is inside
+# First bytes of files people attach by mistake that may hold no NUL byte early on (the others are caught by it).
+BINARY_STARTS = (b"%PDF", b"GIF8", b"\x89PNG", b"\xff\xd8\xff", b"MZ", b"\x7fELF", b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")
+TEXT_SAMPLE = 64 * 1024
+WORKBOOK_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+SHARED_STRINGS = "xl/sharedStrings.xml"
+MAX_PARTS = 10_000  # a workbook has tens; a directory of millions of entries is itself the attack
+RATIO_FLOOR = 1024 * 1024  # parts smaller than this unpacked may compress as hard as they like: they are harmless
+
+
+class SpreadsheetError(ValueError):
+    """The upload cannot be read as a spreadsheet; the message says why and what to do, in the user's language."""
+
+
+def unreadable() -> SpreadsheetError:
+    return SpreadsheetError(_("The file is not a readable Excel workbook (.xlsx)."))
+
+
+def check_spreadsheet(handle) -> str:
+    """XLSX or CSV: how to read the upload (a binary file object, left at its start), or SpreadsheetError."""
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    if size > settings.SPREADSHEET_MAX_BYTES:
+        raise SpreadsheetError(
+            _("The file is %(size)s; the limit is %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(settings.SPREADSHEET_MAX_BYTES)}
+        )
+    handle.seek(0)
+    head = handle.read(TEXT_SAMPLE)
+    handle.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        check_xlsx(handle)
+        return XLSX
+    if head.startswith(OLE2):
+        if _contains(handle, ENCRYPTED_PACKAGE):
+            raise SpreadsheetError(
+                _("The workbook is protected by a password: open it in Excel, remove the password (File > Info > "
+                  "Protect Workbook) and upload it again.")
+            )  # fmt: skip
+        raise SpreadsheetError(
+            _("This is an old Excel 97-2003 workbook (.xls): open it in Excel, save it as an Excel workbook (.xlsx) "
+              "and upload that.")
+        )  # fmt: skip
+    if b"\x00" not in head and not head.startswith(BINARY_STARTS):
+        return CSV
+    raise SpreadsheetError(
+        _("The file's content is not an Excel workbook (.xlsx) or CSV text, whatever its name says: save the list "
+          "from Excel as .xlsx or CSV and upload that.")
+    )  # fmt: skip
+
+
+def check_xlsx(handle) -> None:
+    """The zip directory of an .xlsx: the workbook's parts are there, and nothing unpacks too far."""
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as error:
+        raise unreadable() from error
+    finally:
+        handle.seek(0)
+    names = {part.filename for part in parts}
+    if len(parts) > MAX_PARTS or any(name not in names for name in WORKBOOK_PARTS):
+        raise unreadable()
+    for part in parts:
+        # Excel writes parts stored or deflated, never encrypted zip entries (a protected workbook is not a zip).
+        if part.flag_bits & 0x1 or part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise unreadable()
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FLOOR and ratio > settings.SPREADSHEET_MAX_RATIO:
+            raise SpreadsheetError(
+                _("The workbook is compressed %(ratio)s to 1, far beyond any real spreadsheet (at most %(limit)s to "
+                  "1): it is refused as a possible zip bomb.")
+                % {"ratio": f"{ratio:,.0f}", "limit": settings.SPREADSHEET_MAX_RATIO}
+            )  # fmt: skip
+    strings = sum(part.file_size for part in parts if part.filename == SHARED_STRINGS)
+    for size, limit in (
+        (sum(part.file_size for part in parts), settings.SPREADSHEET_MAX_UNPACKED_BYTES),
+        (strings, settings.SPREADSHEET_MAX_SHARED_STRINGS_BYTES),
+    ):
+        if size > limit:
+            raise SpreadsheetError(
+                _("The workbook is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it "
+                  "into smaller files.")
+                % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
+            )  # fmt: skip
+
+
+def _contains(handle, needle: bytes) -> bool:
+    """Whether the file holds these bytes (read in chunks: the file is within SPREADSHEET_MAX_BYTES)."""
+    handle.seek(0)
+    tail = b""
+    try:
+        while chunk := handle.read(1024 * 1024):
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle) :]
+        return False
+    finally:
+        handle.seek(0)
