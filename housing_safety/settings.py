@@ -270,7 +270,7 @@ CELERY_TASK_ANNOTATIONS = {"*": {"default_retry_delay": env.int("CELERY_WORKER_L
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis has no acknowledgements of its own: a message taken by a worker that dies without acknowledging it
     # (SIGKILL, power loss) goes back to the queue once it has been out this long. It must exceed the longest task
-    # (time_limit 35 minutes) and the longest retry countdown (deliver_email: 32 minutes), or a task still running or
+    # (time_limit 35 minutes) and the longest retry countdown (deliver_email: 16 minutes), or a task still running or
     # waiting would be handed to a second worker; the crash test sets a few seconds.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     # A broker host that is down without refusing connections must not hold a page that enqueues a task (the
