@@ -191,10 +191,6 @@ def complaint_problem(request, pk: int):
 def complaint_export(request):
     complaints, _status, _show = _filtered(request)
     full = selectors.can_view_reporter(request.user)
-    if full:
-        disclosure.log_export(
-            user=request.user, name=_("Complaints"), rows=complaints.count(), ip_address=disclosure.client_ip(request)
-        )
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Complaints"))
     sheet.append([
@@ -212,6 +208,10 @@ def complaint_export(request):
             complaint.get_status_display(), handler, complaint.handling_due, complaint.reply,
         ]  # fmt: skip
         sheet.append([safe_cell(value) for value in row])
+    if full:
+        disclosure.log_export(
+            user=request.user, name=_("Complaints"), rows=number, ip_address=disclosure.client_ip(request)
+        )
     buffer = BytesIO()
     workbook.save(buffer)
     return xlsx_response(buffer.getvalue(), f"complaints-{timezone.localdate():%Y%m%d}.xlsx")

@@ -280,7 +280,7 @@ def test_page_queries_do_not_grow(client, world, django_assert_num_queries, url,
 # The workbooks: every row of the list, built in one pass.
 DOWNLOADS = {
     "/problems/export.xlsx": (problems, {ADMIN: 7, STAFF: 7}),
-    "/complaints/export.xlsx": (complaints, {CLERK: 7, STAFF: 7, ADMIN: 7}),
+    "/complaints/export.xlsx": (complaints, {CLERK: 8, STAFF: 7, ADMIN: 8}),  # +1: the desk's export is logged
 }
 
 
@@ -314,7 +314,7 @@ def test_quarterly_lead_report_queries_do_not_grow(client, world, django_assert_
     assert many == few + 10
 
 
-ARCHIVE_ZIP_QUERIES = {ADMIN: 9, STAFF: 9}
+ARCHIVE_ZIP_QUERIES = {ADMIN: 10, STAFF: 10}  # one PersonalDataAccess row per archive
 
 
 @pytest.mark.parametrize("persona", list(ARCHIVE_ZIP_QUERIES))

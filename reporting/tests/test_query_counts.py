@@ -162,13 +162,13 @@ def test_exports_page_queries_do_not_grow(client, world, django_assert_num_queri
     assert (len(few), len(many.context["files"])) == (2, 10)
 
 
-EXPORT_QUERIES = {
-    ("dwellings", ADMIN): 9,
-    ("dwellings", STAFF): 9,
-    ("appraisals", ADMIN): 9,
-    ("appraisals", STAFF): 9,
-    ("cases", ADMIN): 9,
-    ("cases", STAFF): 9,
+EXPORT_QUERIES = {  # each includes the PersonalDataAccess row an export with full numbers writes
+    ("dwellings", ADMIN): 10,
+    ("dwellings", STAFF): 10,
+    ("appraisals", ADMIN): 10,
+    ("appraisals", STAFF): 10,
+    ("cases", ADMIN): 10,
+    ("cases", STAFF): 10,
 }
 
 
