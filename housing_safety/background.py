@@ -61,39 +61,39 @@ def enqueue_on_commit(task, *args, retry_later: bool = True) -> Dispatch:
     return dispatch
 
 
-def _remember(task_name: str, args: tuple, error: Exception) -> None:
+def _remember(task_name: str, args, error: Exception, attempts: int = 1) -> None:
     try:
-        DeferredTask.objects.get_or_create(
-            key=_key(task_name, args), defaults={"task": task_name, "args": list(args), "last_error": str(error)}
+        DeferredTask.objects.update_or_create(
+            key=_key(task_name, args),
+            defaults={"task": task_name, "args": list(args), "attempts": attempts, "last_error": str(error)},
         )
     except DatabaseError:  # the database went too: nothing more this request can do
         logger.exception("Could not remember %s%s for the periodic retry", task_name, args)
 
 
 def resend_deferred() -> tuple[int, int]:
-    """Send every remembered task to the broker again (the ten-minute job); (sent, still refused). A row goes once
-    its task is on the broker; the tasks are idempotent, so one sent twice (a refusal that had reached the broker)
-    does its work once."""
+    """Send every remembered task to the broker again (the ten-minute job); (sent, still refused). The tasks are
+    idempotent, so one that reaches the broker twice (a refusal that had in fact got through) does its work once."""
     from .celery import app
 
     sent = refused = 0
-    for deferred in DeferredTask.objects.all():
+    for deferred in DeferredTask.objects.order_by("created_at"):
+        # Taken by deleting it first: a second run of this job at the same time does not send it again, nor does
+        # the task itself when it runs inline and is this very job.
+        if not DeferredTask.objects.filter(pk=deferred.pk).delete()[0]:
+            continue
         task = app.tasks.get(deferred.task)
         if task is None:  # renamed or removed since: nothing can run it
             logger.error("Deferred task %s is not registered; dropped", deferred.key)
-            deferred.delete()
             continue
         try:
             task.apply_async(deferred.args)
         except Exception as error:
+            _remember(deferred.task, deferred.args, error, attempts=deferred.attempts + 1)
             if getattr(app.conf, "task_always_eager", False):
-                raise
+                raise  # inline: the task's own error, not the broker's
             refused += 1
-            deferred.attempts += 1
-            deferred.last_error = str(error)
-            deferred.save(update_fields=["attempts", "last_error"])
             continue
-        deferred.delete()
         sent += 1
     return sent, refused
 

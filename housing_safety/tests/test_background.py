@@ -41,8 +41,8 @@ def test_a_refused_task_is_kept_once_and_the_ten_minute_job_sends_it_when_the_br
     assert len([r for r in caplog.records if r.getMessage().startswith("Broker unreachable, housing_safety.ping")]) == 2
 
     assert resend_deferred() == (0, 1)  # still down: kept, one attempt more
-    deferred.refresh_from_db()
-    assert deferred.attempts == 2 and "refused" in deferred.last_error
+    deferred = DeferredTask.objects.get()
+    assert (deferred.key, deferred.attempts) == ("housing_safety.ping:", 2) and "refused" in deferred.last_error
 
     broker_down.conf.task_always_eager = True  # the broker is back
     assert run_job("send_pending_mail", DAY) == "sent 0, still failing 0; tasks resent 1, still refused 0"
@@ -83,3 +83,40 @@ def test_inline_a_task_error_is_the_callers_error(django_capture_on_commit_callb
     with pytest.raises(Boom), django_capture_on_commit_callbacks(execute=True):
         enqueue_on_commit(FailingTask(), 1)
     assert not DeferredTask.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # on_commit runs as in production, at once
+def test_run_now_in_the_schedules_admin_with_the_broker_down_tells_the_admin_and_keeps_the_run(broker_down, client):
+    from django_celery_beat.models import PeriodicTask
+
+    from households.tests.factories import make_user
+    from housing_safety.access import Role
+    from housing_safety.background import BROKER_DOWN_MESSAGE
+
+    schedule = PeriodicTask.objects.get(name="send_pending_mail")  # reporting/migrations/0002
+    queue_email(key="test:waiting", to=["a@zhangping.example"], subject="测试", body="正文")  # the broker refused it
+    client.force_login(make_user(Role.BUREAU_ADMIN))
+    changelist = "/admin/django_celery_beat/periodictask/"
+    page = client.post(changelist, {"action": "run_tasks", "_selected_action": [schedule.pk], "index": 0}, follow=True)
+    assert page.status_code == 200
+    assert str(BROKER_DOWN_MESSAGE) in page.content.decode()
+    assert DeferredTask.objects.get().key == "reporting.run_job:send_pending_mail"
+
+    broker_down.conf.task_always_eager = True  # the broker is back: the kept run happens, once
+    assert resend_deferred() == (1, 0)
+    assert not DeferredTask.objects.exists()
+    assert OutgoingEmail.objects.get().status == OutgoingEmail.Status.SENT
+
+
+def test_run_now_is_refused_to_a_read_only_role(client):
+    from django_celery_beat.models import PeriodicTask
+
+    from households.tests.factories import make_user
+    from housing_safety.access import Role
+
+    schedule = PeriodicTask.objects.get(name="send_pending_mail")
+    client.force_login(make_user(Role.BUREAU_OFFICIAL))
+    page = client.post(
+        "/admin/django_celery_beat/periodictask/", {"action": "run_tasks", "_selected_action": [schedule.pk]}
+    )
+    assert page.status_code == 403 and not DeferredTask.objects.exists()

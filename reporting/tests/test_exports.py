@@ -175,7 +175,7 @@ def test_a_large_export_asked_for_while_the_broker_is_down_waits_and_the_ten_min
 
     # The broker is still down at the next round: the task waits on, one attempt more.
     assert run_job("send_pending_mail", datetime.date(2026, 12, 1)).endswith("tasks resent 0, still refused 1")
-    deferred.refresh_from_db()
+    deferred = DeferredTask.objects.get()
     assert deferred.attempts == 2 and "Connection refused" in deferred.last_error
     assert client.get(reverse("reporting:exports")).content.decode().count("data-waiting") == 1
 
