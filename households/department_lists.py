@@ -632,7 +632,7 @@ def invalid_rows_workbook(department_list: DepartmentList, user=None) -> bytes:
     header = department_list.counts.get("header", [])
     sheet.freeze_panes = "A2"
     title = [*header, _("Row in the uploaded file"), _("Reason")]
-    sheet.append(title)
+    sheet.append([safe_cell(value) for value in title])  # the header is the department's, as uploaded
     from housing_safety.access import can_view_personal_data
 
     from .identity import mask_id_number, mask_phone
@@ -652,8 +652,8 @@ def invalid_rows_workbook(department_list: DepartmentList, user=None) -> bytes:
         for index, mask in masks.items():
             if index < len(cells) and cells[index]:
                 cells[index] = mask(str(cells[index]))
-        reasons = "；".join(f"{column}：{reason}" for column, reason in row.errors)
-        sheet.append([safe_cell(value) for value in cells] + [row.row_number, reasons])
+        reasons = "；".join(f"{column}：{reason}" for column, reason in row.errors)  # led by the list's own heading
+        sheet.append([safe_cell(value) for value in cells] + [row.row_number, safe_cell(reasons)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -773,6 +773,8 @@ def reconciliation_workbook(user) -> bytes:
 
     from openpyxl import Workbook
 
+    from housing_safety.excel import safe_cell
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Reconciliation"))
     sheet.freeze_panes = "C2"
@@ -784,8 +786,8 @@ def reconciliation_workbook(user) -> bytes:
         for row in [*department["townships"], {"township": None, **department["total"], "total": True}]:
             name = _("Total") if row.get("total") else (row["township"].name if row["township"] else _("Unknown"))
             sheet.append([
-                department["unit"].name, name, row[AGREE], row[DIFFER], row[THEIRS], row[UNREADABLE], row[OURS],
-                row["rate"],
+                safe_cell(department["unit"].name), safe_cell(name), row[AGREE], row[DIFFER], row[THEIRS],
+                row[UNREADABLE], row[OURS], row["rate"],
             ])  # fmt: skip
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -286,10 +286,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
-# django-import-export: import needs "add", export needs "view"; Excel first; formulae neutralised.
+# django-import-export: import needs "add", export needs "view"; Excel first. Formulae are neutralised by the
+# resources (households.resources.ScopedResource.export_field, through housing_safety.excel.safe_cell) rather than
+# by import-export's own escaping, which only drops a leading "=" and turns every number into text.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
@@ -373,7 +375,8 @@ LOGGING = {
 # Celery workers log through the configuration above (JSON in production) instead of replacing it with their own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# Imports and exports: Excel first; CSV for systems that only export text (GBK is the import issue's job).
+# Imports and exports: Excel first; CSV for systems that only export text. The registry's admin reads imports
+# through its own subclasses of these (households.resources.XLSXImport and CSVImport: checked, streaming, GBK too).
 from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
 
 IMPORT_FORMATS = [XLSX, CSV]

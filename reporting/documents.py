@@ -129,9 +129,8 @@ def _overdue_sheet(workbook, day: datetime.date) -> None:
     for label, item in selectors.iter_late_items(SYSTEM, day):
         due_on = WriteOnlyCell(sheet, value=item["due_on"])
         due_on.number_format = "yyyy-mm-dd"
-        sheet.append(
-            [str(label), townships.get(item["township_id"], ""), safe_cell(item["label"]), due_on, item["days"]]
-        )
+        township = townships.get(item["township_id"], "")
+        sheet.append([str(label), safe_cell(township), safe_cell(item["label"]), due_on, item["days"]])
 
 
 def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:

@@ -221,7 +221,7 @@ def write_export(user, dataset: str):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(str(DATASETS[dataset].label))
     sheet.freeze_panes = "A2"
-    sheet.append(headers)
+    sheet.append([safe_cell(header) for header in headers])  # the bureau types them in the export template
     written = 0
     for values in rows.iterator(chunk_size=BATCH):
         written += 1

@@ -407,7 +407,7 @@ def lead_report_workbook(*, year: int, quarter: int) -> bytes:
         _("Without receipt"), _("Feedback received"),
     ])  # fmt: skip
     for row in rows:
-        summary.append([row["unit"].name, *(row[key] for key in keys)])
+        summary.append([safe_cell(row["unit"].name), *(row[key] for key in keys)])
     summary.append([_("Total"), *(sum(row[key] for row in rows) for key in keys)])
     summary.column_dimensions["A"].width = 36
     detail = workbook.create_sheet(_("Leads"))
