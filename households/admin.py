@@ -10,12 +10,11 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
-from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
-from housing_safety.admin_base import ScopedAdminMixin
+from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
 from housing_safety.spreadsheets import SpreadsheetError
 
 from . import selectors, services
@@ -124,7 +123,7 @@ def _masked(field: str, mask, label):
     return display
 
 
-class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, HistoryAdmin):
     import_error_display = ("message",)
     # Uploads are checked and read like department lists (households.sheets): bounded, with the reason in Chinese.
     import_form_class = SpreadsheetImportForm
@@ -383,6 +382,13 @@ class DwellingAdmin(AttachmentsAdminMixin, ScopedImportExportAdmin):
     inlines = [AttachmentListInline, AttachmentAddInline]
     fields = ("household", *DwellingInline.fields)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The autocomplete searches through the household admin (scoped); the choice itself must be scoped too, or
+        # ?household=<another township's id> would render that household as the selected option.
+        if db_field.name == "household":
+            kwargs["queryset"] = selectors.households_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         services.save_dwelling(actor=request.user, dwelling=obj)
 
@@ -415,14 +421,14 @@ class VillageAdmin(ScopedImportExportAdmin):
 
 
 @admin.register(Township)
-class TownshipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class TownshipAdmin(ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.townships_for_user
     list_display = ("code", "name", "kind")
     search_fields = ("name", "code")
 
 
 @admin.register(Unit)
-class UnitAdmin(PersonalDataAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class UnitAdmin(PersonalDataAdminMixin, ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.units_for_user
     personal_fields = {"phone": mask_phone}
     masked_phone = _masked("phone", mask_phone, _("phone"))
@@ -497,7 +503,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(ColumnMapping)
-class ColumnMappingAdmin(SimpleHistoryAdmin):
+class ColumnMappingAdmin(HistoryAdmin):
     list_display = ("unit",)
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
 from django.http import Http404
 from django.utils.translation import gettext as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from .pagination import BoundedPaginator
 
@@ -45,6 +46,31 @@ def versioned(form_class, model, pk):
     return VersionedForm
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every admin of a model with history: saved versions are for reading only (reverting would bypass the
+    services, and SIMPLE_HISTORY_REVERT_DISABLED only hides the button), and the change form refuses to save over a
+    newer version than it was loaded at (`versioned`)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form
+        return versioned(form, self.model, obj.pk)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            # A form sent back with errors keeps the version it was first loaded at.
+            context[VERSION_FIELD.lstrip("_") + "_token"] = request.POST.get(VERSION_FIELD) or record_version(
+                self.model, obj.pk
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
 class ScopedAdminMixin:
     #: selector(user) -> QuerySet of the rows the user may reach
     scope_selector = None
@@ -68,20 +94,6 @@ class ScopedAdminMixin:
             raise Http404
         return obj
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None or not hasattr(self.model, "history"):
-            return form
-        return versioned(form, self.model, obj.pk)
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and obj.pk and hasattr(self.model, "history"):
-            # A form sent back with errors keeps the version it was first loaded at.
-            context[VERSION_FIELD.lstrip("_") + "_token"] = request.POST.get(VERSION_FIELD) or record_version(
-                self.model, obj.pk
-            )
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
     def history_view(self, request, object_id, extra_context=None):
         # simple-history falls back to historical rows when the object is not in get_queryset;
         # that would show another township's records, so the scope check comes first.
@@ -89,11 +101,8 @@ class ScopedAdminMixin:
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # One saved version, for reading only: scoped like the record, and never a way to write
-        # (reverting would bypass the services, and SIMPLE_HISTORY_REVERT_DISABLED only hides the button).
+        # One saved version: scoped like the record (HistoryAdmin keeps it read-only).
         self.get_object(request, object_id)
-        if request.method != "GET":
-            raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_delete_permission(self, request, obj=None):

@@ -10,7 +10,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from households import selectors as household_selectors
 from households.admin import (
@@ -22,7 +21,7 @@ from households.admin import (
     TownshipFilter,
 )
 from households.models import Dwelling, Household
-from housing_safety.admin_base import ScopedAdminMixin
+from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
 
 from . import selectors, services
 from .models import Appraisal, Campaign, Grade, HelperReport, Placard, Revisit, SecuredHousing, SpotCheck, SpotCheckItem
@@ -82,7 +81,7 @@ class AppraisalAdmin(AttachmentsAdminMixin, ScopedImportExportAdmin):
 
 
 @admin.register(SecuredHousing)
-class SecuredHousingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class SecuredHousingAdmin(ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.secured_housing_for_user
     list_display = ("household", "kind", "since", "until", "address")
     list_filter = ("kind",)
@@ -111,7 +110,7 @@ class PlacardAdminForm(forms.ModelForm):
 
 
 @admin.register(Placard)
-class PlacardAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class PlacardAdmin(AttachmentsAdminMixin, ScopedAdminMixin, HistoryAdmin):
     """Placards are issued from the print page; here they are looked up and their installation recorded."""
 
     scope_selector = selectors.placards_for_user
@@ -194,7 +193,7 @@ class CampaignForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(SimpleHistoryAdmin):
+class CampaignAdmin(HistoryAdmin):
     """The bureau defines a campaign's scope, sees how many dwellings it matches, then launches it."""
 
     form = CampaignForm
@@ -263,7 +262,7 @@ class CampaignAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Revisit)
-class RevisitAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class RevisitAdmin(AttachmentsAdminMixin, ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.revisits_for_user
     list_display = ("dwelling", "campaign", "due_on", "status", "visited_on", "outcome")
     list_filter = ("status", "campaign", "outcome")
@@ -279,7 +278,7 @@ class RevisitAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(HelperReport)
-class HelperReportAdmin(AttachmentsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class HelperReportAdmin(AttachmentsAdminMixin, ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.helper_reports_for_user
     list_display = ("household", "reported_by", "reported_at", "handled_by", "handled_at")
     list_filter = ("finding_leaking", "finding_new_damage", "finding_lives_in_old_dangerous")
@@ -312,7 +311,7 @@ class SpotCheckItemInline(admin.TabularInline):
 
 
 @admin.register(SpotCheck)
-class SpotCheckAdmin(SimpleHistoryAdmin):
+class SpotCheckAdmin(HistoryAdmin):
     """Saving a new spot check draws its sample; results are entered row by row and summed per township."""
 
     list_display = ("name", "per_township", "seed", "drawn_at", "drawn_by")

@@ -85,6 +85,7 @@ parse_recommendation = _choice_parser(
 
 
 class AppraisalResource(ScopedResource):
+    personal_fields = ("dwelling__household__id_number",)  # the head's ID number, masked for roles without it
     dwelling = fields.Field(attribute="dwelling", column_name=DWELLING_NO, widget=DwellingWidget())
     head_id = fields.Field(attribute="dwelling__household__id_number", column_name=HEAD_ID, readonly=True)
     kind = fields.Field(

@@ -2,11 +2,10 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from households import selectors as household_selectors
 from households.admin import AttachmentListInline, TownshipFilter
-from housing_safety.admin_base import ScopedAdminMixin
+from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
 
 from . import selectors, services
 from .models import (
@@ -42,7 +41,7 @@ class ProblemTransitionInline(admin.TabularInline):
 
 
 @admin.register(Problem)
-class ProblemAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ProblemAdmin(ScopedAdminMixin, HistoryAdmin):
     """Problems are entered and edited here; their status moves on the problem page (one transition table)."""
 
     scope_selector = selectors.problems_for_user
@@ -114,7 +113,7 @@ class CaseAdminForm(forms.ModelForm):
 
 
 @admin.register(RenovationCase)
-class RenovationCaseAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class RenovationCaseAdmin(ScopedAdminMixin, HistoryAdmin):
     """Cases are opened and moved on their own pages (one transition table); here their details are edited."""
 
     scope_selector = selectors.cases_for_user
@@ -161,20 +160,20 @@ class RenovationCaseAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DocumentKind)
-class DocumentKindAdmin(SimpleHistoryAdmin):
+class DocumentKindAdmin(HistoryAdmin):
     list_display = ("name", "step", "is_required", "order")
     list_editable = ("is_required", "order")
     list_filter = ("step", "is_required")
 
 
 @admin.register(SubsidyStandard)
-class SubsidyStandardAdmin(SimpleHistoryAdmin):
+class SubsidyStandardAdmin(HistoryAdmin):
     list_display = ("year", "renovation_type", "amount", "note")
     list_filter = ("year", "renovation_type")
 
 
 @admin.register(SubsidyPayment)
-class SubsidyPaymentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class SubsidyPaymentAdmin(ScopedAdminMixin, HistoryAdmin):
     """Payments are recorded by the case's payment step (or a supplementary payment); here they are read."""
 
     scope_selector = selectors.payments_for_user
@@ -194,7 +193,7 @@ class SubsidyPaymentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ComplaintDeadline)
-class ComplaintDeadlineAdmin(SimpleHistoryAdmin):
+class ComplaintDeadlineAdmin(HistoryAdmin):
     list_display = ("category", "acceptance_days", "handling_days")
     list_editable = ("acceptance_days", "handling_days")
 
@@ -203,7 +202,7 @@ class ComplaintDeadlineAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LeadTransfer)
-class LeadTransferAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class LeadTransferAdmin(ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.leads_for_user
     list_display = ("sent_on", "direction", "from_unit", "to_unit", "to_discipline", "receipt_on", "feedback_on")
     list_filter = ("direction", "to_discipline", "sent_on")

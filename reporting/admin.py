@@ -1,9 +1,8 @@
 """Reports are read in the admin (written through the pages and the jobs); overdue items are the sweep's memory."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from housing_safety.admin_base import ScopedAdminMixin
+from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
 
 from . import selectors
 from .models import ConsolidatedReport, ExportTemplate, MonthlyReport, OverdueItem
@@ -21,7 +20,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(MonthlyReport)
-class MonthlyReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ReadOnlyAdmin):
+class MonthlyReportAdmin(ScopedAdminMixin, HistoryAdmin, ReadOnlyAdmin):
     scope_selector = selectors.reports_for_user
     list_display = ("unit", "kind", "period", "due_on", "status", "on_time", "submitted_at", "submitted_by")
     list_filter = ("kind", "status", "on_time", "period", "unit__kind")
@@ -45,5 +44,5 @@ class OverdueItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExportTemplate)
-class ExportTemplateAdmin(SimpleHistoryAdmin):
+class ExportTemplateAdmin(HistoryAdmin):
     list_display = ("dataset", "notes")

@@ -777,32 +777,7 @@ def post_body(world: World, route: Route, entry: Entry, urls: list[str]) -> dict
 
 # Known leaks, pinned until they are fixed: (persona, URL key) -> what leaks. Each case fails today (strict xfail),
 # so a fix turns it into an XPASS that asks for its line here to be removed.
-_REVERT = (
-    "simple-history saves a valid POST to the version form for anyone who may only view the record, "
-    "SIMPLE_HISTORY_REVERT_DISABLED only hides the button and this admin is not a ScopedAdminMixin, "
-    "so a read-only persona rewrites the record and its history"
-)
-_APPRAISAL_EXPORT = (
-    "AppraisalResource.head_id exports the household head's full ID number to every role that may view "
-    "appraisals, also to roles without households.view_personal_data"
-)
-KNOWN_LEAKS: dict[tuple[str, str], str] = {
-    ("clerk", "admin:inspections_appraisal_export"): _APPRAISAL_EXPORT,
-    ("official", "admin:inspections_appraisal_export"): _APPRAISAL_EXPORT,
-    ("staff", "admin:households_dwelling_add"): (
-        "DwellingAdmin.household is an autocomplete over every household, unscoped, so the add form given "
-        "household=ID of another township in its query string or POST renders that household as the selected "
-        "option, head of household and village"
-    ),
-    ("staff", "admin:inspections_campaign_simple_history"): _REVERT,
-    ("official", "admin:inspections_campaign_simple_history"): _REVERT,
-    ("official", "admin:inspections_spotcheck_simple_history"): _REVERT,
-    ("clerk", "admin:rectification_complaintdeadline_simple_history"): _REVERT,
-    ("staff", "admin:rectification_documentkind_simple_history"): _REVERT,
-    ("official", "admin:rectification_documentkind_simple_history"): _REVERT,
-    ("staff", "admin:rectification_subsidystandard_simple_history"): _REVERT,
-    ("official", "admin:rectification_subsidystandard_simple_history"): _REVERT,
-}
+KNOWN_LEAKS: dict[tuple[str, str], str] = {}
 
 
 def _cases():
