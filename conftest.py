@@ -130,9 +130,11 @@ def _watch_content_security_policy(browser) -> list[str]:
         context = open_context(*args, **kwargs)
         context.on(
             "console",
-            lambda message: violations.append(f"{message.location.get('url')}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None,
+            lambda message: (
+                violations.append(f"{message.location.get('url')}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
         )
         return context
 
