@@ -132,7 +132,11 @@ class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, HistoryAdmin)
     export_related: tuple[str, ...] = ()
 
     def get_resource_kwargs(self, request, *args, **kwargs):
-        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+        return {
+            **super().get_resource_kwargs(request, *args, **kwargs),
+            "user": request.user,
+            "ip_address": disclosure.client_ip(request),
+        }
 
     def add_data_read_fail_error_to_form(self, form, e):
         # The reader's reason (a zip bomb, an old .xls, too many rows), not the name of an exception.

@@ -140,9 +140,9 @@ class ScopedResource(resources.ModelResource):
 
     personal_fields: tuple[str, ...] = ()
 
-    def __init__(self, user=None, **kwargs):
+    def __init__(self, user=None, ip_address=None, **kwargs):
         super().__init__(**kwargs)
-        self.user = user
+        self.user, self.ip_address = user, ip_address
 
     def township_of(self, instance) -> int | None:
         raise NotImplementedError
@@ -220,7 +220,7 @@ class ScopedResource(resources.ModelResource):
         dataset = super().export(queryset, **kwargs)
         if self.personal_fields and self.user is not None and can_view_personal_data(self.user):
             name = str(self._meta.model._meta.verbose_name_plural)
-            disclosure.log_export(user=self.user, name=name, rows=len(dataset))
+            disclosure.log_export(user=self.user, name=name, rows=len(dataset), ip_address=self.ip_address)
         return dataset
 
     def export_field(self, field, instance, **kwargs):

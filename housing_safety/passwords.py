@@ -6,7 +6,17 @@ import string
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
+
+# Django 5.2 changed the key of its "too short" message and its own Chinese catalogue still has the old one, so the
+# most common password error would appear in English. Named here, makemessages carries it into our catalogue.
+DJANGO_MESSAGES = (
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        10,
+    ),
+)
 
 _CLASSES = (
     str.isupper,

@@ -211,7 +211,7 @@ def _date_cell(sheet, value: datetime.date):
 
 
 @use_replica()
-def write_export(user, dataset: str):
+def write_export(user, dataset: str, ip_address: str | None = None):
     """The export as a temporary .xlsx file (rewound), written row by row in write-only mode. Read from the replica
     when there is one: the whole file is written before this returns, so no read outlives the block."""
     headers, rows, paths = export_rows(user, dataset)
@@ -232,7 +232,7 @@ def write_export(user, dataset: str):
             [_date_cell(sheet, value) if isinstance(value, datetime.date) else safe_cell(value) for value in values]
         )
     if personal:
-        disclosure.log_export(user=user, name=str(DATASETS[dataset].label), rows=written)
+        disclosure.log_export(user=user, name=str(DATASETS[dataset].label), rows=written, ip_address=ip_address)
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response streams and closes it
     workbook.save(handle)
     handle.seek(0)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from households.selectors import townships_for_user
+from housing_safety import disclosure
 from housing_safety.access import scope_of
 from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
@@ -245,7 +246,7 @@ def export_download(request, dataset: str):
         else:
             messages.info(request, _("The export is large: it is being prepared and will be listed below when ready."))
         return redirect("reporting:exports")
-    handle = exports.write_export(request.user, dataset)
+    handle = exports.write_export(request.user, dataset, ip_address=disclosure.client_ip(request))
     return FileResponse(handle, as_attachment=True, filename=f"{dataset}-{timezone.localdate():%Y-%m-%d}.xlsx")
 
 

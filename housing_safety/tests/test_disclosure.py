@@ -569,12 +569,6 @@ def test_an_officials_masked_export_writes_no_log_row(client, official, two_home
     assert not PersonalDataAccess.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reporting.exports.write_export and households.resources.ScopedResource.export call log_export without "
-    "ip_address, so the audit shows no address for household exports while the unmask view, the case archive and "
-    "the complaint export record it",
-)
 @pytest.mark.parametrize("route", ROUTES)
 def test_an_export_log_row_records_the_address(client, staff, two_home_households, route):
     client.force_login(staff)

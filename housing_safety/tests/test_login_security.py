@@ -114,11 +114,6 @@ def test_a_short_password_of_four_kinds_is_rejected_for_its_length_only():
     assert [code for code, _message in errors(raised.value)] == ["password_too_short"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Django 5.2 changed the msgid of MinimumLengthValidator's error to a %d form that its zh_Hans catalog "
-    "does not translate, and locale/zh_Hans has no entry for it: the most common password error is shown in English",
-)
 def test_the_too_short_message_is_in_chinese(client, forced):
     response = change_password(client, PASSWORD, "Dk-2027!")
     assert response.status_code == 200

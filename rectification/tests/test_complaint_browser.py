@@ -94,8 +94,12 @@ def test_hotline_complaint_from_intake_to_the_public_lookup(browser, live_server
     assert ticket == f"TS-{today.year}-000001" == complaint.ticket
     assert re.fullmatch(r"\d{6}", code)
     expect(clerk.locator("h1 .status").first).to_have_text("已登记")
-    expect(clerk.locator("dl.facts")).to_contain_text(f"{REPORTER} · {PHONE}")  # the desk sees the reporter
+    expect(clerk.locator("dl.facts")).to_contain_text(f"王*报 · {MASKED_PHONE}")  # masked until the desk asks
     clerk.screenshot(path=ARTIFACTS / "complaint-logged.png", full_page=True)
+    clerk.get_by_role("link", name="说明理由后显示完整号码（将记录）").click()
+    clerk.fill("#id_reason", "回访举报人")
+    clerk.get_by_role("button", name="显示号码").click()
+    expect(clerk.locator("dl.facts")).to_contain_text(f"{REPORTER} · {PHONE}")  # the desk sees the reporter
     # Shown once only: a reload no longer shows the code.
     clerk.reload()
     expect(clerk.locator("section.notice")).to_have_count(0)
