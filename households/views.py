@@ -1,11 +1,15 @@
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordChangeView
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET
 
 from housing_safety import health
+from housing_safety.middleware import MUST_CHANGE_PASSWORD
 
-from . import selectors
+from . import selectors, services
 
 
 @require_GET
@@ -27,3 +31,22 @@ def healthz(request):
     checks = {"database": health.database_state(), "broker": health.broker_state()}
     healthy = health.FAILED not in checks.values()
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+class PasswordChange(PasswordChangeView):
+    """The admin's own password-change page, which also ends a forced change (demo, new or reset accounts)."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("admin:password_change_done")
+
+    def get_context_data(self, **kwargs):
+        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(user=form.user)
+        self.request.session.pop(MUST_CHANGE_PASSWORD, None)
+        return response
+
+
+password_change = login_required(PasswordChange.as_view(), login_url="admin:login")
