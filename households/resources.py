@@ -460,8 +460,9 @@ class SpreadsheetImportForm(ImportForm):
 
 class SpreadsheetFormat:
     """An import format reading through the department lists' checked, streaming reader (households.sheets), not
-    openpyxl: openpyxl pads every row to the width the sheet claims (a sheet may claim A1:XFD1048576, 17 billion
-    cells) and keeps blank rows. The content decides how the file is read, whichever format was picked; blank rows
+    openpyxl's read-only mode, which yields every row up to the sheet's last (a row numbered 1,048,577 made it fill
+    in a million blank rows, each of which import-export then ran as a row) and builds each row whole (one row of
+    200,000 cells took 300 MB). The content decides how the file is read, whichever format was picked; blank rows
     are left out. import-export holds every row in memory and runs each through the services, so a file is limited
     to IMPORT_MAX_ROWS rows (below its header)."""
 
