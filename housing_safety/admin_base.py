@@ -15,10 +15,12 @@ from .pagination import BoundedPaginator
 VERSION_FIELD = "_version"
 
 
-def record_version(model, pk) -> str:
-    """A record's version: its newest history row. Read under a row lock, so of two saves of the same record the
-    second waits for the first to commit and then sees the version it wrote."""
-    list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+def record_version(model, pk, *, lock: bool = False) -> str:
+    """A record's version: its newest history row. A save reads it under a row lock (`lock`, inside the admin's
+    transaction), so of two saves of the same record the second waits for the first to commit and then sees the
+    version it wrote. Showing the form (a GET, outside any transaction) only reads it."""
+    if lock:
+        list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
     newest = model.history.filter(**{model._meta.pk.attname: pk}).aggregate(newest=Max("history_id"))["newest"]
     return str(newest or "")
 
@@ -32,7 +34,7 @@ def versioned(form_class, model, pk):
         def clean(self):
             cleaned = super().clean()
             loaded = self.data.get(VERSION_FIELD)
-            if loaded is not None and loaded != record_version(model, pk):
+            if loaded is not None and loaded != record_version(model, pk, lock=True):
                 raise ValidationError(
                     _(
                         "Someone else saved this record after you opened it. Your changes were not saved: reload the "

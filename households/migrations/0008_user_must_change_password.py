@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0007_list_order_indexes'),
+        ("households", "0007_list_order_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicaluserprofile',
-            name='must_change_password',
-            field=models.BooleanField(default=False, help_text='Set for demo accounts and when an administrator creates an account or resets its password.', verbose_name='must change password'),
+            model_name="historicaluserprofile",
+            name="must_change_password",
+            field=models.BooleanField(
+                default=False,
+                help_text="Set for demo accounts and when an administrator creates an account or resets its password.",
+                verbose_name="must change password",
+            ),
         ),
         migrations.AddField(
-            model_name='userprofile',
-            name='must_change_password',
-            field=models.BooleanField(default=False, help_text='Set for demo accounts and when an administrator creates an account or resets its password.', verbose_name='must change password'),
+            model_name="userprofile",
+            name="must_change_password",
+            field=models.BooleanField(
+                default=False,
+                help_text="Set for demo accounts and when an administrator creates an account or resets its password.",
+                verbose_name="must change password",
+            ),
         ),
     ]

@@ -683,7 +683,8 @@ def test_lists_are_masked_even_for_roles_that_may_see_personal_data(client, pers
 
 def unmask(client, household, reason="入户核实身份"):
     return client.post(
-        reverse("unmask", args=["households.household", household.pk]), {"reason": reason, "next": change_url(household)}
+        reverse("unmask", args=["households.household", household.pk]),
+        {"reason": reason, "next": change_url(household)},
     )
 
 

@@ -4,27 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('housing_safety', '0001_outbox'),
+        ("housing_safety", "0001_outbox"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeferredTask',
+            name="DeferredTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True, verbose_name='key')),
-                ('task', models.CharField(max_length=150, verbose_name='task')),
-                ('args', models.JSONField(default=list, verbose_name='arguments')),
-                ('attempts', models.PositiveSmallIntegerField(default=1, verbose_name='attempts')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='queued at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=200, unique=True, verbose_name="key")),
+                ("task", models.CharField(max_length=150, verbose_name="task")),
+                ("args", models.JSONField(default=list, verbose_name="arguments")),
+                ("attempts", models.PositiveSmallIntegerField(default=1, verbose_name="attempts")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="queued at")),
             ],
             options={
-                'verbose_name': 'background task waiting for the broker',
-                'verbose_name_plural': 'background tasks waiting for the broker',
-                'ordering': ['created_at'],
+                "verbose_name": "background task waiting for the broker",
+                "verbose_name_plural": "background tasks waiting for the broker",
+                "ordering": ["created_at"],
             },
         ),
     ]

@@ -6,30 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('housing_safety', '0002_deferred_task'),
+        ("housing_safety", "0002_deferred_task"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PersonalDataAccess',
+            name="PersonalDataAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('record_type', models.CharField(max_length=60, verbose_name='record type')),
-                ('record_id', models.BigIntegerField(blank=True, null=True, verbose_name='record id')),
-                ('record', models.CharField(max_length=200, verbose_name='record')),
-                ('reason', models.CharField(max_length=200, verbose_name='reason')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time")),
+                ("record_type", models.CharField(max_length=60, verbose_name="record type")),
+                ("record_id", models.BigIntegerField(blank=True, null=True, verbose_name="record id")),
+                ("record", models.CharField(max_length=200, verbose_name="record")),
+                ("reason", models.CharField(max_length=200, verbose_name="reason")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'personal data access',
-                'verbose_name_plural': 'personal data accesses',
-                'ordering': ['-at'],
-                'indexes': [models.Index(fields=['record_type', 'record_id'], name='personaldata_record_idx')],
+                "verbose_name": "personal data access",
+                "verbose_name_plural": "personal data accesses",
+                "ordering": ["-at"],
+                "indexes": [models.Index(fields=["record_type", "record_id"], name="personaldata_record_idx")],
             },
         ),
     ]
