@@ -10,6 +10,7 @@ from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
 from . import mail
+from .admin_base import ReadOnlyAdmin
 from .background import BROKER_DOWN_MESSAGE, enqueue_on_commit
 from .models import OutgoingEmail, PersonalDataAccess
 from .pagination import BoundedPaginator
@@ -49,7 +50,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(admin.ModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
     """The audit of personal-data disclosures for the bureau administrator: read only, nothing can be removed."""
 
     list_display = ("at", "user", "record", "reason", "ip_address")
@@ -59,15 +60,6 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in PersonalDataAccess._meta.fields]
     paginator = BoundedPaginator
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.unregister(PeriodicTask)

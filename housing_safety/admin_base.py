@@ -4,6 +4,7 @@ and nothing is hard-deleted from the admin unless a model admin says so explicit
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
 from django.http import Http404
@@ -46,6 +47,19 @@ def versioned(form_class, model, pk):
 
     VersionedForm.__name__ = form_class.__name__
     return VersionedForm
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the services and jobs: the admin reads them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class HistoryAdmin(SimpleHistoryAdmin):

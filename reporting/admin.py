@@ -2,21 +2,10 @@
 
 from django.contrib import admin
 
-from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
+from housing_safety.admin_base import HistoryAdmin, ReadOnlyAdmin, ScopedAdminMixin
 
 from . import selectors
 from .models import ConsolidatedReport, ExportTemplate, MonthlyReport, OverdueItem
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MonthlyReport)
