@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # early: every answer carries the policy, the 429 and 503 pages too
     "housing_safety.middleware.DatabaseUnavailableMiddleware",  # a database that is down: 503, not a server error
     "housing_safety.request_id.RequestIdMiddleware",  # early: every log line of the request carries its id
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,7 +66,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # turns a blocked request into RATELIMIT_VIEW's 429
-    "csp.middleware.CSPMiddleware",
     "housing_safety.middleware.SessionIdleMiddleware",
     "housing_safety.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into the lockout page

@@ -1112,6 +1112,7 @@ def test_the_lookup_is_rate_limited_per_address_with_a_chinese_429(client, setti
     assert statuses == [200, 200, 200]
     blocked = client.post(LOOKUP, {"ticket": complaint.ticket, "code": code}, REMOTE_ADDR="10.0.0.7")
     assert blocked.status_code == 429
+    assert "script-src 'self'" in blocked["Content-Security-Policy"]  # the refusal carries the policy too
     html = blocked.content.decode()
     assert "请求过于频繁" in html and "请一分钟后再试。" in html
     assert "已安排鉴定" not in html and STATUS_ZH[C.REPLIED] not in html
