@@ -30,7 +30,7 @@ from households.models import Household
 from households.resources import HouseholdResource
 from households.tests.conftest import *  # noqa: F403 - the personas and the two townships' households
 from households.tests.factories import HouseholdFactory
-from housing_safety import disclosure, middleware
+from housing_safety import disclosure
 from housing_safety.access import ROLE_PERMISSIONS, Role
 from housing_safety.disclosure import UNMASK_MINUTES, UNMASKABLE
 from housing_safety.models import PersonalDataAccess
@@ -167,26 +167,6 @@ def subject(request, personas, xinqiao, home_household, other_staff) -> Subject:
 
 def grants(client: Client) -> dict:
     return client.session.get("unmasked", {})
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1_800_000_000
-
-    def time(self) -> float:
-        return self.now
-
-    def advance(self, seconds: int) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Time for the grants and the idle clock (both read `time.time()`), moved by the test."""
-    fake = FakeClock()
-    monkeypatch.setattr(disclosure, "time", fake)
-    monkeypatch.setattr(middleware, "time", fake)
-    return fake
 
 
 # ------------------------------------------------------------------------------------- 1. the table itself

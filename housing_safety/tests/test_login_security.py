@@ -27,7 +27,6 @@ from households.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from households.models import UserProfile
 from households.tests.conftest import *  # noqa: F403 - the personas and the two townships' households
 from households.tests.factories import make_user
-from housing_safety import middleware
 from housing_safety.access import Role
 from housing_safety.middleware import MUST_CHANGE_PASSWORD, RENEW_SECONDS, SEEN
 from housing_safety.models import PersonalDataAccess
@@ -306,25 +305,6 @@ def test_other_roles_cannot_see_or_lift_a_lockout(client, personas, role):
 
 
 # ------------------------------------------------------------------------------------- 3. the idle session clock
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1_800_000_000  # 2027-01-15, a whole second
-
-    def time(self) -> float:
-        return self.now
-
-    def advance(self, seconds: int) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The idle clock's time (housing_safety.middleware reads `time.time()`), moved by the test."""
-    fake = FakeClock()
-    monkeypatch.setattr(middleware, "time", fake)
-    return fake
 
 
 def session_writes(queries) -> list[str]:
