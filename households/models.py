@@ -578,6 +578,9 @@ class ListRow(models.Model):
         CHANGED = "changed", _("Changed")
         UNCHANGED = "unchanged", _("Unchanged")
         SUGGESTED = "suggested", _("Possible match to confirm")
+        # A household registered by a township or another department: the list may add its categories; any other
+        # difference goes to the township as a ChangeProposal, and the liaison sees only that it is registered.
+        REGISTERED = "registered", _("Registered elsewhere")
         INVALID = "invalid", _("Invalid row")
 
     department_list = models.ForeignKey(
@@ -598,7 +601,8 @@ class ListRow(models.Model):
     village = models.ForeignKey(Village, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     categories = models.CharField(_("categories"), max_length=200, blank=True)  # ",code,code," for LIKE matching
     members_count = models.PositiveSmallIntegerField(_("members"), null=True, blank=True)
-    changes = models.JSONField(_("changes"), default=dict, blank=True)  # field -> [ours, theirs]
+    changes = models.JSONField(_("changes"), default=dict, blank=True)  # field -> [ours, theirs], applied on confirm
+    proposed = models.JSONField(_("proposed changes"), default=dict, blank=True)  # the same, for the township
     errors = models.JSONField(_("errors"), default=list, blank=True)  # [[column header, reason], ...]
     raw = models.JSONField(_("cells as uploaded"), default=list, blank=True)
 
@@ -607,6 +611,51 @@ class ListRow(models.Model):
         verbose_name = _("list row")
         verbose_name_plural = _("list rows")
         indexes = [models.Index(fields=["department_list", "outcome"], name="listrow_list_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.department_list_id}:{self.row_number}"
+
+
+class ChangeProposal(models.Model):
+    """A difference a department's list found on a household that is not the department's to change (its name,
+    phone, members, village or township, removal or source): the township holding the household (the bureau for a
+    move between townships) accepts or rejects it, with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Replaced by a newer list")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="change_proposals", verbose_name=_("household")
+    )
+    department_list = models.ForeignKey(
+        DepartmentList, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("department list")
+    )
+    row_number = models.PositiveIntegerField(_("row in Excel"))
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by"),
+        help_text=_("Empty: the bureau decides (a move between townships)."),
+    )  # fmt: skip
+    changes = models.JSONField(_("proposed changes"), default=dict)  # field -> [ours when listed, theirs]
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("decided by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("change proposal")
+        verbose_name_plural = _("change proposals")
+        indexes = [models.Index(fields=["township", "status"], name="proposal_township_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["department_list", "household"], name="one_proposal_per_list_household")
+        ]
 
     def __str__(self) -> str:
         return f"{self.department_list_id}:{self.row_number}"
