@@ -29,7 +29,7 @@ from .resources import (
     VillageResource,
     XLSXImport,
 )
-from .uploads import validate_attachment_file
+from .uploads import check_attachment_file
 
 
 class MaskingContextHelper(HistoricalRecordContextHelper):
@@ -218,8 +218,10 @@ class AttachmentForm(forms.ModelForm):
         fields = ("kind", "file", "caption", "taken_on")
 
     def clean_file(self):
+        # The whole check, pictures decoded: the admin saves the record before its inlines, so a picture refused
+        # only by the service would be a 500 after the record's own changes.
         uploaded = self.cleaned_data["file"]
-        validate_attachment_file(uploaded)
+        check_attachment_file(uploaded)
         return uploaded
 
 

@@ -141,7 +141,9 @@ def add_attachment(*, actor, record, uploaded_file, kind: str, caption: str = ""
         raise PermissionDenied(_("You may only attach files to records in your scope."))
     mime_type = validate_attachment_file(uploaded_file)
     original_name = getattr(uploaded_file, "name", "")[:200]
-    stored, mime_type, photo_day = scrub_image(uploaded_file, mime_type)
+    # A form that checked the file (uploads.check_attachment_file) has re-encoded it already.
+    scrubbed = getattr(uploaded_file, "scrubbed", None)
+    stored, mime_type, photo_day = scrubbed or scrub_image(uploaded_file, mime_type)
     attachment = Attachment(
         record=record,
         kind=kind,

@@ -69,6 +69,16 @@ def validate_attachment_file(uploaded) -> str:
     return mime
 
 
+def check_attachment_file(uploaded) -> str:
+    """Everything `households.services.add_attachment` refuses, checked while a form is validated: size, type by
+    content, and for a picture that it decodes within ATTACHMENT_MAX_PIXELS. A form that saves its record before its
+    files (the admin saves the record, then its inlines) must refuse a bad picture here, as a form error, not from
+    the service halfway through the save. The re-encoded picture is kept on the upload, so it is decoded once."""
+    mime = validate_attachment_file(uploaded)
+    uploaded.scrubbed = scrub_image(uploaded, mime)
+    return mime
+
+
 def attachment_upload_to(instance, filename: str) -> str:
     # The stored name is random: the original name is kept in the database, never in a path.
     return f"attachments/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}"
