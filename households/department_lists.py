@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,7 +30,7 @@ from housing_safety.access import require_perm, scope_of
 
 from . import cleaning
 from .identity import birth_date_of, half_width, id_number_error, normalise_id_number, normalise_phone, validate_phone
-from .models import ColumnMapping, DepartmentList, Household, HousingStatus, ListRow, Unit, Village
+from .models import ChangeProposal, ColumnMapping, DepartmentList, Household, HousingStatus, ListRow, Unit, Village
 from .sheets import SheetError, check_upload, expected_rows, read_rows
 
 IMPORT = "households.add_departmentlist"
@@ -132,7 +132,11 @@ class Villages:
     def __init__(self):
         self.by_pair: dict[tuple[str, str], int] = {}
         self.by_name: dict[str, list[int]] = {}
-        for pk, village, township in Village.objects.values_list("pk", "name", "township__name"):
+        self.township_of: dict[int, int] = {}
+        for pk, village, township, township_id in Village.objects.values_list(
+            "pk", "name", "township__name", "township_id"
+        ):
+            self.township_of[pk] = township_id
             village, township = half_width(village), half_width(township)
             for t in {township, self._bare(township)}:
                 for v in {village, self._bare(village)}:
@@ -238,19 +242,24 @@ def _categories_text(codes: Iterable[str]) -> str:
     return f",{','.join(codes)}," if codes else ""
 
 
-def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, seen: dict[str, int]) -> list:
-    """One chunk: match by ID number (one query), suggest by name + birth date + village (one query)."""
-    ids = [p.values["id_number"] for p in parsed if p.values.get("id_number") and not p.values.get("id_error")]
-    ours = {
-        h["id_number"]: h
-        for h in Household.objects.filter(id_number__in=ids).values(
-            "pk", "id_number", "head_name", "phone", "village_id", "members_count", "source_id", "status"
-        )
-    }
+MATCHED_FIELDS = ("pk", "id_number", "head_name", "phone", "village_id", "members_count", "source_id", "status")
+
+
+def _categories_of(household_ids: Iterable[int]) -> dict[int, set[str]]:
     categories: dict[int, set[str]] = {}
-    through = Household.categories.through.objects.filter(household_id__in=[h["pk"] for h in ours.values()])
+    through = Household.categories.through.objects.filter(household_id__in=list(household_ids))
     for household_id, code in through.values_list("household_id", "householdcategory__code"):
         categories.setdefault(household_id, set()).add(code)
+    return categories
+
+
+def _compare(
+    parsed: list[Parsed], unit: Unit, department_list: DepartmentList, seen: dict[str, int], villages: Villages
+) -> list:
+    """One chunk: match by ID number (one query), suggest by name + birth date + village (one query)."""
+    ids = [p.values["id_number"] for p in parsed if p.values.get("id_number") and not p.values.get("id_error")]
+    ours = {h["id_number"]: h for h in Household.objects.filter(id_number__in=ids).values(*MATCHED_FIELDS)}
+    categories = _categories_of(h["pk"] for h in ours.values())
     unmatched = [p for p in parsed if not p.errors and (not p.values.get("id_number") or p.values.get("id_error"))]
     candidates: dict[tuple[str, int], list[dict]] = {}
     if unmatched:
@@ -266,7 +275,7 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
         # A plain record, not a model instance: building 100,000 ListRow objects costs more than writing them.
         row = SimpleNamespace(
             department_list_id=department_list.pk, row_number=p.row_number, raw=p.raw, outcome="",
-            household_id=None, suggested_id=None, changes={}, errors=[],
+            household_id=None, suggested_id=None, changes={}, proposed={}, errors=[],
             head_name=v.get("head_name", ""), id_number=v.get("id_number", "")[:18], phone=v.get("phone", ""),
             village_id=v.get("village_id"), categories=_categories_text(v.get("categories", [])),
             members_count=v.get("members_count"),
@@ -289,8 +298,14 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
                     row.outcome = ListRow.Outcome.NEW
             else:
                 row.household_id = household["pk"]
-                row.changes = _changes(household, v, categories.get(household["pk"], set()), unit)
-                row.outcome = ListRow.Outcome.CHANGED if row.changes else ListRow.Outcome.UNCHANGED
+                row.changes, row.proposed = split_changes(
+                    household, v, categories.get(household["pk"], set()), unit, villages.township_of
+                )
+                if household["source_id"] != unit.pk:
+                    row.outcome = ListRow.Outcome.REGISTERED  # whatever differs: the liaison learns only that
+                else:
+                    changed = row.changes or row.proposed
+                    row.outcome = ListRow.Outcome.CHANGED if changed else ListRow.Outcome.UNCHANGED
         else:
             reason = v.get("id_error") or _("The ID number is empty.")
             matches = [
@@ -306,24 +321,42 @@ def _compare(parsed: list[Parsed], unit: Unit, department_list: DepartmentList, 
     return rows
 
 
-def _changes(household: dict, values: dict, categories: set[str], unit: Unit) -> dict:
-    changes = {}
+DIRECT_FIELDS = ("head_name", "phone", "village", "members_count")  # what a list may change on its own households
+
+
+def split_changes(
+    household: dict, values: dict, categories: set[str], unit: Unit, township_of: dict[int, int]
+) -> tuple[dict, dict]:
+    """The differences between a list's row and our household, each [ours, theirs], split into what confirming
+    applies and what it proposes to the township. A department's authority is its own programme: it adds its
+    categories to any household, and changes name, phone, members and village only on its own households (source),
+    within their township. A move between townships, taking a removed household back onto the list and taking over
+    the source are never applied by a list: they, and every difference on another's household, are proposed."""
+    differences = {}
     if values.get("head_name") and values["head_name"] != household["head_name"]:
-        changes["head_name"] = [household["head_name"], values["head_name"]]
+        differences["head_name"] = [household["head_name"], values["head_name"]]
     if values.get("phone") and values["phone"] != household["phone"]:
-        changes["phone"] = [household["phone"], values["phone"]]
+        differences["phone"] = [household["phone"], values["phone"]]
     if values.get("village_id") and values["village_id"] != household["village_id"]:
-        changes["village"] = [household["village_id"], values["village_id"]]
+        differences["village"] = [household["village_id"], values["village_id"]]
     if values.get("members_count") and values["members_count"] != household["members_count"]:
-        changes["members_count"] = [household["members_count"], values["members_count"]]
+        differences["members_count"] = [household["members_count"], values["members_count"]]
+    if household["source_id"] is None:
+        differences["source"] = [None, unit.pk]
+    if household["status"] != Household.Status.ACTIVE:
+        differences["status"] = [household["status"], Household.Status.ACTIVE]
+    applied = {}
     added = set(values.get("categories", [])) - categories
     if added:
-        changes["categories"] = [sorted(categories), sorted(categories | added)]
-    if household["source_id"] is None:
-        changes["source"] = [None, unit.pk]
-    if household["status"] != Household.Status.ACTIVE:
-        changes["status"] = [household["status"], Household.Status.ACTIVE]
-    return changes
+        applied["categories"] = [sorted(categories), sorted(categories | added)]
+    if household["source_id"] == unit.pk:
+        moves = "village" in differences and township_of.get(differences["village"][0]) != township_of.get(
+            differences["village"][1]
+        )
+        for name in DIRECT_FIELDS:
+            if name in differences and not (name == "village" and moves):
+                applied[name] = differences.pop(name)
+    return applied, differences
 
 
 # Preview -------------------------------------------------------------------------------------------------------
@@ -422,7 +455,7 @@ def compare_file(department_list: DepartmentList, progress=None) -> dict:
         total = 0
         for chunk in _chunks(data, CHUNK):
             parsed = [_parse(number, cells, columns, header, villages, today) for number, cells in chunk]
-            _store(_compare(parsed, department_list.unit, department_list, seen))
+            _store(_compare(parsed, department_list.unit, department_list, seen, villages))
             total += len(chunk)
             if progress:
                 progress(total)
@@ -436,8 +469,9 @@ def compare_file(department_list: DepartmentList, progress=None) -> dict:
 
 LIST_ROW_COLUMNS = (
     "department_list_id", "row_number", "outcome", "household_id", "suggested_id", "head_name", "id_number", "phone",
-    "village_id", "categories", "members_count", "changes", "errors", "raw",
+    "village_id", "categories", "members_count", "changes", "proposed", "errors", "raw",
 )  # fmt: skip
+JSON_COLUMNS = ("changes", "proposed", "errors", "raw")
 
 
 def _store(rows: list) -> None:
@@ -452,8 +486,10 @@ def _store(rows: list) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        values = [getattr(row, column) for column in LIST_ROW_COLUMNS[:11]]
-        values += [json.dumps(getattr(row, name), ensure_ascii=False) for name in ("changes", "errors", "raw")]
+        values = [
+            json.dumps(getattr(row, column), ensure_ascii=False) if column in JSON_COLUMNS else getattr(row, column)
+            for column in LIST_ROW_COLUMNS
+        ]
         writer.writerow(["\\N" if value is None else value for value in values])
     buffer.seek(0)
     with connection.cursor() as cursor:
@@ -497,9 +533,10 @@ def _not_listed(unit: Unit, list_ids: list[int]) -> QuerySet[Household]:
 
 def confirm_list(*, actor, department_list: DepartmentList, accepted: Iterable[int] = ()) -> dict:
     """Apply a previewed list in one transaction: create the new households (registered on the list's date, the
-    department as their source), update the changed ones and the suggested matches the user accepted, add the
-    department's categories, and write history rows naming the list. Applying the same list twice, or a list
-    equal to our records, changes nothing."""
+    department as their source), update the department's own households that changed and the suggested matches the
+    user accepted (see `split_changes` for what a list may change), add the department's categories to every matched
+    household, send every other difference to the township as a change proposal, and write history rows naming the
+    list. Applying the same list twice, or a list equal to our records, changes nothing."""
     require_perm(actor, IMPORT)
     if not units_for_import(actor).filter(pk=department_list.unit_id).exists():
         raise PermissionDenied(_("You may only import your own department's lists."))
@@ -511,16 +548,57 @@ def confirm_list(*, actor, department_list: DepartmentList, accepted: Iterable[i
             raise ValidationError(_("This list was already confirmed."))
         if department_list.status != DepartmentList.Status.PREVIEWED:
             raise ValidationError(_("This list has not been read and compared yet."))
-        suggested = department_list.rows.filter(outcome=ListRow.Outcome.SUGGESTED)
-        suggested.filter(pk__in=list(accepted)).update(household_id=F("suggested_id"))
+        _match_accepted(department_list, accepted)
         with connection.cursor() as cursor:
             applied = _apply(cursor, department_list, now)
             _write_history(cursor, department_list, actor, now, reason)
+        applied["proposals"] = _propose(department_list, now)
         department_list.status = DepartmentList.Status.CONFIRMED
         department_list.confirmed_by, department_list.confirmed_at = actor, now
         department_list.counts = {**department_list.counts, "applied": applied}
         department_list.save(update_fields=["status", "confirmed_by", "confirmed_at", "counts"])
     return applied
+
+
+def _match_accepted(department_list: DepartmentList, accepted: Iterable[int]) -> None:
+    """The suggested matches the user ticked: linked to their household, the differences split as for a match by
+    ID number (a few rows a page, so in Python)."""
+    rows = list(
+        department_list.rows.filter(outcome=ListRow.Outcome.SUGGESTED, pk__in=list(accepted), suggested__isnull=False)
+    )
+    if not rows:
+        return
+    households = {
+        h["pk"]: h for h in Household.objects.filter(pk__in=[r.suggested_id for r in rows]).values(*MATCHED_FIELDS)
+    }
+    categories = _categories_of(households)
+    villages = {r.village_id for r in rows} | {h["village_id"] for h in households.values()}
+    township_of = dict(Village.objects.filter(pk__in=villages - {None}).values_list("pk", "township_id"))
+    for row in rows:
+        values = {
+            "head_name": row.head_name, "phone": row.phone, "village_id": row.village_id,
+            "members_count": row.members_count, "categories": [code for code in row.categories.split(",") if code],
+        }  # fmt: skip
+        household = households[row.suggested_id]
+        row.household_id = household["pk"]
+        row.changes, row.proposed = split_changes(
+            household, values, categories.get(household["pk"], set()), department_list.unit, township_of
+        )
+    ListRow.objects.bulk_update(rows, ["household_id", "changes", "proposed"])
+
+
+def _subquery(queryset: QuerySet) -> tuple[str, tuple]:
+    """A queryset of list-row ids as SQL to embed in the set-based statements below."""
+    return queryset.values("pk").query.sql_with_params()
+
+
+def _own_changed(department_list: DepartmentList) -> QuerySet[ListRow]:
+    """Rows whose differences confirming applies to the department's own household (still its own now)."""
+    return department_list.rows.filter(
+        outcome__in=[ListRow.Outcome.CHANGED, ListRow.Outcome.SUGGESTED],
+        household__source_id=department_list.unit_id,
+        changes__has_any_keys=list(DIRECT_FIELDS),
+    )
 
 
 def _apply(cursor, department_list: DepartmentList, now) -> dict:
@@ -556,20 +634,24 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
         """,
         [list_id],
     )
+    # The department's own households: name, phone, members, and the village within the same township.
+    own_sql, own_params = _subquery(_own_changed(department_list))
     cursor.execute(
-        """
+        f"""
         UPDATE households_household SET
             head_name = CASE WHEN r.head_name <> '' THEN r.head_name ELSE households_household.head_name END,
             phone = CASE WHEN r.phone <> '' THEN r.phone ELSE households_household.phone END,
-            village_id = COALESCE(r.village_id, households_household.village_id),
+            village_id = CASE
+                WHEN (SELECT township_id FROM households_village WHERE id = r.village_id)
+                   = (SELECT township_id FROM households_village WHERE id = households_household.village_id)
+                THEN r.village_id ELSE households_household.village_id END,
             members_count = COALESCE(r.members_count, households_household.members_count),
-            source_id = COALESCE(households_household.source_id, %s),
-            status = 'active', removed_on = NULL, removal_reason = '', updated_at = %s
+            updated_at = %s
         FROM households_listrow r
-        WHERE r.household_id = households_household.id AND r.department_list_id = %s
-          AND (r.outcome = 'changed' OR (r.outcome = 'suggested' AND r.household_id IS NOT NULL))
+        WHERE r.household_id = households_household.id AND households_household.source_id = %s
+          AND r.id IN ({own_sql})
         """,
-        [unit_id, now, list_id],
+        [now, unit_id, *own_params],
     )
     updated = cursor.rowcount
     cursor.execute(
@@ -577,7 +659,8 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
         INSERT INTO households_household_categories (household_id, householdcategory_id)
         SELECT DISTINCT r.household_id, c.id
         FROM households_listrow r JOIN households_householdcategory c ON r.categories LIKE '%%,' || c.code || ',%%'
-        WHERE r.department_list_id = %s AND r.household_id IS NOT NULL AND r.outcome IN ('new', 'changed', 'suggested')
+        WHERE r.department_list_id = %s AND r.household_id IS NOT NULL
+          AND r.outcome IN ('new', 'changed', 'suggested', 'registered')
           AND NOT EXISTS (SELECT 1 FROM households_household_categories t
                           WHERE t.household_id = r.household_id AND t.householdcategory_id = c.id)
         """,
@@ -592,16 +675,20 @@ def _write_history(cursor, department_list: DepartmentList, actor, now, reason: 
     history = Household.history.model
     columns = [f.column for f in Household._meta.concrete_fields if f.name not in Household.summary_fields]
     listed = ", ".join(f"h.{column}" for column in columns)
+    written = department_list.rows.filter(household__isnull=False).filter(
+        Q(outcome=ListRow.Outcome.NEW) | Q(pk__in=_own_changed(department_list).values("pk"))
+        | Q(changes__has_key="categories")
+    )  # fmt: skip
+    written_sql, written_params = _subquery(written)
     cursor.execute(
         f"""
         INSERT INTO {history._meta.db_table} ({", ".join(columns)}, history_date, history_change_reason,
             history_type, history_user_id)
         SELECT {listed}, %s, %s, CASE WHEN r.outcome = 'new' THEN '+' ELSE '~' END, %s
         FROM households_household h JOIN households_listrow r ON r.household_id = h.id
-        WHERE r.department_list_id = %s
-          AND (r.outcome IN ('new', 'changed') OR (r.outcome = 'suggested' AND r.household_id IS NOT NULL))
+        WHERE r.id IN ({written_sql})
         """,
-        [now, reason, actor.pk, department_list.pk],
+        [now, reason, actor.pk, *written_params],
     )
     m2m = apps.get_model("households", "HistoricalHousehold_categories")  # simple-history's m2m history
     cursor.execute(
@@ -613,6 +700,39 @@ def _write_history(cursor, department_list: DepartmentList, actor, now, reason: 
         """,
         [reason, now],
     )
+
+
+def _propose(department_list: DepartmentList, now) -> int:
+    """Every difference confirming does not apply becomes a change proposal for the township holding the household
+    (the bureau decides a move between townships); the department's earlier undecided proposals for the same
+    households are replaced. Returns the number of proposals."""
+    rows = department_list.rows.filter(household__isnull=False).exclude(proposed={})
+    ChangeProposal.objects.filter(
+        status=ChangeProposal.Status.PENDING, department_list__unit_id=department_list.unit_id,
+        household_id__in=rows.values("household_id"),
+    ).update(status=ChangeProposal.Status.SUPERSEDED)  # fmt: skip
+    township_of = dict(Village.objects.values_list("pk", "township_id"))
+    created = 0
+    listed = rows.values_list("row_number", "household_id", "proposed", "household__village_id").order_by("row_number")
+    for chunk in _chunks(listed.iterator(chunk_size=CHUNK), CHUNK):
+        proposals = []
+        for row_number, household_id, proposed, village_id in chunk:
+            township_id = township_of.get(village_id)
+            if "village" in proposed and township_of.get(proposed["village"][1]) != township_id:
+                township_id = None  # a move between townships: the bureau's decision
+            proposals.append(
+                ChangeProposal(
+                    household_id=household_id,
+                    department_list=department_list,
+                    row_number=row_number,
+                    township_id=township_id,
+                    changes=proposed,
+                    created_at=now,
+                )
+            )
+        ChangeProposal.objects.bulk_create(proposals)
+        created += len(proposals)
+    return created
 
 
 # The error file ------------------------------------------------------------------------------------------------
@@ -633,15 +753,13 @@ def invalid_rows_workbook(department_list: DepartmentList, user=None) -> bytes:
     sheet.freeze_panes = "A2"
     title = [*header, _("Row in the uploaded file"), _("Reason")]
     sheet.append([safe_cell(value) for value in title])  # the header is the department's, as uploaded
-    from housing_safety.access import can_view_personal_data
-
     from .identity import mask_id_number, mask_phone
 
-    # The department's own people get their rows back in full to fix them; other readers without the personal-data
-    # permission (a bureau official) see the numbers masked.
-    own = user is None or units_for_import(user).filter(pk=department_list.unit_id).exists()
+    # The department's own people (its liaisons, and whoever uploaded the file) get their rows back in full to fix
+    # them; every other reader, the bureau included, sees the numbers masked, as on every list page.
+    own = user is None or department_list.uploaded_by_id == user.pk or scope_of(user).unit_id == department_list.unit_id
     masks = {}
-    if not own and not can_view_personal_data(user):
+    if not own:
         numbers = {"id_number": mask_id_number, "phone": mask_phone}
         for index, name in department_list.counts.get("columns", {}).items():
             if name in numbers:
@@ -678,13 +796,18 @@ def latest_lists(user) -> list[list[DepartmentList]]:
     return sorted(groups.values(), key=lambda group: group[0].unit.name)
 
 
-def _bucket(outcome: str, applied: bool) -> str:
-    """Where a row stands against our records now: a confirmed list's applied rows agree with them."""
-    if outcome == ListRow.Outcome.UNCHANGED or applied:
-        return AGREE
-    return {ListRow.Outcome.CHANGED: DIFFER, ListRow.Outcome.NEW: THEIRS, ListRow.Outcome.SUGGESTED: THEIRS}.get(
-        outcome, UNREADABLE
-    )
+def _standing(outcome: str, applied: bool, changes: dict, proposed: dict, full: bool) -> tuple[str, dict]:
+    """Where a row stands against our records now, and in which fields it differs. A confirmed list's applied
+    differences agree with our records; its proposals still differ until the township decides (the next list tells).
+    Outside the bureau (`full`), a household registered elsewhere differs only in what the department may apply:
+    its categories; the other differences are the township's, and are not shown to the department."""
+    if outcome == ListRow.Outcome.INVALID:
+        return UNREADABLE, {}
+    if outcome in (ListRow.Outcome.NEW, ListRow.Outcome.SUGGESTED) and not applied:
+        return THEIRS, {}
+    visible = proposed if full or outcome == ListRow.Outcome.CHANGED else {}
+    differences = visible if applied else {**changes, **visible}
+    return (DIFFER if differences else AGREE), differences
 
 
 def consistency(counts: dict) -> float | None:
@@ -692,7 +815,7 @@ def consistency(counts: dict) -> float | None:
     return counts.get(AGREE, 0) / compared if compared else None
 
 
-def _rows_of(group: list[DepartmentList]):
+def _rows_of(group: list[DepartmentList], full: bool):
     """The group's rows as they stand: a later upload's row replaces an earlier one with the same ID number, and
     only the newest upload's invalid rows count (the earlier ones were fixed and uploaded again)."""
     confirmed = {item.pk for item in group if item.status == DepartmentList.Status.CONFIRMED}
@@ -702,21 +825,17 @@ def _rows_of(group: list[DepartmentList]):
         .order_by("department_list__uploaded_at", "department_list_id", "row_number")
         .values_list(
             "department_list_id", "outcome", "household_id", "suggested_id", "id_number", "village__township_id",
-            "household__village__township_id", "changes",
+            "household__village__township_id", "changes", "proposed",
         )
     )  # fmt: skip
     current: dict[str, tuple] = {}
     unnamed = []
-    for list_id, outcome, household_id, suggested_id, id_number, row_township, our_township, changes in rows.iterator(
-        2000
-    ):
+    for row in rows.iterator(2000):
+        list_id, outcome, household_id, suggested_id, id_number, row_township, our_township, changes, proposed = row
         if outcome == ListRow.Outcome.INVALID and list_id != newest:
             continue
-        applied = list_id in confirmed and (
-            outcome in (ListRow.Outcome.NEW, ListRow.Outcome.CHANGED)
-            or (outcome == ListRow.Outcome.SUGGESTED and household_id is not None)
-        )
-        entry = (_bucket(outcome, applied), our_township or row_township, changes)
+        applied = list_id in confirmed and (outcome != ListRow.Outcome.SUGGESTED or household_id is not None)
+        entry = (*_standing(outcome, applied, changes, proposed, full), our_township or row_township)
         # One entry per household: a later row for the same household (by match or by ID number) replaces it.
         key = household_id or suggested_id or (id_number if outcome != ListRow.Outcome.INVALID else None)
         if key:
@@ -726,11 +845,11 @@ def _rows_of(group: list[DepartmentList]):
     return [*current.values(), *unnamed]
 
 
-def _reconcile(group: list[DepartmentList]) -> dict:
+def _reconcile(group: list[DepartmentList], full: bool) -> dict:
     keys = (AGREE, DIFFER, THEIRS, UNREADABLE, OURS)
     by_township: dict[int | None, dict] = {}
     fields: dict[str, int] = {}
-    for bucket, township_id, changes in _rows_of(group):
+    for bucket, changes, township_id in _rows_of(group, full):
         by_township.setdefault(township_id, dict.fromkeys(keys, 0))[bucket] += 1
         if bucket == DIFFER:
             for name in changes:
@@ -758,10 +877,11 @@ def reconciliation(user) -> list[dict]:
     for group in latest_lists(user):
         # A department's figures are kept for RECONCILIATION_CACHE_SECONDS per set of uploads and their status, so
         # the dashboard does not re-read 100,000-row lists on every visit.
-        key = "reconciliation:" + ",".join(f"{item.pk}-{item.status}" for item in group)
+        full = scope_of(user).everything
+        key = f"reconciliation:{int(full)}:" + ",".join(f"{item.pk}-{item.status}" for item in group)
         department = cache.get(key)
         if department is None:
-            department = _reconcile(group)
+            department = _reconcile(group, full)
             cache.set(key, department, settings.RECONCILIATION_CACHE_SECONDS)
         department["townships"] = [{**row, "township": townships.get(row["township"])} for row in department["rows"]]
         report.append({**department, "list": group[-1], "lists": group, "unit": group[0].unit})

@@ -13,18 +13,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from housing_safety import background
-from housing_safety.access import can_view_personal_data
+from housing_safety import background, disclosure
+from housing_safety.access import scope_of
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
 
 from . import department_lists as lists
-from .identity import mask_id_number, mask_phone
-from .models import DepartmentList, Household, HouseholdCategory, ListRow, Unit, Village
+from . import services
+from .identity import mask_id_number, mask_name, mask_phone
+from .models import ChangeProposal, DepartmentList, Household, HouseholdCategory, ListRow, Unit, Village
+from .selectors import proposals_for_user
 from .tasks import read_department_list
 
 VIEW = "households.view_departmentlist"
-SHOWN = ("changed", "new", "suggested", "invalid", "missing", "unchanged")
+SHOWN = ("changed", "new", "registered", "suggested", "invalid", "missing", "unchanged")
 
 
 class UploadForm(forms.Form):
@@ -68,10 +70,14 @@ def list_index(request):
     return render(request, "households/list_index.html", {"form": form, "page": page})
 
 
-def _masked(row, personal: bool):
-    row.shown_id = row.id_number if personal else mask_id_number(row.id_number)
-    row.shown_phone = row.phone if personal else mask_phone(row.phone)
-    return row
+def _masked(request, row, household):
+    """Numbers masked for every role, the bureau included; shown in full once the user has opened the household
+    they belong to with a reason (the usual logged unmask)."""
+    full = household is not None and disclosure.is_unmasked(request, household)
+    row.shown_id = row.id_number if full else mask_id_number(row.id_number)
+    row.shown_phone = row.phone if full else mask_phone(row.phone)
+    row.unmask_url = disclosure.unmask_url(request, household) if household is not None else ""
+    return full
 
 
 @require_GET
@@ -81,26 +87,34 @@ def list_detail(request, pk: int):
     """The comparison: counts, then one kind of row at a time (50 per page)."""
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
     show = request.GET.get("show") if request.GET.get("show") in SHOWN else "changed"
-    personal = can_view_personal_data(request.user)
     if show == "missing":
         rows = lists.missing_households(department_list).select_related("village__township").order_by("pk")
     else:
         rows = department_list.rows.filter(outcome=show).select_related(
-            "village__township", "household__village", "suggested__village"
+            "village__township", "household__village__township", "suggested__village__township"
         )
     page = BoundedPaginator(rows, 50).get_page(request.GET.get("page"))
+    own = department_list.unit_id == scope_of(request.user).unit_id or scope_of(request.user).everything
     for row in page:
-        _masked(row, personal)
+        household = row if show == "missing" else (row.household or row.suggested)
+        full = _masked(request, row, household)
+        if show != "missing" and household is not None and household.source_id != department_list.unit_id:
+            # Registered by a township or another department: the department learns only that, not our values.
+            row.elsewhere = f"{mask_name(household.head_name)} · {household.village.township.name}"
+        row.full = full
     if show != "missing":
-        _describe_changes(page, personal)
+        describe_changes(page, lambda row: row.full)
+        describe_changes(page, lambda row: row.full, "proposed")
     context = {
         "department_list": department_list,
         "counts": department_list.counts,
         "show": show,
         "tabs": [(name, _label(name), department_list.counts.get(name, 0)) for name in SHOWN],
         "page": page,
+        "bureau": scope_of(request.user).everything,
         "may_confirm": department_list.status == DepartmentList.Status.PREVIEWED
         and lists.units_for_import(request.user).filter(pk=department_list.unit_id).exists(),
+        "own": own,
         # The broker refused the reading task: say why the progress does not move (it starts with the retry).
         "broker_down": department_list.status == DepartmentList.Status.READING
         and background.is_waiting(read_department_list, department_list.pk)
@@ -109,32 +123,44 @@ def list_detail(request, pk: int):
     return render(request, "households/list_detail.html", context)
 
 
-def _describe_changes(rows, personal: bool) -> None:
-    """Each row's changes as people read them: village and department names, category labels, masked numbers."""
+def describe_changes(records, full_numbers, attribute: str = "changes", current=None) -> None:
+    """Each record's changes as people read them (`shown_<attribute>`: label, before, after): village and department
+    names, category labels, phones masked unless `full_numbers(record)`. `current(record)` gives the values now in
+    place of the recorded "before"."""
     villages, units = set(), set()
-    for row in rows:
-        villages.update(row.changes.get("village", []))
-        units.update(row.changes.get("source", []))
+    for record in records:
+        changes = getattr(record, attribute)
+        villages.update(changes.get("village", []))
+        units.update(changes.get("source", []))
+        if current:
+            villages.add(current(record).get("village"))
+            units.add(current(record).get("source"))
     village_names = {v.pk: f"{v.township.name} {v.name}" for v in Village.objects.filter(pk__in=villages - {None})}
     unit_names = dict(Unit.objects.filter(pk__in=units - {None}).values_list("pk", "name"))
     categories = dict(HouseholdCategory.Code.choices)
     statuses = dict(Household.Status.choices)
-    shown = {
-        "village": village_names.get,
-        "source": unit_names.get,
-        "categories": lambda codes: "、".join(str(categories.get(code, code)) for code in codes or []),
-        "status": lambda value: str(statuses.get(value, value)),
-        "phone": (lambda value: value) if personal else mask_phone,
-    }
     labels = lists.FIELD_LABELS | {"source": _("Source"), "status": _("Status"), "village": _("Village")}
-    for row in rows:
-        row.shown_changes = [
+    for record in records:
+        shown = {
+            "village": village_names.get,
+            "source": unit_names.get,
+            "categories": lambda codes: "、".join(str(categories.get(code, code)) for code in codes or []),
+            "status": lambda value: str(statuses.get(value, value)),
+            "phone": (lambda value: value) if full_numbers(record) else mask_phone,
+        }
+        changes = getattr(record, attribute)
+        now = current(record) if current else {}
+        shown_pairs = [
             (
                 labels.get(name, name),
-                *(shown.get(name, str)(value) if value not in (None, "") else "–" for value in pair),
+                *(
+                    shown.get(name, str)(value) if value not in (None, "") else "–"
+                    for value in (now.get(name, before) if current else before, after)
+                ),
             )
-            for name, pair in row.changes.items()
+            for name, (before, after) in changes.items()
         ]
+        setattr(record, f"shown_{attribute}", shown_pairs)
 
 
 def _label(name: str) -> str:
@@ -148,17 +174,29 @@ def _label(name: str) -> str:
 @permission_required(lists.IMPORT, raise_exception=True)
 def list_confirm(request, pk: int):
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
-    accepted = [int(value) for value in request.POST.getlist("accept") if value.isdigit()]
+    accepted = [int(value) for value in request.POST.getlist("accept") if value.isdigit() and len(value) < 10]
     try:
         applied = lists.confirm_list(actor=request.user, department_list=department_list, accepted=accepted)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            _("Confirmed: %(created)s households created, %(updated)s updated, %(categories)s categories added.")
-            % {"created": applied["created"], "updated": applied["updated"], "categories": applied["categories_added"]},
-        )
+        done = {"created": applied["created"], "updated": applied["updated"]}
+        if scope_of(request.user).everything:
+            message = _(
+                "Confirmed: %(created)s households created, %(updated)s updated, %(categories)s categories added, "
+                "%(proposals)s change proposals sent to the townships."
+            ) % {**done, "categories": applied["categories_added"], "proposals": applied["proposals"]}
+        else:
+            # Not how many categories or proposals: for households registered elsewhere that would tell the
+            # department what our records hold.
+            message = (
+                _(
+                    "Confirmed: %(created)s households created, %(updated)s of your own updated; your categories are "
+                    "added to the households registered elsewhere, and other differences go to their townships."
+                )
+                % done
+            )
+        messages.success(request, message)
     return redirect("households:list", pk=department_list.pk)
 
 
@@ -185,3 +223,62 @@ def reconciliation(request):
 def reconciliation_export(request):
     content = lists.reconciliation_workbook(request.user)
     return xlsx_response(content, f"reconciliation-{timezone.localdate():%Y-%m-%d}.xlsx")
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", gettext_lazy("Accept")), ("reject", gettext_lazy("Reject"))])
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, required=False)
+
+
+def _current(household: Household) -> dict:
+    return {
+        "head_name": household.head_name, "phone": household.phone, "members_count": household.members_count,
+        "village": household.village_id, "status": household.status, "source": household.source_id,
+    }  # fmt: skip
+
+
+@require_GET
+@login_required
+@permission_required("households.change_household", raise_exception=True)
+def proposal_list(request):
+    """The change proposals of departments' lists for the user's township(s): what the household's record holds
+    now beside what the list says, to accept or reject with a reason (20 per page); `?show=decided` for the record."""
+    show = "decided" if request.GET.get("show") == "decided" else "pending"
+    proposals = proposals_for_user(request.user)
+    pending = proposals.filter(status=ChangeProposal.Status.PENDING)
+    shown = pending if show == "pending" else proposals.exclude(status=ChangeProposal.Status.PENDING)
+    page = BoundedPaginator(shown.order_by("-decided_at", "-pk") if show == "decided" else shown, 20).get_page(
+        request.GET.get("page")
+    )
+    for proposal in page:
+        proposal.full = disclosure.is_unmasked(request, proposal.household)
+        proposal.unmask_url = disclosure.unmask_url(request, proposal.household)
+    describe_changes(page, lambda proposal: proposal.full, current=lambda proposal: _current(proposal.household))
+    context = {"page": page, "show": show, "pending": pending.count(), "form": DecisionForm()}
+    return render(request, "households/proposals.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("households.change_household", raise_exception=True)
+def proposal_decide(request, pk: int):
+    proposal = get_object_or_404(proposals_for_user(request.user), pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        return redirect("households:proposals")
+    accept = form.cleaned_data["decision"] == "accept"
+    try:
+        services.decide_change_proposal(
+            actor=request.user, proposal=proposal, accept=accept, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        name = proposal.household.head_name
+        messages.success(
+            request,
+            (_("Accepted: %(name)s's record is updated.") if accept else _("Rejected: %(name)s's record stays."))
+            % {"name": name},
+        )
+    return redirect("households:proposals")

@@ -9,7 +9,7 @@ from django.db.models import Model, Q, QuerySet
 
 from housing_safety.access import Role, scope_of
 
-from .models import Attachment, Dwelling, Household, Township, Unit, Village
+from .models import Attachment, ChangeProposal, Dwelling, Household, Township, Unit, Village
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
 
@@ -90,3 +90,19 @@ def attachments_for_user(user) -> QuerySet[Attachment]:
         content_type = ContentType.objects.get_for_model(model)
         visible |= Q(content_type=content_type, object_id__in=selector(user).values("pk"))
     return Attachment.objects.filter(visible).select_related("uploaded_by")
+
+
+def proposals_for_user(user) -> QuerySet[ChangeProposal]:
+    """Change proposals from departments' lists the user decides: township staff those of their townships' households,
+    the bureau administrator every one (those of a move between townships are the bureau's alone)."""
+    if not user.has_perm("households.change_household"):
+        return ChangeProposal.objects.none()
+    proposals = ChangeProposal.objects.select_related(
+        "household__village__township", "household__source", "department_list__unit", "decided_by"
+    )
+    scope = scope_of(user)
+    if scope.everything:
+        return proposals
+    if scope.role == Role.TOWNSHIP_STAFF:
+        return proposals.filter(township_id__in=scope.township_ids)
+    return proposals.none()

@@ -19,6 +19,7 @@ from .models import (
     DANGEROUS_GRADES,
     SAFE_GRADES,
     Attachment,
+    ChangeProposal,
     Dwelling,
     Household,
     HouseholdCategory,
@@ -26,7 +27,7 @@ from .models import (
     UserProfile,
     Village,
 )
-from .selectors import ATTACHABLE
+from .selectors import ATTACHABLE, proposals_for_user
 from .uploads import scrub_image, validate_attachment_file
 
 
@@ -71,6 +72,37 @@ def restore_household(*, actor, household: Household) -> Household:
     household.removal_reason = ""
     household.removed_on = None
     return save_household(actor=actor, household=household)
+
+
+@transaction.atomic
+def decide_change_proposal(*, actor, proposal: ChangeProposal, accept: bool, reason: str = "") -> ChangeProposal:
+    """The township holding the household (the bureau for a move between townships) accepts a department list's
+    proposal, whose values are then written through `save_household` with history naming the proposal and the
+    list, or rejects it with a reason. A proposal is decided once; one outside the actor's reach is not found."""
+    require_perm(actor, "households.change_household")
+    if not proposals_for_user(actor).filter(pk=proposal.pk).exists():
+        raise ChangeProposal.DoesNotExist
+    proposal = ChangeProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != ChangeProposal.Status.PENDING:
+        raise ValidationError(_("This proposal has already been decided."))
+    reason = " ".join((reason or "").split())
+    if not accept and not reason:
+        raise ValidationError({"reason": _("Say why the proposal is rejected.")})
+    if accept:
+        household = Household.objects.select_for_update().get(pk=proposal.household_id)
+        for name, (_ours, theirs) in proposal.changes.items():
+            if name == "status":
+                household.status, household.removed_on, household.removal_reason = Household.Status.ACTIVE, None, ""
+            elif name in ("village", "source"):
+                setattr(household, f"{name}_id", theirs)
+            else:
+                setattr(household, name, theirs)
+        household._change_reason = f"变更建议 #{proposal.pk}（部门名单 #{proposal.department_list_id}）"
+        save_household(actor=actor, household=household)
+    proposal.status = ChangeProposal.Status.ACCEPTED if accept else ChangeProposal.Status.REJECTED
+    proposal.decided_by, proposal.decided_at, proposal.decision_reason = actor, timezone.now(), reason[:200]
+    proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    return proposal
 
 
 def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:

@@ -11,4 +11,6 @@ urlpatterns = [
     path("lists/<int:pk>/", list_views.list_detail, name="list"),
     path("lists/<int:pk>/confirm/", list_views.list_confirm, name="list-confirm"),
     path("lists/<int:pk>/invalid.xlsx", list_views.list_invalid_rows, name="list-invalid"),
+    path("lists/proposals/", list_views.proposal_list, name="proposals"),
+    path("lists/proposals/<int:pk>/decide/", list_views.proposal_decide, name="proposal-decide"),
 ]

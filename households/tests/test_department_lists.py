@@ -32,7 +32,7 @@ from households.department_lists import (
     units_for_import,
 )
 from households.identity import id_check_digit
-from households.models import ColumnMapping, DepartmentList, Household, ListRow, Unit
+from households.models import ChangeProposal, ColumnMapping, DepartmentList, Household, ListRow, Unit
 from housing_safety.access import Role
 
 from .factories import HouseholdFactory, VillageFactory, valid_id_number
@@ -498,10 +498,10 @@ def matching_list(liaison, poverty_office, ours):
 
 def test_matching_by_id_number_name_village_and_birth_date(matching_list, ours, poverty_office, dongkeng, xishan):
     assert by_row(matching_list, "outcome", "household_id", "suggested_id") == {
-        2: ("changed", ours.zhang.pk, None),
+        2: ("registered", ours.zhang.pk, None),  # registered by the township: not the department's own
         3: ("unchanged", ours.li.pk, None),
         4: ("changed", ours.removed.pk, None),
-        5: ("unchanged", ours.civil.pk, None),
+        5: ("registered", ours.civil.pk, None),  # another department's, with no difference: the same answer
         6: ("new", None, None),
         7: ("suggested", None, ours.wang.pk),
         8: ("suggested", None, ours.wu.pk),
@@ -509,17 +509,11 @@ def test_matching_by_id_number_name_village_and_birth_date(matching_list, ours, 
         10: ("invalid", None, None),
         11: ("invalid", None, None),
     }
+    # Applied on confirm: the department's categories, on any household.
     assert by_row(matching_list, "changes") == {
-        2: {
-            "head_name": ["张三", "张三丰"],
-            "phone": ["13900000001", "13912345678"],
-            "village": [dongkeng.pk, xishan.pk],
-            "members_count": [3, 4],
-            "categories": [["registered_poor"], ["minimum_living", "registered_poor"]],
-            "source": [None, poverty_office.pk],
-        },
+        2: {"categories": [["registered_poor"], ["minimum_living", "registered_poor"]]},
         3: {},
-        4: {"status": ["removed", "active"]},
+        4: {},
         5: {},
         6: {},
         7: {},
@@ -528,6 +522,17 @@ def test_matching_by_id_number_name_village_and_birth_date(matching_list, ours, 
         10: {},
         11: {},
     }
+    # Proposed to the township: every other difference on another's household, a removed one back on the list.
+    assert by_row(matching_list, "proposed") == {
+        2: {
+            "head_name": ["张三", "张三丰"],
+            "phone": ["13900000001", "13912345678"],
+            "village": [dongkeng.pk, xishan.pk],
+            "members_count": [3, 4],
+            "source": [None, poverty_office.pk],
+        },
+        3: {}, 4: {"status": ["removed", "active"]}, 5: {}, 6: {}, 7: {}, 8: {}, 9: {}, 10: {}, 11: {},
+    }  # fmt: skip
     wu_reason = f"第18位校验码应为{ours.wu.id_number[17]}，而不是{wrong_check(ours.wu.id_number)[17]}。"
     empty = [["身份证号码", "身份证号码为空。"]]
     assert by_row(matching_list, "errors") == {
@@ -535,20 +540,23 @@ def test_matching_by_id_number_name_village_and_birth_date(matching_list, ours, 
         7: empty, 8: [["身份证号码", wu_reason]], 9: empty, 10: empty, 11: empty,
     }  # fmt: skip
     counts = matching_list.counts
-    assert {key: counts[key] for key in ("new", "changed", "unchanged", "suggested", "invalid", "rows", "missing")} == {
-        "new": 1, "changed": 2, "unchanged": 2, "suggested": 2, "invalid": 3, "rows": 10, "missing": 0,
+    expected = {
+        "new": 1, "changed": 1, "unchanged": 1, "registered": 2, "suggested": 2, "invalid": 3, "rows": 10, "missing": 0,
     }  # fmt: skip
-    assert count_outcomes(matching_list) == {
-        "new": 1, "changed": 2, "unchanged": 2, "suggested": 2, "invalid": 3, "rows": 10, "missing": 0,
-    }  # fmt: skip
+    assert {key: counts[key] for key in expected} == expected
+    assert count_outcomes(matching_list) == expected
 
 
-def test_a_row_equal_to_our_record_but_without_source_is_changed_only_for_the_source(liaison, poverty_office, dongkeng):
+def test_a_township_registered_household_is_registered_elsewhere_and_its_source_only_proposed(
+    liaison, poverty_office, dongkeng
+):
     household = HouseholdFactory(head_name="张三", village=dongkeng, phone="", members_count=2, categories=["disabled"])
     department_list = preview(
         liaison, poverty_office, xlsx([HEADER, ["张三", household.id_number, None, None, None, "残疾", None]])
     )
-    assert by_row(department_list, "outcome", "changes") == {2: ("changed", {"source": [None, poverty_office.pk]})}
+    assert by_row(department_list, "outcome", "changes", "proposed") == {
+        2: ("registered", {}, {"source": [None, poverty_office.pk]})
+    }
 
 
 # 5. Preview writes nothing but the comparison --------------------------------------------------------------------
@@ -589,12 +597,12 @@ def _categories(household) -> list[str]:
 def test_confirm_creates_updates_and_applies_only_accepted_suggestions(
     matching_list, ours, liaison, poverty_office, civil_affairs, dongkeng, xishan
 ):
-    untouched = {h.pk: h.updated_at for h in (ours.li, ours.civil, ours.wu, *ours.twins)}
+    untouched = {h.pk: h.updated_at for h in (ours.li, ours.civil, ours.wu, ours.removed, ours.wang, *ours.twins)}
     wu_phone = ours.wu.phone
 
     applied = confirm_list(actor=liaison, department_list=matching_list, accepted=[_row(matching_list, 7).pk])
 
-    assert applied == {"created": 1, "updated": 3, "categories_added": 3}
+    assert applied == {"created": 1, "updated": 0, "categories_added": 3, "proposals": 3}
     created = Household.objects.get(id_number=ours.new_id)
     assert (
         created.head_name, created.phone, created.village, created.members_count, created.registered_on,
@@ -602,21 +610,33 @@ def test_confirm_creates_updates_and_applies_only_accepted_suggestions(
     ) == ("周九", "13912340009", dongkeng, 5, LISTED_ON, poverty_office, "active", "", "")  # fmt: skip
     assert _categories(created) == ["extremely_poor", "minimum_living"]
 
+    # Registered by the township: only the department's category is added; the rest is proposed to the bureau
+    # (a move from 新桥镇 to 双洋镇).
     zhang = Household.objects.get(pk=ours.zhang.pk)
     assert (zhang.head_name, zhang.phone, zhang.village, zhang.members_count, zhang.source) == (
-        "张三丰", "13912345678", xishan, 4, poverty_office,
+        "张三", "13900000001", dongkeng, 3, None,
     )  # fmt: skip
     assert _categories(zhang) == ["minimum_living", "registered_poor"]
-    assert zhang.registered_on == ours.zhang.registered_on  # only new households get the list's date
 
-    back = Household.objects.get(pk=ours.removed.pk)
-    assert (back.status, back.removed_on, back.removal_reason) == ("active", None, "")
+    back = Household.objects.get(pk=ours.removed.pk)  # the department's own, removed: stays removed
+    assert (back.status, back.removed_on, back.removal_reason) == ("removed", datetime.date(2023, 3, 1), "迁出")
 
-    wang = Household.objects.get(pk=ours.wang.pk)  # the accepted suggestion
+    wang = Household.objects.get(pk=ours.wang.pk)  # the accepted suggestion, registered by the township
     assert (wang.head_name, wang.phone, wang.id_number, wang.source, wang.members_count) == (
-        "王五", "13912340005", ours.wang.id_number, poverty_office, 2,
+        "王五", "13900000005", ours.wang.id_number, None, 2,
     )  # fmt: skip
     assert _categories(wang) == ["registered_poor"]
+    proposals = {
+        p.household_id: (p.township_id, p.changes, p.row_number, p.status) for p in ChangeProposal.objects.all()
+    }
+    assert proposals == {
+        ours.zhang.pk: (None, matching_list.rows.get(row_number=2).proposed, 2, "pending"),
+        ours.removed.pk: (xishan.township_id, {"status": ["removed", "active"]}, 4, "pending"),
+        ours.wang.pk: (
+            dongkeng.township_id, {"phone": ["13900000005", "13912340005"], "source": [None, poverty_office.pk]}, 7,
+            "pending",
+        ),
+    }  # fmt: skip
 
     wu = Household.objects.get(pk=ours.wu.pk)  # suggested, not accepted
     assert (wu.phone, wu.source, wu.id_number) == (wu_phone, None, ours.wu.id_number)
@@ -643,18 +663,16 @@ def test_confirm_writes_history_rows_naming_the_list(matching_list, ours, liaiso
     reason = f"部门名单 #{matching_list.pk}"
     created = Household.objects.get(id_number=ours.new_id)
     records = Household.history.filter(history_change_reason=reason)
-    assert sorted(records.values_list("id", "history_type")) == sorted(
-        [(created.pk, "+"), (ours.zhang.pk, "~"), (ours.removed.pk, "~"), (ours.wang.pk, "~")]
-    )
-    assert history_count() == before + 4
+    # The new household, and the one that got the department's category; proposals write nothing yet.
+    assert sorted(records.values_list("id", "history_type")) == sorted([(created.pk, "+"), (ours.zhang.pk, "~")])
+    assert history_count() == before + 2
     assert set(records.values_list("history_user_id", flat=True)) == {liaison.pk}
     assert set(records.values_list("history_date", flat=True)) == {matching_list.confirmed_at}
 
     zhang = records.get(id=ours.zhang.pk)
     assert (zhang.head_name, zhang.phone, zhang.village_id, zhang.members_count, zhang.source_id, zhang.status) == (
-        "张三丰", "13912345678", xishan.pk, 4, poverty_office.pk, "active",
+        "张三", "13900000001", ours.zhang.village_id, 3, None, "active",
     )  # fmt: skip
-    assert records.get(id=ours.removed.pk).status == "active"
     assert records.get(id=created.pk).registered_on == LISTED_ON
     # The latest history row of a household is now the list's (what the admin's history page shows).
     assert Household.objects.get(pk=ours.zhang.pk).history.first().history_change_reason == reason
@@ -667,8 +685,6 @@ def test_confirm_writes_history_rows_naming_the_list(matching_list, ours, liaiso
     assert recorded == {
         created.pk: ["extremely_poor", "minimum_living"],
         ours.zhang.pk: ["minimum_living", "registered_poor"],
-        ours.removed.pk: ["minimum_living"],
-        ours.wang.pk: ["registered_poor"],
     }
 
 
@@ -696,7 +712,7 @@ def test_confirm_is_all_or_nothing(matching_list, ours, liaison, monkeypatch):
 
     monkeypatch.undo()  # and the list can still be confirmed afterwards
     applied = confirm_list(actor=liaison, department_list=matching_list, accepted=[])
-    assert applied == {"created": 1, "updated": 2, "categories_added": 3}
+    assert applied == {"created": 1, "updated": 0, "categories_added": 3, "proposals": 2}
 
 
 def test_confirming_twice_is_refused(matching_list, liaison):
@@ -712,7 +728,7 @@ def test_accepting_a_row_that_is_not_a_suggestion_of_this_list_does_nothing(matc
     other = preview(admin, matching_list.unit, xlsx(matching_rows(ours)))
     not_suggested = [_row(matching_list, 9).pk, _row(matching_list, 3).pk, _row(other, 7).pk]
     applied = confirm_list(actor=liaison, department_list=matching_list, accepted=not_suggested)
-    assert applied == {"created": 1, "updated": 2, "categories_added": 3}
+    assert applied == {"created": 1, "updated": 0, "categories_added": 3, "proposals": 2}
     assert Household.objects.get(pk=ours.wang.pk).phone == "13900000005"
     assert by_row(other, "household_id")[7] is None
 
@@ -724,12 +740,19 @@ def test_the_same_file_again_after_confirm_changes_nothing(matching_list, ours, 
     again = preview(liaison, poverty_office, xlsx(matching_rows(ours)))
 
     counts = again.counts
-    assert {key: counts[key] for key in ("new", "changed", "unchanged", "suggested", "invalid", "rows")} == {
-        "new": 0, "changed": 0, "unchanged": 5, "suggested": 2, "invalid": 3, "rows": 10,
+    expected = {"new": 0, "changed": 1, "unchanged": 2, "registered": 2, "suggested": 2, "invalid": 3, "rows": 10}
+    assert {key: counts[key] for key in expected} == expected
+    assert confirm_list(actor=liaison, department_list=again) == {
+        "created": 0, "updated": 0, "categories_added": 0, "proposals": 2,
     }  # fmt: skip
-    assert confirm_list(actor=liaison, department_list=again) == {"created": 0, "updated": 0, "categories_added": 0}
     assert _snapshot() == before
     assert not Household.history.filter(history_change_reason=f"部门名单 #{again.pk}").exists()
+    # The undecided proposals of the first list are replaced by the second's (the township decides the newest).
+    assert sorted(ChangeProposal.objects.values_list("department_list_id", "household_id", "status")) == sorted([
+        (matching_list.pk, ours.zhang.pk, "superseded"), (matching_list.pk, ours.removed.pk, "superseded"),
+        (matching_list.pk, ours.wang.pk, "pending"),
+        (again.pk, ours.zhang.pk, "pending"), (again.pk, ours.removed.pk, "pending"),
+    ])  # fmt: skip
 
 
 def test_missing_households_are_the_departments_active_ones_absent_from_the_list(
@@ -760,7 +783,7 @@ def test_a_new_row_creates_no_categories_when_the_list_has_none(liaison, poverty
         liaison, poverty_office, xlsx([HEADER, ["张三", id_number, None, "新桥镇", "东坑村", None, None]])
     )
     assert confirm_list(actor=liaison, department_list=department_list) == {
-        "created": 1, "updated": 0, "categories_added": 0,
+        "created": 1, "updated": 0, "categories_added": 0, "proposals": 0,
     }  # fmt: skip
     created = Household.objects.get(id_number=id_number)
     assert (created.members_count, created.phone, _categories(created)) == (1, "", [])
