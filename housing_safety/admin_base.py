@@ -29,13 +29,14 @@ def record_version(model, pk, *, lock: bool = False) -> str:
 def versioned(form_class, model, pk):
     """The change form refuses to save over a version newer than the one it was loaded at (optimistic locking):
     two people editing the same household both start from version N; the first save makes N+1, the second is
-    told so and writes nothing."""
+    told so and writes nothing. A save that does not say which version it was loaded at is refused the same way
+    (otherwise leaving `_version` out would skip the check); a record without history rows is at version ""."""
 
     class VersionedForm(form_class):
         def clean(self):
             cleaned = super().clean()
             loaded = self.data.get(VERSION_FIELD)
-            if loaded is not None and loaded != record_version(model, pk, lock=True):
+            if loaded is None or loaded != record_version(model, pk, lock=True):
                 raise ValidationError(
                     _(
                         "Someone else saved this record after you opened it. Your changes were not saved: reload the "

@@ -21,6 +21,7 @@ from households import services
 from households.models import Dwelling, Household, HouseholdCategory, Unit
 from households.resources import DwellingResource, HouseholdResource
 from housing_safety.access import Role
+from housing_safety.admin_base import record_version
 
 from .factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, valid_id_number
 
@@ -171,6 +172,7 @@ def household_change_data(household: Household, **overrides) -> dict:
     """A complete, valid change-form POST for `household` (with its one dwelling), as the browser sends it."""
     dwelling = household.dwellings.get()
     return {
+        "_version": record_version(Household, household.pk),  # the version the page was loaded at
         **household_fields(household, **overrides),
         **management_form(DWELLINGS_PREFIX, 1, initial=1),
         **dwelling_inline_data(0, dwelling=dwelling),

@@ -15,6 +15,7 @@ from PIL import Image, PngImagePlugin
 
 from households import services
 from households.models import Attachment, Dwelling, Household
+from housing_safety.admin_base import record_version
 
 from .factories import jpeg_bytes
 
@@ -175,7 +176,7 @@ def _admin_change_body(record) -> dict:
         body = {
             "household": str(record.household_id), "address": "改过的地址", "structure_type": record.structure_type,
             "storeys": str(record.storeys), "is_occupied": "on", "neighbour_cooperates": "unknown",
-            **attachment_inlines_data(),
+            "_version": record_version(Dwelling, record.pk), **attachment_inlines_data(),
         }  # fmt: skip
     else:
         body = household_change_data(record, head_name="改过的户主")

@@ -1100,7 +1100,7 @@ def placard_change_data(client, placard, installed_on: str) -> dict:
     """The placard change form as the browser sends it (the two attachment inlines empty)."""
     page = client.get(f"/admin/inspections/placard/{placard.pk}/change/")
     assert page.status_code == 200
-    data = {"installed_on": installed_on}
+    data = {"installed_on": installed_on, "_version": page.context["version_token"]}
     for inline in page.context["inline_admin_formsets"]:
         management = inline.formset.management_form
         data.update({f"{management.prefix}-{name}": value for name, value in management.initial.items()})

@@ -1195,6 +1195,7 @@ def case_change_data(client, case, **overrides) -> dict:
         management = inline.formset.management_form
         data.update({f"{management.prefix}-{key}": value for key, value in management.initial.items()})
         data[f"{management.prefix}-TOTAL_FORMS"] = data[f"{management.prefix}-INITIAL_FORMS"] = "0"
+    data["_version"] = page.context["version_token"]  # the version the page was loaded at
     data.update(overrides)
     return data
 
