@@ -31,7 +31,10 @@ def unmask(request, kind: str, pk: int):
     except (LookupError, ObjectDoesNotExist) as missing:
         raise Http404 from missing
     back = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path of this site: redirect() would take anything else without a slash for a URL name.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = ""
     error, status = "", 200
     if request.method == "POST":
