@@ -1,7 +1,9 @@
 """Excel import and export of the registry (django-import-export), scoped and masked per user.
 
 Every row is written through the same service as the admin form; a row outside the importer's township is a
-row error, never a silent write. Column headers are Chinese (translated), as the bureau's sheets are.
+row error, never a silent write. A number (ID number, dwelling no.) that finds a record outside the importer's scope
+is answered exactly like a number that finds nothing: an import does not tell which numbers exist in other
+townships. Column headers are Chinese (translated), as the bureau's sheets are.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.excel import safe_cell
 from housing_safety.spreadsheets import SpreadsheetError, check_spreadsheet
 
-from . import cleaning, services
+from . import cleaning, selectors, services
 from .identity import id_number_error, mask_id_number, mask_phone, normalise_id_number, normalise_phone
 from .models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
 from .sheets import read_rows
@@ -104,16 +106,33 @@ class VillageWidget(widgets.Widget):
         return value.name if value else ""
 
 
-class HouseholdByIdNumberWidget(widgets.Widget):
+class ScopedWidget(widgets.Widget):
+    """Finds a related record by a number the clerk types, among the records the importer may reach only: one
+    outside that scope is answered exactly like a number no record has. ScopedResource hands it the user."""
+
+    user = None
+
+
+def no_household_with(id_number: str) -> ValueError:
+    return ValueError(
+        _("No household with ID number %(id_number)s is registered within your scope.") % {"id_number": id_number}
+    )
+
+
+def no_dwelling_numbered(number: int) -> ValueError:
+    return ValueError(_("There is no dwelling no. %(number)s within your scope.") % {"number": number})
+
+
+class HouseholdByIdNumberWidget(ScopedWidget):
     """A dwelling's household, found by the head's ID number as departments write it."""
 
     def clean(self, value, row=None, **kwargs):
         id_number = normalise_id_number(cleaning.plain(value))
         if not id_number:
             raise ValueError(_("The head's ID number is missing."))
-        household = Household.objects.select_related("village").filter(id_number=id_number).first()
+        household = selectors.households_for_user(self.user).filter(id_number=id_number).first()
         if household is None:
-            raise ValueError(_("No household with ID number %(id_number)s is registered.") % {"id_number": id_number})
+            raise no_household_with(id_number)
         return household
 
     def render(self, value, obj=None, **kwargs):
@@ -143,6 +162,9 @@ class ScopedResource(resources.ModelResource):
     def __init__(self, user=None, ip_address=None, **kwargs):
         super().__init__(**kwargs)
         self.user, self.ip_address = user, ip_address
+        for field in self.fields.values():  # this resource's own copies (import-export deep-copies them)
+            if isinstance(field.widget, ScopedWidget):
+                field.widget.user = user
 
     def township_of(self, instance) -> int | None:
         raise NotImplementedError
@@ -157,9 +179,14 @@ class ScopedResource(resources.ModelResource):
         # A bad key cell (unknown township, malformed number) is reported by that row's validation,
         # not raised here, where it would abort the whole file.
         try:
-            return super().get_instance(instance_loader, row)
+            instance = super().get_instance(instance_loader, row)
         except (ValueError, ObjectDoesNotExist):
             return None
+        # A record outside the importer's scope is not found: the row goes on exactly as for a key nothing has
+        # (a new record, refused if it is for another township), so the answer does not say the key exists.
+        if instance is not None and not scope_of(self.user).covers_township(self.township_of(instance)):
+            return None
+        return instance
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -434,6 +461,19 @@ class DwellingResource(ScopedResource):
 
     def get_queryset(self):
         return Dwelling.objects.select_related("household__village__township")
+
+    def get_or_init_instance(self, instance_loader, row):
+        # A row naming a dwelling no. changes that dwelling; one not found (or outside the scope) is refused, not
+        # created under the number it gives.
+        instance, new = super().get_or_init_instance(instance_loader, row)
+        if new:
+            try:
+                number = cleaning.parse_int(row.get(str(self.fields["id"].column_name)))
+            except ValueError:
+                number = None  # reported with the row's other errors
+            if number:
+                raise ValidationError({"id": str(no_dwelling_numbered(number))})
+        return instance, new
 
     def township_of(self, instance):
         return instance.household.village.township_id if instance.household_id else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from import_export import fields, widgets
+from import_export import fields
 
 from households import cleaning
 from households.identity import normalise_id_number
-from households.models import Dwelling
-from households.resources import CellWidget, ScopedResource
+from households.resources import CellWidget, ScopedResource, ScopedWidget, no_dwelling_numbered, no_household_with
+from households.selectors import dwellings_for_user
 
 from . import services
 from .models import Appraisal, ComponentGrade, Grade
@@ -18,24 +18,23 @@ DWELLING_NO = gettext_lazy("Dwelling no.")
 HEAD_ID = gettext_lazy("Head's ID number")
 
 
-class DwellingWidget(widgets.Widget):
-    """The dwelling by its number (from the dwelling export) or, for a one-house household, the head's ID number."""
+class DwellingWidget(ScopedWidget):
+    """The dwelling by its number (from the dwelling export) or, for a one-house household, the head's ID number;
+    among the importer's dwellings only (another township's is answered like an unknown number)."""
 
     def clean(self, value, row=None, **kwargs):
         number = cleaning.parse_int(value)
         if number:
-            dwelling = Dwelling.objects.select_related("household__village").filter(pk=number).first()
+            dwelling = dwellings_for_user(self.user).filter(pk=number).first()
             if dwelling is None:
-                raise ValueError(_("There is no dwelling no. %(number)s.") % {"number": number})
+                raise no_dwelling_numbered(number)
             return dwelling
         id_number = normalise_id_number(cleaning.plain(row.get(str(HEAD_ID))))
         if not id_number:
             raise ValueError(_("Give the dwelling no. or the head's ID number."))
-        dwellings = list(
-            Dwelling.objects.select_related("household__village").filter(household__id_number=id_number)[:2]
-        )
+        dwellings = list(dwellings_for_user(self.user).filter(household__id_number=id_number)[:2])
         if not dwellings:
-            raise ValueError(_("No household with ID number %(id_number)s is registered.") % {"id_number": id_number})
+            raise no_household_with(id_number)
         if len(dwellings) > 1:
             raise ValueError(_("This household has several dwellings: give the dwelling no."))
         return dwellings[0]

@@ -342,8 +342,9 @@ def test_bad_household_rows_are_row_errors_and_good_rows_still_import(staff, don
         5: ["无法识别的乡镇（街道）“新桥乡”。"],
         6: ["日期不能晚于今天。"],
         7: ["该行属于其他乡镇（街道），您只能导入本乡镇（街道）的数据。"],
-        8: ["该记录属于其他乡镇（街道），您无权修改。"],
-        9: ["该记录属于其他乡镇（街道），您无权修改。"],
+        # 8: the number is taken (as the add form would say); which township has it is not said
+        8: ["具有 身份证号码 的 农户 已存在。"],
+        9: ["该行属于其他乡镇（街道），您只能导入本乡镇（街道）的数据。"],  # the same answer as row 7
         10: ["“2024年13月1日”不是有效日期，请写成 2024-05-01 或 2024年5月1日。"],
         11: ["请填写11位手机号码或带区号的固定电话（如 0597-7526007）。", "确保该值大于或等于1。"],
         13: ["第7-14位（19900230）不是真实的出生日期。"],
@@ -421,7 +422,7 @@ def test_existing_household_of_another_township_is_unchanged_when_staff_imports_
     rows = [[other_household.id_number, "篡改", "13800000000", "双洋镇", "西山村", "9", "五保户", "2020-01-01"]]
     result = run(HouseholdResource(user=staff), make_dataset(HouseholdResource, HOUSEHOLD_COLUMNS, rows))
 
-    assert messages_by_row(result) == {1: ["该记录属于其他乡镇（街道），您无权修改。"]}
+    assert messages_by_row(result) == {1: ["该行属于其他乡镇（街道），您只能导入本乡镇（街道）的数据。"]}
     after = Household.objects.get(pk=other_household.pk)
     assert (after.head_name, after.phone, after.members_count, after.registered_on) == (
         before.head_name,
@@ -525,7 +526,7 @@ def test_new_dwelling_rows_import_when_the_diff_is_not_built(staff, own_househol
     )
     result = run(DwellingResourceWithoutDiff(user=staff), dataset)
     assert messages_by_row(result) == {
-        2: ["该行属于其他乡镇（街道），您只能导入本乡镇（街道）的数据。"],
+        2: [f"您的管辖范围内未登记身份证号码为 {other_household.id_number} 的农户。"],
         3: ["无法识别的结构类型“茅草房”，请填写 土坯、土木、砖木、砖土混杂、木、石木、砖混、框架 或 其他。"],
         4: ["建成年份不能晚于今年。", "“相邻户是否配合”仅适用于联体房。"],
     }
@@ -573,8 +574,8 @@ def test_dwelling_rows_out_of_scope_or_invalid_are_row_errors(staff, own_househo
     ]
     result = run(DwellingResource(user=staff), make_dataset(DwellingResource, DWELLING_COLUMNS, rows))
     assert messages_by_row(result) == {
-        2: ["该记录属于其他乡镇（街道），您无权修改。"],
-        3: ["该行属于其他乡镇（街道），您只能导入本乡镇（街道）的数据。"],
+        2: [f"您的管辖范围内不存在编号为 {foreign.pk} 的房屋。"],
+        3: [f"您的管辖范围内未登记身份证号码为 {other_household.id_number} 的农户。"],
         4: ["无法识别的结构类型“铁皮房”，请填写 土坯、土木、砖木、砖土混杂、木、石木、砖混、框架 或 其他。"],
         5: ["建成年份不能晚于今年。", "“相邻户是否配合”仅适用于联体房。"],
     }
@@ -592,6 +593,64 @@ def test_unknown_household_id_number_in_a_dwelling_row_is_an_invalid_row(staff, 
     assert [row.number for row in result.invalid_rows] == [2]
     assert not result.has_errors()
     assert Dwelling.objects.get(pk=own.pk).address == "3组12号"
+
+
+# --- another township's records are answered like unknown ones (issue 23) ----------------------------------
+# An import must not tell township staff which ID numbers (or dwelling numbers) exist in other townships: a key
+# that finds a record outside the importer's scope gets exactly the answer of a key that finds nothing.
+
+
+def unregistered_id_number() -> str:
+    number = valid_id_number()
+    assert not Household.objects.filter(id_number=number).exists()
+    return number
+
+
+def same_answer(result, first: tuple[int, str], second: tuple[int, str]) -> None:
+    """Rows `first` and `second` (row number, the key typed in it) were answered alike but for the key itself."""
+    messages, outcomes = messages_by_row(result), import_types(result)
+    (row_a, key_a), (row_b, key_b) = first, second
+    assert messages[row_a], "the row must be refused"
+    assert [m.replace(key_a, "KEY") for m in messages[row_a]] == [m.replace(key_b, "KEY") for m in messages[row_b]]
+    assert outcomes[row_a - 1] == outcomes[row_b - 1] == "invalid"
+    invalid = {row.number: row for row in result.invalid_rows}
+    assert set(invalid[row_a].error_dict) == set(invalid[row_b].error_dict)
+
+
+def test_a_household_row_with_another_townships_id_number_is_answered_like_an_unregistered_one(
+    staff, dongkeng, other_household
+):
+    unregistered = unregistered_id_number()
+    rows = [
+        [other_household.id_number, "篡改", "", "双洋镇", "西山村", "3", "低保户", "2024-05-01"],
+        [unregistered, "周九", "", "双洋镇", "西山村", "3", "低保户", "2024-05-01"],
+    ]
+    before = counts()
+    result = run(HouseholdResource(user=staff), make_dataset(HouseholdResource, HOUSEHOLD_COLUMNS, rows))
+    same_answer(result, (1, other_household.id_number), (2, unregistered))
+    assert counts() == before
+
+
+def test_a_dwelling_row_with_another_townships_id_number_is_answered_like_an_unregistered_one(
+    staff, own_household, other_household
+):
+    unregistered = unregistered_id_number()
+    rows = [dwelling_row("", other_household.id_number), dwelling_row("", unregistered)]
+    before = counts()
+    result = run(DwellingResource(user=staff), make_dataset(DwellingResource, DWELLING_COLUMNS, rows))
+    same_answer(result, (1, other_household.id_number), (2, unregistered))
+    assert counts() == before
+
+
+def test_another_townships_dwelling_number_is_answered_like_an_unknown_one(staff, own_household, other_household):
+    foreign = other_household.dwellings.get()
+    unknown = Dwelling.objects.order_by("-pk").first().pk + 1000
+    rows = [dwelling_row(foreign.pk, ID_X, address="篡改"), dwelling_row(unknown, ID_X)]
+    before = counts()
+    result = run(DwellingResource(user=staff), make_dataset(DwellingResource, DWELLING_COLUMNS, rows))
+    same_answer(result, (1, str(foreign.pk)), (2, str(unknown)))
+    assert counts() == before
+    assert Dwelling.objects.get(pk=foreign.pk).address != "篡改"
 
 
 # --- the admin import flow, end to end ------------------------------------------------------------------

@@ -6,7 +6,15 @@ import pytest
 import tablib
 from django.utils import translation
 
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
+from households.models import Household
+from households.tests.factories import (
+    DwellingFactory,
+    HouseholdFactory,
+    VillageFactory,
+    make_user,
+    township,
+    valid_id_number,
+)
 from housing_safety.access import Role
 from inspections.models import Appraisal
 from inspections.resources import AppraisalResource
@@ -64,7 +72,7 @@ def test_rows_become_appraisals_through_the_service_and_bad_rows_say_why(staff):
     )
     assert appraisal.recorded_by == staff and appraisal.history.get().history_user == staff
     assert errors == {
-        2: {"__all__": ["该行属于其他乡镇（街道），您只能导入本乡镇（街道）的数据。"]},
+        2: {"房屋编号": [f"您的管辖范围内不存在编号为 {other.pk} 的房屋。"]},
         3: {"房屋等级": ["有构件评为d级，房屋等级只能为C级或D级。"]},
         4: {"房屋编号": ["该户有多处房屋，请填写房屋编号。"]},
         5: {"混凝土柱/梁": ["“x”不是有效的构件等级。"]},
@@ -82,3 +90,28 @@ def test_a_one_house_household_is_found_by_the_heads_id_number_and_dry_run_write
     assert Appraisal.objects.count() == 0
     import_rows(staff, [{"户主身份证号码": dwelling.household.id_number, **GOOD}])
     assert Appraisal.objects.get().dwelling == dwelling
+
+
+def test_another_townships_dwelling_or_id_number_is_answered_like_an_unknown_one(staff):
+    """Issue 23: the import must not tell township staff which numbers exist in other townships."""
+    other = DwellingFactory(household=HouseholdFactory(village=VillageFactory(township=township("350881101"))))
+    unknown_dwelling = other.pk + 1000
+    unregistered = valid_id_number()
+    assert not Household.objects.filter(id_number=unregistered).exists()
+
+    result, errors = import_rows(
+        staff,
+        [
+            {"房屋编号": other.pk, **GOOD},
+            {"房屋编号": unknown_dwelling, **GOOD},
+            {"户主身份证号码": other.household.id_number, **GOOD},
+            {"户主身份证号码": unregistered, **GOOD},
+        ],
+    )
+
+    def typed(row: int, key) -> dict:
+        return {field: [m.replace(str(key), "KEY") for m in messages] for field, messages in errors[row].items()}
+
+    assert errors[1] and typed(1, other.pk) == typed(2, unknown_dwelling)
+    assert errors[3] and typed(3, other.household.id_number) == typed(4, unregistered)
+    assert result.totals["invalid"] == 4 and Appraisal.objects.count() == 0
