@@ -292,8 +292,22 @@ class HelperReportAdmin(AttachmentsAdminMixin, ScopedAdminMixin, HistoryAdmin):
         return False  # reported on the helper page, handled on the township page
 
 
+class SpotCheckItemForm(forms.ModelForm):
+    class Meta:
+        model = SpotCheckItem
+        fields = ("result", "notes")
+
+    def clean(self):
+        # The service's rules as form errors: save_related records the results after the spot check is saved.
+        data = super().clean()
+        if "result" in self.changed_data and data.get("result") != SpotCheckItem.Result.PENDING:
+            services.check_spot_check_result(result=data.get("result") or "", notes=data.get("notes") or "")
+        return data
+
+
 class SpotCheckItemInline(admin.TabularInline):
     model = SpotCheckItem
+    form = SpotCheckItemForm
     extra = 0
     can_delete = False
     fields = ("household", "township_name", "result", "notes", "verified_by", "verified_at")
@@ -328,12 +342,15 @@ class SpotCheckAdmin(HistoryAdmin):
     def save_related(self, request, form, formsets, change):
         form.save_m2m()
         for formset in formsets:
+            # The admin's change message reads what the formset saved; the results are saved here instead.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             for item_form in formset.forms:
                 if item_form.has_changed() and item_form.cleaned_data.get("result") != SpotCheckItem.Result.PENDING:
                     data = item_form.cleaned_data
                     services.record_spot_check_result(
                         actor=request.user, item=item_form.instance, result=data["result"], notes=data.get("notes", "")
                     )
+                    formset.changed_objects.append((item_form.instance, item_form.changed_data))
         if not form.instance.drawn_at:
             count = services.draw_spot_check(actor=request.user, spot_check=form.instance)
             self.message_user(

@@ -395,13 +395,18 @@ def draw_spot_check(*, actor, spot_check: SpotCheck) -> int:
 
 
 @transaction.atomic
-def record_spot_check_result(*, actor, item: SpotCheckItem, result: str, notes: str = "") -> SpotCheckItem:
-    """Verify one sampled household; a mismatch needs a note saying what differs."""
-    require_perm(actor, "inspections.change_spotcheckitem")
+def check_spot_check_result(*, result: str, notes: str = "") -> None:
+    """The rules of a result, for a form to show as its errors before anything is saved."""
     if result not in (SpotCheckItem.Result.MATCHES, SpotCheckItem.Result.MISMATCH):
         raise ValidationError({"result": _("Choose whether the household matches the records.")})
     if result == SpotCheckItem.Result.MISMATCH and not notes.strip():
         raise ValidationError({"notes": _("Say what does not match.")})
+
+
+def record_spot_check_result(*, actor, item: SpotCheckItem, result: str, notes: str = "") -> SpotCheckItem:
+    """Verify one sampled household; a mismatch needs a note saying what differs."""
+    require_perm(actor, "inspections.change_spotcheckitem")
+    check_spot_check_result(result=result, notes=notes)
     item.result, item.notes, item.verified_by, item.verified_at = result, notes.strip(), actor, timezone.now()
     item.save(update_fields=["result", "notes", "verified_by", "verified_at"])
     return item

@@ -99,3 +99,53 @@ def test_campaign_launch_page_is_refused_to_township_staff(client):
     client.force_login(make_user(Role.TOWNSHIP_STAFF, townships=[township("350881100")]))
     assert client.post(f"/admin/inspections/campaign/{campaign.pk}/launch/").status_code == 403
     assert not Revisit.objects.exists()
+
+
+def _spot_check_form(client, spot_check) -> dict[str, list[str]]:
+    """The change page's form as the browser submits it."""
+    from housing_safety.tests.fuzzing import forms_of
+
+    page = client.get(f"/admin/inspections/spotcheck/{spot_check.pk}/change/").content.decode()
+    form = max((f for f in forms_of(page) if f.method == "post"), key=lambda f: len(f.fields))
+    body: dict[str, list[str]] = {}
+    for name, value in form.data:
+        body.setdefault(name, []).append(value)
+    return body
+
+
+@pytest.fixture
+def drawn(households, admin_user):
+    made = SpotCheck.objects.create(name="抽查", per_township=1, seed="x")
+    draw_spot_check(actor=admin_user, spot_check=made)
+    return made
+
+
+def test_results_are_recorded_in_the_admin_row_by_row(client, admin_user, drawn):
+    """Saving the drawn spot check's page with a result was a 500 (the change message read the inline's saved
+    objects, which the admin never saved itself; found by test_fuzz.py)."""
+    client.force_login(admin_user)
+    body = _spot_check_form(client, drawn)
+    body["items-0-result"] = [SpotCheckItem.Result.MATCHES]
+
+    response = client.post(f"/admin/inspections/spotcheck/{drawn.pk}/change/", body)
+
+    assert response.status_code == 302
+    item = drawn.items.get(pk=body["items-0-id"][0])
+    assert (item.result, item.verified_by) == (SpotCheckItem.Result.MATCHES, admin_user)
+
+
+def test_a_mismatch_without_a_note_is_a_form_error_in_the_admin_and_nothing_is_recorded(client, admin_user, drawn):
+    from django.utils.translation import override
+
+    client.force_login(admin_user)
+    body = _spot_check_form(client, drawn)
+    body["items-0-result"] = [SpotCheckItem.Result.MISMATCH]
+    body["items-0-notes"] = ["  "]
+
+    with override("zh-hans"):
+        response = client.post(f"/admin/inspections/spotcheck/{drawn.pk}/change/", body)
+
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.errors
+    assert errors[0] == {"notes": ["请说明不相符的情况。"]}
+    assert not drawn.items.exclude(result=SpotCheckItem.Result.PENDING).exists()
