@@ -462,7 +462,7 @@ def test_reconciliation_queries_do_not_grow_with_rows(
         assert response["Content-Type"] == XLSX
 
 
-INVALID_ROWS_QUERIES = {ADMIN: 9, OFFICIAL: 8, LIAISON: 9}
+INVALID_ROWS_QUERIES = {ADMIN: 8, OFFICIAL: 8, LIAISON: 8}
 
 
 @pytest.mark.parametrize("persona", list(INVALID_ROWS_QUERIES))
