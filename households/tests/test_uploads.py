@@ -208,15 +208,17 @@ def test_a_bad_picture_in_an_admin_inline_is_a_form_error_and_nothing_is_saved(
     assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]  # no file stored either
 
 
-def test_a_good_photo_in_an_admin_inline_is_stored_re_encoded(client, staff, home_household):
+@pytest.mark.parametrize("model", ["household", "dwelling"])
+def test_a_good_photo_in_an_admin_inline_is_stored_re_encoded(client, staff, home_household, model):
     """Control for the refusals above: the same form with a real photo saves it, without its metadata."""
-    body, prefix = _admin_change_body(home_household)
+    record = home_household if model == "household" else home_household.dwellings.get()
+    body, prefix = _admin_change_body(record)
     body[f"{prefix}-0-file"] = SimpleUploadedFile("门口.jpg", phone_photo())
     client.force_login(staff)
 
-    response = client.post(f"/admin/households/household/{home_household.pk}/change/", body)
+    response = client.post(f"/admin/households/{model}/{record.pk}/change/", body)
 
     assert response.status_code == 302
     attachment = Attachment.objects.get()
-    assert (attachment.record, attachment.mime_type) == (home_household, "image/jpeg")
+    assert (attachment.record, attachment.mime_type) == (record, "image/jpeg")
     assert dict(stored_image(attachment).getexif()) == {}
