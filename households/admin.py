@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -19,7 +22,7 @@ from housing_safety.spreadsheets import SpreadsheetError
 
 from . import selectors, services
 from .department_lists import lists_for_user
-from .identity import half_width, mask_id_number, mask_phone
+from .identity import mask_id_number, mask_phone
 from .models import Attachment, ColumnMapping, DepartmentList, Dwelling, Household, Township, Unit, UserProfile, Village
 from .resources import (
     CSVImport,
@@ -94,16 +97,14 @@ class PersonalDataAdminMixin:
         return format_html('<a href="{}">{}</a>', url, _("Show in full, with a reason (logged)"))
 
     def get_search_fields(self, request):
-        # Whoever may see the numbers may find a record by one (the list still shows it masked).
-        fields = super().get_search_fields(request)
-        if not can_view_personal_data(request.user):
-            fields = [f for f in fields if f.lstrip("^=@") not in self.personal_fields]
-        return fields
+        # Numbers are never searched as text fields (a prefix would read a masked number back digit by digit): a
+        # whole number, or the last four with a name, is searched by selectors.search_households.
+        return [f for f in super().get_search_fields(request) if f.lstrip("^=@") not in self.personal_fields]
 
     def lookup_allowed(self, lookup, value, request=None):
-        # Filtering by ?id_number=… would tell a masked user whether a number exists.
-        hidden = request is not None and not can_view_personal_data(request.user)
-        if hidden and lookup.split("__")[0] in self.personal_fields:
+        # Filtering by ?id_number__startswith=… would read a number back digit by digit, and ?id_number=… tell a
+        # masked user whether a number exists: no filter by a number field, for any role.
+        if lookup.split("__")[0] in self.personal_fields:
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -144,6 +145,16 @@ class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, HistoryAdmin)
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            # A filter the list does not have (an edited or outdated link) was a 500 here: back to the list, as the
+            # list itself answers one.
+            opts = self.model._meta
+            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
 
     def get_export_queryset(self, request):
         queryset = super().get_export_queryset(request).order_by("pk")
@@ -304,7 +315,7 @@ class HouseholdAdmin(PersonalDataAdminMixin, AttachmentsAdminMixin, ScopedImport
         TownshipFilter, VillageFilter, "categories", StructureTypeFilter, "status", "poverty_status",
         "village__is_revolutionary_base_village", "source",
     )  # fmt: skip
-    search_fields = ("head_name", "^id_number", "^phone", "village__name")
+    search_fields = ("head_name", "village__name")  # and numbers, by the one rule of selectors.search_households
     show_full_result_count = False
     list_per_page = 50
     inlines = [DwellingInline, AttachmentListInline, AttachmentAddInline]
@@ -341,9 +352,8 @@ class HouseholdAdmin(PersonalDataAdminMixin, AttachmentsAdminMixin, ScopedImport
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
-        return super().get_search_results(
-            request, queryset, half_width(search_term).strip().upper() if search_term[:1].isdigit() else search_term
-        )
+        # The list and the dwelling form's household autocomplete search by the same rule as the field page.
+        return selectors.search_households(request.user, queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
         services.save_household(actor=request.user, household=obj)
