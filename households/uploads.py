@@ -16,6 +16,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from housing_safety.spreadsheets import ArchiveError, check_archive
+
 # (mime type, test on the first bytes)
 _SIGNATURES: tuple[tuple[str, callable], ...] = (
     ("image/jpeg", lambda b: b.startswith(b"\xff\xd8\xff")),
@@ -39,7 +41,7 @@ def detect_mime_type(uploaded) -> str | None:
         try:
             with zipfile.ZipFile(uploaded) as archive:
                 names = set(archive.namelist())
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
             return None
         finally:
             uploaded.seek(0)
@@ -66,6 +68,13 @@ def validate_attachment_file(uploaded) -> str:
             _("Only photos (JPEG, PNG, WebP, HEIC), PDF, Word and Excel files can be attached."),
             code="bad_type",
         )
+    if mime.startswith(_OOXML):
+        # A Word or Excel file is a zip: held to an uploaded list's bounds before it is stored (or, later, put into a
+        # case's archive ZIP), so a document that unpacks to gigabytes never gets in.
+        try:
+            check_archive(uploaded)
+        except ArchiveError as error:
+            raise ValidationError(str(error), code=error.code) from None
     return mime
 
 

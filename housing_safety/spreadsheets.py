@@ -1,7 +1,7 @@
 """Uploaded spreadsheets are checked before anything reads them, by what they contain, not what they are called.
 
 One check for every reader of an upload (the department lists in households.sheets, the admin's Excel and CSV
-imports in households.resources):
+imports in households.resources; check_archive also for every zip-based attachment, households.uploads):
 - the file's size (SPREADSHEET_MAX_BYTES);
 - its kind by its first bytes: an .xlsx is a zip; an old .xls (or a password-protected workbook, which Excel also
   saves in the old container) is refused with what to do; text is read as CSV, whatever the name says; anything
@@ -78,40 +78,72 @@ def check_spreadsheet(handle) -> str:
     )  # fmt: skip
 
 
-def check_xlsx(handle) -> None:
-    """The zip directory of an .xlsx: the workbook's parts are there, and nothing unpacks too far."""
+class ArchiveError(ValueError):
+    """A zip-based upload refused by check_archive: the message says why in the user's language, `code` names the
+    reason (damaged, entries, zip_bomb, too_large)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def check_archive(handle) -> list[zipfile.ZipInfo]:
+    """The zip directory of any zip-based upload (an .xlsx list or import, a .docx or .xlsx attachment): readable,
+    at most MAX_PARTS entries, each stored or deflated and not encrypted (Office writes nothing else), no large entry
+    compressed harder than SPREADSHEET_MAX_RATIO, and all of them together at most SPREADSHEET_MAX_UNPACKED_BYTES
+    unpacked. Nothing is inflated to decide. Returns the entries; the handle is left at its start."""
     try:
         with zipfile.ZipFile(handle) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as error:
-        raise unreadable() from error
+        raise ArchiveError(_("The file is damaged and cannot be opened."), "damaged") from error
     finally:
         handle.seek(0)
-    names = {part.filename for part in parts}
-    if len(parts) > MAX_PARTS or any(name not in names for name in WORKBOOK_PARTS):
-        raise unreadable()
+    if len(parts) > MAX_PARTS:
+        raise ArchiveError(
+            _("The file holds %(count)s packed entries, far more than any real document (at most %(limit)s).")
+            % {"count": f"{len(parts):,}", "limit": f"{MAX_PARTS:,}"},
+            "entries",
+        )
     for part in parts:
-        # Excel writes parts stored or deflated, never encrypted zip entries (a protected workbook is not a zip).
         if part.flag_bits & 0x1 or part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise unreadable()
+            raise ArchiveError(_("The file is damaged and cannot be opened."), "damaged")
         ratio = part.file_size / max(part.compress_size, 1)
         if part.file_size > RATIO_FLOOR and ratio > settings.SPREADSHEET_MAX_RATIO:
-            raise SpreadsheetError(
-                _("The workbook is compressed %(ratio)s to 1, far beyond any real spreadsheet (at most %(limit)s to "
-                  "1): it is refused as a possible zip bomb.")
-                % {"ratio": f"{ratio:,.0f}", "limit": settings.SPREADSHEET_MAX_RATIO}
+            raise ArchiveError(
+                _("The file is compressed %(ratio)s to 1, far beyond any real document or spreadsheet (at most "
+                  "%(limit)s to 1): it is refused as a possible zip bomb.")
+                % {"ratio": f"{ratio:,.0f}", "limit": settings.SPREADSHEET_MAX_RATIO},
+                "zip_bomb",
             )  # fmt: skip
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > settings.SPREADSHEET_MAX_UNPACKED_BYTES:
+        raise ArchiveError(
+            _("The file is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it into "
+              "smaller files.")
+            % {"size": filesizeformat(unpacked), "limit": filesizeformat(settings.SPREADSHEET_MAX_UNPACKED_BYTES)},
+            "too_large",
+        )  # fmt: skip
+    return parts
+
+
+def check_xlsx(handle) -> None:
+    """The zip directory of an .xlsx: within check_archive's bounds, the workbook's parts are there, and the shared
+    strings (held in memory while the sheet is read) are within their own limit."""
+    try:
+        parts = check_archive(handle)
+    except ArchiveError as error:
+        raise (unreadable() if error.code == "damaged" else SpreadsheetError(str(error))) from error
+    names = {part.filename for part in parts}
+    if any(name not in names for name in WORKBOOK_PARTS):
+        raise unreadable()
     strings = sum(part.file_size for part in parts if part.filename == SHARED_STRINGS)
-    for size, limit in (
-        (sum(part.file_size for part in parts), settings.SPREADSHEET_MAX_UNPACKED_BYTES),
-        (strings, settings.SPREADSHEET_MAX_SHARED_STRINGS_BYTES),
-    ):
-        if size > limit:
-            raise SpreadsheetError(
-                _("The workbook is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it "
-                  "into smaller files.")
-                % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
-            )  # fmt: skip
+    if strings > settings.SPREADSHEET_MAX_SHARED_STRINGS_BYTES:
+        raise SpreadsheetError(
+            _("The workbook is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it "
+              "into smaller files.")
+            % {"size": filesizeformat(strings), "limit": filesizeformat(settings.SPREADSHEET_MAX_SHARED_STRINGS_BYTES)}
+        )  # fmt: skip
 
 
 def _contains(handle, needle: bytes) -> bool:

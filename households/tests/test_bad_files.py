@@ -345,8 +345,8 @@ def unreadable() -> str:
 def bomb_message(content: bytes) -> str:
     sheet = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
     return _(
-        "The workbook is compressed %(ratio)s to 1, far beyond any real spreadsheet (at most %(limit)s to 1): it "
-        "is refused as a possible zip bomb."
+        "The file is compressed %(ratio)s to 1, far beyond any real document or spreadsheet (at most %(limit)s to "
+        "1): it is refused as a possible zip bomb."
     ) % {"ratio": f"{sheet.file_size / sheet.compress_size:,.0f}", "limit": 100}
 
 
