@@ -704,35 +704,32 @@ def _write_history(cursor, department_list: DepartmentList, actor, now, reason: 
 
 def _propose(department_list: DepartmentList, now) -> int:
     """Every difference confirming does not apply becomes a change proposal for the township holding the household
-    (the bureau decides a move between townships); the department's earlier undecided proposals for the same
-    households are replaced. Returns the number of proposals."""
+    (the bureau decides a move between townships), in one statement; the department's earlier undecided proposals
+    for the same households are replaced. Returns the number of proposals."""
     rows = department_list.rows.filter(household__isnull=False).exclude(proposed={})
     ChangeProposal.objects.filter(
         status=ChangeProposal.Status.PENDING, department_list__unit_id=department_list.unit_id,
         household_id__in=rows.values("household_id"),
     ).update(status=ChangeProposal.Status.SUPERSEDED)  # fmt: skip
-    township_of = dict(Village.objects.values_list("pk", "township_id"))
-    created = 0
-    listed = rows.values_list("row_number", "household_id", "proposed", "household__village_id").order_by("row_number")
-    for chunk in _chunks(listed.iterator(chunk_size=CHUNK), CHUNK):
-        proposals = []
-        for row_number, household_id, proposed, village_id in chunk:
-            township_id = township_of.get(village_id)
-            if "village" in proposed and township_of.get(proposed["village"][1]) != township_id:
-                township_id = None  # a move between townships: the bureau's decision
-            proposals.append(
-                ChangeProposal(
-                    household_id=household_id,
-                    department_list=department_list,
-                    row_number=row_number,
-                    township_id=township_id,
-                    changes=proposed,
-                    created_at=now,
-                )
-            )
-        ChangeProposal.objects.bulk_create(proposals)
-        created += len(proposals)
-    return created
+    rows_sql, rows_params = _subquery(rows)
+    with connection.cursor() as cursor:
+        # The list's village is in another township than the household's: a move, which the bureau decides.
+        cursor.execute(
+            f"""
+            INSERT INTO households_changeproposal (household_id, department_list_id, row_number, township_id, changes,
+                status, created_at, decision_reason)
+            SELECT r.household_id, r.department_list_id, r.row_number,
+                CASE WHEN (SELECT township_id FROM households_village WHERE id = r.village_id) <> v.township_id
+                     THEN NULL ELSE v.township_id END,
+                r.proposed, %s, %s, ''
+            FROM households_listrow r
+                JOIN households_household h ON h.id = r.household_id
+                JOIN households_village v ON v.id = h.village_id
+            WHERE r.id IN ({rows_sql})
+            """,
+            [ChangeProposal.Status.PENDING, now, *rows_params],
+        )
+        return cursor.rowcount
 
 
 # The error file ------------------------------------------------------------------------------------------------
