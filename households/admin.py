@@ -22,7 +22,7 @@ from housing_safety.spreadsheets import SpreadsheetError
 
 from . import selectors, services
 from .department_lists import lists_for_user
-from .identity import half_width, mask_id_number, mask_phone
+from .identity import mask_id_number, mask_phone
 from .models import Attachment, ColumnMapping, DepartmentList, Dwelling, Household, Township, Unit, UserProfile, Village
 from .resources import (
     CSVImport,
@@ -97,16 +97,14 @@ class PersonalDataAdminMixin:
         return format_html('<a href="{}">{}</a>', url, _("Show in full, with a reason (logged)"))
 
     def get_search_fields(self, request):
-        # Whoever may see the numbers may find a record by one (the list still shows it masked).
-        fields = super().get_search_fields(request)
-        if not can_view_personal_data(request.user):
-            fields = [f for f in fields if f.lstrip("^=@") not in self.personal_fields]
-        return fields
+        # Numbers are never searched as text fields (a prefix would read a masked number back digit by digit): a
+        # whole number, or the last four with a name, is searched by selectors.search_households.
+        return [f for f in super().get_search_fields(request) if f.lstrip("^=@") not in self.personal_fields]
 
     def lookup_allowed(self, lookup, value, request=None):
-        # Filtering by ?id_number=… would tell a masked user whether a number exists.
-        hidden = request is not None and not can_view_personal_data(request.user)
-        if hidden and lookup.split("__")[0] in self.personal_fields:
+        # Filtering by ?id_number__startswith=… would read a number back digit by digit, and ?id_number=… tell a
+        # masked user whether a number exists: no filter by a number field, for any role.
+        if lookup.split("__")[0] in self.personal_fields:
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -317,7 +315,10 @@ class HouseholdAdmin(PersonalDataAdminMixin, AttachmentsAdminMixin, ScopedImport
         TownshipFilter, VillageFilter, "categories", StructureTypeFilter, "status", "poverty_status",
         "village__is_revolutionary_base_village", "source",
     )  # fmt: skip
-    search_fields = ("head_name", "^id_number", "^phone", "village__name")
+    search_fields = ("head_name", "village__name")  # and numbers, by the one rule of selectors.search_households
+    search_help_text = _(
+        "Head's name or village; a number only whole, or its last four digits with the name (陈水 1234)."
+    )
     show_full_result_count = False
     list_per_page = 50
     inlines = [DwellingInline, AttachmentListInline, AttachmentAddInline]
@@ -354,9 +355,8 @@ class HouseholdAdmin(PersonalDataAdminMixin, AttachmentsAdminMixin, ScopedImport
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
-        return super().get_search_results(
-            request, queryset, half_width(search_term).strip().upper() if search_term[:1].isdigit() else search_term
-        )
+        # The list and the dwelling form's household autocomplete search by the same rule as the field page.
+        return selectors.search_households(request.user, queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
         services.save_household(actor=request.user, household=obj)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -135,3 +136,40 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+_WHOLE_ID = re.compile(r"^\d{17}[\dX]$")
+_LAST_FOUR = re.compile(r"^\d{3}[\dX]$")
+
+
+@dataclass(frozen=True)
+class NumberSearch:
+    """What a search term asks for by number: a whole ID number, a whole phone number, or the last four characters
+    of the head's ID or phone number together with (part of) the head's name."""
+
+    id_number: str = ""
+    phone: str = ""
+    last_four: str = ""
+    name: str = ""
+
+
+def number_search(term: str) -> NumberSearch | None:
+    """Read a search box as a number search, or None when it asks for no number (a name, a village).
+
+    Only a whole number counts, normalised as the registry stores it (35088119900101108x, ３５０８８１…, 139 1234 1234,
+    +86…), or the last four with a name ("陈水 1234", "1234 陈水"): the last four are what the masked number shows
+    anyway. A prefix or any other fragment is no number search, so it can never narrow a hidden number down
+    digit by digit (issue 23)."""
+    term = half_width(term or "").strip()
+    whole = normalise_id_number(term)
+    if _WHOLE_ID.match(whole):
+        return NumberSearch(id_number=whole)
+    phone = normalise_phone(term)
+    if _MOBILE.match(phone) or _LANDLINE.match(phone):
+        return NumberSearch(phone=phone)
+    words = term.split()
+    if len(words) == 2:
+        for digits, name in (words, words[::-1]):
+            if _LAST_FOUR.match(digits.upper()) and not any(ch.isdigit() for ch in name):
+                return NumberSearch(last_four=digits.upper(), name=name)
+    return None

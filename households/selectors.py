@@ -7,8 +7,9 @@ from collections.abc import Callable
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
-from housing_safety.access import Role, scope_of
+from housing_safety.access import Role, can_view_personal_data, scope_of
 
+from .identity import half_width, number_search
 from .models import Attachment, ChangeProposal, Dwelling, Household, Township, Unit, Village
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
@@ -65,6 +66,32 @@ def household_scope_filter(user, prefix: str = "") -> Q:
 
 def households_for_user(user) -> QuerySet[Household]:
     return Household.objects.filter(household_scope_filter(user)).select_related("village__township")
+
+
+def search_households(user, households: QuerySet[Household], term: str) -> QuerySet[Household]:
+    """The one household search (the admin's search box and autocomplete, the field page). Every word must match
+    the head's name or the village's; a number finds a household only whole (ID number, its phone or its helper's
+    phone) or by its last four characters with the head's name (identity.number_search), and only for a role that
+    may see personal data. A prefix or fragment of a number finds nothing, so a search cannot read a masked
+    number back one digit at a time (issue 23)."""
+    term = half_width(term or "").strip()
+    if not term:
+        return households
+    number = number_search(term)
+    if number is not None:
+        if not can_view_personal_data(user):
+            return households.none()
+        if number.id_number:
+            return households.filter(id_number=number.id_number)
+        if number.phone:
+            return households.filter(Q(phone=number.phone) | Q(helper_phone=number.phone))
+        return households.filter(
+            Q(id_number__endswith=number.last_four) | Q(phone__endswith=number.last_four),
+            head_name__icontains=number.name,
+        )
+    for word in term.split():
+        households = households.filter(Q(head_name__icontains=word) | Q(village__name__icontains=word))
+    return households
 
 
 def dwellings_for_user(user) -> QuerySet[Dwelling]:

@@ -22,7 +22,7 @@ from django_ratelimit.decorators import ratelimit
 
 from households.identity import mask_name
 from households.models import Household
-from households.selectors import dwellings_for_user, townships_for_user, villages_for_user
+from households.selectors import dwellings_for_user, search_households, townships_for_user, villages_for_user
 from housing_safety.access import scope_of
 from housing_safety.pagination import BoundedPaginator
 
@@ -42,12 +42,11 @@ def _page(request, queryset):
 @login_required
 @permission_required("households.view_household", raise_exception=True)
 def field_home(request):
-    """Find a household in one's scope by name or village, with its status at a glance."""
+    """Find a household in one's scope by name or village (or a whole number: the admin's rule), with its status
+    at a glance."""
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
-    households = selectors.covered_households_for_user(request.user)
-    if query:
-        households = households.filter(head_name__contains=query) | households.filter(village__name__contains=query)
+    households = search_households(request.user, selectors.covered_households_for_user(request.user), query)
     if status in HousingStatus.values:
         households = households.filter(selectors.status_filter(status))
     village = request.GET.get("village", "")
