@@ -28,7 +28,7 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, Interval
 
 from households import services as household_services
 from households.department_lists import preview_list
-from households.models import Attachment, ColumnMapping, Household, Unit
+from households.models import Attachment, ChangeProposal, ColumnMapping, Household, Unit
 from households.tests.factories import (
     DwellingFactory,
     HouseholdFactory,
@@ -273,6 +273,10 @@ def build_world() -> World:
     )  # fmt: skip
 
     world.objects["department_list_b"] = _department_list(liaison_b, civil_affairs, b1)
+    world.objects["proposal_b"] = ChangeProposal.objects.create(
+        household=b1, department_list=world.objects["department_list_b"], row_number=2, township=shuangyang,
+        changes={"phone": [b1.phone, "13977770099"]}, created_at=timezone.now(),
+    )  # fmt: skip
     world.objects["column_mapping"] = ColumnMapping.objects.create(unit=civil_affairs, columns={"户主": "head_name"})
 
     reporting_services.open_reports(kind=ReportKind.MONTHLY, day=today)

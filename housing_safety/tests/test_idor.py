@@ -330,6 +330,11 @@ APP: dict[str, Entry] = {
         target="department_list_b", perm="households.add_departmentlist", post=lambda w: {}
     ),
     "households:list-invalid": Entry(target="department_list_b", perm="households.view_departmentlist"),
+    # Change proposals: the township holding the household and the bureau administrator decide them.
+    "households:proposals": Entry(perm="households.change_household", silent=True, shows="head_b1"),
+    "households:proposal-decide": Entry(
+        target="proposal_b", perm="households.change_household", post=lambda w: {"decision": "accept", "reason": "篡改"}
+    ),
 }
 
 # The admin site's own pages, by URL name (or route where it has none). --------------------------------------------
