@@ -29,6 +29,8 @@ if PRODUCTION:
         raise ImproperlyConfigured(f"DJANGO_ENV=production requires these environment variables: {', '.join(missing)}")
 
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+# Rotating SECRET_KEY: the old key here keeps sessions and complaint query codes (keyed with it) valid.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -205,6 +207,8 @@ RENOVATION_PAYMENT_DAYS = env.int("RENOVATION_PAYMENT_DAYS", default=30)
 LEAD_RECEIPT_DAYS = env.int("LEAD_RECEIPT_DAYS", default=7)
 COMPLAINT_LOOKUP_RATE = env.str("COMPLAINT_LOOKUP_RATE", default="10/m")
 COMPLAINT_TICKET_RATE = env.str("COMPLAINT_TICKET_RATE", default="20/h")  # lookups of one ticket, from anywhere
+# lookups from one address over all tickets (random ticket numbers escape the per-ticket limit)
+COMPLAINT_LOOKUP_ADDRESS_RATE = env.str("COMPLAINT_LOOKUP_ADDRESS_RATE", default="100/d")
 # Reporting: units report before the 23rd at 18:00 (when the consolidated report is built); the year-end summary
 # is due 10 November. Besides the bureau's officials, these addresses receive the consolidated report; the quarterly
 # lead report also goes to the city discipline commission's address.

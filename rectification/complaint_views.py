@@ -25,6 +25,7 @@ from households.selectors import attachments_for_user
 from housing_safety import disclosure
 from housing_safety.excel import safe_cell, xlsx_response
 from housing_safety.pagination import BoundedPaginator
+from housing_safety.params import int_param, year_param
 from housing_safety.workdays import last_known_year
 
 from . import selectors, services
@@ -221,12 +222,25 @@ def _ticket_key(group, request) -> str:
     return request.POST.get("ticket", "").strip().upper()
 
 
-# Per address, and per ticket: guessing one ticket's six-digit code from many addresses stays as slow as from one.
+# The rate limits are what stop guessing a six-digit code (the check itself is a keyed hash, microseconds): per
+# ticket, so one ticket's code is as slow to guess from many addresses as from one; per address, a short burst and
+# a total over all tickets (random ticket numbers each escape the per-ticket limit). The address's total is counted
+# first, for every attempt, and answered below; the others answer the common 429 page.
+@ratelimit(
+    group="complaint-lookup-address",
+    key="ip",
+    rate=lambda group, request: settings.COMPLAINT_LOOKUP_ADDRESS_RATE,
+    method="POST",
+    block=False,
+)
 @ratelimit(key="ip", rate=lambda group, request: settings.COMPLAINT_LOOKUP_RATE, method="POST", block=True)
 @ratelimit(key=_ticket_key, rate=lambda group, request: settings.COMPLAINT_TICKET_RATE, method="POST", block=True)
 def complaint_lookup(request):
     """Public: with the ticket number and query code, the status and the reply; nothing else. A wrong code and
     an unknown ticket get the same answer."""
+    if getattr(request, "limited", False):
+        message = _("There have been too many lookups from your network. Please try again later.")
+        return render(request, "public/message.html", {"title": _("Too many requests"), "message": message}, status=429)
     form = LookupForm(request.POST or None)
     complaint = None
     if request.method == "POST" and form.is_valid():
@@ -323,9 +337,8 @@ def lead_feedback(request, pk: int):
 @permission_required("rectification.manage_complaint", raise_exception=True)
 def lead_report(request):
     """The quarterly lead report to the city discipline commission, as Excel, for any quarter."""
-    try:
-        year, quarter = int(request.GET.get("year", "")), int(request.GET.get("quarter", ""))
-        content = services.lead_report_workbook(year=year, quarter=quarter)
-    except ValueError:
+    year, quarter = year_param(request.GET, ahead=0), int_param(request.GET, "quarter", maximum=4)
+    if year is None or quarter is None:
         return HttpResponseBadRequest(_("Choose a year and a quarter (1-4)."))
+    content = services.lead_report_workbook(year=year, quarter=quarter)
     return xlsx_response(content, f"leads-{year}Q{quarter}.xlsx")

@@ -6,11 +6,12 @@ import datetime
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from households.models import Attachment, Unit
@@ -153,7 +154,7 @@ def log_complaint(*, actor, complaint: Complaint, files=()) -> tuple[Complaint, 
     complaint.acceptance_due, complaint.handling_due = acceptance.day, handling.day
     complaint.deadline_estimated = acceptance.estimated or handling.estimated
     code = "".join(secrets.choice("0123456789") for _digit in range(QUERY_CODE_DIGITS))
-    complaint.query_code_hash = make_password(code)
+    complaint.query_code_hash = hash_query_code(code)
     complaint.status, complaint.created_by = C.RECEIVED, actor
     complaint.repeat_of = _repeat_of(complaint)
     complaint.ticket = "pending"
@@ -311,13 +312,63 @@ def open_problem_for_complaint(*, actor, complaint: Complaint, description: str,
     return save_problem(actor=actor, problem=problem)
 
 
+# Query codes are stored as HMAC-SHA256 keyed with a key derived from SECRET_KEY and a random salt per complaint. Six
+# digits are a million codes: no hash makes guessing them slow enough, so a password hash (0.7 s of CPU per try,
+# for anyone who posts the form) only cost the server; the rate limits per ticket and per address are what stop
+# guessing (complaint_views.complaint_lookup). Without SECRET_KEY a copy of the database does not reveal the codes.
+QUERY_CODE_SCHEME = "hmac-sha256"
+_QUERY_CODE_KEY_SALT = "rectification.complaint.query_code"
+
+
+def hash_query_code(code: str, *, salt: str | None = None, secret: str | None = None) -> str:
+    """The stored form of a query code: `hmac-sha256$<salt>$<hex digest>`."""
+    salt = salt or secrets.token_hex(8)
+    digest = salted_hmac(_QUERY_CODE_KEY_SALT, f"{salt}${code}", secret=secret, algorithm="sha256").hexdigest()
+    return f"{QUERY_CODE_SCHEME}${salt}${digest}"
+
+
+def query_code_matches(code: str, stored: str) -> bool:
+    """Whether `code` is the code stored as `stored`, compared in constant time; codes stored before a SECRET_KEY
+    rotation still match while the old key is in SECRET_KEY_FALLBACKS."""
+    scheme, _sep, rest = (stored or "").partition("$")
+    salt = rest.partition("$")[0]
+    if scheme != QUERY_CODE_SCHEME or not salt:
+        return False
+    return any(
+        constant_time_compare(hash_query_code(code, salt=salt, secret=secret), stored)
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    )
+
+
+def _stored_as_password(stored: str) -> bool:
+    """A code stored before issue 23, as a Django password hash."""
+    try:
+        identify_hasher(stored)
+    except ValueError:
+        return False
+    return True
+
+
 def lookup(ticket: str, code: str) -> Complaint | None:
-    """The public progress lookup: the complaint only when both the ticket and its code match."""
+    """The public progress lookup: the complaint only when both the ticket and its code match.
+
+    A code stored the earlier way (a password hash) is checked that way once more and, when it matches, stored
+    anew as a keyed hash: the reporter's code keeps working, and that ticket costs no password hash again."""
     complaint = Complaint.objects.filter(ticket=ticket.strip().upper()).first()
+    code = code.strip()
     if complaint is None:
-        make_password(code)  # the same work as a real check, so timing does not tell tickets apart
+        query_code_matches(code, hash_query_code(""))  # the same work as a real check
         return None
-    return complaint if check_password(code.strip(), complaint.query_code_hash) else None
+    stored = complaint.query_code_hash
+    if query_code_matches(code, stored):
+        return complaint
+    if stored.startswith(f"{QUERY_CODE_SCHEME}$") or not _stored_as_password(stored):
+        return None
+    if not check_password(code, stored):
+        return None
+    complaint.query_code_hash = hash_query_code(code)
+    Complaint.objects.filter(pk=complaint.pk, query_code_hash=stored).update(query_code_hash=complaint.query_code_hash)
+    return complaint
 
 
 # Leads -------------------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 
 import chinese_calendar
 import pytest
-from django.contrib.auth.hashers import check_password
+from django.contrib.auth import hashers
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -37,7 +38,7 @@ from rectification.models import (
     LeadTransfer,
     Problem,
 )
-from rectification.services.complaints import COMPLAINT_TRANSITIONS
+from rectification.services.complaints import COMPLAINT_TRANSITIONS, query_code_matches
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
 D = datetime.date
@@ -1138,6 +1139,84 @@ def test_one_tickets_code_cannot_be_guessed_from_many_addresses(client, settings
     )
 
 
+def test_one_address_cannot_try_many_tickets(client, settings, replied, frozen_rate_window):
+    """Random ticket numbers each escape the per-ticket limit: the address's limit counts lookups of every ticket."""
+    complaint, code = replied
+    settings.COMPLAINT_LOOKUP_RATE, settings.COMPLAINT_TICKET_RATE = "1000/m", "1000/h"
+    settings.COMPLAINT_LOOKUP_ADDRESS_RATE = "5/d"
+    cache.clear()
+    statuses = [
+        client.post(LOOKUP, {"ticket": f"TS-2026-{n:06d}", "code": "123456"}, REMOTE_ADDR="10.0.2.1").status_code
+        for n in range(500, 505)
+    ]
+    assert statuses == [200] * 5
+
+    blocked = client.post(LOOKUP, {"ticket": complaint.ticket, "code": code}, REMOTE_ADDR="10.0.2.1")
+
+    assert blocked.status_code == 429
+    html = blocked.content.decode()
+    assert "请求过于频繁" in html and "您所在网络的查询次数过多，请稍后再试。" in html
+    assert "已安排鉴定" not in html and STATUS_ZH[C.REPLIED] not in html
+    elsewhere = client.post(LOOKUP, {"ticket": complaint.ticket, "code": code}, REMOTE_ADDR="10.0.2.2")
+    assert elsewhere.status_code == 200 and "已安排鉴定" in elsewhere.content.decode()
+
+
+@contextmanager
+def no_password_hasher(monkeypatch):
+    """Every Django password hasher fails the test if it is asked to hash or verify anything."""
+    calls = []
+
+    def refuse(self, *args, **kwargs):
+        calls.append(type(self).__name__)
+        raise AssertionError(f"{type(self).__name__} was called")
+
+    pending = [hashers.BasePasswordHasher]
+    while pending:
+        hasher = pending.pop()
+        pending.extend(hasher.__subclasses__())
+        for method in ("encode", "verify"):
+            monkeypatch.setattr(hasher, method, refuse)
+    yield calls
+    monkeypatch.undo()
+
+
+def test_checking_a_query_code_runs_no_password_hasher(client, replied, monkeypatch):
+    """The six-digit code is checked with a keyed hash (microseconds), not a password hash (0.7 s of CPU per try
+    for anyone): the rate limits are what stop guessing."""
+    complaint, code = replied
+    with no_password_hasher(monkeypatch) as calls:
+        assert services.lookup(complaint.ticket, code) == complaint
+        assert services.lookup(complaint.ticket, wrong(code)) is None
+        assert services.lookup("TS-2026-999999", code) is None
+        assert "已安排鉴定" in client.post(LOOKUP, {"ticket": complaint.ticket, "code": code}).content.decode()
+        assert NO_MATCH in client.post(LOOKUP, {"ticket": "TS-2026-999998", "code": code}).content.decode()
+    assert calls == []
+
+
+def test_a_code_stored_by_the_earlier_password_hash_keeps_working_and_is_stored_anew(replied, monkeypatch):
+    complaint, code = replied
+    old = make_password(code)  # how codes were stored before issue 23
+    Complaint.objects.filter(pk=complaint.pk).update(query_code_hash=old)
+
+    assert services.lookup(complaint.ticket, wrong(code)) is None
+    assert Complaint.objects.get(pk=complaint.pk).query_code_hash == old  # a wrong code changes nothing
+    assert services.lookup(complaint.ticket, code) == complaint
+    stored = Complaint.objects.get(pk=complaint.pk).query_code_hash
+    assert stored.startswith("hmac-sha256$") and query_code_matches(code, stored)
+    with no_password_hasher(monkeypatch) as calls:  # from now on, the cheap check
+        assert services.lookup(complaint.ticket, code) == complaint
+    assert calls == []
+
+
+def test_a_code_keeps_working_after_the_secret_key_is_rotated_into_the_fallbacks(settings, replied):
+    complaint, code = replied
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-" + "x" * 32
+    assert services.lookup(complaint.ticket, code) == complaint
+    settings.SECRET_KEY_FALLBACKS = []
+    assert services.lookup(complaint.ticket, code) is None
+
+
 # 9. Ticket numbers and query codes -------------------------------------------------------------------------------
 
 
@@ -1154,8 +1233,10 @@ def test_the_query_code_is_six_digits_and_only_its_hash_is_stored(clerk):
     stored = Complaint.objects.get(pk=complaint.pk)
     assert re.fullmatch(r"\d{6}", code)
     assert stored.query_code_hash and stored.query_code_hash != code and code not in stored.query_code_hash
-    assert check_password(code, stored.query_code_hash)
-    assert not check_password(wrong(code), stored.query_code_hash)
+    assert stored.query_code_hash.startswith("hmac-sha256$")  # keyed with SECRET_KEY, a random salt per complaint
+    assert query_code_matches(code, stored.query_code_hash)
+    assert not query_code_matches(wrong(code), stored.query_code_hash)
+    assert log(clerk)[0].query_code_hash.split("$")[1] != stored.query_code_hash.split("$")[1]
     assert not any(code == str(value) for value in Complaint.objects.filter(pk=complaint.pk).values().get().values())
 
 
@@ -1167,7 +1248,7 @@ def test_the_code_is_shown_once_after_intake_through_the_page(client, clerk, xin
     html = response.content.decode()
     assert TELL_REPORTER in html
     code = re.search(r'查询码: <strong class="big">(\d{6})</strong>', html).group(1)
-    assert check_password(code, complaint.query_code_hash)
+    assert query_code_matches(code, complaint.query_code_hash)
     assert code not in response.redirect_chain[0][0]
     assert complaint.ticket == "TS-2026-000001" and complaint.created_by_id == clerk.pk
     assert complaint.transitions.get().to_status == C.RECEIVED
