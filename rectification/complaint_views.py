@@ -199,6 +199,7 @@ def complaint_export(request):
         _("Township"), _("Village"), _("Category"), _("Content"), _("Status"), _("Handler"), _("Handling due"),
         _("Reply"),
     ])  # fmt: skip
+    number = 0  # the size logged below when nothing matches
     for number, complaint in enumerate(complaints.iterator(chunk_size=2000), start=1):
         name, phone = reporter_of(complaint, full=full)
         handler = complaint.handler.get_full_name() or complaint.handler.get_username() if complaint.handler else ""

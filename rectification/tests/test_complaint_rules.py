@@ -942,6 +942,20 @@ def test_the_reporter_is_protected_in_the_excel_export(client, personas, reporte
         assert cells.count(MASKED_NAME) == 2 and cells.count(MASKED_PHONE) == 2
 
 
+@pytest.mark.parametrize("role", [Role.COMPLAINT_CLERK, Role.TOWNSHIP_STAFF])
+def test_an_export_with_no_rows_is_a_workbook_with_the_header_only(client, personas, role):
+    """With full reporters (the desk) the export is logged with its size, 0 here; the size was unset (a 500)."""
+    from housing_safety.models import PersonalDataAccess
+
+    client.force_login(personas[role])
+    response = client.get(reverse("rectification:complaint-export") + "?status=closed")
+    assert response.status_code == 200
+    rows = list(load_workbook(BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 1 and rows[0][1] == "受理编号"
+    logged = list(PersonalDataAccess.objects.filter(record_type="export").values_list("record", flat=True))
+    assert logged == (["导出：举报投诉（0 行）"] if role == Role.COMPLAINT_CLERK else [])
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_the_reporter_is_never_on_the_lead_pages(client, personas, reported, role):
     _complaint, transferred = reported
