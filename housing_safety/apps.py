@@ -8,7 +8,12 @@ class HousingSafetyConfig(AppConfig):
     verbose_name = _("Housing safety")
 
     def ready(self):
+        from django.urls import register_converter
+
         from . import lookups  # noqa: F401  (registers field__any_of)
+        from .params import IdConverter
+
+        register_converter(IdConverter, "id")  # <id:pk> in every URLconf, before any is loaded
         from .access import sync_role_groups
 
         # Permissions exist only after post_migrate has created them, so the role groups are

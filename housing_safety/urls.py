@@ -16,8 +16,8 @@ admin.site.site_url = None
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("attachments/<int:pk>/", household_views.attachment_download, name="attachment-download"),
-    path("personal-data/<str:kind>/<int:pk>/", housing_views.unmask, name="unmask"),
+    path("attachments/<id:pk>/", household_views.attachment_download, name="attachment-download"),
+    path("personal-data/<str:kind>/<id:pk>/", housing_views.unmask, name="unmask"),
     path("healthz", household_views.healthz, name="healthz"),
     path("v/<str:token>/", inspection_views.verify_placard, name="placard-verify"),
     path("q/", complaint_views.complaint_lookup, name="complaint-lookup"),

@@ -215,7 +215,7 @@ class CampaignAdmin(HistoryAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/launch/", self.admin_site.admin_view(self.launch_view), name="inspections_campaign_launch"),
+            path("<id:pk>/launch/", self.admin_site.admin_view(self.launch_view), name="inspections_campaign_launch"),
             *super().get_urls(),
         ]
 

@@ -25,6 +25,7 @@ from households.models import Household
 from households.selectors import dwellings_for_user, search_households, townships_for_user, villages_for_user
 from housing_safety.access import scope_of
 from housing_safety.pagination import BoundedPaginator
+from housing_safety.params import int_param
 
 from . import selectors, services
 from .forms import AppraisalForm, HelperReportForm, PlacardInstallationForm, ReportActionForm, RevisitForm
@@ -49,9 +50,9 @@ def field_home(request):
     households = search_households(request.user, selectors.covered_households_for_user(request.user), query)
     if status in HousingStatus.values:
         households = households.filter(selectors.status_filter(status))
-    village = request.GET.get("village", "")
-    if village.isdigit():  # the dashboard's drill-down: township -> village -> its households
-        households = households.filter(village_id=int(village))
+    village = int_param(request.GET, "village")
+    if village is not None:  # the dashboard's drill-down: township -> village -> its households
+        households = households.filter(village_id=village)
     page = _page(request, households.order_by("village_id", "head_name", "pk"))
     return render(
         request,
@@ -61,7 +62,7 @@ def field_home(request):
             "query": query,
             "status": status,
             "statuses": HousingStatus.choices,
-            "village": village if village.isdigit() else "",
+            "village": village or "",
         },
     )
 
@@ -168,11 +169,9 @@ def _placard_households(request, source):
     """Households named by ?household= / ?village= / ?township= (within scope); None if none was named."""
     households = selectors.covered_households_for_user(request.user)
     for parameter, lookup in (("household", "pk"), ("village", "village_id"), ("township", "village__township_id")):
-        value = source.get(parameter)
-        if value:
-            if not value.isdigit():
-                return None
-            return households.filter(**{lookup: int(value)})
+        if source.get(parameter):
+            value = int_param(source, parameter)
+            return None if value is None else households.filter(**{lookup: value})
     return None
 
 

@@ -23,6 +23,7 @@ from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.excel import safe_cell
 from housing_safety.pagination import BoundedPaginator
+from housing_safety.params import int_param, year_param
 
 from . import selectors, services
 from .forms import (
@@ -45,21 +46,21 @@ INCOMPLETE_SHOWN = 200
 @permission_required(VIEW, raise_exception=True)
 def case_list(request):
     cases = selectors.cases_for_user(request.user)
-    status, year, township = request.GET.get("status", ""), request.GET.get("year", ""), request.GET.get("township")
+    status, year, township = request.GET.get("status", ""), year_param(request.GET), int_param(request.GET, "township")
     stalled = request.GET.get("stalled") == "1"
     if status in CaseStatus.values:
         cases = cases.filter(status=status)
-    if year.isdigit():
-        cases = cases.filter(programme_year=int(year))
-    if township and township.isdigit():
-        cases = cases.filter(township_id=int(township))
+    if year is not None:
+        cases = cases.filter(programme_year=year)
+    if township is not None:
+        cases = cases.filter(township_id=township)
     if stalled:
         cases = selectors.stalled_cases(cases)
     context = {
         "page": BoundedPaginator(cases.order_by("township_id", "number"), 50).get_page(request.GET.get("page")),
         "statuses": CaseStatus.choices,
         "status": status,
-        "year": year,
+        "year": year or "",
         "stalled": stalled,
         "stalled_count": selectors.stalled_cases(selectors.cases_for_user(request.user)).count(),
         "progress": selectors.progress_by_township(request.user),
@@ -82,10 +83,9 @@ def dangerous_without_case(request):
 @login_required
 @permission_required("rectification.add_renovationcase", raise_exception=True)
 def case_new(request):
-    dwelling_id = request.GET.get("dwelling", "")
     dwelling = get_object_or_404(
         dwellings_for_user(request.user).select_related("household__village__township"),
-        pk=int(dwelling_id) if dwelling_id.isdigit() else 0,
+        pk=int_param(request.GET, "dwelling") or 0,
     )
     existing = selectors.open_cases(selectors.cases_for_user(request.user)).filter(dwelling=dwelling).first()
     if existing is not None:
@@ -358,12 +358,8 @@ def case_archive_zip(request, pk: int):
 def archive_overview(request):
     cases = selectors.cases_for_user(request.user)
     completeness = selectors.archive_completeness(cases)
-    township = request.GET.get("township", "")
-    wanting = [
-        pk
-        for pk, row in completeness.items()
-        if row["missing"] and (not township.isdigit() or row["township_id"] == int(township))
-    ]
+    township = int_param(request.GET, "township")
+    wanting = [pk for pk, row in completeness.items() if row["missing"] and township in (None, row["township_id"])]
     # The oldest cases with gaps first (at most INCOMPLETE_SHOWN; the count says how many there are).
     shown = cases.filter(pk__in=sorted(wanting)[:INCOMPLETE_SHOWN]).order_by("township__code", "number")
     return render(

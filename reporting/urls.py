@@ -7,10 +7,10 @@ app_name = "reporting"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("reports/", views.report_list, name="reports"),
-    path("reports/<int:pk>/", views.report_detail, name="report"),
-    path("reports/consolidated/<int:pk>.xlsx", views.consolidated_download, name="consolidated"),
+    path("reports/<id:pk>/", views.report_detail, name="report"),
+    path("reports/consolidated/<id:pk>.xlsx", views.consolidated_download, name="consolidated"),
     path("reports/consolidated/now.xlsx", views.consolidated_now, name="consolidated-now"),
     path("exports/", views.export_index, name="exports"),
     path("exports/<str:dataset>.xlsx", views.export_download, name="export"),
-    path("exports/files/<int:pk>/", views.export_file, name="export-file"),
+    path("exports/files/<id:pk>/", views.export_file, name="export-file"),
 ]

@@ -18,6 +18,7 @@ from housing_safety import disclosure
 from housing_safety.access import scope_of
 from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
+from housing_safety.params import int_param
 from inspections.selectors import HousingStatus
 from rectification.models import CASE_STEPS
 from rectification.view_helpers import run_form
@@ -50,8 +51,8 @@ def dashboard(request):
     today = timezone.localdate()
     user = request.user
     township = None
-    if request.GET.get("township", "").isdigit():
-        township = get_object_or_404(townships_for_user(user), pk=int(request.GET["township"]))
+    if (township_id := int_param(request.GET, "township")) is not None:
+        township = get_object_or_404(townships_for_user(user), pk=township_id)
     elif not scope_of(user).everything and len(scope_of(user).township_ids) == 1:
         township = townships_for_user(user).get()
     if township is None:
