@@ -9,6 +9,7 @@ import datetime
 import re
 import time
 from contextlib import contextmanager
+from html import unescape
 from io import BytesIO
 from types import SimpleNamespace
 
@@ -1615,6 +1616,34 @@ def test_the_overdue_filter_of_the_list_page(client, clerk, ages):
     assert overdue_badge not in client.get(ages["fresh"].get_absolute_url()).content.decode()
     exported = workbook_text(client.get(reverse("rectification:complaint-export") + "?show=overdue").content)
     assert {cell for cell in exported if cell.startswith("TS-")} == overdue
+
+
+def test_page_two_of_the_list_keeps_its_filter(client, clerk, staff, xinqiao):
+    """The pager keeps the whole query: status and "assigned to me" hold on page 2."""
+    colleague = make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao])
+    base = advance(log(clerk, township=xinqiao)[0], C.ASSIGNED, clerk=clerk, handler=staff)
+    # Copies assigned to me, to a colleague, or only received, interleaved in the list's order (newest first).
+    unlike = [{}, {"handler": colleague}, {"status": C.RECEIVED, "handler": None}]
+    copies = []
+    for number in range(150):
+        copy = Complaint(**{f.attname: getattr(base, f.attname) for f in Complaint._meta.concrete_fields})
+        copy.pk, copy.ticket = None, f"TS-2026-{900000 + number}"
+        copy.received_at = base.received_at - datetime.timedelta(minutes=number)
+        for name, value in (unlike[number % 3] if number < 90 else {}).items():
+            setattr(copy, name, value)
+        copies.append(copy)
+    Complaint.objects.bulk_create(copies)
+    mine = set(Complaint.objects.filter(status=C.ASSIGNED, handler=staff).values_list("ticket", flat=True))
+    assert len(mine) > 50 and Complaint.objects.count() > len(mine) + 50
+
+    client.force_login(staff)
+    url = reverse("rectification:complaints")
+    first = client.get(url + "?status=assigned&show=mine").content.decode()
+    following = re.search(r'<nav class="pager">.*?<a href="([^"]*)">下一页</a>', first, re.S).group(1)
+    second = client.get(url + unescape(following)).content.decode()
+    shown = [re.findall(r"<strong>(TS-\d{4}-\d{6})</strong>", page) for page in (first, second)]
+    assert len(shown[0]) == 50 and len(shown[1]) == len(mine) - 50
+    assert set(shown[0]) | set(shown[1]) == mine
 
 
 def make_complaints(n: int, *, clerk, staff, official, xinqiao, shuangyang) -> None:
