@@ -1,26 +1,52 @@
 # The two commands: `make run` (a running system with demo data) and `make test` (the whole suite).
+# Python 3.11 (pyproject.toml): PYTHON=python3.11 when `python3` is another version.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# make run PORT=8001 when 8000 is taken
+PORT ?= 8000
+# make test PYTEST_ARGS="households/tests/test_demo.py -x" for part of the suite
+PYTEST_ARGS ?=
+# uv (from PyPI, into the virtualenv) installs the pinned requirements in about a fifth of pip's time on a fresh
+# machine (README, "The two commands"); INSTALLER=pip uses pip alone.
+INSTALLER ?= uv
+UV_VERSION := 0.13.9
+IS_PYTHON_311 := import sys; sys.exit(sys.version_info[:2] != (3, 11))
 
-.PHONY: run test install lint format messages check-deploy clean bench bench-import backup restore
+.PHONY: run test install check-python lint format messages check-deploy clean bench bench-import backup restore
 
-$(STAMP): requirements.txt
+# One line, not a traceback, when the wrong Python would build (or built) the virtualenv.
+check-python:
+	@if [ -x $(PY) ]; then \
+		$(PY) -c "$(IS_PYTHON_311)" || { echo "This project needs Python 3.11: $(VENV) has $$($(PY) --version 2>&1); make clean, then set PYTHON=python3.11"; exit 1; }; \
+	else \
+		$(PYTHON) -c "$(IS_PYTHON_311)" 2>/dev/null || { echo "This project needs Python 3.11: set PYTHON=python3.11 ($(PYTHON) is $$($(PYTHON) --version 2>/dev/null || echo missing))"; exit 1; }; \
+	fi
+
+# Development installs requirements-dev.txt (the runtime's requirements.txt and the test and lint tooling); a server
+# installs requirements.txt alone (docs/deployment.md).
+$(STAMP): requirements.txt requirements-dev.txt | check-python
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+ifeq ($(INSTALLER),pip)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+else
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+endif
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Placard QR codes point at the port the demo is served on (unless PUBLIC_BASE_URL is set).
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
@@ -70,4 +96,4 @@ restore: install
 	$(PY) manage.py restore "$(BACKUP)" --database-url "$(TARGET_DATABASE_URL)" --media-root "$(TARGET_MEDIA_ROOT)"
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles tmp-mail

@@ -244,8 +244,11 @@ EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=50_000)
 EXPORT_FILE_RETENTION_DAYS = env.int("EXPORT_FILE_RETENTION_DAYS", default=7)
 LIST_FILE_RETENTION_DAYS = env.int("LIST_FILE_RETENTION_DAYS", default=30)
 
-# E-mail: console on a laptop; EMAIL_URL (smtp://user:pass@host:port) in production.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# E-mail: EMAIL_URL (smtp://user:pass@host:port) in production. On a laptop every message is written to a file in
+# ./tmp-mail: the demo's and the server's mail can be read there, and the console keeps the logins and the request
+# log (a monthly report with its chart and workbook is some 1,300 lines of base64). django-environ drops the first
+# slash of a filemail path, hence the extra one before the absolute path.
+vars().update(env.email_url("EMAIL_URL", default=f"filemail:///{BASE_DIR / 'tmp-mail'}"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="住建局住房安全系统 <noreply@zhangping.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
@@ -255,6 +258,11 @@ EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=20)  # then the outbo
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    # Inline, Celery still takes a producer from its pool for every call (to learn the serializer), and with no broker
+    # at all that pool builds a connection to the default AMQP host (kombu logs "No hostname was supplied"). Kombu's
+    # in-memory transport instead: nothing is sent or connected, and CELERY_BROKER_URL still says there is no broker.
+    CELERY_BROKER_WRITE_URL = "memory://localhost"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = False
