@@ -27,10 +27,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from housing_safety.access import require_perm, scope_of
+from housing_safety.bulk import copy_csv, insert_select
 
 from . import cleaning
 from .identity import birth_date_of, half_width, id_number_error, normalise_id_number, normalise_phone, validate_phone
-from .models import ChangeProposal, ColumnMapping, DepartmentList, Household, HousingStatus, ListRow, Unit, Village
+from .models import ChangeProposal, ColumnMapping, DepartmentList, Household, ListRow, Unit, Village
 from .sheets import SheetError, check_upload, expected_rows, read_rows
 
 IMPORT = "households.add_departmentlist"
@@ -483,6 +484,7 @@ def _store(rows: list) -> None:
     import io
     import json
 
+    columns, defaults = copy_csv(ListRow, LIST_ROW_COLUMNS, now=timezone.now())  # a column added later: its default
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
@@ -490,12 +492,10 @@ def _store(rows: list) -> None:
             json.dumps(getattr(row, column), ensure_ascii=False) if column in JSON_COLUMNS else getattr(row, column)
             for column in LIST_ROW_COLUMNS
         ]
-        writer.writerow(["\\N" if value is None else value for value in values])
+        writer.writerow(["\\N" if value is None else value for value in values] + defaults)
     buffer.seek(0)
     with connection.cursor() as cursor:
-        cursor.copy_expert(
-            f"COPY households_listrow ({', '.join(LIST_ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-        )
+        cursor.copy_expert(f"COPY households_listrow ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
 def _has_identity(cells: list, columns: dict[int, str]) -> bool:
@@ -613,17 +613,25 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
         """,
         [json.dumps(registered, ensure_ascii=False), list_id],
     )
+    # The list's columns; every other one gets the model's default (active, no dwelling yet so unappraised, ...).
+    listed = {
+        "head_name": "r.head_name",
+        "id_number": "r.id_number",
+        "phone": "r.phone",
+        "village_id": "r.village_id",
+        "members_count": "COALESCE(r.members_count, 1)",
+        "source_id": "%s",
+        "registered_on": "%s",
+    }
+    columns, values, defaults = insert_select(Household, listed, now=now)
     cursor.execute(
-        """
-        INSERT INTO households_household (head_name, id_number, phone, village_id, members_count, poverty_status,
-            helper_name, helper_phone, source_id, registered_on, notes, status, removal_reason, created_at, updated_at,
-            home_status, flag_owns_safe_but_lives_in_danger, flag_connected_uncooperative, flag_leaking)
-        SELECT r.head_name, r.id_number, r.phone, r.village_id, COALESCE(r.members_count, 1), '', '', '', %s, %s, '',
-            'active', '', %s, %s, %s, FALSE, FALSE, FALSE
+        f"""
+        INSERT INTO households_household ({columns})
+        SELECT {values}
         FROM households_listrow r
         WHERE r.department_list_id = %s AND r.outcome = 'new'
         """,
-        [unit_id, department_list.listed_on, now, now, HousingStatus.UNAPPRAISED, list_id],  # no dwelling yet
+        [unit_id, department_list.listed_on, *defaults, list_id],
     )
     created = cursor.rowcount
     cursor.execute(
@@ -712,22 +720,30 @@ def _propose(department_list: DepartmentList, now) -> int:
         household_id__in=rows.values("household_id"),
     ).update(status=ChangeProposal.Status.SUPERSEDED)  # fmt: skip
     rows_sql, rows_params = _subquery(rows)
+    # The list's village is in another township than the household's: a move, which the bureau decides.
+    proposed = {
+        "household_id": "r.household_id",
+        "department_list_id": "r.department_list_id",
+        "row_number": "r.row_number",
+        "township_id": (
+            "CASE WHEN (SELECT township_id FROM households_village WHERE id = r.village_id) <> v.township_id"
+            " THEN NULL ELSE v.township_id END"
+        ),
+        "changes": "r.proposed",
+        "created_at": "%s",
+    }
+    columns, values, defaults = insert_select(ChangeProposal, proposed, now=now)  # pending, undecided
     with connection.cursor() as cursor:
-        # The list's village is in another township than the household's: a move, which the bureau decides.
         cursor.execute(
             f"""
-            INSERT INTO households_changeproposal (household_id, department_list_id, row_number, township_id, changes,
-                status, created_at, decision_reason)
-            SELECT r.household_id, r.department_list_id, r.row_number,
-                CASE WHEN (SELECT township_id FROM households_village WHERE id = r.village_id) <> v.township_id
-                     THEN NULL ELSE v.township_id END,
-                r.proposed, %s, %s, ''
+            INSERT INTO households_changeproposal ({columns})
+            SELECT {values}
             FROM households_listrow r
                 JOIN households_household h ON h.id = r.household_id
                 JOIN households_village v ON v.id = h.village_id
             WHERE r.id IN ({rows_sql})
             """,
-            [ChangeProposal.Status.PENDING, now, *rows_params],
+            [now, *defaults, *rows_params],
         )
         return cursor.rowcount
 

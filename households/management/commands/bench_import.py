@@ -147,23 +147,21 @@ class Command(BaseCommand):
         return rows
 
     def _copy(self, clean: list[tuple]) -> float:
-        """COPY of the clean rows into households_household, rolled back."""
+        """COPY of the clean rows into households_household, rolled back. The list gives five columns; every other
+        one gets the model's default (housing_safety.bulk), as our INSERT gives it."""
         import csv
 
         from django.utils import timezone
 
+        from households.models import Household
+        from housing_safety.bulk import copy_csv
+
+        given = ["head_name", "id_number", "phone", "village_id", "members_count"]
+        columns, defaults = copy_csv(Household, given, now=timezone.now())
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        now = timezone.now().isoformat()
-        today = timezone.localdate().isoformat()
-        for name, id_number, phone, village_id, members in clean:
-            writer.writerow(
-                [name, id_number, phone, village_id, members, "", "", "", today, "", "active", "", now, now]
-            )
-        columns = (
-            "head_name, id_number, phone, village_id, members_count, poverty_status, helper_name, helper_phone, "
-            "registered_on, notes, status, removal_reason, created_at, updated_at"
-        )
+        for row in clean:
+            writer.writerow([*row, *defaults])
         try:
             with transaction.atomic():
                 started = time.perf_counter()
