@@ -1,13 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordChangeView
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from housing_safety import health
 from housing_safety.middleware import MUST_CHANGE_PASSWORD
+from housing_safety.redirects import home_url, safe_next
 
 from . import selectors, services
 
@@ -34,18 +35,23 @@ def healthz(request):
 
 
 class PasswordChange(PasswordChangeView):
-    """The admin's own password-change page, which also ends a forced change (demo, new or reset accounts)."""
+    """The admin's own password-change page, which also ends a forced change (demo, new or reset accounts). Then on
+    to the page the user asked for (`next`, a path of this site, carried by the middleware that forced the change),
+    or to their home, with a message instead of the admin's "password changed" page."""
 
     template_name = "registration/password_change_form.html"
-    success_url = reverse_lazy("admin:password_change_done")
 
     def get_context_data(self, **kwargs):
         return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}
+
+    def get_success_url(self):
+        return safe_next(self.request) or home_url(self.request.user)
 
     def form_valid(self, form):
         response = super().form_valid(form)
         services.password_changed(user=form.user)
         self.request.session.pop(MUST_CHANGE_PASSWORD, None)
+        messages.success(self.request, _("Your password was changed."))
         return response
 
 

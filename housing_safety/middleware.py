@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,12 @@ MUST_CHANGE_PASSWORD = "must_change_password"  # session key, set at login from 
 
 class PasswordChangeRequiredMiddleware:
     """A demo account, a new account or one whose password an administrator reset must choose its own password
-    before anything else: every page but the password change itself (and logging out) redirects there."""
+    before anything else: every page but the password change itself (and logging out) redirects there, carrying the
+    page asked for as `next` (households.views.PasswordChange goes on to it, or to the user's home)."""
 
     ALLOWED = ("admin:password_change", "admin:logout", "set_language")
+    # Where a login without a `next` lands: not a page the user asked for, so the change leads to their home instead.
+    DEFAULT_LANDINGS = ("admin:index", "home")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -56,7 +60,10 @@ class PasswordChangeRequiredMiddleware:
             allowed = {reverse(name) for name in self.ALLOWED}
             if request.path_info not in allowed and not request.path_info.startswith(settings.STATIC_URL):
                 messages.warning(request, _("Please choose your own password before you continue."))
-                return redirect("admin:password_change")
+                target = reverse("admin:password_change")
+                if request.method == "GET" and request.path_info not in {reverse(n) for n in self.DEFAULT_LANDINGS}:
+                    target += "?" + urlencode({"next": request.get_full_path()})
+                return redirect(target)
         return self.get_response(request)
 
 

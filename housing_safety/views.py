@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 
 from . import disclosure
 from .middleware import DATABASE_DOWN, database_unavailable_response
+from .redirects import safe_next
 
 
 def rate_limited(request, exception=None):
@@ -30,12 +30,7 @@ def unmask(request, kind: str, pk: int):
         record = disclosure.find_record(request.user, kind, pk)
     except (LookupError, ObjectDoesNotExist) as missing:
         raise Http404 from missing
-    back = request.POST.get("next") or request.GET.get("next") or ""
-    # Only a path of this site: redirect() would take anything else without a slash for a URL name.
-    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = ""
+    back = safe_next(request)
     error, status = "", 200
     if request.method == "POST":
         try:

@@ -21,6 +21,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 
 from households import services
 from households.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
@@ -388,9 +389,14 @@ def test_anonymous_pages_are_not_affected_by_the_idle_clock(client, clock):
 # ------------------------------------------------------------------------------------- 4. the forced password change
 
 
+def forced_to(page: str) -> str:
+    """Where a forced user asking for `page` is sent: the change page, carrying the page as `next`."""
+    return f"{CHANGE}?{urlencode({'next': page})}"
+
+
 def assert_forced(client: Client) -> None:
     response = client.get("/field/")
-    assert (response.status_code, response.url) == (302, CHANGE)
+    assert (response.status_code, response.url) == (302, forced_to("/field/"))
 
 
 def change_password(client: Client, old: str = PASSWORD, new: str = NEW_PASSWORD):
@@ -418,7 +424,7 @@ def test_a_demo_user_logging_in_is_sent_to_choose_a_password():
 
     response = client.post(LOGIN, {"username": "xinqiao", "password": DEMO_PASSWORD, "next": "/field/"}, follow=True)
 
-    assert response.redirect_chain[-1] == (CHANGE, 302)
+    assert response.redirect_chain[-1] == (forced_to("/field/"), 302)
     assert CHOOSE_YOUR_OWN in body(response)
     assert client.session[MUST_CHANGE_PASSWORD] is True
 
@@ -509,7 +515,8 @@ def test_every_page_but_the_change_page_sends_a_forced_user_there(client, forced
 
     answers = {page: (r.status_code, r.get("Location")) for page in pages for r in [client.get(page)]}
 
-    assert answers == dict.fromkeys(pages, (302, CHANGE))
+    # Where a login without a next lands ("/", the admin's index) is not a page asked for: no next.
+    assert answers == {page: (302, CHANGE if page in ("/", "/admin/") else forced_to(page)) for page in pages}
     change_page = client.get(CHANGE)
     assert change_page.status_code == 200
     assert CHOOSE_YOUR_OWN in body(change_page)
@@ -537,8 +544,7 @@ def test_a_forced_user_may_log_out_switch_language_and_load_static_files(client,
 def test_a_valid_change_ends_the_forced_change(client, forced):
     response = change_password(client)
 
-    assert (response.status_code, response.url) == (302, DONE)
-    assert client.get(DONE).status_code == 200
+    assert (response.status_code, response.url) == (302, "/field/")  # without a next: the township staff's home
     assert client.get("/field/").status_code == 200
     assert MUST_CHANGE_PASSWORD not in client.session
     assert not must_change(forced)
@@ -547,6 +553,60 @@ def test_a_valid_change_ends_the_forced_change(client, forced):
     client.post("/admin/logout/")
     assert log_in(client, forced.username, NEW_PASSWORD).status_code == 302
     assert client.get("/field/").status_code == 200  # the next login is not forced either
+
+
+def test_after_the_forced_change_a_demo_user_lands_on_the_page_they_asked_for():
+    seed_demo(households=0)
+    client = Client()
+    login = client.post(LOGIN, {"username": "xinqiao", "password": DEMO_PASSWORD, "next": "/field/revisits/?page=1"})
+    change_page = client.get(login.url, follow=True)
+    assert change_page.redirect_chain[-1] == (forced_to("/field/revisits/?page=1"), 302)
+
+    # The admin's form posts to its own address, next included.
+    data = {"old_password": DEMO_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    response = client.post(forced_to("/field/revisits/?page=1"), data, follow=True)
+
+    assert response.redirect_chain == [("/field/revisits/?page=1", 302)]
+    assert response.status_code == 200
+    assert "您的密码已修改。" in body(response)
+    assert MUST_CHANGE_PASSWORD not in client.session
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        (Role.BUREAU_ADMIN, "/admin/"),
+        (Role.BUREAU_OFFICIAL, "/admin/"),
+        (Role.TOWNSHIP_STAFF, "/field/"),
+        (Role.HELPER, "/helper/"),
+        (Role.DEPARTMENT_LIAISON, "/lists/"),
+        (Role.COMPLAINT_CLERK, "/complaints/"),
+    ],
+)
+def test_after_a_forced_change_without_a_next_each_role_lands_on_its_home(client, personas, role, home):
+    user = personas[role]
+    services.require_password_change(user=user)
+    log_in(client, user.username)  # next=/admin/, where a login without a next lands
+
+    assert client.get("/admin/").url == CHANGE
+    response = change_password(client)
+
+    assert (response.status_code, response.url) == (302, home)
+    assert client.get(home).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/field/", "//evil.example/field/", "http://testserver/field/", "field", "javascript:alert(1)"],
+)
+def test_after_a_forced_change_a_next_off_this_site_is_ignored(client, forced, next_url):
+    response = client.post(
+        f"{CHANGE}?{urlencode({'next': next_url})}",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert (response.status_code, response.url) == (302, "/field/")  # the township staff's home instead
+    assert not must_change(forced)
 
 
 @pytest.mark.parametrize(
@@ -572,7 +632,7 @@ def test_a_refused_change_keeps_the_user_forced(client, forced, old, new, error)
 def test_opening_the_done_page_alone_does_not_end_the_forced_change(client, forced):
     response = client.get(DONE)
 
-    assert (response.status_code, response.url) == (302, CHANGE)
+    assert (response.status_code, response.url) == (302, forced_to(DONE))
     assert client.session[MUST_CHANGE_PASSWORD] is True
     assert must_change(forced)
     assert_forced(client)
