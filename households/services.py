@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -151,6 +152,65 @@ def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
     dwelling.save()
     refresh_home_state(household_ids={dwelling.household_id, stored_household} - {None})
     return dwelling
+
+
+@transaction.atomic
+def create_households(
+    *, actor, households: Iterable[tuple[Household, Iterable[HouseholdCategory], Iterable[Dwelling]]]
+) -> list[Household]:
+    """Create new households with their categories and dwellings in a few statements, whatever their number (the demo
+    data; a department's list has its own SQL path).
+
+    The rules of `save_household` and `save_dwelling`: the add permissions, every household in the actor's
+    township(s), every field and row rule (`clean`) checked before anything is written; references and uniqueness
+    are the database's to refuse, in the same statements. History as those services write it: a creation row naming
+    the actor per household (with its categories) and per dwelling. The stored home state is computed once.
+    """
+    require_perm(actor, "households.add_household")
+    require_perm(actor, "households.add_dwelling")
+    rows = [(household, list(categories), list(dwellings)) for household, categories, dwellings in households]
+    for township_id in {household.village.township_id for household, _categories, _dwellings in rows}:
+        ensure_can_write_in_township(actor, township_id)
+    for household, _categories, dwellings in rows:
+        # Without the per-row queries of the reference, unique and constraint checks: the INSERTs below enforce those.
+        household.full_clean(
+            exclude=["village", "source", "helper_user"], validate_unique=False, validate_constraints=False
+        )
+        for dwelling in dwellings:
+            dwelling.household = household
+            dwelling.full_clean(exclude=["household"], validate_unique=False, validate_constraints=False)
+    created = [household for household, _categories, _dwellings in rows]
+    now = timezone.now()
+    Household.objects.bulk_create(created)
+    history = Household.history.bulk_history_create(created, default_user=actor, default_date=now)
+    Through = Household.categories.through
+    links = Through.objects.bulk_create(
+        [
+            Through(household=household, householdcategory=category)
+            for household, categories, _ in rows
+            for category in categories
+        ]
+    )
+    history_of = {row.id: row.history_id for row in history}
+    HistoricalCategories = apps.get_model(
+        "households", "HistoricalHousehold_categories"
+    )  # simple-history's m2m history
+    HistoricalCategories.objects.bulk_create(
+        HistoricalCategories(
+            id=link.id,
+            household_id=link.household_id,
+            householdcategory_id=link.householdcategory_id,
+            history_id=history_of[link.household_id],
+        )
+        for link in links
+    )
+    dwellings = [dwelling for _household, _categories, dwellings in rows for dwelling in dwellings]
+    for dwelling in dwellings:
+        dwelling.household_id = dwelling.household.pk
+    Dwelling.objects.bulk_create(dwellings)
+    Dwelling.history.bulk_history_create(dwellings, default_user=actor, default_date=now)
+    refresh_home_state(household_ids=[household.pk for household in created])
+    return created
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ def seed_appraisals(admin) -> None:
         Dwelling.objects.filter(household__village__is_demo=True).select_related("household__village").order_by("pk")
     )
     appraised = set(Appraisal.objects.values_list("dwelling_id", flat=True).distinct())
+    new = []  # recorded together, in this order, by one set-based service
     for dwelling in dwellings:
         draw = rng.random()
         grades = [rng.choices(list(GRADE_WEIGHTS), weights=list(GRADE_WEIGHTS.values()))[0]]
@@ -38,9 +39,8 @@ def seed_appraisals(admin) -> None:
         for grade, ago in zip(grades, days_ago, strict=False):
             appraised_on = max(today - datetime.timedelta(days=ago), datetime.date(dwelling.year_built or 1950, 12, 31))
             component = COMPONENT_FOR_GRADE[grade]
-            services.record_appraisal(
-                actor=admin,
-                appraisal=Appraisal(
+            new.append(
+                Appraisal(
                     dwelling=dwelling,
                     kind=Appraisal.Kind.FORMAL if grade in "CD" else Appraisal.Kind.ASSESSMENT,
                     appraised_on=min(appraised_on, today),
@@ -55,8 +55,9 @@ def seed_appraisals(admin) -> None:
                     is_leaking=leaking and grade in "AB",
                     grade=grade,
                     recommendation=RECOMMENDATION[grade],
-                ),
+                )
             )
+    services.record_appraisals(actor=admin, appraisals=new)
     _seed_secured_and_placards(admin, rng, today)
 
 

@@ -92,6 +92,30 @@ def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scan
 
 
 @transaction.atomic
+def record_appraisals(*, actor, appraisals: Iterable[Appraisal]) -> list[Appraisal]:
+    """Record many appraisals without files in a few statements, whatever their number (the demo data).
+
+    The rules of `record_appraisal`: the add permission, every dwelling in the actor's township(s), new records only,
+    every field and row rule (Appraisal.clean) checked before anything is written; references are the database's to
+    refuse, in the same statement. A history row per appraisal names the actor; the current grades and home states
+    of the dwellings' households are refreshed once. Given in order of entry: of two on the same day, the later wins.
+    """
+    require_perm(actor, "inspections.add_appraisal")
+    appraisals = list(appraisals)
+    if any(appraisal.pk for appraisal in appraisals):
+        raise ValidationError(_("An appraisal is a record: enter a new appraisal instead of changing one."))
+    for township_id in {appraisal.dwelling.household.township_id for appraisal in appraisals}:
+        ensure_can_write_in_township(actor, township_id)
+    for appraisal in appraisals:
+        appraisal.recorded_by = actor
+        appraisal.full_clean(exclude=["dwelling", "recorded_by"], validate_unique=False, validate_constraints=False)
+    Appraisal.objects.bulk_create(appraisals)
+    Appraisal.history.bulk_history_create(appraisals, default_user=actor)
+    refresh_current_grades(household_ids={appraisal.dwelling.household_id for appraisal in appraisals})
+    return appraisals
+
+
+@transaction.atomic
 def save_secured_housing(*, actor, arrangement: SecuredHousing) -> SecuredHousing:
     """Record (or end, by setting `until`) that a household lives safely elsewhere."""
     require_perm(actor, "inspections.change_securedhousing" if arrangement.pk else "inspections.add_securedhousing")

@@ -41,3 +41,33 @@ def test_seed_demo_creates_one_user_per_role_with_a_working_scope(capsys):
         Village.objects.get(name="东坑村（演示）", township__code="350881100").township_id
     }
     assert User.objects.get(username="helper").helped_households.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_keeps_its_mail_out_of_the_output_and_prints_the_logins_last(
+    settings, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    """The laptop's e-mail: files in a folder (tmp-mail), not base64 on the console before the logins."""
+    from housing_safety.models import OutgoingEmail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        call_command("seed_demo", households=16)
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines[-7:]] == [
+        "admin",
+        "official",
+        "xinqiao",
+        "shuangyang",
+        "liaison",
+        "clerk",
+        "helper",
+    ]
+    assert "Zhangping-demo-2026" in lines[-8]
+    assert not any("Content-Type" in line or "base64" in line for line in lines)
+    assert OutgoingEmail.objects.exists()  # the monthly report is in the outbox
+    mail = [path.read_text() for path in (tmp_path / "mail").iterdir()]
+    assert len(mail) == OutgoingEmail.objects.count() and all("Content-Type: multipart" in text for text in mail)

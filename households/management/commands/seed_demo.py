@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from households.demo import DEMO_PASSWORD, seed_demo
+
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 
 
 class Command(BaseCommand):
@@ -11,6 +14,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, households, **options):
         logins = seed_demo(households=households)
+        # The demo's e-mails (the consolidated monthly report) stay in the outbox and go where EMAIL_URL says: on a
+        # laptop, files in ./tmp-mail. The logins are the last thing printed.
+        if settings.EMAIL_BACKEND == FILE_BACKEND:
+            self.stdout.write(f"演示邮件 / demo e-mails: {settings.EMAIL_FILE_PATH}")
         self.stdout.write(self.style.SUCCESS(f"演示数据已就绪 / demo data ready. Logins (password: {DEMO_PASSWORD}):"))
         for username, role in logins:
             self.stdout.write(f"  {username:<12} {role}")
