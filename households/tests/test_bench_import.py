@@ -33,12 +33,34 @@ def test_the_import_benchmark_runs_end_to_end_and_rolls_back(tmp_path):
     call_command("bench_import", households=400, rows=ROWS, memory="", stdout=output, stderr=io.StringIO())
     rows = {row["metric"]: row for row in map(json.loads, output.getvalue().splitlines())}
 
-    assert set(rows) == {"file", "copy", "django_import_export_default", "ours", "ours_reimport_same_file", "ratios"}
+    assert set(rows) == {
+        "file",
+        "reader",
+        "copy",
+        "django_import_export_default",
+        "ours",
+        "ours_reimport_same_file",
+        "ours_known_households",
+        "ratios",
+    }
     assert rows["copy"]["rows"] == rows["django_import_export_default"]["rows"] == ROWS
-    assert rows["ours"]["counts"] == {"rows": ROWS, "new": ROWS, "changed": 0, "unchanged": 0, "invalid": 0}
+    assert rows["ours"]["counts"] == {
+        "rows": ROWS,
+        "new": ROWS,
+        "changed": 0,
+        "unchanged": 0,
+        "registered": 0,
+        "suggested": 0,
+        "invalid": 0,
+    }
+    assert set(rows["ours"]["confirm_steps"]) == {"apply", "write_history", "propose"}
     assert rows["ours"]["applied"]["created"] == ROWS
     again = rows["ours_reimport_same_file"]
     assert again["counts"]["unchanged"] == ROWS and again["applied"]["created"] == again["applied"]["updated"] == 0
+    # The generated households as a department lists them: those of other sources get change proposals.
+    known = rows["ours_known_households"]
+    assert known["rows"] == ROWS and known["counts"]["registered"] > 0 and known["counts"]["new"] == 0
+    assert known["applied"]["proposals"] >= known["counts"]["registered"] and known["applied"]["created"] == 0
     assert rows["ratios"]["ratio_vs_copy"] > 0 and rows["ratios"]["speedup_vs_import_export"] > 0
     assert Household.objects.count() == 400 and not DepartmentList.objects.exists()  # all rolled back
 

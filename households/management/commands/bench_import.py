@@ -2,7 +2,10 @@
 `make bench-import` against PostgreSQL. It prints one JSON line per figure.
 
 On the same generated file and the same database (already holding --households households):
-- ours: preview (read, normalise, match, store the comparison) plus confirm (set-based INSERT/UPDATE, history);
+- our reader alone (every row of the file read, nothing done with them);
+- ours: preview (read, normalise, match, store the comparison) plus confirm (set-based INSERT/UPDATE, history,
+  change proposals; each of confirm's steps timed), then the same file again, then a list of the generated
+  households themselves (mostly registered elsewhere: a change proposal each);
 - django-import-export: a plain ModelResource with default settings importing the same rows;
 - PostgreSQL COPY of the already-clean rows into the households table;
 each of the last two inside a transaction that is rolled back, so every run starts from the same database. Then
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management import call_command
@@ -85,6 +89,7 @@ class Command(BaseCommand):
         write_list(path, rows, first_serial=10_000_000, villages=villages)
         self._emit("file", rows=rows, seconds=round(time.perf_counter() - started, 1), bytes=path.stat().st_size)
 
+        self._emit("reader", rows=rows, seconds=self._reader(path))
         clean = self._clean_rows(path)
         copy = self._copy(clean)
         self._emit("copy", rows=len(clean), seconds=copy)
@@ -97,6 +102,11 @@ class Command(BaseCommand):
                 self._emit("ours", **ours)
                 again = self._ours(path, rollback=False)
                 self._emit("ours_reimport_same_file", **again)
+                # The generated households themselves, as the department lists them (other names and phones): most
+                # are registered elsewhere, so confirming sends their differences to the townships as proposals.
+                known = folder / f"list-known-{rows}.xlsx"
+                write_list(known, min(rows, have_synthetic()), first_serial=first_synthetic_serial(), villages=villages)
+                self._emit("ours_known_households", **self._ours(known, rollback=False))
                 raise Rollback
         except Rollback:
             pass
@@ -131,6 +141,16 @@ class Command(BaseCommand):
         from households.models import Village
 
         return list(Village.objects.filter(name__startswith="合成").values_list("township__name", "name"))
+
+    def _reader(self, path: Path) -> float:
+        """Our reader alone (households.sheets), every row of the file, nothing done with them."""
+        from households.sheets import read_rows
+
+        started = time.perf_counter()
+        with path.open("rb") as handle:
+            for _row in read_rows(handle, path.name):
+                pass
+        return round(time.perf_counter() - started, 2)
 
     def _clean_rows(self, path: Path) -> list[tuple]:
         """The list's rows as our household columns (read with our reader, not timed)."""
@@ -217,8 +237,9 @@ class Command(BaseCommand):
         unit = Unit.objects.get(name="漳平市民政局")
         upload = SimpleUploadedFile(path.name, path.read_bytes())
         figures = {}
+        steps: dict[str, float] = {}
         try:
-            with transaction.atomic():
+            with transaction.atomic(), timed(department_lists, ("_apply", "_write_history", "_propose"), steps):
                 started = time.perf_counter()
                 listed = department_lists.preview_list(
                     actor=actor, unit=unit, listed_on=timezone.localdate(), uploaded_file=upload
@@ -226,12 +247,14 @@ class Command(BaseCommand):
                 previewed = time.perf_counter()
                 applied = department_lists.confirm_list(actor=actor, department_list=listed)
                 done = time.perf_counter()
-                counts = {key: listed.counts[key] for key in ("rows", "new", "changed", "unchanged", "invalid")}
+                outcomes = ("rows", "new", "changed", "unchanged", "registered", "suggested", "invalid")
+                counts = {key: listed.counts[key] for key in outcomes}
                 figures = {
                     "rows": counts["rows"],
                     "seconds": round(done - started, 2),
                     "preview_seconds": round(previewed - started, 2),
                     "confirm_seconds": round(done - previewed, 2),
+                    "confirm_steps": {name.lstrip("_"): round(seconds, 2) for name, seconds in steps.items()},
                     "counts": counts,
                     "applied": applied,
                     "peak_rss_mb": peak_rss_mb(),
@@ -241,6 +264,44 @@ class Command(BaseCommand):
         except Rollback:
             pass
         return figures
+
+
+def have_synthetic() -> int:
+    from households.models import Household
+
+    return Household.objects.filter(head_name__startswith="合成户").count()
+
+
+def first_synthetic_serial() -> int:
+    """generate_synthetic's first serial here (its households are named 合成户<serial>, ID numbers from it)."""
+    from households.models import Household
+
+    names = Household.objects.filter(head_name__startswith="合成户").values_list("head_name", flat=True)
+    return min(int(name.removeprefix("合成户")) for name in names)
+
+
+@contextmanager
+def timed(module, names: tuple[str, ...], into: dict[str, float]):
+    """Time each call of these functions of the module (summed per name) while the block runs."""
+
+    def wrap(name, function):
+        def measured(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                into[name] = into.get(name, 0.0) + time.perf_counter() - started
+
+        return measured
+
+    saved = {name: getattr(module, name) for name in names}
+    for name, function in saved.items():
+        setattr(module, name, wrap(name, function))
+    try:
+        yield into
+    finally:
+        for name, function in saved.items():
+            setattr(module, name, function)
 
 
 def peak_rss_mb() -> int:
