@@ -251,6 +251,8 @@ class AttachmentListInline(GenericTabularInline):
 
     @admin.display(description=_("file"))
     def download(self, obj):
+        if obj.pk is None:  # a row the form was sent back with but never saved (a tampered form count): no file
+            return "—"
         return format_html(
             '<a href="{}">{}</a>', reverse("attachment-download", args=[obj.pk]), obj.original_name or obj.pk
         )

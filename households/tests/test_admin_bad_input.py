@@ -19,3 +19,22 @@ def test_an_export_with_a_filter_the_list_does_not_have_goes_back_to_the_list(cl
 
     assert (response.status_code, response.url) == (302, f"/admin/households/{model}/?e=1")
     assert client.get(f"/admin/households/{model}/export/").status_code == 200  # control: no filter, the form
+
+
+def test_a_tampered_count_of_attached_files_is_a_form_error(client, personas, home_household):
+    """The list of attached files is read-only; a form claiming 1,001 of them is refused, and the page that says so
+    showed the unsaved rows' download links (a 500: no file to link to)."""
+    from households.models import Household
+
+    from .test_admin_access import ATTACHMENT_LIST_PREFIX, household_change_data
+
+    body = household_change_data(home_household, head_name="改过的户主")
+    body[f"{ATTACHMENT_LIST_PREFIX}-TOTAL_FORMS"] = "1001"
+    client.force_login(personas[Role.TOWNSHIP_STAFF])
+
+    response = client.post(f"/admin/households/household/{home_household.pk}/change/", body)
+
+    assert response.status_code == 200
+    formsets = {f.formset.prefix: f.formset for f in response.context["inline_admin_formsets"]}
+    assert formsets[ATTACHMENT_LIST_PREFIX].non_form_errors()
+    assert Household.objects.get(pk=home_household.pk).head_name != "改过的户主"
