@@ -51,8 +51,8 @@ def test_a_reset_account_must_choose_a_strong_new_password_first(browser, live_s
     page.wait_for_url(f"{live_server.url}/admin/password_change/")
     assert "请先设置您自己的密码" in page.content()
 
-    page.goto(f"{live_server.url}/field/")  # every other page sends the user back
-    assert page.url == f"{live_server.url}/admin/password_change/"
+    page.goto(f"{live_server.url}/field/")  # every other page sends the user back, remembering where they were going
+    assert page.url == f"{live_server.url}/admin/password_change/?next=%2Ffield%2F"
 
     page.fill("#id_old_password", "pw-123456789")
     page.fill("#id_new_password1", "pw-123456789")  # the same password
@@ -70,7 +70,8 @@ def test_a_reset_account_must_choose_a_strong_new_password_first(browser, live_s
     page.fill("#id_new_password1", "Dongkeng-2027!")
     page.fill("#id_new_password2", "Dongkeng-2027!")
     page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/password_change/done/")
+    page.wait_for_url(f"{live_server.url}/field/")  # on to the page asked for, not the admin's "password changed"
+    assert "您的密码已修改。" in page.content()
     response = page.goto(f"{live_server.url}/field/")
     assert response.status == 200 and page.url == f"{live_server.url}/field/"
     user.refresh_from_db()
