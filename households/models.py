@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from housing_safety.access import Role
+from housing_safety.dates import PlausibleYear, event_date
 
 from .identity import normalise_id_number, normalise_phone, validate_id_number, validate_phone
 from .uploads import attachment_upload_to
@@ -211,9 +212,9 @@ class Household(StoredSummaryMixin, models.Model):
     categories = models.ManyToManyField(HouseholdCategory, related_name="households", verbose_name=_("categories"))
     poverty_status = models.CharField(_("poverty status"), max_length=12, choices=PovertyStatus.choices, blank=True)
     poverty_exit_year = models.PositiveSmallIntegerField(
-        _("year out of poverty"), null=True, blank=True, validators=[MinValueValidator(2013), MaxValueValidator(2100)]
+        _("year out of poverty"), null=True, blank=True, validators=[PlausibleYear(2013)]
     )
-    newly_poor_on = models.DateField(_("newly poor since"), null=True, blank=True)
+    newly_poor_on = models.DateField(_("newly poor since"), null=True, blank=True, validators=[event_date])
     helper_name = models.CharField(_("assigned helper"), max_length=50, blank=True)
     helper_phone = PhoneField(_("helper's phone"))
     helper_user = models.ForeignKey(
@@ -238,10 +239,11 @@ class Household(StoredSummaryMixin, models.Model):
         _("registered on"),
         default=timezone.localdate,
         help_text=_("Entry into the covered list; starts the one-month appraisal clock."),
+        validators=[event_date],
     )
     notes = models.TextField(_("notes"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True, validators=[event_date])
     removal_reason = models.CharField(_("reason for removal"), max_length=200, blank=True)
     # The state of the homes it lives in, stored so that lists and counts over a province read one column
     # instead of deriving it per row (services.refresh_home_state). Living safely elsewhere (保障安全) depends
@@ -325,11 +327,7 @@ class Household(StoredSummaryMixin, models.Model):
             errors["poverty_exit_year"] = _("Enter the year the household exited poverty.")
         if self.poverty_status == self.PovertyStatus.NEWLY_POOR and not self.newly_poor_on:
             errors["newly_poor_on"] = _("Enter the date the household became newly poor.")
-        today = timezone.localdate()
-        for name in ("registered_on", "removed_on", "newly_poor_on"):
-            value = getattr(self, name)
-            if value and value > today:
-                errors[name] = _("The date cannot be in the future.")
+        # Dates in the future or before 2000: the fields' validators (housing_safety.dates).
         if errors:
             raise ValidationError(errors)
 
@@ -368,7 +366,9 @@ class Dwelling(StoredSummaryMixin, models.Model):
     )
     is_occupied = models.BooleanField(_("household lives here"), default=True)
     # Set by a renovation case's completion acceptance: the house is then 改造安全 while its grade stays A/B.
-    renovated_on = models.DateField(_("renovation accepted on"), null=True, blank=True, editable=False)
+    renovated_on = models.DateField(
+        _("renovation accepted on"), null=True, blank=True, editable=False, validators=[event_date]
+    )
     is_connected = models.BooleanField(_("connected house (联体房)"), default=False)
     neighbour_cooperates = models.BooleanField(
         _("neighbour cooperates with reinforcement"), null=True, blank=True, help_text=_("Only for connected houses.")
@@ -462,7 +462,7 @@ class Attachment(models.Model):
     mime_type = models.CharField(_("type"), max_length=100, blank=True, editable=False)
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0, editable=False)
     caption = models.CharField(_("caption"), max_length=200, blank=True)
-    taken_on = models.DateField(_("taken on"), null=True, blank=True)
+    taken_on = models.DateField(_("taken on"), null=True, blank=True, validators=[event_date])
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, editable=False, verbose_name=_("uploaded by")
     )
@@ -542,7 +542,9 @@ class DepartmentList(models.Model):
         FAILED = "failed", _("Could not be read")
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="lists", verbose_name=_("department"))
-    listed_on = models.DateField(_("date of the list"), help_text=_("New households are registered on this date."))
+    listed_on = models.DateField(
+        _("date of the list"), help_text=_("New households are registered on this date."), validators=[event_date]
+    )
     file = models.FileField(_("file"), upload_to="lists/%Y/", max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
     sha256 = models.CharField(_("fingerprint"), max_length=64, editable=False)
@@ -559,7 +561,7 @@ class DepartmentList(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("confirmed by"),
     )  # fmt: skip
-    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, validators=[event_date])
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
@@ -640,12 +642,12 @@ class ChangeProposal(models.Model):
     )  # fmt: skip
     changes = models.JSONField(_("proposed changes"), default=dict)  # field -> [ours when listed, theirs]
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(_("created at"))
+    created_at = models.DateTimeField(_("created at"), validators=[event_date])
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("decided by"),
     )  # fmt: skip
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, validators=[event_date])
     decision_reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from housing_safety.dates import date_error
 from housing_safety.spreadsheets import ArchiveError, check_archive
 
 # (mime type, test on the first bytes)
@@ -146,6 +147,8 @@ def scrub_image(uploaded, mime: str):
 def _taken_on(image) -> datetime.date | None:
     try:
         raw = image.getexif().get_ifd(_EXIF_IFD).get(_EXIF_DATETIME_ORIGINAL)
-        return datetime.datetime.strptime(str(raw).strip(), "%Y:%m:%d %H:%M:%S").date() if raw else None
+        day = datetime.datetime.strptime(str(raw).strip(), "%Y:%m:%d %H:%M:%S").date() if raw else None
     except (ValueError, TypeError, KeyError):
         return None
+    # A camera whose clock was never set says 1980 or 2080: no day rather than a refused photo.
+    return day if day is None or date_error(day) is None else None

@@ -10,6 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .dates import event_date
+
 
 class OutgoingEmail(models.Model):
     class Status(models.TextChoices):
@@ -29,7 +31,7 @@ class OutgoingEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, validators=[event_date])
 
     class Meta:
         ordering = ["-created_at"]

@@ -12,9 +12,10 @@ import re
 
 from django.utils import timezone
 
+from .dates import AHEAD_YEARS, EARLIEST
+
 #: BigAutoField and every id column: what both databases store in a signed 64-bit integer
 ID_MAX = 2**63 - 1
-EARLIEST_YEAR = 2000  # the registry's records start after this (housing_safety.dates.EARLIEST)
 _DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII digits only; 19 digits already pass ID_MAX
 
 
@@ -28,10 +29,10 @@ def int_param(query, name: str, *, minimum: int = 1, maximum: int = ID_MAX) -> i
     return number if minimum <= number <= maximum else None
 
 
-def year_param(query, name: str = "year", *, ahead: int = 5) -> int | None:
-    """A year the registry can hold: from EARLIEST_YEAR to `ahead` years from now (a programme year is planned a
-    few years ahead), or None."""
-    return int_param(query, name, minimum=EARLIEST_YEAR, maximum=timezone.localdate().year + ahead)
+def year_param(query, name: str = "year", *, ahead: int = AHEAD_YEARS) -> int | None:
+    """A year the registry can hold (housing_safety.dates): from EARLIEST's to `ahead` years from now (a programme
+    year is planned a few years ahead), or None."""
+    return int_param(query, name, minimum=EARLIEST.year, maximum=timezone.localdate().year + ahead)
 
 
 class IdConverter:

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 # The grades are defined with the dwelling, which stores its current grade; they are used from here too.
 from households.models import DANGEROUS_GRADES, SAFE_GRADES, Dwelling, Grade, Household
+from housing_safety.dates import EARLIEST, due_date, event_date
 
 
 class ComponentGrade(models.TextChoices):
@@ -52,7 +52,7 @@ class Appraisal(models.Model):
         Dwelling, on_delete=models.PROTECT, related_name="appraisals", verbose_name=_("dwelling")
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ASSESSMENT)
-    appraised_on = models.DateField(_("appraised on"))
+    appraised_on = models.DateField(_("appraised on"), validators=[event_date])
     organisation = models.CharField(_("appraising organisation"), max_length=100)
     appraisers = models.CharField(
         _("appraisers"), max_length=200, help_text=_("At least two names, separated by 、 or commas.")
@@ -112,13 +112,12 @@ class Appraisal(models.Model):
             errors["grade"] = _("A component is graded c, so the house can be B at best.")
         if self.grade in DANGEROUS_GRADES and self.recommendation == self.Recommendation.NONE:
             errors["recommendation"] = _("A grade C or D house needs a recommendation.")
-        if self.appraised_on:
-            if self.appraised_on > timezone.localdate():
-                errors["appraised_on"] = _("The appraisal date cannot be in the future.")
-            elif self.dwelling_id and self.dwelling.year_built and self.appraised_on.year < self.dwelling.year_built:
-                errors["appraised_on"] = _("The appraisal date cannot be before the house was built (%(year)s).") % {
-                    "year": self.dwelling.year_built
-                }
+        # A date in the future or before 2000 is the field validator's to refuse (housing_safety.dates).
+        built = self.dwelling.year_built if self.dwelling_id else None
+        if self.appraised_on and built and EARLIEST.year <= self.appraised_on.year < built:
+            errors["appraised_on"] = _("The appraisal date cannot be before the house was built (%(year)s).") % {
+                "year": built
+            }
         if len(self.appraiser_names()) < 2:
             errors["appraisers"] = _("At least two appraisers must sign.")
         if grades == {ComponentGrade.ABSENT}:
@@ -144,8 +143,10 @@ class SecuredHousing(models.Model):
         Household, on_delete=models.PROTECT, related_name="secured_housing", verbose_name=_("household")
     )
     kind = models.CharField(_("arrangement"), max_length=12, choices=Kind.choices)
-    since = models.DateField(_("since"))
-    until = models.DateField(_("until"), null=True, blank=True, help_text=_("Leave empty while it lasts."))
+    since = models.DateField(_("since"), validators=[event_date])
+    until = models.DateField(
+        _("until"), null=True, blank=True, help_text=_("Leave empty while it lasts."), validators=[due_date]
+    )
     address = models.CharField(_("address"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
@@ -196,7 +197,7 @@ class Placard(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, editable=False, verbose_name=_("issued by")
     )
-    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    installed_on = models.DateField(_("installed on"), null=True, blank=True, validators=[event_date])
     history = HistoricalRecords()
 
     class Meta:
@@ -249,8 +250,8 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    starts_on = models.DateField(_("starts on"))
-    due_on = models.DateField(_("due on"))
+    starts_on = models.DateField(_("starts on"), validators=[due_date])
+    due_on = models.DateField(_("due on"), validators=[due_date])
     # Scope: an empty selection means "all".
     townships = models.ManyToManyField("households.Township", blank=True, verbose_name=_("townships"))
     villages = models.ManyToManyField("households.Village", blank=True, verbose_name=_("villages"))
@@ -265,7 +266,7 @@ class Campaign(models.Model):
     schedule_key = models.CharField(
         _("schedule key"), max_length=20, unique=True, null=True, blank=True, editable=False
     )
-    launched_at = models.DateTimeField(_("launched at"), null=True, blank=True, editable=False)
+    launched_at = models.DateTimeField(_("launched at"), null=True, blank=True, editable=False, validators=[event_date])
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
         verbose_name=_("launched by"),
@@ -306,9 +307,9 @@ class Revisit(Findings):
     dwelling = models.ForeignKey(
         Dwelling, on_delete=models.PROTECT, related_name="revisits", verbose_name=_("dwelling")
     )
-    due_on = models.DateField(_("due on"))
+    due_on = models.DateField(_("due on"), validators=[due_date])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    visited_on = models.DateField(_("visited on"), null=True, blank=True)
+    visited_on = models.DateField(_("visited on"), null=True, blank=True, validators=[event_date])
     visited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -365,7 +366,7 @@ class HelperReport(Findings):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
         verbose_name=_("handled by"),
     )  # fmt: skip
-    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True, editable=False)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True, editable=False, validators=[event_date])
     history = HistoricalRecords()
 
     class Meta:
@@ -386,7 +387,7 @@ class SpotCheck(models.Model):
         _("random seed"), max_length=32, blank=True, help_text=_("Leave empty for a new random seed.")
     )
     townships = models.ManyToManyField("households.Township", blank=True, verbose_name=_("townships"))
-    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True, editable=False)
+    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True, editable=False, validators=[event_date])
     drawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
         verbose_name=_("drawn by"),
@@ -418,7 +419,7 @@ class SpotCheckItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
         verbose_name=_("verified by"),
     )  # fmt: skip
-    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False, validators=[event_date])
 
     class Meta:
         ordering = ["household__village__township__code", "pk"]

@@ -20,6 +20,7 @@ from households.models import Attachment, Dwelling, Household, Township
 from households.services import add_attachment, refresh_home_state
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
+from housing_safety.dates import DUE, check_date
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
 
@@ -189,8 +190,7 @@ def check_placard_installation(*, placard: Placard, installed_on: datetime.date)
     """An installation date is given, and is neither in the future nor before the placard was issued."""
     if installed_on is None:
         raise ValidationError({"installed_on": _("Enter the installation date.")})
-    if installed_on > timezone.localdate():
-        raise ValidationError({"installed_on": _("The date cannot be in the future.")})
+    check_date("installed_on", installed_on)  # not in the future, not before 2000
     if installed_on < timezone.localtime(placard.issued_at).date():
         raise ValidationError({"installed_on": _("A placard cannot be installed before it was issued.")})
 
@@ -222,6 +222,8 @@ def launch_campaign(*, actor, campaign: Campaign) -> int:
     """
     if actor is not None:
         require_perm(actor, "inspections.add_campaign")
+    check_date("starts_on", campaign.starts_on, DUE)
+    check_date("due_on", campaign.due_on, DUE)
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     matched = selectors.campaign_dwellings(campaign).annotate(matched_id=F("pk")).values_list("matched_id").order_by()
     select_sql, params = matched.query.sql_with_params()
@@ -301,8 +303,7 @@ def record_revisit(
     ensure_can_write_in_township(actor, revisit.dwelling.household.township_id)
     if revisit.status == Revisit.Status.DONE:
         raise ValidationError(_("This revisit has already been recorded."))
-    if visited_on > timezone.localdate():
-        raise ValidationError({"visited_on": _("The date cannot be in the future.")})
+    check_date("visited_on", visited_on)  # not in the future, not before 2000
     if outcome not in Revisit.Outcome.values:
         raise ValidationError({"outcome": _("Choose an outcome.")})
     photos = _check_files(photos, "photos")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households.models import Township, Unit
+from housing_safety.dates import due_date, event_date
 
 
 class ReportKind(models.TextChoices):
@@ -33,10 +34,12 @@ class MonthlyReport(models.Model):
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reports", verbose_name=_("unit"))
     kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices, default=ReportKind.MONTHLY)
-    period = models.DateField(_("month"), help_text=_("The first day of the month reported on."))
-    due_on = models.DateField(_("due on"))
+    period = models.DateField(
+        _("month"), help_text=_("The first day of the month reported on."), validators=[event_date]
+    )
+    due_on = models.DateField(_("due on"), validators=[due_date])
     figures = models.JSONField(_("figures"), default=dict, editable=False)
-    figures_at = models.DateTimeField(_("figures as of"), null=True, editable=False)
+    figures_at = models.DateTimeField(_("figures as of"), null=True, editable=False, validators=[event_date])
     progress = models.TextField(_("progress this month (本月整治工作进展情况)"), blank=True)
     problems_handled = models.TextField(
         _("prominent problems and how they were handled (突出问题处理情况)"), blank=True
@@ -46,7 +49,9 @@ class MonthlyReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False,
         related_name="+", verbose_name=_("submitted by"),
     )  # fmt: skip
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    submitted_at = models.DateTimeField(
+        _("submitted at"), null=True, blank=True, editable=False, validators=[event_date]
+    )
     on_time = models.BooleanField(_("on time"), null=True, editable=False)
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["figures", "figures_at"])
@@ -83,8 +88,8 @@ class MonthlyReport(models.Model):
 class ConsolidatedReport(models.Model):
     """The city's consolidated monthly report, built on the 23rd and e-mailed to the bureau's officials."""
 
-    period = models.DateField(_("month"), unique=True)
-    built_at = models.DateTimeField(_("built at"))
+    period = models.DateField(_("month"), unique=True, validators=[event_date])
+    built_at = models.DateTimeField(_("built at"), validators=[event_date])
     workbook = models.FileField(_("workbook"), upload_to="reports/", max_length=200)
     chart = models.FileField(_("chart"), upload_to="reports/", max_length=200, blank=True)
     key_figures = models.JSONField(_("key figures"), default=dict)
@@ -125,9 +130,9 @@ class OverdueItem(models.Model):
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("responsible unit")
     )
     label = models.CharField(_("item"), max_length=200)
-    due_on = models.DateField(_("due on"))
-    first_seen_on = models.DateField(_("overdue since (sweep)"))
-    cleared_on = models.DateField(_("no longer overdue on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), validators=[due_date])
+    first_seen_on = models.DateField(_("overdue since (sweep)"), validators=[event_date])
+    cleared_on = models.DateField(_("no longer overdue on"), null=True, blank=True, validators=[event_date])
     announced = models.BooleanField(_("e-mailed to the unit"), default=False)
 
     class Meta:
@@ -199,7 +204,7 @@ class ExportFile(models.Model):
     file = models.FileField(_("file"), upload_to="exports/", max_length=200, blank=True)
     rows = models.PositiveIntegerField(_("rows"), default=0)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, validators=[event_date])
 
     class Meta:
         ordering = ["-created_at"]

@@ -112,13 +112,18 @@ INVALID_APPRAISALS = [
     ),
     pytest.param(
         {"appraised_on": "tomorrow"},
-        {"appraised_on": ["鉴定日期不能晚于今天。"]},
+        {"appraised_on": ["日期不能晚于今天。"]},
         id="date-in-future",
     ),
     pytest.param(
-        {"appraised_on": datetime.date(1984, 12, 31)},
-        {"appraised_on": ["鉴定日期不能早于房屋建成年份（1985年）。"]},
+        {"appraised_on": datetime.date(2009, 12, 31)},
+        {"appraised_on": ["鉴定日期不能早于房屋建成年份（2010年）。"]},
         id="date-before-year-built",
+    ),
+    pytest.param(
+        {"appraised_on": datetime.date(1999, 12, 31)},
+        {"appraised_on": ["日期 1999-12-31 早于 2000-01-01，请填写实际日期。"]},
+        id="date-before-2000",
     ),
     pytest.param({"appraisers": "张工"}, {"appraisers": ["鉴定人员不得少于两人。"]}, id="one-appraiser"),
     pytest.param(
@@ -140,9 +145,17 @@ INVALID_APPRAISALS = [
 ]
 
 
+@pytest.fixture
+def built_2010(dwelling):
+    """A house built after 2000, so that an appraisal before it was built is otherwise a plausible date."""
+    dwelling.year_built = 2010
+    dwelling.save(update_fields=["year_built"])
+    return dwelling
+
+
 @pytest.mark.parametrize(("fields", "errors"), INVALID_APPRAISALS)
-def test_record_appraisal_rejects_rule_violations_and_writes_nothing(staff, dwelling, today, fields, errors):
-    assert dwelling.year_built == 1985
+def test_record_appraisal_rejects_rule_violations_and_writes_nothing(staff, built_2010, today, fields, errors):
+    dwelling = built_2010
     if fields.get("appraised_on") == "tomorrow":
         fields = {**fields, "appraised_on": today + datetime.timedelta(days=1)}
     before = snapshot()
@@ -164,7 +177,7 @@ def test_record_appraisal_rejects_rule_violations_and_writes_nothing(staff, dwel
         pytest.param({"foundation": "d", "grade": "C", "recommendation": "repair"}, id="component-d-grade-C"),
         pytest.param({"foundation": "d", "grade": "D", "recommendation": "rebuild"}, id="component-d-grade-D"),
         pytest.param({"grade": "C", "recommendation": "relocate"}, id="grade-C-with-recommendation"),
-        pytest.param({"appraised_on": datetime.date(1985, 1, 1)}, id="appraised-in-year-built"),
+        pytest.param({"appraised_on": datetime.date(2010, 1, 1)}, id="appraised-in-year-built"),
         pytest.param({"appraised_on": "today"}, id="appraised-today"),
         pytest.param({"appraisers": "张工,李工"}, id="ascii-comma"),
         pytest.param({"appraisers": "张工 李工"}, id="space"),
@@ -175,7 +188,8 @@ def test_record_appraisal_rejects_rule_violations_and_writes_nothing(staff, dwel
         ),
     ],
 )
-def test_record_appraisal_accepts_what_the_rules_allow(staff, dwelling, today, fields):
+def test_record_appraisal_accepts_what_the_rules_allow(staff, built_2010, today, fields):
+    dwelling = built_2010
     if fields.get("appraised_on") == "today":
         fields = {**fields, "appraised_on": today}
     appraisal = AppraisalFactory.build(dwelling=dwelling, **fields)
@@ -188,12 +202,12 @@ def test_record_appraisal_accepts_what_the_rules_allow(staff, dwelling, today, f
     assert stored.recorded_by == staff
 
 
-def test_year_built_message_is_english_outside_the_chinese_override(staff, dwelling):
-    appraisal = AppraisalFactory.build(dwelling=dwelling, appraised_on=datetime.date(1980, 5, 1))
+def test_year_built_message_is_english_outside_the_chinese_override(staff, built_2010):
+    appraisal = AppraisalFactory.build(dwelling=built_2010, appraised_on=datetime.date(2009, 5, 1))
     with override("en"), pytest.raises(ValidationError) as excinfo:
         services.record_appraisal(actor=staff, appraisal=appraisal)
     assert excinfo.value.message_dict == {
-        "appraised_on": ["The appraisal date cannot be before the house was built (1985)."]
+        "appraised_on": ["The appraisal date cannot be before the house was built (2010)."]
     }
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from households.models import Dwelling, Household, PhoneField, Township, Unit, Village
+from housing_safety.dates import due_date, event_date
 
 
 class ComplaintCategory(models.TextChoices):
@@ -93,7 +94,7 @@ class Complaint(models.Model):
 
     ticket = models.CharField(_("ticket number"), max_length=20, unique=True, editable=False)
     query_code_hash = models.CharField(max_length=128, editable=False)
-    received_at = models.DateTimeField(_("received at"))
+    received_at = models.DateTimeField(_("received at"), validators=[event_date])
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
     reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
@@ -116,19 +117,19 @@ class Complaint(models.Model):
     content = models.TextField(_("content"))
 
     status = models.CharField(_("status"), max_length=14, choices=ComplaintStatus.choices, default="received")
-    acceptance_due = models.DateField(_("acceptance decision due"), editable=False)
-    handling_due = models.DateField(_("handling due"), editable=False)
+    acceptance_due = models.DateField(_("acceptance decision due"), editable=False, validators=[due_date])
+    handling_due = models.DateField(_("handling due"), editable=False, validators=[due_date])
     deadline_estimated = models.BooleanField(_("deadline estimated (holiday calendar out of date)"), default=False)
     decision_note = models.TextField(_("reason for not accepting"), blank=True, editable=False)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False,
         related_name="handled_complaints", verbose_name=_("handler"),
     )  # fmt: skip
-    replied_on = models.DateField(_("replied on"), null=True, blank=True, editable=False)
+    replied_on = models.DateField(_("replied on"), null=True, blank=True, editable=False, validators=[event_date])
     reply_method = models.CharField(_("reply method"), max_length=8, choices=ReplyMethod.choices, blank=True)
     reply = models.TextField(_("reply"), blank=True, editable=False)
     satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False, validators=[event_date])
     repeat_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="repeats",
         verbose_name=_("repeat of"),
@@ -216,10 +217,10 @@ class LeadTransfer(models.Model):
         "rectification.Problem", on_delete=models.PROTECT, null=True, blank=True, related_name="leads",
         verbose_name=_("problem"),
     )  # fmt: skip
-    sent_on = models.DateField(_("sent on"))
-    receipt_on = models.DateField(_("receipt confirmed on"), null=True, blank=True)
+    sent_on = models.DateField(_("sent on"), validators=[event_date])
+    receipt_on = models.DateField(_("receipt confirmed on"), null=True, blank=True, validators=[event_date])
     receipt_by = models.CharField(_("receipt confirmed by"), max_length=50, blank=True)
-    feedback_on = models.DateField(_("feedback on"), null=True, blank=True)
+    feedback_on = models.DateField(_("feedback on"), null=True, blank=True, validators=[event_date])
     feedback = models.TextField(_("feedback"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, editable=False, related_name="+",

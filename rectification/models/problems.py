@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households.models import Dwelling, Household, Township
+from housing_safety.dates import due_date, event_date
 from inspections.models import FindingKind, HelperReport, Revisit
 
 
@@ -76,16 +77,16 @@ class Problem(models.Model):
     description = models.TextField(_("problem"))
     measure = models.TextField(_("rectification measure"), blank=True)
     responsible_person = models.CharField(_("responsible person"), max_length=50, blank=True)
-    deadline = models.DateField(_("deadline"))
+    deadline = models.DateField(_("deadline"), validators=[due_date])
     phase = models.PositiveSmallIntegerField(_("phase"), choices=Phase.choices, default=Phase.MONITORING)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     resolution = models.TextField(_("resolution"), blank=True)
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False, validators=[event_date])
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
         verbose_name=_("resolved by"),
     )  # fmt: skip
-    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False, validators=[event_date])
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
         verbose_name=_("verified by"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households.models import Attachment, Dwelling, Household, Township
+from housing_safety.dates import AHEAD_YEARS, PlausibleYear, due_date, event_date
 from inspections.models import Appraisal
 
 
@@ -78,7 +79,7 @@ class DocumentKind(models.Model):
 class SubsidyStandard(models.Model):
     """The standard subsidy per household for a renovation type in a programme year (set by the bureau)."""
 
-    year = models.PositiveSmallIntegerField(_("programme year"), validators=[MinValueValidator(2000)])
+    year = models.PositiveSmallIntegerField(_("programme year"), validators=[PlausibleYear(ahead=AHEAD_YEARS)])
     renovation_type = models.CharField(_("renovation type"), max_length=16, choices=RenovationType.choices)
     amount = models.DecimalField(_("standard amount (yuan)"), max_digits=10, decimal_places=2)
     note = models.CharField(_("basis (document number)"), max_length=200, blank=True)
@@ -131,7 +132,9 @@ class RenovationCase(models.Model):
     trigger_appraisal = models.ForeignKey(
         Appraisal, on_delete=models.PROTECT, related_name="renovation_cases", verbose_name=_("appraisal (C/D)")
     )
-    programme_year = models.PositiveSmallIntegerField(_("programme year"), validators=[MinValueValidator(2000)])
+    programme_year = models.PositiveSmallIntegerField(
+        _("programme year"), validators=[PlausibleYear(ahead=AHEAD_YEARS)]
+    )
     renovation_type = models.CharField(_("renovation type"), max_length=16, choices=RenovationType.choices)
     build_mode = models.CharField(_("build mode"), max_length=8, choices=BuildMode.choices)
     funding_source = models.CharField(_("funding source"), max_length=12, choices=Funding.choices)
@@ -142,18 +145,26 @@ class RenovationCase(models.Model):
     notes = models.TextField(_("notes"), blank=True)
 
     status = models.CharField(_("step"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.APPLIED)
-    status_on = models.DateField(_("date of the current step"), editable=False)
+    status_on = models.DateField(_("date of the current step"), editable=False, validators=[event_date])
     # The day someone last recorded a step or check (not the step's own date: entering old paper records is
     # activity), for the stalled-case list.
-    last_activity_on = models.DateField(_("last activity"), editable=False)
+    last_activity_on = models.DateField(_("last activity"), editable=False, validators=[event_date])
     closed_from = models.CharField(
         _("ended at step"), max_length=24, choices=CaseStatus.choices, blank=True, editable=False
     )
-    village_posting_start = models.DateField(_("village posting from"), null=True, blank=True, editable=False)
-    village_posting_end = models.DateField(_("village posting until"), null=True, blank=True, editable=False)
-    township_posting_start = models.DateField(_("township posting from"), null=True, blank=True, editable=False)
-    township_posting_end = models.DateField(_("township posting until"), null=True, blank=True, editable=False)
-    accepted_on = models.DateField(_("accepted on"), null=True, blank=True, editable=False)
+    village_posting_start = models.DateField(
+        _("village posting from"), null=True, blank=True, editable=False, validators=[due_date]
+    )
+    village_posting_end = models.DateField(
+        _("village posting until"), null=True, blank=True, editable=False, validators=[due_date]
+    )
+    township_posting_start = models.DateField(
+        _("township posting from"), null=True, blank=True, editable=False, validators=[due_date]
+    )
+    township_posting_end = models.DateField(
+        _("township posting until"), null=True, blank=True, editable=False, validators=[due_date]
+    )
+    accepted_on = models.DateField(_("accepted on"), null=True, blank=True, editable=False, validators=[event_date])
     acceptors = models.CharField(_("acceptance team"), max_length=200, blank=True, editable=False)
     acceptance_appraisal = models.ForeignKey(
         Appraisal, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
@@ -166,7 +177,7 @@ class RenovationCase(models.Model):
         Dwelling, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
         verbose_name=_("new dwelling"),
     )  # fmt: skip
-    moved_in_on = models.DateField(_("moved in on"), null=True, blank=True, editable=False)
+    moved_in_on = models.DateField(_("moved in on"), null=True, blank=True, editable=False, validators=[event_date])
     old_house_outcome = models.CharField(
         _("old house"), max_length=12, choices=OldHouse.choices, blank=True, editable=False
     )
@@ -245,7 +256,7 @@ class CaseTransition(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=24, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=24, choices=CaseStatus.choices)
-    on = models.DateField(_("date"))
+    on = models.DateField(_("date"), validators=[event_date])
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
@@ -290,7 +301,7 @@ class SubsidyPayment(models.Model):
     case = models.ForeignKey(
         RenovationCase, on_delete=models.PROTECT, related_name="payments", verbose_name=_("renovation case")
     )
-    paid_on = models.DateField(_("paid on"))
+    paid_on = models.DateField(_("paid on"), validators=[event_date])
     amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2)
     voucher_number = models.CharField(_("voucher number"), max_length=50)
     is_supplementary = models.BooleanField(_("supplementary payment"), default=False)

@@ -18,6 +18,7 @@ from households.models import Attachment, Unit
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
+from housing_safety.dates import check_date
 from housing_safety.excel import safe_cell
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
@@ -146,6 +147,7 @@ def log_complaint(*, actor, complaint: Complaint, files=()) -> tuple[Complaint, 
     complaint.received_at = complaint.received_at or timezone.now()
     if complaint.received_at > timezone.now():
         raise ValidationError({"received_at": _("The time of receipt cannot be in the future.")})
+    check_date("received_at", complaint.received_at)  # not before 2000 (year 1 broke the date arithmetic below)
     _fill_subject(complaint)
     deadline = ComplaintDeadline.objects.filter(category=complaint.category).first() or ComplaintDeadline()
     received_on = timezone.localdate(complaint.received_at)
@@ -387,8 +389,7 @@ def _ensure_lead_scope(actor, lead: LeadTransfer) -> None:
 def record_lead(*, actor, lead: LeadTransfer) -> LeadTransfer:
     require_perm(actor, "rectification.add_leadtransfer")
     _ensure_lead_scope(actor, lead)
-    if lead.sent_on and lead.sent_on > timezone.localdate():
-        raise ValidationError({"sent_on": _("The date cannot be in the future.")})
+    check_date("sent_on", lead.sent_on)  # not in the future, not before 2000
     lead.created_by = actor
     lead.full_clean()
     lead._history_user = actor
@@ -405,8 +406,7 @@ def confirm_lead_receipt(*, actor, lead: LeadTransfer, on: datetime.date, by: st
         raise ValidationError(_("The receipt was already confirmed."))
     if not by.strip():
         raise ValidationError({"receipt_by": _("Enter who confirmed the receipt.")})
-    if on > timezone.localdate():
-        raise ValidationError({"receipt_on": _("The date cannot be in the future.")})
+    check_date("receipt_on", on)  # not in the future, not before 2000
     lead.receipt_on, lead.receipt_by = on, by.strip()
     lead.full_clean()
     lead._history_user = actor
@@ -421,8 +421,7 @@ def record_lead_feedback(*, actor, lead: LeadTransfer, on: datetime.date, feedba
     _ensure_lead_scope(actor, lead)
     if not feedback.strip():
         raise ValidationError({"feedback": _("Enter the feedback.")})
-    if on > timezone.localdate():
-        raise ValidationError({"feedback_on": _("The date cannot be in the future.")})
+    check_date("feedback_on", on)  # not in the future, not before 2000
     lead.feedback_on, lead.feedback = on, feedback.strip()
     lead.full_clean()
     lead._history_user = actor

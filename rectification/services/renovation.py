@@ -21,6 +21,7 @@ from households.selectors import dwellings_for_user
 from households.services import add_attachment, refresh_home_state, save_dwelling
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
+from housing_safety.dates import DUE, check_date, date_error
 from inspections.models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal
 
 from ..models import (
@@ -154,8 +155,7 @@ def _check_subsidy(field: str, override: bool, overridden: list[str], **subsidy)
 def _check_date(on: datetime.date | None, after: datetime.date | None, field: str = "on") -> None:
     if on is None:
         raise ValidationError({field: _("Enter the date of this step.")})
-    if on > timezone.localdate():
-        raise ValidationError({field: _("The date cannot be in the future.")})
+    check_date(field, on)  # not in the future, not before 2000
     if after and on < after:
         raise ValidationError(
             {field: _("The date cannot be before the previous step (%(date)s).") % {"date": f"{after:%Y-%m-%d}"}}
@@ -319,8 +319,8 @@ def _accept(case: RenovationCase, on: datetime.date, step: dict) -> list:
             errors["new_dwelling"] = _("Record the new dwelling before acceptance.")
         if not step.get("moved_in_on"):
             errors["moved_in_on"] = _("Enter the date the household moved in.")
-        elif step["moved_in_on"] > timezone.localdate():
-            errors["moved_in_on"] = _("The date cannot be in the future.")
+        elif message := date_error(step["moved_in_on"]):
+            errors["moved_in_on"] = message
         if step.get("old_house_outcome") not in RenovationCase.OldHouse.values:
             errors["old_house_outcome"] = _("Say what happened to the old house.")
         if case.renovation_type == RenovationType.RELOCATION and not case.resettlement_site.strip():
@@ -397,6 +397,8 @@ def move_case(
         start, end = step.get("posting_start"), step.get("posting_end")
         if not start or not end:
             raise ValidationError({"posting_start": _("Enter when the public posting starts and ends.")})
+        check_date("posting_start", start, DUE)
+        check_date("posting_end", end, DUE)
         if start < on:
             raise ValidationError({"posting_start": _("The posting starts on or after the date of this step.")})
         if (end - start).days + 1 < settings.RENOVATION_POSTING_DAYS:
