@@ -7,6 +7,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -161,6 +162,17 @@ class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, HistoryAdmin)
         return queryset.select_related(*self.export_related) if self.export_related else queryset
 
 
+def filter_by_id(queryset, path: str, value):
+    """A list filter's query by the record id in the URL, answered like the admin's own field filters: a value that
+    is no id (text, NUL: a 500 in the filter before) is the list's "invalid filter" answer (?e=1)."""
+    if not value:
+        return queryset
+    try:
+        return queryset.filter(**{path: value})
+    except (ValueError, ValidationError) as error:
+        raise IncorrectLookupParameters(error) from error
+
+
 class TownshipFilter(admin.SimpleListFilter):
     title = _("township")
     parameter_name = "township"
@@ -170,7 +182,7 @@ class TownshipFilter(admin.SimpleListFilter):
         return [(t.pk, t.name) for t in selectors.townships_for_user(request.user)]
 
     def queryset(self, request, queryset):
-        return queryset.filter(**{self.path: self.value()}) if self.value() else queryset
+        return filter_by_id(queryset, self.path, self.value())
 
 
 class VillageFilter(admin.SimpleListFilter):
@@ -186,11 +198,14 @@ class VillageFilter(admin.SimpleListFilter):
         chosen = request.GET.get(self.township_parameter) or (next(iter(townships)) if len(townships) == 1 else None)
         if not chosen:
             return []
-        villages = selectors.villages_for_user(request.user).filter(township_id=chosen)
+        try:
+            villages = selectors.villages_for_user(request.user).filter(township_id=chosen)
+        except (ValueError, ValidationError):  # no township id: no villages to offer (the township filter says so)
+            return []
         return [(v.pk, v.name) for v in villages]
 
     def queryset(self, request, queryset):
-        return queryset.filter(**{self.path: self.value()}) if self.value() else queryset
+        return filter_by_id(queryset, self.path, self.value())
 
 
 class StructureTypeFilter(admin.SimpleListFilter):

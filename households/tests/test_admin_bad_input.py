@@ -38,3 +38,29 @@ def test_a_tampered_count_of_attached_files_is_a_form_error(client, personas, ho
     formsets = {f.formset.prefix: f.formset for f in response.context["inline_admin_formsets"]}
     assert formsets[ATTACHMENT_LIST_PREFIX].non_form_errors()
     assert Household.objects.get(pk=home_household.pk).head_name != "改过的户主"
+
+
+@pytest.mark.parametrize("value", ["一二三", "a\x00b", "1.5"])
+@pytest.mark.parametrize(
+    "url",
+    ["/admin/households/household/", "/admin/households/dwelling/", "/admin/households/village/",
+     "/admin/inspections/appraisal/", "/admin/households/household/export/"],
+)  # fmt: skip
+@pytest.mark.parametrize("parameter", ["township", "village"])
+def test_a_township_or_village_filter_that_is_no_id_is_the_lists_invalid_filter_answer(
+    client, personas, home_household, url, parameter, value
+):
+    from urllib.parse import urlencode
+
+    client.force_login(personas[Role.BUREAU_ADMIN])
+    township_id = home_household.village.township_id
+    # The village filter offers (and reads) villages once a township is chosen.
+    query = {"township": value} if parameter == "township" else {"township": township_id, "village": value}
+
+    response = client.get(f"{url}?{urlencode(query)}")
+
+    if parameter == "village" and url == "/admin/households/village/":
+        assert response.status_code == 302  # no village filter there: an unknown parameter, the admin's ?e=1 too
+    else:
+        assert (response.status_code, response.url) == (302, f"{url.removesuffix('export/')}?e=1")
+    assert client.get(f"{url}?township={township_id}").status_code == 200  # control: a real id filters
