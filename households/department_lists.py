@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from housing_safety.access import require_perm, scope_of
 from housing_safety.bulk import copy_csv, insert_select
+from housing_safety.dates import BIRTH, check_date, date_error
 
 from . import cleaning
 from .identity import birth_date_of, half_width, id_number_error, normalise_id_number, normalise_phone, validate_phone
@@ -196,6 +197,9 @@ def _parse(
             parsed.birth_date = cleaning.parse_date(cell.get("birth_date"))
         except ValueError as error:
             fail("birth_date", str(error))
+        if parsed.birth_date is not None and (reason := date_error(parsed.birth_date, BIRTH)):
+            parsed.birth_date = None
+            fail("birth_date", reason)
     phone = normalise_phone(cell.get("phone"))
     if phone:
         try:
@@ -367,8 +371,7 @@ def _check_upload(actor, unit: Unit, listed_on: datetime.date, uploaded_file) ->
     require_perm(actor, IMPORT)
     if not units_for_import(actor).filter(pk=unit.pk).exists():
         raise PermissionDenied(_("You may only import your own department's lists."))
-    if listed_on > timezone.localdate():
-        raise ValidationError({"listed_on": _("The date cannot be in the future.")})
+    check_date("listed_on", listed_on)  # new households are registered on it: not in the future, not year 1
     try:
         # Before the file is stored: a zip bomb or a file over the limit is refused now, also on the background path.
         check_upload(uploaded_file, uploaded_file.name)

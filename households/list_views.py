@@ -174,7 +174,11 @@ def _label(name: str) -> str:
 @permission_required(lists.IMPORT, raise_exception=True)
 def list_confirm(request, pk: int):
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
-    accepted = [int(value) for value in request.POST.getlist("accept") if value.isdigit() and len(value) < 10]
+    accepted = [
+        int(value)
+        for value in request.POST.getlist("accept")
+        if value.isascii() and value.isdigit() and len(value) < 10
+    ]
     try:
         applied = lists.confirm_list(actor=request.user, department_list=department_list, accepted=accepted)
     except ValidationError as error:

@@ -6,44 +6,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0008_user_must_change_password'),
+        ("households", "0008_user_must_change_password"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listrow',
-            name='proposed',
-            field=models.JSONField(blank=True, default=dict, verbose_name='proposed changes'),
+            model_name="listrow",
+            name="proposed",
+            field=models.JSONField(blank=True, default=dict, verbose_name="proposed changes"),
         ),
         migrations.AlterField(
-            model_name='listrow',
-            name='outcome',
-            field=models.CharField(choices=[('new', 'New household'), ('changed', 'Changed'), ('unchanged', 'Unchanged'), ('suggested', 'Possible match to confirm'), ('registered', 'Registered elsewhere'), ('invalid', 'Invalid row')], max_length=10, verbose_name='outcome'),
+            model_name="listrow",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("new", "New household"),
+                    ("changed", "Changed"),
+                    ("unchanged", "Unchanged"),
+                    ("suggested", "Possible match to confirm"),
+                    ("registered", "Registered elsewhere"),
+                    ("invalid", "Invalid row"),
+                ],
+                max_length=10,
+                verbose_name="outcome",
+            ),
         ),
         migrations.CreateModel(
-            name='ChangeProposal',
+            name="ChangeProposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('row_number', models.PositiveIntegerField(verbose_name='row in Excel')),
-                ('changes', models.JSONField(default=dict, verbose_name='proposed changes')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for a decision'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('superseded', 'Replaced by a newer list')], default='pending', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decision_reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('department_list', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='households.departmentlist', verbose_name='department list')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='change_proposals', to='households.household', verbose_name='household')),
-                ('township', models.ForeignKey(blank=True, help_text='Empty: the bureau decides (a move between townships).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.township', verbose_name='decided by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("row_number", models.PositiveIntegerField(verbose_name="row in Excel")),
+                ("changes", models.JSONField(default=dict, verbose_name="proposed changes")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for a decision"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("superseded", "Replaced by a newer list"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                ("decision_reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "department_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="households.departmentlist",
+                        verbose_name="department list",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="change_proposals",
+                        to="households.household",
+                        verbose_name="household",
+                    ),
+                ),
+                (
+                    "township",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the bureau decides (a move between townships).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="households.township",
+                        verbose_name="decided by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change proposal',
-                'verbose_name_plural': 'change proposals',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['township', 'status'], name='proposal_township_status')],
-                'constraints': [models.UniqueConstraint(fields=('department_list', 'household'), name='one_proposal_per_list_household')],
+                "verbose_name": "change proposal",
+                "verbose_name_plural": "change proposals",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [models.Index(fields=["township", "status"], name="proposal_township_status")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("department_list", "household"), name="one_proposal_per_list_household"
+                    )
+                ],
             },
         ),
     ]

@@ -295,3 +295,39 @@ def test_the_proposal_list_costs_the_same_queries_for_one_and_many(
     with django_assert_num_queries(len(one.captured_queries)):
         response = client.get("/lists/proposals/")
     assert text(response).count("data-proposal=") == 13
+
+
+@pytest.mark.parametrize("listed_on", ["0001-01-01", "1900-01-01", "9999-12-31"])
+def test_an_implausible_list_date_is_refused_in_chinese(client, liaison, poverty_office, dongkeng, listed_on):
+    client.force_login(liaison)
+    content = csv_bytes(
+        [HEADER, ["周九", valid_id_number(born=datetime.date(1980, 9, 9)), "", "新桥镇", "东坑村", "", "3"]], "utf-8"
+    )
+    response = client.post(
+        "/lists/", {"unit": poverty_office.pk, "listed_on": listed_on, "file": SimpleUploadedFile("名单.csv", content)}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["listed_on"][0].startswith(("日期", "该日期"))
+    assert not DepartmentList.objects.exists()
+
+
+def test_an_implausible_birth_date_column_is_an_invalid_row(liaison, poverty_office, dongkeng):
+    header = [*HEADER, "出生日期"]
+    department_list = preview(
+        liaison, poverty_office, xlsx([header, ["王五", None, None, "新桥镇", "东坑村", None, None, "1850-01-01"]])
+    )
+    [(column, reason)] = department_list.rows.get().errors
+    assert column == "出生日期" and "1850-01-01" in reason
+
+
+def test_a_confirm_with_odd_digits_in_the_accepted_rows_is_no_error(client, liaison, poverty_office, dongkeng):
+    client.force_login(liaison)
+    department_list = upload_csv(
+        client,
+        poverty_office,
+        [["周九", valid_id_number(born=datetime.date(1980, 9, 9)), "", "新桥镇", "东坑村", "", "3"]],
+    )
+    response = client.post(f"/lists/{department_list.pk}/confirm/", {"accept": ["²", "１２", "9" * 25, "-1"]})
+    assert response.status_code == 302
+    department_list.refresh_from_db()
+    assert department_list.status == "confirmed"
