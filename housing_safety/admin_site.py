@@ -6,7 +6,7 @@ pages answering the same input with a server error."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib.admin import helpers, widgets
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -16,17 +16,55 @@ class AdminConfig(DjangoAdminConfig):
     default_site = "housing_safety.admin_site.AdminSite"
 
 
-class SelectedRowsMixin:
-    """A list's action names its rows by their ids (the `_selected_action` boxes); Django filters by them as they
-    come, and a value that is no id of the model (text, NUL) was a server error inside that filter. Such a request
-    is answered like one with no row ticked: Django's own warning, nothing done."""
+def _is_id(field, value) -> bool:
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class CheckedAutocompleteMixin:
+    """An autocomplete shows the chosen records by looking them up by the values as sent (a form sent back with
+    errors, or an add form's ?household=… initial value); a value that is no id (text, NUL) was a server error in
+    that lookup. Such a value shows as no choice (the form's validation already says it is not one)."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        return super().optgroups(name, [v for v in value if _is_id(target, v)], attr)
+
+
+class AutocompleteSelect(CheckedAutocompleteMixin, widgets.AutocompleteSelect):
+    pass
+
+
+class AutocompleteSelectMultiple(CheckedAutocompleteMixin, widgets.AutocompleteSelectMultiple):
+    pass
+
+
+class UntrustedInputMixin:
+    """What every ModelAdmin on the site does with input Django's admin takes as it comes:
+
+    - a list's action names its rows by their ids (the `_selected_action` boxes); Django filters by them as they
+      come, and a value that is no id of the model (text, NUL) was a server error inside that filter. Such a
+      request is answered like one with no row ticked: Django's own warning, nothing done;
+    - autocompletes show a value that is no id as no choice (CheckedAutocompleteMixin).
+    """
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def response_action(self, request, queryset):
         pk = self.model._meta.pk
-        try:
-            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
-                pk.to_python(value)
-        except ValidationError:
+        if not all(_is_id(pk, value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
             self.message_user(
                 request,
                 # Django's own message (and its translation): the same as for a request without any row ticked.
@@ -40,12 +78,12 @@ class SelectedRowsMixin:
 class AdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, SelectedRowsMixin):
+        if not issubclass(admin_class, UntrustedInputMixin):
             # The registered class, with the rules first in its method order (its name and module kept for the
             # admin's checks and messages).
             admin_class = type(
                 admin_class.__name__,
-                (SelectedRowsMixin, admin_class),
+                (UntrustedInputMixin, admin_class),
                 {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
             )
         super().register(model_or_iterable, admin_class, **options)

@@ -10,7 +10,7 @@ from django_celery_beat.models import IntervalSchedule
 
 from households.tests.factories import VillageFactory, make_user, township
 from housing_safety.access import Role
-from housing_safety.admin_site import AdminSite, SelectedRowsMixin
+from housing_safety.admin_site import AdminSite, UntrustedInputMixin
 from housing_safety.models import OutgoingEmail
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def test_admin_site_is_the_projects_and_every_model_admin_follows_its_rules():
     assert {type(model_admin).__module__.split(".")[0] for model_admin in admin.site._registry.values()} >= {
         "axes", "django_celery_beat", "django", "households", "housing_safety",
     }  # fmt: skip
-    unruly = [type(m).__name__ for m in admin.site._registry.values() if not isinstance(m, SelectedRowsMixin)]
+    unruly = [type(m).__name__ for m in admin.site._registry.values() if not isinstance(m, UntrustedInputMixin)]
     assert not unruly
 
 
@@ -68,3 +68,32 @@ def test_an_action_on_real_ids_still_runs(client):
     )
 
     assert response.status_code == 200 and village.name in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["一二三", "a\x00b", "=1+1", "1.5"])
+def test_an_autocomplete_value_that_is_no_id_shows_as_no_choice(client, value):
+    """The dwelling form's household autocomplete, sent back with errors or opened with ?household=…: the value
+    is looked up to show the chosen household (a 500 for one that is no id)."""
+    from households.models import Dwelling
+
+    client.force_login(make_user(Role.BUREAU_ADMIN))
+    body = {"household": value, "address": "三组", "structure_type": "frame", "storeys": "1"}
+
+    posted = client.post("/admin/households/dwelling/add/", body)
+    opened = client.get("/admin/households/dwelling/add/", {"household": value})
+
+    assert posted.status_code == 200 and "household" in posted.context["adminform"].form.errors
+    assert opened.status_code == 200
+    assert not Dwelling.objects.exists()
+
+
+def test_an_autocomplete_shows_the_chosen_record(client):
+    """Control: a real id shows as the chosen household."""
+    from households.tests.factories import HouseholdFactory
+
+    household = HouseholdFactory(village=VillageFactory(township=township("350881100")), head_name="陈自动")
+    client.force_login(make_user(Role.BUREAU_ADMIN))
+
+    opened = client.get("/admin/households/dwelling/add/", {"household": household.pk})
+
+    assert f'<option value="{household.pk}" selected>' in opened.content.decode()
