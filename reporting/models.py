@@ -176,9 +176,12 @@ class ExportTemplate(models.Model):
         from .exports import DATASETS
 
         allowed = DATASETS[self.dataset].fields if self.dataset in DATASETS else {}
+        # Any JSON comes in through the admin's text box (a number, null, an object: a 500 here before).
+        columns = self.columns if isinstance(self.columns, list) else [self.columns]
         wrong = [
-            str(item) for item in self.columns
-            if not (isinstance(item, list | tuple) and len(item) == 2 and item[1] in allowed)
+            str(item)[:100] for item in columns
+            if not (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str)
+                    and isinstance(item[1], str) and item[1] in allowed)
         ]  # fmt: skip
         if wrong or not self.columns:
             raise ValidationError(

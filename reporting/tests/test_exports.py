@@ -86,9 +86,13 @@ def test_the_bureau_template_chooses_and_renames_columns(client, admin, two_town
 
 @pytest.mark.parametrize(
     "columns",
-    [[["电话", "helper_user__password"]], [["x"]], [], [["来源", "reporter_phone"]]],
-    ids=["related-secret", "no-field", "empty", "unknown"],
-)
+    [
+        [["电话", "helper_user__password"]], [["x"]], [], [["来源", "reporter_phone"]],
+        # anything JSON the admin's text box takes (found by the fuzz test: a 500 in clean)
+        -1, None, "head_name", {"姓名": "head_name"}, [["姓名", ["head_name"]]], [[1, "head_name"]],
+    ],
+    ids=["related-secret", "no-field", "empty", "unknown", "number", "null", "text", "object", "list-field", "number-header"],
+)  # fmt: skip
 def test_a_template_cannot_reach_fields_outside_the_list(columns):
     with pytest.raises(ValidationError) as refused:
         ExportTemplate(dataset="households", columns=columns).full_clean()
