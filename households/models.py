@@ -531,6 +531,21 @@ class ColumnMapping(models.Model):
     def __str__(self) -> str:
         return str(self.unit)
 
+    def clean(self):
+        # The admin's box takes any JSON (a number, a list: a 500 when a list was read with it, or on saving null).
+        from .department_lists import FIELD_LABELS  # the module reads this model
+
+        if self.columns in (None, ""):
+            self.columns = {}
+        entries = self.columns.items() if isinstance(self.columns, dict) else [(str(self.columns)[:100], None)]
+        valid = lambda field: isinstance(field, str) and field in FIELD_LABELS  # noqa: E731
+        wrong = [f"{heading}: {field}" for heading, field in entries if not valid(field)]
+        if wrong:
+            raise ValidationError(
+                {"columns": _("Each entry is a heading of their list and one of our fields: %(fields)s. Not valid: "
+                              "%(wrong)s") % {"fields": ", ".join(FIELD_LABELS), "wrong": "; ".join(wrong)}}
+            )  # fmt: skip
+
 
 class DepartmentList(models.Model):
     """One upload of a department's list: read and compared (preview), then confirmed, or left."""

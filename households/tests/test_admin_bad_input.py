@@ -64,3 +64,39 @@ def test_a_township_or_village_filter_that_is_no_id_is_the_lists_invalid_filter_
     else:
         assert (response.status_code, response.url) == (302, f"{url.removesuffix('export/')}?e=1")
     assert client.get(f"{url}?township={township_id}").status_code == 200  # control: a real id filters
+
+
+@pytest.mark.parametrize("columns", ["-1", "[1]", '"户主"', '{"户主姓名": 1}', '{"户主姓名": "password"}'])
+def test_a_column_mapping_that_is_no_heading_to_field_object_is_a_form_error(client, personas, columns):
+    """Found by the fuzz test: the admin's box took any JSON, and an empty one was a 500 on saving null."""
+    from django.utils.translation import override
+
+    from households.models import ColumnMapping, Unit
+
+    mapping = ColumnMapping.objects.create(unit=Unit.objects.get(name="漳平市民政局"), columns={"户主": "head_name"})
+    client.force_login(personas[Role.BUREAU_ADMIN])
+    url = f"/admin/households/columnmapping/{mapping.pk}/change/"
+    version = client.get(url).context["version_token"]
+
+    with override("zh-hans"):
+        response = client.post(url, {"unit": mapping.unit_id, "columns": columns, "_version": version})
+
+    assert response.status_code == 200
+    assert "每一项为对方名单的列标题及我方字段之一" in str(response.context["adminform"].form.errors["columns"])
+    mapping.refresh_from_db()
+    assert mapping.columns == {"户主": "head_name"}
+
+
+def test_an_empty_column_mapping_is_saved_as_no_headings(client, personas):
+    from households.models import ColumnMapping, Unit
+
+    mapping = ColumnMapping.objects.create(unit=Unit.objects.get(name="漳平市民政局"), columns={"户主": "head_name"})
+    client.force_login(personas[Role.BUREAU_ADMIN])
+    url = f"/admin/households/columnmapping/{mapping.pk}/change/"
+    version = client.get(url).context["version_token"]
+
+    response = client.post(url, {"unit": mapping.unit_id, "columns": "", "_version": version})
+
+    assert response.status_code == 302
+    mapping.refresh_from_db()
+    assert mapping.columns == {}
