@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 
 import pytest
 from django.core.management import call_command
@@ -26,9 +27,10 @@ def test_the_import_benchmark_refuses_anything_but_postgresql(monkeypatch):
         call_command("bench_import", households=10, rows=5, memory="", stdout=io.StringIO())
 
 
-def test_the_import_benchmark_runs_end_to_end_and_rolls_back(tmp_path):
+def test_the_import_benchmark_runs_end_to_end_and_rolls_back(tmp_path, monkeypatch, settings):
     if connection.vendor != "postgresql":
         service_missing("the import benchmark needs PostgreSQL (set DATABASE_URL)")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     output = io.StringIO()
     call_command("bench_import", households=400, rows=ROWS, memory="", stdout=output, stderr=io.StringIO())
     rows = {row["metric"]: row for row in map(json.loads, output.getvalue().splitlines())}
@@ -63,6 +65,8 @@ def test_the_import_benchmark_runs_end_to_end_and_rolls_back(tmp_path):
     assert known["applied"]["proposals"] >= known["counts"]["registered"] and known["applied"]["created"] == 0
     assert rows["ratios"]["ratio_vs_copy"] > 0 and rows["ratios"]["speedup_vs_import_export"] > 0
     assert Household.objects.count() == 400 and not DepartmentList.objects.exists()  # all rolled back
+    assert not list(tmp_path.glob("bench-import-*"))  # nor are the generated lists left behind
+    assert not list(settings.MEDIA_ROOT.glob("**/*.xlsx"))  # nor the uploads of them
 
     # The peak-memory run is a child process on the same database: its path, in this process.
     villages = list(Village.objects.filter(name__startswith="合成").values_list("township__name", "name"))
@@ -73,3 +77,4 @@ def test_the_import_benchmark_runs_end_to_end_and_rolls_back(tmp_path):
     measured = json.loads(child.getvalue().splitlines()[-1])
     assert measured["rows"] == 50 and measured["applied"]["created"] == 50 and measured["peak_rss_mb"] > 0
     assert Household.objects.count() == 400
+    assert not list(settings.MEDIA_ROOT.glob("**/*.xlsx"))

@@ -18,6 +18,7 @@ import argparse
 import datetime
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,12 @@ class Command(BaseCommand):
             call_command("generate_synthetic", households=households - have, seed=7, stdout=io.StringIO())
         villages = self._villages()
         folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
+        try:
+            self._measure(folder, rows, villages, memory=memory, skip_import_export=skip_import_export)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # the generated lists (synthetic, but 10 MB each)
+
+    def _measure(self, folder: Path, rows: int, villages: list, *, memory: str, skip_import_export: bool) -> None:
         path = folder / f"list-{rows}.xlsx"
         started = time.perf_counter()
         write_list(path, rows, first_serial=10_000_000, villages=villages)
@@ -259,6 +266,7 @@ class Command(BaseCommand):
                     "applied": applied,
                     "peak_rss_mb": peak_rss_mb(),
                 }
+                listed.file.delete(save=False)  # the stored upload: its rows are rolled back
                 if rollback:
                     raise Rollback
         except Rollback:
