@@ -6,6 +6,7 @@ import json
 from celery.schedules import ParseException
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
@@ -71,8 +72,14 @@ admin.site.unregister(CrontabSchedule)
 
 
 class PeriodicTaskForm(BeatPeriodicTaskForm):
-    """django-celery-beat's form, with two server errors of its own answered as form errors (found by
+    """django-celery-beat's form, with the server errors of its own answered as form errors (found by
     housing_safety/tests/test_fuzz.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Its registered-task choice takes any value (a worker may know tasks this process does not), NUL too, which
+        # PostgreSQL refuses to store.
+        self.fields["regtask"].validators.append(ProhibitNullCharactersValidator())
 
     def clean(self):
         # Its clean reads cleaned_data["task"], absent when the task field refused the name (NUL, too long): that

@@ -50,6 +50,18 @@ def test_a_task_name_the_field_refuses_is_its_form_error(admin_client, periodic_
     assert PeriodicTask.objects.get(pk=periodic_task.pk).task == periodic_task.task
 
 
+def test_a_registered_task_with_nul_is_its_form_error(admin_client, periodic_task):
+    """The registered-task choice takes any name (a worker may know more tasks); PostgreSQL stores no NUL."""
+    url = f"/admin/django_celery_beat/periodictask/{periodic_task.pk}/change/"
+    body = {**page_form(admin_client, url), "regtask": ["reporting.run_job\x00"]}
+
+    response = admin_client.post(url, body)
+
+    assert response.status_code == 200
+    assert "regtask" in response.context["adminform"].form.errors
+    assert PeriodicTask.objects.get(pk=periodic_task.pk).task == periodic_task.task
+
+
 @pytest.mark.parametrize("headers", ["", "   "])
 def test_empty_headers_are_no_headers(admin_client, periodic_task, headers):
     url = f"/admin/django_celery_beat/periodictask/{periodic_task.pk}/change/"
