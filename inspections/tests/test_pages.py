@@ -763,6 +763,19 @@ def test_issue_then_print_a5_uses_a5_stylesheet(client, users, world):
     assert Placard.objects.get(household=household).serial in text
 
 
+@pytest.mark.parametrize("size", ["危" * 10_000, "<b>", "a4&household=1"])
+def test_issue_with_a_size_that_is_no_size_prints_a4(client, users, world, size):
+    """The issued placards' print page is an A4 job for any other size: the size was copied into the redirect, and
+    one over 2,048 characters made it a 400 after the placards were issued (found by the fuzz test)."""
+    household = world["home"]["safe"]
+    client.force_login(users[STAFF])
+
+    response = client.post(reverse("inspections:placard-issue"), {"household": household.pk, "size": size})
+
+    assert (response.status_code, response.url) == (302, print_url(household=household.pk, size="a4"))
+    assert Placard.objects.filter(household=household).count() == 1
+
+
 def test_issue_is_idempotent_and_skips_unsafe_households(client, users, world):
     client.force_login(users[STAFF])
     village = world["home"]["village"]
