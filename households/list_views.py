@@ -193,13 +193,13 @@ def list_confirm(request, pk: int):
         else:
             # Not how many categories or proposals: for households registered elsewhere that would tell the
             # department what our records hold.
-            message = (
-                _(
-                    "Confirmed: %(created)s households created, %(updated)s of your own updated; your categories are "
-                    "added to the households registered elsewhere, and other differences go to their townships."
-                )
-                % done
-            )
+            message = _("Confirmed: %(created)s households created, %(updated)s of your own updated.") % done
+            registered = department_list.counts.get(ListRow.Outcome.REGISTERED, 0)
+            if registered:
+                message += " " + _(
+                    "Your categories are added to the %(registered)s households registered elsewhere; other "
+                    "differences go to their townships."
+                ) % {"registered": registered}
         messages.success(request, message)
     return redirect("households:list", pk=department_list.pk)
 

@@ -296,7 +296,7 @@ def test_confirm_through_the_page_with_an_accepted_suggestion(client, liaison, m
     assert response.status_code == 302
     assert response["Location"] == f"/lists/{matching_list.pk}/"
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "已确认导入：新增 1 户，更新本部门对象 0 户；已由他处登记的农户已增加本部门类别，其他差异已交所在乡镇核实。"
+        "已确认导入：新增 1 户，更新本部门对象 0 户。 已为他处登记的 2 户增加本部门类别，其他差异已交所在乡镇核实。"
     ]
     # 王五 is registered by his township: the list's phone is a proposal for it, not a change.
     assert Household.objects.get(pk=ours.wang.pk).phone == "13900000005"

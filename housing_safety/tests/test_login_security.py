@@ -597,7 +597,13 @@ def test_after_a_forced_change_without_a_next_each_role_lands_on_its_home(client
 
 @pytest.mark.parametrize(
     "next_url",
-    ["https://evil.example/field/", "//evil.example/field/", "http://testserver/field/", "field", "javascript:alert(1)"],
+    [
+        "https://evil.example/field/",
+        "//evil.example/field/",
+        "http://testserver/field/",
+        "field",
+        "javascript:alert(1)",
+    ],
 )
 def test_after_a_forced_change_a_next_off_this_site_is_ignored(client, forced, next_url):
     response = client.post(
