@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 # make test PYTEST_ARGS="households/tests/test_demo.py -x" for part of the suite
 PYTEST_ARGS ?=
+# The suite runs on one worker per core (pytest-xdist, each on its own test database); TEST_WORKERS=0 for one process
+TEST_WORKERS ?= auto
 # uv (from PyPI, into the virtualenv) installs the pinned requirements in about a fifth of pip's time on a fresh
 # machine (README, "The two commands"); INSTALLER=pip uses pip alone.
 INSTALLER ?= uv
@@ -46,7 +48,7 @@ run: install
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

@@ -22,6 +22,7 @@ def test_suite_runs_on_postgresql():
         assert cursor.fetchone()[0]
 
 
+@pytest.mark.xdist_group("broker")  # one worker of the parallel suite consumes the real broker's queue
 def test_a_task_travels_through_redis_to_a_worker_and_back(celery_inline):
     if not settings.CELERY_BROKER_URL:
         service_missing("CELERY_BROKER_URL is not set (tasks run inline)")

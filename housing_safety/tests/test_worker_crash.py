@@ -45,7 +45,8 @@ from housing_safety.models import OutgoingEmail
 from reporting import services
 from reporting.models import ConsolidatedReport, MonthlyReport, ReportKind, ReportStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# One worker of the parallel suite runs the tests that consume the real broker's queues (see conftest).
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.xdist_group("broker")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")

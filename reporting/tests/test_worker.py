@@ -23,7 +23,8 @@ from housing_safety.models import OutgoingEmail
 from inspections.tests.factories import AppraisalFactory
 from reporting.models import ConsolidatedReport, MonthlyReport, ReportKind, ReportStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# One worker of the parallel suite runs the tests that consume the real broker's queues (see conftest).
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.xdist_group("broker")]
 
 
 def _require_redis() -> None:
