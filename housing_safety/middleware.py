@@ -7,7 +7,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -38,6 +38,29 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class NulInQueryMiddleware:
+    """A query string with a NUL character is a 400 in Chinese. PostgreSQL neither stores nor compares text with
+    NUL, and every list that hands a query parameter to the database as text (the admin's filters and searches,
+    the libraries' lists too) was a 500 there. Forms refuse NUL themselves (ProhibitNullCharactersValidator); no
+    link of the system carries one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in name or any("\x00" in value for value in values) for name, values in request.GET.lists()):
+            return render(
+                request,
+                "public/message.html",
+                {
+                    "title": _("Bad request"),
+                    "message": _("The address holds a character that is not allowed (NUL). Check the link."),
+                },
+                status=400,
+            )
+        return self.get_response(request)
 
 
 MUST_CHANGE_PASSWORD = "must_change_password"  # session key, set at login from the user's profile

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "housing_safety.request_id.RequestIdMiddleware",  # early: every log line of the request carries its id
     "django.contrib.sessions.middleware.SessionMiddleware",
     "housing_safety.middleware.ChineseFirstLocaleMiddleware",
+    "housing_safety.middleware.NulInQueryMiddleware",  # after the language: its 400 page is in Chinese
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

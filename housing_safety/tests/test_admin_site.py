@@ -83,7 +83,7 @@ def test_an_autocomplete_value_that_is_no_id_shows_as_no_choice(client, value):
     opened = client.get("/admin/households/dwelling/add/", {"household": value})
 
     assert posted.status_code == 200 and "household" in posted.context["adminform"].form.errors
-    assert opened.status_code == 200
+    assert opened.status_code == (400 if "\x00" in value else 200)  # NUL in a query: test_query_nul.py
     assert not Dwelling.objects.exists()
 
 
