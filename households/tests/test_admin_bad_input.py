@@ -40,7 +40,7 @@ def test_a_tampered_count_of_attached_files_is_a_form_error(client, personas, ho
     assert Household.objects.get(pk=home_household.pk).head_name != "改过的户主"
 
 
-@pytest.mark.parametrize("value", ["一二三", "a\x00b", "1.5"])
+@pytest.mark.parametrize("value", ["一二三", "1.5"])  # a NUL in a query is a 400 (NulInQueryMiddleware)
 @pytest.mark.parametrize(
     "url",
     ["/admin/households/household/", "/admin/households/dwelling/", "/admin/households/village/",

@@ -278,9 +278,7 @@ def test_liaison_uploads_fixes_and_confirms_the_office_list(
     with page.expect_navigation():
         page.get_by_role("button", name="确认导入").click()
     expect(page).to_have_url(f"{base}/lists/{second_pk}/")
-    expect(page.locator(".messages .success")).to_have_text(
-        f"已确认导入：新增 {new_count} 户，更新本部门对象 0 户。"
-    )
+    expect(page.locator(".messages .success")).to_have_text(f"已确认导入：新增 {new_count} 户，更新本部门对象 0 户。")
     expect(page.locator("p.messages")).to_contain_text(f"确认导入：新增 {new_count} 户，更新 0 户。")
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
     no_horizontal_scroll(page)
