@@ -58,6 +58,9 @@ from .test_idor import (  # noqa: F401  (world and _world_media are fixtures)
     world,
 )
 
+# One worker of the parallel suite runs the module: its tests share the world and the crawl (about 30 s to make).
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 SEED = int(os.environ.get("FUZZ_SEED") or random.SystemRandom().randrange(1_000_000_000))
 FULL = os.environ.get("FUZZ_ALL") == "1"
 FORM_CASES = int(os.environ.get("FUZZ_FORM_CASES", "1200"))
