@@ -24,6 +24,7 @@ from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.excel import safe_cell
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param, year_param
+from housing_safety.web import run_form
 
 from . import selectors, services
 from .forms import (
@@ -35,7 +36,6 @@ from .forms import (
     SupplementaryPaymentForm,
 )
 from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase
-from .view_helpers import run_form
 
 VIEW = "rectification.view_renovationcase"
 INCOMPLETE_SHOWN = 200

@@ -26,6 +26,7 @@ from housing_safety import disclosure
 from housing_safety.excel import safe_cell, xlsx_response
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param, year_param
+from housing_safety.web import run_form
 from housing_safety.workdays import last_known_year
 
 from . import selectors, services
@@ -39,7 +40,6 @@ from .forms import (
     LookupForm,
 )
 from .models import Complaint, ComplaintStatus
-from .view_helpers import run_form
 
 VIEW = "rectification.view_complaint"
 

@@ -19,9 +19,9 @@ from housing_safety.access import scope_of
 from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
 from housing_safety.params import int_param
+from housing_safety.web import run_form
 from inspections.selectors import HousingStatus
 from rectification.models import CASE_STEPS
-from rectification.view_helpers import run_form
 
 from . import charts, documents, selectors, services
 from .forms import ReportForm
