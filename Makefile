@@ -38,7 +38,15 @@ else
 endif
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end packages (Bootstrap, its icons; axe-core for the accessibility checks) from the npm registry, pinned by
+# package-lock.json and served from our own static files: the bureau's intranet has no CDN.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "This project needs Node.js with npm for its front-end packages (apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 # Placard QR codes point at the port the demo is served on (unless PUBLIC_BASE_URL is set).
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)

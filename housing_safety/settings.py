@@ -154,7 +154,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end packages from the npm registry (package.json, installed by `make install` with npm ci), served as our own
+# static files: the bureau's intranet has no CDN.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
+    ("vendor/bootstrap-icons", BASE_DIR / "node_modules/bootstrap-icons/font"),
+]
 STORAGES = {
     # Uploaded files are government archive: kept outside the web root and served only through
     # households.views.attachment_download, which checks the user's scope. MEDIA_ROOT on one server; a private
