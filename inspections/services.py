@@ -20,6 +20,7 @@ from households.models import Attachment, Dwelling, Household, Township
 from households.services import add_attachment, refresh_home_state
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
+from housing_safety.bulk import insert_select
 from housing_safety.dates import DUE, check_date
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
@@ -228,15 +229,16 @@ def launch_campaign(*, actor, campaign: Campaign) -> int:
     matched = selectors.campaign_dwellings(campaign).annotate(matched_id=F("pk")).values_list("matched_id").order_by()
     select_sql, params = matched.query.sql_with_params()
     table = connection.ops.quote_name(Revisit._meta.db_table)
+    # Every other column gets the model's default (no outcome, no findings), a field added later too.
+    given = {"campaign_id": "%s", "dwelling_id": "matched.matched_id", "due_on": "%s", "status": "%s"}
+    columns, values, defaults = insert_select(Revisit, given, now=timezone.now())
     sql = (
-        f"INSERT INTO {table} (campaign_id, dwelling_id, due_on, status, outcome, notes, finding_new_damage, "
-        "finding_lives_in_old_dangerous, finding_connected_hazard, finding_leaking, finding_placard_missing) "
-        f"SELECT %s, matched.matched_id, %s, %s, '', '', %s, %s, %s, %s, %s FROM ({select_sql}) AS matched "
+        f"INSERT INTO {table} ({columns}) SELECT {values} FROM ({select_sql}) AS matched "
         "WHERE TRUE "  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
         "ON CONFLICT (campaign_id, dwelling_id) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, campaign.due_on, Revisit.Status.PENDING, *[False] * 5, *params])
+        cursor.execute(sql, [campaign.pk, campaign.due_on, Revisit.Status.PENDING, *defaults, *params])
         created = max(cursor.rowcount, 0)
     campaign.launched_at = campaign.launched_at or timezone.now()
     campaign.launched_by = campaign.launched_by or actor

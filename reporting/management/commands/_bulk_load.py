@@ -2,7 +2,8 @@
 bulk_create elsewhere (SQLite in the tests).
 
 Rows are tuples in the order of the columns given; every other concrete column gets its model default (auto_now
-fields the time of the run), so a new field with a default does not break the loader. For speed, COPY writes each
+fields the time of the run; housing_safety.bulk.defaults_besides), so a new field with a default does not break the
+loader, and one without a default is an error naming it. For speed, COPY writes each
 value as str(value) with NULL spelled None (True/False are valid booleans): so the generated strings must not hold
 tabs, newlines or backslashes, nor be the word None; the generator's strings are fixed texts and numbers.
 """
@@ -15,6 +16,8 @@ import json
 
 from django.db import connection
 from django.utils import timezone
+
+from housing_safety.bulk import defaults_besides
 
 ID_BLOCK = 20_000
 BULK_BATCH = 2_000
@@ -67,19 +70,6 @@ class Loader:
 
     # Rows ------------------------------------------------------------------------------------------------------
 
-    def _constants(self, model, columns: list[str]) -> list[tuple[str, object]]:
-        given = set(columns)
-        constants = []
-        for field in model._meta.concrete_fields:
-            if field.attname in given or field.primary_key:
-                continue
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                value = self.now
-            else:
-                value = field.get_default()
-            constants.append((field.column, value))
-        return constants
-
     def write(self, model, columns: list[str], rows: list[tuple]) -> None:
         if not rows:
             return
@@ -89,9 +79,9 @@ class Loader:
             model.objects.bulk_create(objects, batch_size=BULK_BATCH)
             return
         by_attname = {field.attname: field.column for field in model._meta.concrete_fields}
-        constants = self._constants(model, columns)
-        names = [by_attname[name] for name in columns] + [column for column, _value in constants]
-        suffix = "".join("\t" + _copy_text(value) for _column, value in constants) + "\n"
+        constants = defaults_besides(model, columns, now=self.now)
+        names = [by_attname[name] for name in columns] + [field.column for field, _value in constants]
+        suffix = "".join("\t" + _copy_text(value) for _field, value in constants) + "\n"
         buffer = io.StringIO()
         write, join = buffer.write, "\t".join
         for row in rows:
