@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 
@@ -15,7 +16,7 @@ from .models import Attachment, ChangeProposal, Dwelling, Household, Township, U
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
 
 
-def _township_filter(user, path: str) -> Q | None:
+def _township_filter(user: AbstractBaseUser, path: str) -> Q | None:
     """Q restricting `path` (a lookup ending at a township id) for township staff; None = unrestricted."""
     scope = scope_of(user)
     if scope.role == Role.TOWNSHIP_STAFF and not scope.everything:
@@ -23,7 +24,7 @@ def _township_filter(user, path: str) -> Q | None:
     return None
 
 
-def _reference(user, queryset: QuerySet, path: str) -> QuerySet:
+def _reference(user: AbstractBaseUser, queryset: QuerySet, path: str) -> QuerySet:
     """Reference data (townships, villages, units): everyone signed in; township staff their own."""
     scope = scope_of(user)
     if scope.role is None and not scope.everything:
@@ -32,22 +33,22 @@ def _reference(user, queryset: QuerySet, path: str) -> QuerySet:
     return queryset if restriction is None else queryset.filter(restriction)
 
 
-def townships_for_user(user) -> QuerySet[Township]:
+def townships_for_user(user: AbstractBaseUser) -> QuerySet[Township]:
     return _reference(user, Township.objects.all(), "pk")
 
 
-def villages_for_user(user) -> QuerySet[Village]:
+def villages_for_user(user: AbstractBaseUser) -> QuerySet[Village]:
     return _reference(user, Village.objects.select_related("township"), "township_id")
 
 
-def units_for_user(user) -> QuerySet[Unit]:
+def units_for_user(user: AbstractBaseUser) -> QuerySet[Unit]:
     scope = scope_of(user)
     if scope.role is None and not scope.everything:
         return Unit.objects.none()
     return Unit.objects.select_related("township")
 
 
-def household_scope_filter(user, prefix: str = "") -> Q:
+def household_scope_filter(user: AbstractBaseUser, prefix: str = "") -> Q:
     """The rows of Household (reached through `prefix`) that the user may see, as a Q object."""
     scope = scope_of(user)
     if scope.everything:
@@ -64,11 +65,11 @@ def household_scope_filter(user, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
-def households_for_user(user) -> QuerySet[Household]:
+def households_for_user(user: AbstractBaseUser) -> QuerySet[Household]:
     return Household.objects.filter(household_scope_filter(user)).select_related("village__township")
 
 
-def search_households(user, households: QuerySet[Household], term: str) -> QuerySet[Household]:
+def search_households(user: AbstractBaseUser, households: QuerySet[Household], term: str) -> QuerySet[Household]:
     """The one household search (the admin's search box and autocomplete, the field page). Every word must match
     the head's name or the village's; a number finds a household only whole (ID number, its phone or its helper's
     phone) or by its last four characters with the head's name (identity.number_search), and only for a role that
@@ -94,7 +95,7 @@ def search_households(user, households: QuerySet[Household], term: str) -> Query
     return households
 
 
-def dwellings_for_user(user) -> QuerySet[Dwelling]:
+def dwellings_for_user(user: AbstractBaseUser) -> QuerySet[Dwelling]:
     return Dwelling.objects.filter(household_scope_filter(user, "household__")).select_related(
         "household__village__township"
     )
@@ -111,7 +112,7 @@ def register_attachable(model: type[Model], selector: Callable[[object], QuerySe
     ATTACHABLE[model] = selector
 
 
-def attachments_for_user(user) -> QuerySet[Attachment]:
+def attachments_for_user(user: AbstractBaseUser) -> QuerySet[Attachment]:
     visible = Q(pk__in=[])
     for model, selector in ATTACHABLE.items():
         content_type = ContentType.objects.get_for_model(model)
@@ -119,7 +120,7 @@ def attachments_for_user(user) -> QuerySet[Attachment]:
     return Attachment.objects.filter(visible).select_related("uploaded_by")
 
 
-def proposals_for_user(user) -> QuerySet[ChangeProposal]:
+def proposals_for_user(user: AbstractBaseUser) -> QuerySet[ChangeProposal]:
     """Change proposals from departments' lists the user decides: township staff those of their townships' households,
     the bureau administrator every one (those of a move between townships are the bureau's alone)."""
     if not user.has_perm("households.change_household"):

@@ -7,6 +7,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.apps import apps
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -37,7 +38,9 @@ def _stored_township_id(model, pk, path: str) -> int | None:
 
 
 @transaction.atomic
-def save_household(*, actor, household: Household, categories: Iterable[HouseholdCategory] | None = None) -> Household:
+def save_household(
+    *, actor: AbstractBaseUser, household: Household, categories: Iterable[HouseholdCategory] | None = None
+) -> Household:
     """Create or change a household.
 
     The actor needs the add/change permission and may write only inside their own township(s): both the
@@ -57,7 +60,9 @@ def save_household(*, actor, household: Household, categories: Iterable[Househol
 
 
 @transaction.atomic
-def remove_household(*, actor, household: Household, reason: str, removed_on: datetime.date | None = None) -> Household:
+def remove_household(
+    *, actor: AbstractBaseUser, household: Household, reason: str, removed_on: datetime.date | None = None
+) -> Household:
     """Take a household off the covered list. Nothing is deleted: the removal is a state with date and reason."""
     if not reason or not reason.strip():
         raise ValidationError({"removal_reason": _("Enter the reason for removal.")})
@@ -68,7 +73,7 @@ def remove_household(*, actor, household: Household, reason: str, removed_on: da
 
 
 @transaction.atomic
-def restore_household(*, actor, household: Household) -> Household:
+def restore_household(*, actor: AbstractBaseUser, household: Household) -> Household:
     household.status = Household.Status.ACTIVE
     household.removal_reason = ""
     household.removed_on = None
@@ -76,7 +81,9 @@ def restore_household(*, actor, household: Household) -> Household:
 
 
 @transaction.atomic
-def decide_change_proposal(*, actor, proposal: ChangeProposal, accept: bool, reason: str = "") -> ChangeProposal:
+def decide_change_proposal(
+    *, actor: AbstractBaseUser, proposal: ChangeProposal, accept: bool, reason: str = ""
+) -> ChangeProposal:
     """The township holding the household (the bureau for a move between townships) accepts a department list's
     proposal, whose values are then written through `save_household` with history naming the proposal and the
     list, or rejects it with a reason. A proposal is decided once; one outside the actor's reach is not found."""
@@ -138,7 +145,7 @@ def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
 
 
 @transaction.atomic
-def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
+def save_dwelling(*, actor: AbstractBaseUser, dwelling: Dwelling) -> Dwelling:
     """Create or change a dwelling, inside the actor's township(s) only (judged by its household)."""
     require_perm(actor, "households.change_dwelling" if dwelling.pk else "households.add_dwelling")
     if dwelling.pk:
@@ -156,7 +163,7 @@ def save_dwelling(*, actor, dwelling: Dwelling) -> Dwelling:
 
 @transaction.atomic
 def create_households(
-    *, actor, households: Iterable[tuple[Household, Iterable[HouseholdCategory], Iterable[Dwelling]]]
+    *, actor: AbstractBaseUser, households: Iterable[tuple[Household, Iterable[HouseholdCategory], Iterable[Dwelling]]]
 ) -> list[Household]:
     """Create new households with their categories and dwellings in a few statements, whatever their number (the demo
     data; a department's list has its own SQL path).
@@ -214,7 +221,7 @@ def create_households(
 
 
 @transaction.atomic
-def save_village(*, actor, village: Village) -> Village:
+def save_village(*, actor: AbstractBaseUser, village: Village) -> Village:
     """Create or change a village (the bureau's reference data)."""
     require_perm(actor, "households.change_village" if village.pk else "households.add_village")
     village.full_clean()
@@ -225,7 +232,9 @@ def save_village(*, actor, village: Village) -> Village:
 
 
 @transaction.atomic
-def add_attachment(*, actor, record, uploaded_file, kind: str, caption: str = "", taken_on=None) -> Attachment:
+def add_attachment(
+    *, actor: AbstractBaseUser, record, uploaded_file, kind: str, caption: str = "", taken_on=None
+) -> Attachment:
     """Attach a file to a record the actor may see and change; the type is judged by content, not name."""
     require_perm(actor, "households.add_attachment")
     selector = ATTACHABLE.get(type(record))
@@ -265,7 +274,7 @@ def check_profile(*, role: str, townships: Iterable, unit) -> None:
 
 
 @transaction.atomic
-def sync_user_role(*, user) -> None:
+def sync_user_role(*, user: AbstractBaseUser) -> None:
     """Make the user's role groups match the profile's role: exactly one role group, other groups kept."""
     role = UserProfile.objects.filter(user=user).values_list("role", flat=True).first()
     role_groups = Group.objects.filter(name__in=Role.values)
@@ -276,18 +285,18 @@ def sync_user_role(*, user) -> None:
         user.__dict__.pop(cache, None)
 
 
-def require_password_change(*, user) -> None:
+def require_password_change(*, user: AbstractBaseUser) -> None:
     """The user must choose a new password at the next request (demo accounts, new accounts, administrator resets)."""
     UserProfile.objects.filter(user=user).update(must_change_password=True)
 
 
-def password_changed(*, user) -> None:
+def password_changed(*, user: AbstractBaseUser) -> None:
     """The user chose their own password: the forced change is done."""
     UserProfile.objects.filter(user=user, must_change_password=True).update(must_change_password=False)
 
 
 @transaction.atomic
-def set_user_role(*, user, role: str, townships: Iterable = (), unit=None) -> UserProfile:
+def set_user_role(*, user: AbstractBaseUser, role: str, townships: Iterable = (), unit=None) -> UserProfile:
     """Give a user a role and scope (used by seed_demo and tests; admin edits the same profile)."""
     townships = list(townships)
     check_profile(role=role, townships=townships, unit=unit)

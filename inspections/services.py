@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
@@ -68,7 +69,9 @@ def refresh_current_grades(*, household_ids: Iterable[int] | None = None) -> Non
 
 
 @transaction.atomic
-def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scanned_form=None) -> Appraisal:
+def record_appraisal(
+    *, actor: AbstractBaseUser, appraisal: Appraisal, photos: Iterable = (), scanned_form=None
+) -> Appraisal:
     """Record an appraisal of a dwelling with its scanned form and photos, all or nothing.
 
     Rules (Appraisal.clean): the grade is no better than the worst component allows, C/D carry a recommendation,
@@ -94,7 +97,7 @@ def record_appraisal(*, actor, appraisal: Appraisal, photos: Iterable = (), scan
 
 
 @transaction.atomic
-def record_appraisals(*, actor, appraisals: Iterable[Appraisal]) -> list[Appraisal]:
+def record_appraisals(*, actor: AbstractBaseUser, appraisals: Iterable[Appraisal]) -> list[Appraisal]:
     """Record many appraisals without files in a few statements, whatever their number (the demo data).
 
     The rules of `record_appraisal`: the add permission, every dwelling in the actor's township(s), new records only,
@@ -118,7 +121,7 @@ def record_appraisals(*, actor, appraisals: Iterable[Appraisal]) -> list[Apprais
 
 
 @transaction.atomic
-def save_secured_housing(*, actor, arrangement: SecuredHousing) -> SecuredHousing:
+def save_secured_housing(*, actor: AbstractBaseUser, arrangement: SecuredHousing) -> SecuredHousing:
     """Record (or end, by setting `until`) that a household lives safely elsewhere."""
     require_perm(actor, "inspections.change_securedhousing" if arrangement.pk else "inspections.add_securedhousing")
     if arrangement.pk:  # both where it is stored now and where it is moved to
@@ -145,7 +148,9 @@ def _next_serials(township: Township, count: int) -> list[str]:
 
 
 @transaction.atomic
-def issue_placards(*, actor, households: Iterable[Household], today: datetime.date | None = None) -> list[Placard]:
+def issue_placards(
+    *, actor: AbstractBaseUser, households: Iterable[Household], today: datetime.date | None = None
+) -> list[Placard]:
     """Issue a placard for every given household that is safe and has no placard for its current status yet.
 
     Idempotent: a household whose current placard still certifies its current status gets nothing new. Households
@@ -197,7 +202,9 @@ def check_placard_installation(*, placard: Placard, installed_on: datetime.date)
 
 
 @transaction.atomic
-def record_placard_installation(*, actor, placard: Placard, installed_on: datetime.date, photo=None) -> Placard:
+def record_placard_installation(
+    *, actor: AbstractBaseUser, placard: Placard, installed_on: datetime.date, photo=None
+) -> Placard:
     """The placard is on the wall: a plausible date (check_placard_installation) and optionally a photo."""
     require_perm(actor, "inspections.change_placard")
     ensure_can_write_in_township(actor, placard.household.township_id)
@@ -215,7 +222,7 @@ def record_placard_installation(*, actor, placard: Placard, installed_on: dateti
 
 
 @transaction.atomic
-def launch_campaign(*, actor, campaign: Campaign) -> int:
+def launch_campaign(*, actor: AbstractBaseUser | None, campaign: Campaign) -> int:
     """Create one Revisit per dwelling the campaign's scope matches, in one INSERT … SELECT statement.
 
     Idempotent: a dwelling already in the campaign is skipped (unique campaign+dwelling, ON CONFLICT DO NOTHING),
@@ -254,7 +261,7 @@ def quarter_of(day: datetime.date) -> tuple[int, datetime.date, datetime.date]:
 
 
 @transaction.atomic
-def launch_quarterly_revisits(*, day: datetime.date, actor=None) -> tuple[Campaign, int]:
+def launch_quarterly_revisits(*, day: datetime.date, actor: AbstractBaseUser | None = None) -> tuple[Campaign, int]:
     """The plan's quarterly revisit of every occupied adobe, earth-timber and brick-timber house of a covered
     household, due by the end of the quarter containing `day`. Safe to run again: one campaign per quarter."""
     quarter, first, last = quarter_of(day)
@@ -280,7 +287,7 @@ def launch_quarterly_revisits(*, day: datetime.date, actor=None) -> tuple[Campai
 FINDING_HANDLERS: list = []
 
 
-def _findings_recorded(actor, record) -> None:
+def _findings_recorded(actor: AbstractBaseUser, record) -> None:
     for handler in FINDING_HANDLERS:
         handler(actor=actor, record=record)
 
@@ -296,9 +303,15 @@ def _set_findings(record, kinds: Iterable[str]) -> None:
 
 @transaction.atomic
 def record_revisit(
-    *, actor, revisit: Revisit, visited_on: datetime.date, findings: Iterable[str], outcome: str, notes: str = "",
+    *,
+    actor: AbstractBaseUser,
+    revisit: Revisit,
+    visited_on: datetime.date,
+    findings: Iterable[str],
+    outcome: str,
+    notes: str = "",
     photos: Iterable = (),
-) -> Revisit:  # fmt: skip
+) -> Revisit:
     """Record a visit: date (not in the future), findings, outcome, photos. Each finding opens a problem."""
     require_perm(actor, "inspections.change_revisit")
     revisit = Revisit.objects.select_for_update().select_related("dwelling__household__village").get(pk=revisit.pk)
@@ -323,7 +336,7 @@ def record_revisit(
 @transaction.atomic
 def report_observation(
     *,
-    actor,
+    actor: AbstractBaseUser,
     household: Household,
     findings: Iterable[str],
     note: str,
@@ -376,7 +389,7 @@ def notify_township_of_report(report: HelperReport) -> OutgoingEmail | None:
 
 
 @transaction.atomic
-def record_report_action(*, actor, report: HelperReport, action_taken: str) -> HelperReport:
+def record_report_action(*, actor: AbstractBaseUser, report: HelperReport, action_taken: str) -> HelperReport:
     """The township records what it did about a helper's report."""
     require_perm(actor, "inspections.change_helperreport")
     ensure_can_write_in_township(actor, report.household.township_id)
@@ -395,7 +408,7 @@ def record_report_action(*, actor, report: HelperReport, action_taken: str) -> H
 
 
 @transaction.atomic
-def draw_spot_check(*, actor, spot_check: SpotCheck) -> int:
+def draw_spot_check(*, actor: AbstractBaseUser, spot_check: SpotCheck) -> int:
     """Draw N covered households per township with the check's seed (a new one is recorded if empty), so the
     same seed always draws the same sample. Drawing again adds nothing."""
     require_perm(actor, "inspections.add_spotcheck")
@@ -430,7 +443,9 @@ def check_spot_check_result(*, result: str, notes: str = "") -> None:
         raise ValidationError({"notes": _("Say what does not match.")})
 
 
-def record_spot_check_result(*, actor, item: SpotCheckItem, result: str, notes: str = "") -> SpotCheckItem:
+def record_spot_check_result(
+    *, actor: AbstractBaseUser, item: SpotCheckItem, result: str, notes: str = ""
+) -> SpotCheckItem:
     """Verify one sampled household; a mismatch needs a note saying what differs."""
     require_perm(actor, "inspections.change_spotcheckitem")
     check_spot_check_result(result=result, notes=notes)

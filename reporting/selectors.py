@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
@@ -139,7 +140,7 @@ def _grouped(queryset: QuerySet, by: str, **counts) -> dict:
     return {row.pop(by): row for row in queryset.values(by).annotate(**counts).order_by()}
 
 
-def area_figures(user, *, by: str = "township", day: datetime.date | None = None) -> dict:
+def area_figures(user: AbstractBaseUser, *, by: str = "township", day: datetime.date | None = None) -> dict:
     """{township or village id: {figure key: value}} for every area with data in the user's scope, as of `day`.
 
     About twenty queries, each one GROUP BY, whatever the number of households.
@@ -234,7 +235,7 @@ def area_figures(user, *, by: str = "township", day: datetime.date | None = None
     return figures
 
 
-def lead_figures(user, day: datetime.date | None = None) -> dict[int, dict]:
+def lead_figures(user: AbstractBaseUser, day: datetime.date | None = None) -> dict[int, dict]:
     """{unit id: leads sent and received this month, and sent leads still without receipt}."""
     day = day or timezone.localdate()
     first, _last = month_bounds(day)
@@ -267,7 +268,7 @@ class AreaRow:
     figures: dict
 
 
-def township_table(user, day: datetime.date | None = None) -> tuple[list[AreaRow], dict]:
+def township_table(user: AbstractBaseUser, day: datetime.date | None = None) -> tuple[list[AreaRow], dict]:
     """One row per township in the user's scope (leads counted for the township's unit), and the total."""
     day = day or timezone.localdate()
     by_township = area_figures(user, by="township", day=day)
@@ -281,7 +282,9 @@ def township_table(user, day: datetime.date | None = None) -> tuple[list[AreaRow
     return rows, total([row.figures for row in rows])
 
 
-def village_table(user, township: Township, day: datetime.date | None = None) -> tuple[list[AreaRow], dict]:
+def village_table(
+    user: AbstractBaseUser, township: Township, day: datetime.date | None = None
+) -> tuple[list[AreaRow], dict]:
     """One row per village of a township with data, and the total (with the township unit's leads, which belong to
     no village)."""
     from housing_safety.access import narrowed_to_township
@@ -335,7 +338,7 @@ def unit_figures(unit: Unit, day: datetime.date | None = None) -> dict:
 
 
 def made_safe_by_month(
-    user, day: datetime.date | None = None, months: int = 12, township: Township | None = None
+    user: AbstractBaseUser, day: datetime.date | None = None, months: int = 12, township: Township | None = None
 ) -> list[dict]:
     """Houses made safe per month over the last `months`: renovations accepted and households secured elsewhere
     (in one township when given)."""
@@ -385,33 +388,33 @@ class LateList:
     township_path: str  # where the record keeps its township, to narrow a list to one township
     url: Callable  # values -> its page (only the dashboard's short lists link; the workbook and e-mails do not)
 
-    def rows(self, user, day: datetime.date) -> QuerySet:
+    def rows(self, user: AbstractBaseUser, day: datetime.date) -> QuerySet:
         return self.items(user, day).values("pk", *self.fields)
 
 
-def _late_appraisals(user, day):
+def _late_appraisals(user: AbstractBaseUser, day):
     return safety.overdue_unappraised_for_user(user, day).order_by("registered_on", "pk")
 
 
-def _late_revisits(user, day):
+def _late_revisits(user: AbstractBaseUser, day):
     return safety.revisits_for_user(user).filter(safety.revisit_overdue(day)).order_by("due_on", "pk")
 
 
-def _late_problems(user, day):
+def _late_problems(user: AbstractBaseUser, day):
     return rectification.problems_for_user(user).filter(rectification.problem_overdue(day)).order_by("deadline", "pk")
 
 
-def _late_cases(user, day):
+def _late_cases(user: AbstractBaseUser, day):
     cases = rectification.stalled_cases(rectification.cases_for_user(user), day)
     return rectification.with_stalled_due(cases).order_by("stalled_due", "pk")
 
 
-def _late_complaints(user, day):
+def _late_complaints(user: AbstractBaseUser, day):
     complaints = rectification.overdue_complaints(rectification.complaints_for_user(user), day)
     return complaints.order_by("acceptance_due", "pk")
 
 
-def _late_leads(user, day):
+def _late_leads(user: AbstractBaseUser, day):
     return rectification.leads_without_receipt(rectification.leads_for_user(user), day).order_by("sent_on", "pk")
 
 
@@ -500,7 +503,7 @@ LATE_LISTS = (
 )
 
 
-def iter_late_items(user, day: datetime.date):
+def iter_late_items(user: AbstractBaseUser, day: datetime.date):
     """Every late item as (kind label, item), oldest first per kind, read in chunks: the workbook's overdue sheet
     at province scale holds tens of thousands, which are never all in memory at once."""
     for late in LATE_LISTS:
@@ -511,7 +514,11 @@ def iter_late_items(user, day: datetime.date):
 
 
 def late_items(
-    user, day: datetime.date | None = None, limit: int | None = None, township: Township | None = None, links=True
+    user: AbstractBaseUser,
+    day: datetime.date | None = None,
+    limit: int | None = None,
+    township: Township | None = None,
+    links=True,
 ) -> list[dict]:
     """Per kind of late item: its label and the oldest `limit` items (all when None; one township's when given),
     each with the link to its page unless `links` is false."""
@@ -536,7 +543,7 @@ def late_items(
 # Unit reports ------------------------------------------------------------------------------------------------
 
 
-def units_reporting_for(user) -> QuerySet[Unit]:
+def units_reporting_for(user: AbstractBaseUser) -> QuerySet[Unit]:
     """The units whose reports the user may fill in: a township staff's township units, a liaison's department,
     the bureau's own unit for its administrators (through their profile's unit)."""
     if not user.has_perm("reporting.submit_monthlyreport"):
@@ -548,7 +555,7 @@ def units_reporting_for(user) -> QuerySet[Unit]:
     return Unit.objects.filter(own, is_active=True).distinct()
 
 
-def reports_for_user(user) -> QuerySet[MonthlyReport]:
+def reports_for_user(user: AbstractBaseUser) -> QuerySet[MonthlyReport]:
     """The bureau sees every unit's reports; a unit's people their own unit's; other roles none."""
     if not user.has_perm("reporting.view_monthlyreport"):
         return MonthlyReport.objects.none()
@@ -558,7 +565,7 @@ def reports_for_user(user) -> QuerySet[MonthlyReport]:
     return reports.filter(unit__in=units_reporting_for(user).values("pk"))
 
 
-def report_grid(user, months: list[datetime.date], kind: str = ReportKind.MONTHLY) -> list[dict]:
+def report_grid(user: AbstractBaseUser, months: list[datetime.date], kind: str = ReportKind.MONTHLY) -> list[dict]:
     """Units x months: each cell the report (or None) for that month; two queries."""
     reports = {(r.unit_id, r.period): r for r in reports_for_user(user).filter(kind=kind, period__in=months)}
     if scope_of(user).everything:
