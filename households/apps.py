@@ -7,4 +7,12 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Household registry")
 
     def ready(self):
+        from housing_safety.access import PERSONAL_DATA_PERMISSION
+        from housing_safety.disclosure import register_unmaskable
+
+        from .models import Household
+        from .selectors import households_for_user
+
+        register_unmaskable(Household, permission=PERSONAL_DATA_PERMISSION, selector=households_for_user)
+
         from . import signals  # noqa: F401

@@ -6,22 +6,23 @@ user's session (`is_unmasked`). Lists, searches and on-screen summaries stay mas
 households is where numbers leak. Roles without the permission cannot unmask at all.
 
 The records that can be unmasked, the permission each needs and the scoped selector that finds it for a user are the
-one table UNMASKABLE; the view reaches a record only through that selector, so a record outside the user's scope is
-a 404 like everywhere else.
+one table UNMASKABLE, which each app fills for its own records in its AppConfig.ready (`register_unmaskable`, as it
+registers the records files attach to); the view reaches a record only through that selector, so a record outside
+the user's scope is a 404 like everywhere else.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from .access import PERSONAL_DATA_PERMISSION
 from .models import PersonalDataAccess
 
 UNMASK_MINUTES = 10
@@ -32,13 +33,15 @@ _SESSION_KEY = "unmasked"
 @dataclass(frozen=True)
 class Unmaskable:
     permission: str
-    selector: str  # dotted path of `selector(user) -> QuerySet` (the user's scope)
+    selector: Callable[[object], QuerySet]  # selector(user): the records of the user's scope
 
 
-UNMASKABLE: dict[str, Unmaskable] = {
-    "households.household": Unmaskable(PERSONAL_DATA_PERMISSION, "households.selectors.households_for_user"),
-    "rectification.complaint": Unmaskable("rectification.view_reporter", "rectification.selectors.complaints_for_user"),
-}
+UNMASKABLE: dict[str, Unmaskable] = {}
+
+
+def register_unmaskable(model: type[Model], *, permission: str, selector: Callable[[object], QuerySet]) -> None:
+    """Make a model's personal data openable by the holders of `permission`, reached through its scoped `selector`."""
+    UNMASKABLE[model._meta.label_lower] = Unmaskable(permission, selector)
 
 
 def record_type(obj) -> str:
@@ -55,7 +58,7 @@ def find_record(user, kind: str, pk: int):
         raise LookupError(kind)
     if not may_unmask(user, kind):
         raise PermissionDenied(_("Your role may not see personal data."))
-    return import_string(UNMASKABLE[kind].selector)(user).get(pk=pk)
+    return UNMASKABLE[kind].selector(user).get(pk=pk)
 
 
 def unmask(*, user, session, obj, reason: str, ip_address: str | None = None) -> PersonalDataAccess:

@@ -9,6 +9,7 @@ class RectificationConfig(AppConfig):
     def ready(self):
         from households.demo import DEMO_STEPS
         from households.selectors import register_attachable
+        from housing_safety.disclosure import register_unmaskable
         from inspections.services import FINDING_HANDLERS
 
         from .models import Complaint, Problem, RenovationCase
@@ -18,6 +19,7 @@ class RectificationConfig(AppConfig):
         register_attachable(Problem, problems_for_user)
         register_attachable(RenovationCase, cases_for_user)
         register_attachable(Complaint, complaints_for_user)
+        register_unmaskable(Complaint, permission="rectification.view_reporter", selector=complaints_for_user)
         if open_problems_for_findings not in FINDING_HANDLERS:
             FINDING_HANDLERS.append(open_problems_for_findings)
 
