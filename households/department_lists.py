@@ -751,48 +751,6 @@ def _propose(department_list: DepartmentList, now) -> int:
         return cursor.rowcount
 
 
-# The error file ------------------------------------------------------------------------------------------------
-
-
-def invalid_rows_workbook(department_list: DepartmentList, user=None) -> bytes:
-    """The invalid rows as uploaded, under the list's own header, with the Excel row and the reason added: fix
-    them and upload again."""
-    import io
-
-    from openpyxl import Workbook
-
-    from housing_safety.excel import safe_cell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Rows to fix"))
-    header = department_list.counts.get("header", [])
-    sheet.freeze_panes = "A2"
-    title = [*header, _("Row in the uploaded file"), _("Reason")]
-    sheet.append([safe_cell(value) for value in title])  # the header is the department's, as uploaded
-    from .identity import mask_id_number, mask_phone
-
-    # The department's own people (its liaisons, and whoever uploaded the file) get their rows back in full to fix
-    # them; every other reader, the bureau included, sees the numbers masked, as on every list page.
-    own = user is None or department_list.uploaded_by_id == user.pk or scope_of(user).unit_id == department_list.unit_id
-    masks = {}
-    if not own:
-        numbers = {"id_number": mask_id_number, "phone": mask_phone}
-        for index, name in department_list.counts.get("columns", {}).items():
-            if name in numbers:
-                masks[int(index)] = numbers[name]
-    invalid = department_list.rows.filter(outcome__in=[ListRow.Outcome.INVALID, ListRow.Outcome.SUGGESTED])
-    for row in invalid.order_by("row_number").iterator(chunk_size=2000):
-        cells = (list(row.raw) + [""] * len(header))[: len(header)]  # cells under no heading are not the list's
-        for index, mask in masks.items():
-            if index < len(cells) and cells[index]:
-                cells[index] = mask(str(cells[index]))
-        reasons = "；".join(f"{column}：{reason}" for column, reason in row.errors)  # led by the list's own heading
-        sheet.append([safe_cell(value) for value in cells] + [row.row_number, safe_cell(reasons)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 # Reconciliation (信息比对) ----------------------------------------------------------------------------------------
 
 AGREE, DIFFER, THEIRS, UNREADABLE, OURS = "consistent", "different", "only_theirs", "invalid", "only_ours"
@@ -902,32 +860,6 @@ def reconciliation(user) -> list[dict]:
         department["townships"] = [{**row, "township": townships.get(row["township"])} for row in department["rows"]]
         report.append({**department, "list": group[-1], "lists": group, "unit": group[0].unit})
     return report
-
-
-def reconciliation_workbook(user) -> bytes:
-    import io
-
-    from openpyxl import Workbook
-
-    from housing_safety.excel import safe_cell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Reconciliation"))
-    sheet.freeze_panes = "C2"
-    sheet.append([
-        _("Department"), _("Township"), _("In both, consistent"), _("In both, different"), _("Only on their list"),
-        _("Rows not readable"), _("Only on our list"), _("Consistency rate"),
-    ])  # fmt: skip
-    for department in reconciliation(user):
-        for row in [*department["townships"], {"township": None, **department["total"], "total": True}]:
-            name = _("Total") if row.get("total") else (row["township"].name if row["township"] else _("Unknown"))
-            sheet.append([
-                safe_cell(department["unit"].name), safe_cell(name), row[AGREE], row[DIFFER], row[THEIRS],
-                row[UNREADABLE], row[OURS], row["rate"],
-            ])  # fmt: skip
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def remove_read_files(*, uploaded_before: datetime.datetime) -> int:

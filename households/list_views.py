@@ -19,7 +19,7 @@ from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
 
 from . import department_lists as lists
-from . import services
+from . import documents, services
 from .identity import mask_id_number, mask_name, mask_phone
 from .models import ChangeProposal, DepartmentList, Household, HouseholdCategory, ListRow, Unit, Village
 from .selectors import proposals_for_user
@@ -209,7 +209,7 @@ def list_confirm(request, pk: int):
 @permission_required(VIEW, raise_exception=True)
 def list_invalid_rows(request, pk: int):
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
-    content = lists.invalid_rows_workbook(department_list, request.user)
+    content = documents.invalid_rows_workbook(department_list, request.user)
     return xlsx_response(content, f"rows-to-fix-{department_list.pk}.xlsx")
 
 
@@ -225,7 +225,7 @@ def reconciliation(request):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def reconciliation_export(request):
-    content = lists.reconciliation_workbook(request.user)
+    content = documents.reconciliation_workbook(request.user)
     return xlsx_response(content, f"reconciliation-{timezone.localdate():%Y-%m-%d}.xlsx")
 
 

@@ -3,9 +3,6 @@ case page with its timeline, archive and moves, the archive ZIP, and the bureau'
 
 from __future__ import annotations
 
-import zipfile
-from io import BytesIO
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,20 +10,18 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from households.identity import mask_id_number
 from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
-from housing_safety.excel import safe_cell
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param, year_param
 from housing_safety.web import run_form
 
 from . import selectors, services
+from .documents import case_archive
 from .forms import (
     CaseDocumentsForm,
     CaseMoveForm,
@@ -304,50 +299,7 @@ def case_archive_zip(request, pk: int):
         user=request.user, name=_("Archive of case %(number)s") % {"number": case.number}, rows=len(documents),
         ip_address=disclosure.client_ip(request),
     )  # fmt: skip
-    workbook = Workbook()
-    index = workbook.active
-    index.title = _("Documents")
-    index.append(
-        [
-            pgettext("row number", "No."),
-            _("Kind"),
-            _("Step"),
-            pgettext("file name", "File"),
-            _("Uploaded by"),
-            _("Uploaded at"),
-        ]
-    )
-    buffer = BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for number, document in enumerate(documents, start=1):
-            attachment = document.attachment
-            name = f"{number:03d}-{document.kind.name}-{attachment.original_name or attachment.pk}"
-            with attachment.file.open("rb") as handle:
-                archive.writestr(name, handle.read())
-            uploader = attachment.uploaded_by.get_username() if attachment.uploaded_by else ""
-            row = [number, document.kind.name, document.get_step_display(), name, uploader,
-                   timezone.localtime(attachment.uploaded_at).strftime("%Y-%m-%d %H:%M")]  # fmt: skip
-            index.append([safe_cell(value) for value in row])
-        steps = workbook.create_sheet(_("Steps"))
-        steps.append([_("Date"), _("From"), _("To"), _("By"), _("Note"), _("Rule overridden")])
-        for step in case.transitions.select_related("actor"):
-            row = [step.on, step.get_from_status_display(), step.get_to_status_display(), step.actor.get_username(),
-                   step.note, "\n".join(filter(None, [step.overridden, step.override_reason]))]  # fmt: skip
-            steps.append([safe_cell(value) for value in row])
-        facts = workbook.create_sheet(_("Case"))
-        for label, value in [
-            (_("Case number"), case.number), (_("Township"), case.township.name),
-            (_("Village"), case.household.village.name), (_("Head of household"), case.household.head_name),
-            (_("ID number"), case.household.id_number or ""), (_("Dwelling"), case.dwelling.address),
-            (_("Renovation type"), case.get_renovation_type_display()), (_("Programme year"), case.programme_year),
-            (_("Planned subsidy (yuan)"), case.planned_subsidy), (_("Step"), case.get_status_display()),
-        ]:  # fmt: skip
-            facts.append([label, safe_cell(value)])
-        sheet = BytesIO()
-        workbook.save(sheet)
-        index_name = _("Index")
-        archive.writestr(f"000-{index_name}.xlsx", sheet.getvalue())
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response = HttpResponse(case_archive(case, documents), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{case.number}.zip"'
     return response
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -15,21 +13,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
-from openpyxl import Workbook
 
 from households.identity import mask_name, mask_phone
 from households.selectors import attachments_for_user
 from housing_safety import disclosure
-from housing_safety.excel import safe_cell, xlsx_response
+from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param, year_param
 from housing_safety.web import run_form
 from housing_safety.workdays import last_known_year
 
-from . import selectors, services
+from . import documents, selectors, services
 from .forms import (
     ComplaintForm,
     ComplaintMoveForm,
@@ -192,31 +188,14 @@ def complaint_problem(request, pk: int):
 def complaint_export(request):
     complaints, _status, _show = _filtered(request)
     full = selectors.can_view_reporter(request.user)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Complaints"))
-    sheet.append([
-        pgettext("row number", "No."), _("Ticket number"), _("Received at"), _("Channel"), _("Reporter"), _("Phone"),
-        _("Township"), _("Village"), _("Category"), _("Content"), _("Status"), _("Handler"), _("Handling due"),
-        _("Reply"),
-    ])  # fmt: skip
-    number = 0  # the size logged below when nothing matches
-    for number, complaint in enumerate(complaints.iterator(chunk_size=2000), start=1):
-        name, phone = reporter_of(complaint, full=full)
-        handler = complaint.handler.get_full_name() or complaint.handler.get_username() if complaint.handler else ""
-        row = [
-            number, complaint.ticket, timezone.localtime(complaint.received_at).strftime("%Y-%m-%d %H:%M"),
-            complaint.get_channel_display(), name, phone, complaint.township.name if complaint.township else "",
-            complaint.village.name if complaint.village else "", complaint.get_category_display(), complaint.content,
-            complaint.get_status_display(), handler, complaint.handling_due, complaint.reply,
-        ]  # fmt: skip
-        sheet.append([safe_cell(value) for value in row])
+    content, rows = documents.complaints_workbook(
+        complaints.iterator(chunk_size=2000), lambda complaint: reporter_of(complaint, full=full)
+    )
     if full:
         disclosure.log_export(
-            user=request.user, name=_("Complaints"), rows=number, ip_address=disclosure.client_ip(request)
+            user=request.user, name=_("Complaints"), rows=rows, ip_address=disclosure.client_ip(request)
         )
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return xlsx_response(buffer.getvalue(), f"complaints-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(content, f"complaints-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def _ticket_key(group, request) -> str:
@@ -341,5 +320,5 @@ def lead_report(request):
     year, quarter = year_param(request.GET, ahead=0), int_param(request.GET, "quarter", maximum=4)
     if year is None or quarter is None:
         return HttpResponseBadRequest(_("Choose a year and a quarter (1-4)."))
-    content = services.lead_report_workbook(year=year, quarter=quarter)
+    content = documents.lead_report_workbook(year=year, quarter=quarter)
     return xlsx_response(content, f"leads-{year}Q{quarter}.xlsx")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
@@ -11,17 +9,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
-from housing_safety.excel import safe_cell, xlsx_response
+from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
 
-from . import selectors, services
+from . import documents, selectors, services
 from .forms import ProblemMoveForm
 from .models import Problem
 
@@ -58,37 +53,8 @@ def problem_export(request):
     """The plan's "one township, one list" as Excel: problem, measure, responsible person, deadline, status."""
     problems, _status = _filtered(request)
     today = timezone.localdate()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Problem list"))
-    headers = [
-        pgettext("row number", "No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"),
-        _("Responsible person"),
-        _("Deadline"), _("Status"),
-    ]  # fmt: skip
-    sheet.append(headers)
-    overdue_fill = PatternFill("solid", fgColor="FDE8E8")
-    for number, problem in enumerate(problems.iterator(chunk_size=2000), start=1):
-        row = [
-            number, problem.township.name, problem.household.head_name if problem.household else "",
-            problem.description, problem.measure, problem.responsible_person, problem.deadline,
-            problem.get_status_display(),
-        ]  # fmt: skip
-        cells = [safe_cell(value) for value in row]
-        if problem.status in Problem.OPEN_STATUSES and problem.deadline < today:
-            cells = [_styled(sheet, value, overdue_fill) for value in cells]
-        sheet.append(cells)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return xlsx_response(buffer.getvalue(), f"problems-{today:%Y%m%d}.xlsx")
-
-
-def _styled(sheet, value, fill):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.fill = fill
-    cell.font = Font(color="A61B1B")
-    return cell
+    content = documents.problem_list_workbook(problems.iterator(chunk_size=2000), today)
+    return xlsx_response(content, f"problems-{today:%Y%m%d}.xlsx")
 
 
 @login_required

@@ -9,22 +9,18 @@ and streamed, so memory does not grow with the number of rows.
 
 from __future__ import annotations
 
-import datetime
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from households.identity import mask_id_number, mask_phone
 from households.selectors import dwellings_for_user, households_for_user
 from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data
 from housing_safety.db_router import use_replica
-from housing_safety.excel import safe_cell
+from housing_safety.excel import WorkbookWriter
 from inspections.selectors import appraisals_for_user
 from rectification.selectors import cases_for_user
 
@@ -204,12 +200,6 @@ def _display(queryset: QuerySet, path: str) -> Callable | None:
     return None
 
 
-def _date_cell(sheet, value: datetime.date):
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = "yyyy-mm-dd"
-    return cell
-
-
 @use_replica()
 def write_export(user, dataset: str, ip_address: str | None = None):
     """The export as a temporary .xlsx file (rewound), written row by row in write-only mode. Read from the replica
@@ -218,25 +208,16 @@ def write_export(user, dataset: str, ip_address: str | None = None):
     personal = can_view_personal_data(user)
     # One function per column: masking for personal numbers the role may not see, labels for choices.
     shown = [(None if personal else _personal(path)) or _display(rows, path) for path in paths]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(DATASETS[dataset].label))
-    sheet.freeze_panes = "A2"
-    sheet.append([safe_cell(header) for header in headers])  # the bureau types them in the export template
-    written = 0
+    book = WorkbookWriter()
+    # The headers are the bureau's, typed in the export template: made safe like every value.
+    sheet = book.sheet(DATASETS[dataset].label, headers, freeze="A2")
     for values in rows.iterator(chunk_size=BATCH):
-        written += 1
-        values = [
-            show(value) if show and value is not None else value for show, value in zip(shown, values, strict=True)
-        ]
         sheet.append(
-            [_date_cell(sheet, value) if isinstance(value, datetime.date) else safe_cell(value) for value in values]
+            show(value) if show and value is not None else value for show, value in zip(shown, values, strict=True)
         )
     if personal:
-        disclosure.log_export(user=user, name=str(DATASETS[dataset].label), rows=written, ip_address=ip_address)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response streams and closes it
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+        disclosure.log_export(user=user, name=str(DATASETS[dataset].label), rows=sheet.rows, ip_address=ip_address)
+    return book.to_file()
 
 
 def build_export_file(export_id: int) -> str:

@@ -341,7 +341,7 @@ def _announce_overdue(day: datetime.date) -> None:
 def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
     """On the first day of a quarter: the lead report of the quarter just ended, to the bureau and the city
     discipline commission (DISCIPLINE_COMMISSION_EMAIL). Once per quarter."""
-    from rectification.services import lead_report_workbook
+    from rectification.documents import lead_report_workbook
 
     last_day = day.replace(day=1) - datetime.timedelta(days=1)
     year, quarter = last_day.year, (last_day.month - 1) // 3 + 1

@@ -7,7 +7,6 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -188,9 +187,7 @@ def report_detail(request, pk: int):
 @permission_required("reporting.view_consolidatedreport", raise_exception=True)
 def consolidated_download(request, pk: int):
     report = get_object_or_404(ConsolidatedReport, pk=pk)
-    return FileResponse(
-        report.workbook.open("rb"), as_attachment=True, filename=documents.report_filename(report.period)
-    )
+    return xlsx_response(report.workbook.open("rb"), documents.report_filename(report.period))
 
 
 @require_GET
@@ -248,7 +245,7 @@ def export_download(request, dataset: str):
             messages.info(request, _("The export is large: it is being prepared and will be listed below when ready."))
         return redirect("reporting:exports")
     handle = exports.write_export(request.user, dataset, ip_address=disclosure.client_ip(request))
-    return FileResponse(handle, as_attachment=True, filename=f"{dataset}-{timezone.localdate():%Y-%m-%d}.xlsx")
+    return xlsx_response(handle, f"{dataset}-{timezone.localdate():%Y-%m-%d}.xlsx")
 
 
 @require_GET
@@ -258,4 +255,4 @@ def export_file(request, pk: int):
     from .models import ExportFile
 
     export = get_object_or_404(ExportFile, pk=pk, user=request.user, status=ExportFile.Status.READY)
-    return FileResponse(export.file.open("rb"), as_attachment=True, filename=f"{export.dataset}-{export.pk}.xlsx")
+    return xlsx_response(export.file.open("rb"), f"{export.dataset}-{export.pk}.xlsx")

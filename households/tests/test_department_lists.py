@@ -23,14 +23,13 @@ from households.department_lists import (
     confirm_list,
     count_outcomes,
     headers_for,
-    invalid_rows_workbook,
     lists_for_user,
     missing_households,
     preview_list,
     reconciliation,
-    reconciliation_workbook,
     units_for_import,
 )
+from households.documents import invalid_rows_workbook, reconciliation_workbook
 from households.identity import id_check_digit
 from households.models import ChangeProposal, ColumnMapping, DepartmentList, Household, ListRow, Unit
 from housing_safety.access import Role

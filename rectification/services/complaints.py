@@ -19,7 +19,6 @@ from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
 from housing_safety.dates import check_date
-from housing_safety.excel import safe_cell
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
 from housing_safety.workdays import add_working_days
@@ -431,50 +430,3 @@ def record_lead_feedback(*, actor, lead: LeadTransfer, on: datetime.date, feedba
 
 def receipt_overdue_since(today: datetime.date | None = None) -> datetime.date:
     return (today or timezone.localdate()) - datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS)
-
-
-def lead_report_workbook(*, year: int, quarter: int) -> bytes:
-    """The quarterly lead report (units to the bureau, the bureau to the city discipline commission): a summary
-    per participating unit with a total row, and every lead of the quarter. Runs for any quarter."""
-    from io import BytesIO
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from ..selectors import lead_counts_by_unit, quarter_bounds
-
-    first, last = quarter_bounds(year, quarter)
-    rows = lead_counts_by_unit(year, quarter)
-    keys = ("outgoing", "to_discipline", "incoming", "receipted", "unreceipted", "feedback")
-    workbook = Workbook()
-    summary = workbook.active
-    summary.title = _("Summary")
-    summary.append([_("Leads transferred, %(year)s Q%(quarter)s (%(first)s to %(last)s)") % {
-        "year": year, "quarter": quarter, "first": f"{first:%Y-%m-%d}", "last": f"{last:%Y-%m-%d}"}])  # fmt: skip
-    summary["A1"].font = Font(bold=True, size=13)
-    summary.append([
-        _("Unit"), _("Sent"), _("Of which to discipline inspection"), _("Received"), _("Receipt confirmed"),
-        _("Without receipt"), _("Feedback received"),
-    ])  # fmt: skip
-    for row in rows:
-        summary.append([safe_cell(row["unit"].name), *(row[key] for key in keys)])
-    summary.append([_("Total"), *(sum(row[key] for row in rows) for key in keys)])
-    summary.column_dimensions["A"].width = 36
-    detail = workbook.create_sheet(_("Leads"))
-    detail.append([
-        _("Sent on"), _("Direction"), _("From unit"), _("To"), _("Subject"), _("Complaint"), _("Receipt confirmed on"),
-        _("Receipt confirmed by"), _("Feedback on"), _("Feedback"),
-    ])  # fmt: skip
-    leads = LeadTransfer.objects.filter(sent_on__range=(first, last)).select_related(
-        "from_unit", "to_unit", "complaint"
-    )
-    for lead in leads.order_by("sent_on", "pk"):
-        values = [
-            lead.sent_on, lead.get_direction_display(), lead.from_unit.name, lead.recipient, lead.subject,
-            lead.complaint.ticket if lead.complaint else "", lead.receipt_on, lead.receipt_by, lead.feedback_on,
-            lead.feedback,
-        ]  # fmt: skip
-        detail.append([safe_cell(value) for value in values])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

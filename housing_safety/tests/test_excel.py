@@ -1,0 +1,69 @@
+"""The one sheet writer (housing_safety.excel): what every workbook the system writes gets from it."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import openpyxl
+from openpyxl.styles import Font, PatternFill
+
+from housing_safety.excel import HEADER_FILL, XLSX_TYPE, WorkbookWriter, xlsx_response
+
+DAY = datetime.date(2026, 3, 23)
+
+
+def written() -> tuple[bytes, int]:
+    book = WorkbookWriter()
+    sheet = book.sheet("清单", ["=户主", "日期", "金额"], freeze="A2", widths=[30, None, 12])
+    sheet.append(["+1+1", DAY, -3])
+    sheet.append(["张三", None, Decimal("1.50")], fill=PatternFill("solid", fgColor="FDE8E8"), font=Font(bold=True))
+    return book.to_bytes(), sheet.rows
+
+
+def test_the_header_is_styled_and_made_safe():
+    sheet = openpyxl.load_workbook(io.BytesIO(written()[0])).active
+    header = sheet[1]
+    assert [cell.value for cell in header] == ["'=户主", "日期", "金额"]
+    assert all(cell.font.bold and cell.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb for cell in header)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["A"].width == 30
+
+
+def test_rows_are_made_safe_and_keep_their_types():
+    sheet = openpyxl.load_workbook(io.BytesIO(written()[0])).active
+    text, day, number = sheet[2]
+    assert (text.value, text.data_type) == ("'+1+1", "s")
+    assert day.value.date() == DAY and day.is_date and day.number_format == "yyyy-mm-dd"
+    assert (number.value, number.data_type) == (-3, "n")
+    assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_a_row_styled_as_a_whole():
+    sheet = openpyxl.load_workbook(io.BytesIO(written()[0])).active
+    name, _empty, amount = sheet[3]
+    assert (name.value, amount.value) == ("张三", 1.5)
+    assert {(cell.fill.fgColor.rgb, cell.font.bold) for cell in sheet[3]} == {("00FDE8E8", True)}
+
+
+def test_rows_are_counted_without_the_header():
+    assert written()[1] == 2
+    book = WorkbookWriter()
+    sheet = book.sheet("空", ["序号"])
+    assert sheet.rows == 0
+    assert [list(row) for row in openpyxl.load_workbook(io.BytesIO(book.to_bytes())).active.values] == [["序号"]]
+
+
+def test_a_file_for_large_exports_is_rewound():
+    book = WorkbookWriter()
+    book.sheet("表", ["a"]).append([1])
+    with book.to_file() as handle:
+        assert openpyxl.load_workbook(handle).active["A2"].value == 1
+
+
+def test_the_download_carries_a_chinese_name_as_rfc_5987_asks():
+    response = xlsx_response(b"xlsx", "汇总-2026-03.xlsx")
+    assert response["Content-Type"] == XLSX_TYPE
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''%E6%B1%87%E6%80%BB-2026-03.xlsx"
+    assert xlsx_response(b"xlsx", "problems.xlsx")["Content-Disposition"] == 'attachment; filename="problems.xlsx"'

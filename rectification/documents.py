@@ -1,0 +1,155 @@
+"""The rectification app's workbooks: the problem list, the complaints, the quarterly lead report, and a renovation
+case's archive (a ZIP of its documents with an index workbook). Built on housing_safety.excel's writer; the views
+check who may have them and serve them."""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+from collections.abc import Callable, Iterable
+from io import BytesIO
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from openpyxl.styles import Font, PatternFill
+
+from housing_safety.excel import WorkbookWriter
+
+from .models import Complaint, LeadTransfer, Problem, RenovationCase
+from .selectors import lead_counts_by_unit, quarter_bounds
+
+OVERDUE_FILL = PatternFill("solid", fgColor="FDE8E8")
+OVERDUE_FONT = Font(color="A61B1B")
+
+
+def problem_list_workbook(problems: Iterable[Problem], today: datetime.date) -> bytes:
+    """The plan's "one township, one list": problem, measure, responsible person, deadline, status; an open
+    problem past its deadline in red."""
+    book = WorkbookWriter()
+    sheet = book.sheet(
+        _("Problem list"),
+        [
+            pgettext("row number", "No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"),
+            _("Responsible person"), _("Deadline"), _("Status"),
+        ],
+    )  # fmt: skip
+    for number, problem in enumerate(problems, start=1):
+        row = [
+            number, problem.township.name, problem.household.head_name if problem.household else "",
+            problem.description, problem.measure, problem.responsible_person, problem.deadline,
+            problem.get_status_display(),
+        ]  # fmt: skip
+        if problem.status in Problem.OPEN_STATUSES and problem.deadline < today:
+            sheet.append(row, font=OVERDUE_FONT, fill=OVERDUE_FILL)
+        else:
+            sheet.append(row)
+    return book.to_bytes()
+
+
+def complaints_workbook(
+    complaints: Iterable[Complaint], reporter: Callable[[Complaint], tuple[str, str]]
+) -> tuple[bytes, int]:
+    """The complaints with their reporter as `reporter` gives them (masked or in full), and how many there are
+    (none is a workbook with the header only)."""
+    book = WorkbookWriter()
+    sheet = book.sheet(
+        _("Complaints"),
+        [
+            pgettext("row number", "No."), _("Ticket number"), _("Received at"), _("Channel"), _("Reporter"),
+            _("Phone"), _("Township"), _("Village"), _("Category"), _("Content"), _("Status"), _("Handler"),
+            _("Handling due"), _("Reply"),
+        ],
+    )  # fmt: skip
+    for number, complaint in enumerate(complaints, start=1):
+        name, phone = reporter(complaint)
+        handler = complaint.handler.get_full_name() or complaint.handler.get_username() if complaint.handler else ""
+        sheet.append([
+            number, complaint.ticket, timezone.localtime(complaint.received_at).strftime("%Y-%m-%d %H:%M"),
+            complaint.get_channel_display(), name, phone, complaint.township.name if complaint.township else "",
+            complaint.village.name if complaint.village else "", complaint.get_category_display(), complaint.content,
+            complaint.get_status_display(), handler, complaint.handling_due, complaint.reply,
+        ])  # fmt: skip
+    return book.to_bytes(), sheet.rows
+
+
+def lead_report_workbook(*, year: int, quarter: int) -> bytes:
+    """The quarterly lead report (units to the bureau, the bureau to the city discipline commission): a summary
+    per participating unit with a total row, and every lead of the quarter. Runs for any quarter."""
+    first, last = quarter_bounds(year, quarter)
+    rows = lead_counts_by_unit(year, quarter)
+    keys = ("outgoing", "to_discipline", "incoming", "receipted", "unreceipted", "feedback")
+    book = WorkbookWriter()
+    summary = book.sheet(_("Summary"), widths=[36])
+    summary.title(
+        _("Leads transferred, %(year)s Q%(quarter)s (%(first)s to %(last)s)")
+        % {"year": year, "quarter": quarter, "first": f"{first:%Y-%m-%d}", "last": f"{last:%Y-%m-%d}"},
+        size=13,
+    )
+    summary.header([
+        _("Unit"), _("Sent"), _("Of which to discipline inspection"), _("Received"), _("Receipt confirmed"),
+        _("Without receipt"), _("Feedback received"),
+    ])  # fmt: skip
+    for row in rows:
+        summary.append([row["unit"].name, *(row[key] for key in keys)])
+    summary.append([_("Total"), *(sum(row[key] for row in rows) for key in keys)])
+    detail = book.sheet(
+        _("Leads"),
+        [
+            _("Sent on"), _("Direction"), _("From unit"), _("To"), _("Subject"), _("Complaint"),
+            _("Receipt confirmed on"), _("Receipt confirmed by"), _("Feedback on"), _("Feedback"),
+        ],
+    )  # fmt: skip
+    leads = LeadTransfer.objects.filter(sent_on__range=(first, last)).select_related(
+        "from_unit", "to_unit", "complaint"
+    )
+    for lead in leads.order_by("sent_on", "pk"):
+        detail.append([
+            lead.sent_on, lead.get_direction_display(), lead.from_unit.name, lead.recipient, lead.subject,
+            lead.complaint.ticket if lead.complaint else "", lead.receipt_on, lead.receipt_by, lead.feedback_on,
+            lead.feedback,
+        ])  # fmt: skip
+    return book.to_bytes()
+
+
+def case_archive(case: RenovationCase, documents: list) -> bytes:
+    """The household archive for the paper file, as a ZIP: every document, numbered, and an index workbook
+    (documents, steps, the case's facts) first."""
+    book = WorkbookWriter()
+    index = book.sheet(
+        _("Documents"),
+        [
+            pgettext("row number", "No."), _("Kind"), _("Step"), pgettext("file name", "File"), _("Uploaded by"),
+            _("Uploaded at"),
+        ],
+    )  # fmt: skip
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number, document in enumerate(documents, start=1):
+            attachment = document.attachment
+            name = f"{number:03d}-{document.kind.name}-{attachment.original_name or attachment.pk}"
+            with attachment.file.open("rb") as handle:
+                archive.writestr(name, handle.read())
+            uploader = attachment.uploaded_by.get_username() if attachment.uploaded_by else ""
+            index.append([
+                number, document.kind.name, document.get_step_display(), name, uploader,
+                timezone.localtime(attachment.uploaded_at).strftime("%Y-%m-%d %H:%M"),
+            ])  # fmt: skip
+        steps = book.sheet(_("Steps"), [_("Date"), _("From"), _("To"), _("By"), _("Note"), _("Rule overridden")])
+        for step in case.transitions.select_related("actor"):
+            steps.append([
+                step.on, step.get_from_status_display(), step.get_to_status_display(), step.actor.get_username(),
+                step.note, "\n".join(filter(None, [step.overridden, step.override_reason])),
+            ])  # fmt: skip
+        facts = book.sheet(_("Case"))
+        for label, value in [
+            (_("Case number"), case.number), (_("Township"), case.township.name),
+            (_("Village"), case.household.village.name), (_("Head of household"), case.household.head_name),
+            (_("ID number"), case.household.id_number or ""), (_("Dwelling"), case.dwelling.address),
+            (_("Renovation type"), case.get_renovation_type_display()), (_("Programme year"), case.programme_year),
+            (_("Planned subsidy (yuan)"), case.planned_subsidy), (_("Step"), case.get_status_display()),
+        ]:  # fmt: skip
+            facts.append([label, value])
+        index_name = _("Index")
+        archive.writestr(f"000-{index_name}.xlsx", book.to_bytes())
+    return buffer.getvalue()
