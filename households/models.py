@@ -249,9 +249,12 @@ class Household(StoredSummaryMixin, models.Model):
     # instead of deriving it per row (services.refresh_home_state). Living safely elsewhere (保障安全) depends
     # on the day and is added when read (inspections.selectors.with_housing_status).
     home_status = models.CharField(
-        _("state of the homes lived in"), max_length=16, choices=HousingStatus.choices,
-        default=HousingStatus.UNAPPRAISED, editable=False,
-    )  # fmt: skip
+        _("state of the homes lived in"),
+        max_length=16,
+        choices=HousingStatus.choices,
+        default=HousingStatus.UNAPPRAISED,
+        editable=False,
+    )
     flag_owns_safe_but_lives_in_danger = models.BooleanField(
         _("owns a safe house but lives in a dangerous one"), default=False, editable=False
     )
@@ -262,8 +265,11 @@ class Household(StoredSummaryMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     summary_fields = (
-        "home_status", "flag_owns_safe_but_lives_in_danger", "flag_connected_uncooperative", "flag_leaking",
-    )  # fmt: skip
+        "home_status",
+        "flag_owns_safe_but_lives_in_danger",
+        "flag_connected_uncooperative",
+        "flag_leaking",
+    )
     history = HistoricalRecords(m2m_fields=[categories], excluded_fields=list(summary_fields))
 
     class Meta:
@@ -513,9 +519,12 @@ class ColumnMapping(models.Model):
     households.department_lists.DEFAULT_HEADERS apply where a department has no entry."""
 
     unit = models.OneToOneField(
-        Unit, on_delete=models.CASCADE, related_name="column_mapping", verbose_name=_("department"),
+        Unit,
+        on_delete=models.CASCADE,
+        related_name="column_mapping",
+        verbose_name=_("department"),
         limit_choices_to={"kind": "department"},
-    )  # fmt: skip
+    )
     columns = models.JSONField(
         _("columns"),
         default=dict,
@@ -542,9 +551,13 @@ class ColumnMapping(models.Model):
         wrong = [f"{heading}: {field}" for heading, field in entries if not valid(field)]
         if wrong:
             raise ValidationError(
-                {"columns": _("Each entry is a heading of their list and one of our fields: %(fields)s. Not valid: "
-                              "%(wrong)s") % {"fields": ", ".join(FIELD_LABELS), "wrong": "; ".join(wrong)}}
-            )  # fmt: skip
+                {
+                    "columns": _(
+                        "Each entry is a heading of their list and one of our fields: %(fields)s. Not valid: %(wrong)s"
+                    )
+                    % {"fields": ", ".join(FIELD_LABELS), "wrong": "; ".join(wrong)}
+                }
+            )
 
 
 class DepartmentList(models.Model):
@@ -573,9 +586,13 @@ class DepartmentList(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("confirmed by"),
-    )  # fmt: skip
+    )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, validators=[event_date])
 
     class Meta:
@@ -609,9 +626,13 @@ class ListRow(models.Model):
         Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("household")
     )
     suggested = models.ForeignKey(
-        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Household,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("suggested household"),
-    )  # fmt: skip
+    )
     head_name = models.CharField(_("head of household"), max_length=50, blank=True)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -652,16 +673,25 @@ class ChangeProposal(models.Model):
     )
     row_number = models.PositiveIntegerField(_("row in Excel"))
     township = models.ForeignKey(
-        Township, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by"),
+        Township,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
         help_text=_("Empty: the bureau decides (a move between townships)."),
-    )  # fmt: skip
+    )
     changes = models.JSONField(_("proposed changes"), default=dict)  # field -> [ours when listed, theirs]
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("created at"), validators=[event_date])
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("decided by"),
-    )  # fmt: skip
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, validators=[event_date])
     decision_reason = models.CharField(_("reason"), max_length=200, blank=True)
 

@@ -353,10 +353,23 @@ class HouseholdResource(ScopedResource):
     class Meta:
         model = Household
         fields = (
-            "id_number", "head_name", "phone", "township", "village", "members_count", "categories", "poverty_status",
-            "poverty_exit_year", "newly_poor_on", "helper_name", "helper_phone", "source", "registered_on", "status",
+            "id_number",
+            "head_name",
+            "phone",
+            "township",
+            "village",
+            "members_count",
+            "categories",
+            "poverty_status",
+            "poverty_exit_year",
+            "newly_poor_on",
+            "helper_name",
+            "helper_phone",
+            "source",
+            "registered_on",
+            "status",
             "notes",
-        )  # fmt: skip
+        )
         import_id_fields = ("id_number",)
         clean_model_instances = True
         skip_unchanged = True
@@ -450,10 +463,24 @@ class DwellingResource(ScopedResource):
     class Meta:
         model = Dwelling
         fields = (
-            "id", "household", "head_name", "township", "village", "address", "structure_type", "storeys", "bays",
-            "floor_area", "year_built", "is_occupied", "is_connected", "neighbour_cooperates", "latitude", "longitude",
+            "id",
+            "household",
+            "head_name",
+            "township",
+            "village",
+            "address",
+            "structure_type",
+            "storeys",
+            "bays",
+            "floor_area",
+            "year_built",
+            "is_occupied",
+            "is_connected",
+            "neighbour_cooperates",
+            "latitude",
+            "longitude",
             "notes",
-        )  # fmt: skip
+        )
         import_id_fields = ("id",)
         clean_model_instances = True
         skip_unchanged = True

@@ -84,10 +84,12 @@ def column_letters(index: int) -> str:
 def _too_wide(row: int, column: str) -> SheetError:
     limit = settings.SPREADSHEET_MAX_COLUMNS
     return SheetError(
-        _("Row %(row)s has a value in column %(column)s, beyond the %(limit)s columns (A to %(last)s) a list may "
-          "use: delete what is to the right of the table and upload it again.")
+        _(
+            "Row %(row)s has a value in column %(column)s, beyond the %(limit)s columns (A to %(last)s) a list may "
+            "use: delete what is to the right of the table and upload it again."
+        )
         % {"row": row, "column": column, "limit": limit, "last": column_letters(limit - 1)}
-    )  # fmt: skip
+    )
 
 
 # CSV -----------------------------------------------------------------------------------------------------------
@@ -361,7 +363,15 @@ def _xlsx_rows(handle) -> Iterator[tuple[int, list]]:
     # A damaged or hostile file fails in many ways (a cut-off zip, a bad CRC, a broken deflate stream, XML that
     # does not parse, a shared-string index or a number that is not one): each is the same answer to the clerk.
     except (
-        zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, ValueError, NotImplementedError, RuntimeError,
-        OSError, etree.XMLSyntaxError,
-    ) as error:  # fmt: skip
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        IndexError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        OSError,
+        etree.XMLSyntaxError,
+    ) as error:
         raise unreadable() from error

@@ -63,19 +63,25 @@ def check_spreadsheet(handle) -> str:
     if head.startswith(OLE2):
         if _contains(handle, ENCRYPTED_PACKAGE):
             raise SpreadsheetError(
-                _("The workbook is protected by a password: open it in Excel, remove the password (File > Info > "
-                  "Protect Workbook) and upload it again.")
-            )  # fmt: skip
+                _(
+                    "The workbook is protected by a password: open it in Excel, remove the password (File > Info > "
+                    "Protect Workbook) and upload it again."
+                )
+            )
         raise SpreadsheetError(
-            _("This is an old Excel 97-2003 workbook (.xls): open it in Excel, save it as an Excel workbook (.xlsx) "
-              "and upload that.")
-        )  # fmt: skip
+            _(
+                "This is an old Excel 97-2003 workbook (.xls): open it in Excel, save it as an Excel workbook (.xlsx) "
+                "and upload that."
+            )
+        )
     if b"\x00" not in head and not head.startswith(BINARY_STARTS):
         return CSV
     raise SpreadsheetError(
-        _("The file's content is not an Excel workbook (.xlsx) or CSV text, whatever its name says: save the list "
-          "from Excel as .xlsx or CSV and upload that.")
-    )  # fmt: skip
+        _(
+            "The file's content is not an Excel workbook (.xlsx) or CSV text, whatever its name says: save the list "
+            "from Excel as .xlsx or CSV and upload that."
+        )
+    )
 
 
 class ArchiveError(ValueError):
@@ -111,19 +117,23 @@ def check_archive(handle) -> list[zipfile.ZipInfo]:
         ratio = part.file_size / max(part.compress_size, 1)
         if part.file_size > RATIO_FLOOR and ratio > settings.SPREADSHEET_MAX_RATIO:
             raise ArchiveError(
-                _("The file is compressed %(ratio)s to 1, far beyond any real document or spreadsheet (at most "
-                  "%(limit)s to 1): it is refused as a possible zip bomb.")
+                _(
+                    "The file is compressed %(ratio)s to 1, far beyond any real document or spreadsheet (at most "
+                    "%(limit)s to 1): it is refused as a possible zip bomb."
+                )
                 % {"ratio": f"{ratio:,.0f}", "limit": settings.SPREADSHEET_MAX_RATIO},
                 "zip_bomb",
-            )  # fmt: skip
+            )
     unpacked = sum(part.file_size for part in parts)
     if unpacked > settings.SPREADSHEET_MAX_UNPACKED_BYTES:
         raise ArchiveError(
-            _("The file is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it into "
-              "smaller files.")
+            _(
+                "The file is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it into "
+                "smaller files."
+            )
             % {"size": filesizeformat(unpacked), "limit": filesizeformat(settings.SPREADSHEET_MAX_UNPACKED_BYTES)},
             "too_large",
-        )  # fmt: skip
+        )
     return parts
 
 
@@ -140,10 +150,12 @@ def check_xlsx(handle) -> None:
     strings = sum(part.file_size for part in parts if part.filename == SHARED_STRINGS)
     if strings > settings.SPREADSHEET_MAX_SHARED_STRINGS_BYTES:
         raise SpreadsheetError(
-            _("The workbook is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it "
-              "into smaller files.")
+            _(
+                "The workbook is too large to read: unpacked it comes to %(size)s, the limit is %(limit)s. Split it "
+                "into smaller files."
+            )
             % {"size": filesizeformat(strings), "limit": filesizeformat(settings.SPREADSHEET_MAX_SHARED_STRINGS_BYTES)}
-        )  # fmt: skip
+        )
 
 
 def _contains(handle, needle: bytes) -> bool:

@@ -34,9 +34,17 @@ class AppraisalForm(forms.ModelForm):
     class Meta:
         model = Appraisal
         fields = (
-            "kind", "appraised_on", "organisation", "appraisers", *[name for name, _label in Appraisal.COMPONENTS],
-            "site_hazard", "is_leaking", "grade", "recommendation", "notes",
-        )  # fmt: skip
+            "kind",
+            "appraised_on",
+            "organisation",
+            "appraisers",
+            *[name for name, _label in Appraisal.COMPONENTS],
+            "site_hazard",
+            "is_leaking",
+            "grade",
+            "recommendation",
+            "notes",
+        )
         widgets = {
             "appraised_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
             "kind": forms.RadioSelect,

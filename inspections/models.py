@@ -268,9 +268,14 @@ class Campaign(models.Model):
     )
     launched_at = models.DateTimeField(_("launched at"), null=True, blank=True, editable=False, validators=[event_date])
     launched_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
         verbose_name=_("launched by"),
-    )  # fmt: skip
+    )
     history = HistoricalRecords(m2m_fields=[townships, villages, categories])
 
     class Meta:
@@ -363,9 +368,14 @@ class HelperReport(Findings):
     reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
     action_taken = models.TextField(_("action taken by the township"), blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
         verbose_name=_("handled by"),
-    )  # fmt: skip
+    )
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True, editable=False, validators=[event_date])
     history = HistoricalRecords()
 
@@ -389,9 +399,14 @@ class SpotCheck(models.Model):
     townships = models.ManyToManyField("households.Township", blank=True, verbose_name=_("townships"))
     drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True, editable=False, validators=[event_date])
     drawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
         verbose_name=_("drawn by"),
-    )  # fmt: skip
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -416,9 +431,14 @@ class SpotCheckItem(models.Model):
     result = models.CharField(_("result"), max_length=10, choices=Result.choices, default=Result.PENDING)
     notes = models.TextField(_("notes"), blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
         verbose_name=_("verified by"),
-    )  # fmt: skip
+    )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False, validators=[event_date])
 
     class Meta:

@@ -121,10 +121,19 @@ class AppraisalResource(ScopedResource):
     class Meta:
         model = Appraisal
         fields = (
-            "dwelling", "head_id", "kind", "appraised_on", "organisation", "appraisers",
+            "dwelling",
+            "head_id",
+            "kind",
+            "appraised_on",
+            "organisation",
+            "appraisers",
             *[name for name, _label in Appraisal.COMPONENTS],
-            "site_hazard", "is_leaking", "grade", "recommendation", "notes",
-        )  # fmt: skip
+            "site_hazard",
+            "is_leaking",
+            "grade",
+            "recommendation",
+            "notes",
+        )
         clean_model_instances = True
 
     def __init__(self, user=None, **kwargs):

@@ -54,9 +54,15 @@ def columns(months: list[dict], series: list[tuple[str, str | Promise, str]], he
             top -= size
             parts.append({"value": month[key], "label": label, "colour": colour, "y": round(top, 2), "height": size})
         result.append(
-            {"month": month["month"], "x": index * 40 + 8, "centre": index * 40 + 20, "parts": parts,
-             "total": sum(part["value"] for part in parts), "top": round(top - 4, 2)}
-        )  # fmt: skip
+            {
+                "month": month["month"],
+                "x": index * 40 + 8,
+                "centre": index * 40 + 20,
+                "parts": parts,
+                "total": sum(part["value"] for part in parts),
+                "top": round(top - 4, 2),
+            }
+        )
     legend = [{"label": label, "colour": colour} for _key, label, colour in series]
     return {"months": result, "legend": legend, "width": 40 * len(months), "height": base + 20, "axis": base}
 

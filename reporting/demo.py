@@ -38,9 +38,13 @@ def seed_reports(admin) -> None:
     for user, unit, day, progress, problems in filed:
         report = MonthlyReport.objects.get(unit=unit, kind=ReportKind.MONTHLY, period=last_month)
         services.save_report(
-            actor=user, report=report, progress=progress, problems_handled=problems, submit=True,
+            actor=user,
+            report=report,
+            progress=progress,
+            problems_handled=problems,
+            submit=True,
             now=_at(last_month.replace(day=day), 10),
-        )  # fmt: skip
+        )
     services.mark_late_reports(day=last_month.replace(day=settings.REPORT_DUE_DAY))
     services.build_consolidated_report(day=last_month.replace(day=settings.REPORT_DUE_DAY))
     current = MonthlyReport.objects.get(unit=units["350881100"], kind=ReportKind.MONTHLY, period=today.replace(day=1))

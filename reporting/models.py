@@ -46,9 +46,14 @@ class MonthlyReport(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False,
-        related_name="+", verbose_name=_("submitted by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
     submitted_at = models.DateTimeField(
         _("submitted at"), null=True, blank=True, editable=False, validators=[event_date]
     )
@@ -94,9 +99,14 @@ class ConsolidatedReport(models.Model):
     chart = models.FileField(_("chart"), upload_to="reports/", max_length=200, blank=True)
     key_figures = models.JSONField(_("key figures"), default=dict)
     email = models.ForeignKey(
-        "housing_safety.OutgoingEmail", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
-        related_name="+", verbose_name=_("e-mail"),
-    )  # fmt: skip
+        "housing_safety.OutgoingEmail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("e-mail"),
+    )
 
     class Meta:
         ordering = ["-period"]
@@ -155,10 +165,16 @@ class ExportTemplate(models.Model):
     are those of reporting.exports.DATASETS; an empty header takes the field's usual Chinese name."""
 
     dataset = models.CharField(
-        _("dataset"), max_length=12, unique=True,
-        choices=[("households", _("Households")), ("dwellings", _("Dwellings")), ("appraisals", _("Appraisals")),
-                 ("cases", _("Renovation cases"))],
-    )  # fmt: skip
+        _("dataset"),
+        max_length=12,
+        unique=True,
+        choices=[
+            ("households", _("Households")),
+            ("dwellings", _("Dwellings")),
+            ("appraisals", _("Appraisals")),
+            ("cases", _("Renovation cases")),
+        ],
+    )
     columns = models.JSONField(_("columns"), default=list, help_text=_('[["户主姓名", "head_name"], ...] in order.'))
     notes = models.CharField(_("notes"), max_length=200, blank=True, help_text=_("For example: the 2026 template."))
     history = HistoricalRecords()
@@ -179,15 +195,23 @@ class ExportTemplate(models.Model):
         # Any JSON comes in through the admin's text box (a number, null, an object: a 500 here before).
         columns = self.columns if isinstance(self.columns, list) else [self.columns]
         wrong = [
-            str(item)[:100] for item in columns
-            if not (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str)
-                    and isinstance(item[1], str) and item[1] in allowed)
-        ]  # fmt: skip
+            str(item)[:100]
+            for item in columns
+            if not (
+                isinstance(item, list | tuple)
+                and len(item) == 2
+                and isinstance(item[0], str)
+                and isinstance(item[1], str)
+                and item[1] in allowed
+            )
+        ]
         if wrong or not self.columns:
             raise ValidationError(
-                {"columns": _("Each column is [header, field], with a field among: %(fields)s. Not valid: %(wrong)s")
-                 % {"fields": ", ".join(allowed), "wrong": "; ".join(wrong) or "-"}}
-            )  # fmt: skip
+                {
+                    "columns": _("Each column is [header, field], with a field among: %(fields)s. Not valid: %(wrong)s")
+                    % {"fields": ", ".join(allowed), "wrong": "; ".join(wrong) or "-"}
+                }
+            )
 
 
 class ExportFile(models.Model):

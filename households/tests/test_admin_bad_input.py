@@ -43,9 +43,14 @@ def test_a_tampered_count_of_attached_files_is_a_form_error(client, personas, ho
 @pytest.mark.parametrize("value", ["一二三", "1.5"])  # a NUL in a query is a 400 (NulInQueryMiddleware)
 @pytest.mark.parametrize(
     "url",
-    ["/admin/households/household/", "/admin/households/dwelling/", "/admin/households/village/",
-     "/admin/inspections/appraisal/", "/admin/households/household/export/"],
-)  # fmt: skip
+    [
+        "/admin/households/household/",
+        "/admin/households/dwelling/",
+        "/admin/households/village/",
+        "/admin/inspections/appraisal/",
+        "/admin/households/household/export/",
+    ],
+)
 @pytest.mark.parametrize("parameter", ["township", "village"])
 def test_a_township_or_village_filter_that_is_no_id_is_the_lists_invalid_filter_answer(
     client, personas, home_household, url, parameter, value

@@ -136,7 +136,9 @@ def zip_of(parts: list[Part]) -> bytes:
         name, offset = entry.name.encode(), out.tell()
         sizes = (entry.crc, len(entry.deflated), entry.size, len(name))
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, *sizes, 0) + name + entry.deflated)
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, *sizes, 0, 0, 0, 0, 0, offset) + name)  # fmt: skip
+        central.append(
+            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, *sizes, 0, 0, 0, 0, 0, offset) + name
+        )
     directory, start = b"".join(central), out.tell()
     out.write(directory + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(parts), len(parts), len(directory), start, 0))
     return out.getvalue()
@@ -182,7 +184,9 @@ def workbook(sheet: Part | bytes, shared_strings: Part | bytes = b"") -> bytes:
     sheet = sheet if isinstance(sheet, Part) else part("xl/worksheets/sheet1.xml", sheet)
     strings = shared_strings if isinstance(shared_strings, Part) else None
     if strings is None:
-        strings = part("xl/sharedStrings.xml", shared_strings or f'<sst xmlns="{MAIN}" count="0" uniqueCount="0"/>'.encode())  # fmt: skip
+        strings = part(
+            "xl/sharedStrings.xml", shared_strings or f'<sst xmlns="{MAIN}" count="0" uniqueCount="0"/>'.encode()
+        )
     return zip_of(
         [
             part("[Content_Types].xml", CONTENT_TYPES),
@@ -237,7 +241,9 @@ def lying_zip_bomb() -> bytes:
     """The directory declares the sheet 1 KiB unpacked (an ordinary ratio); its stream inflates to 1 GiB."""
     body = ("<row>" + text_cell("A1", "炸弹" * 20) * 16 + "</row>").encode() * 10_000
     head = SHEET_HEAD + b"<sheetData>" + row(1, *LIST_HEADER).encode()
-    sheet = repeated_part("xl/worksheets/sheet1.xml", head, body, GiB // len(body), b"</sheetData></worksheet>", crc=False)  # fmt: skip
+    sheet = repeated_part(
+        "xl/worksheets/sheet1.xml", head, body, GiB // len(body), b"</sheetData></worksheet>", crc=False
+    )
     sheet.size = 1024
     return workbook(sheet)
 
@@ -265,7 +271,12 @@ def gbk_csv(rows) -> bytes:
 
 def exe_bytes() -> bytes:
     """The start of a Windows program: the MZ header with its NUL-padded fields, then the PE header."""
-    return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44 + b"\x80\x00\x00\x00" + b"PE\x00\x00" * 64  # fmt: skip
+    return (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+        + b"\x00" * 44
+        + b"\x80\x00\x00\x00"
+        + b"PE\x00\x00" * 64
+    )
 
 
 def compound_file(streams: list[str]) -> bytes:
@@ -308,7 +319,9 @@ def shared_strings_workbook(count: int, declared: int | None = None) -> bytes:
 def empty_rows_workbook(rows: list[list]) -> bytes:
     """The rows, then every row down to 1,048,576 present and empty (formatted, as Excel writes a sheet whose whole
     rows were formatted)."""
-    empty = "".join(f'<row r="{number}" spans="1:7" s="1" customFormat="1"/>' for number in range(len(rows) + 1, 1_048_577))  # fmt: skip
+    empty = "".join(
+        f'<row r="{number}" spans="1:7" s="1" customFormat="1"/>' for number in range(len(rows) + 1, 1_048_577)
+    )
     return workbook(sheet_xml(rows_xml(rows) + empty, dimension="A1:G1048576"))
 
 
@@ -465,9 +478,11 @@ def test_department_list_upload(case_id, liaison, poverty_office, dongkeng, sett
     with bounded(f"department list, {case_id} ({filesizeformat(len(content))})"):
         try:
             department_list = preview_list(
-                actor=liaison, unit=poverty_office, listed_on=LISTED_ON,
+                actor=liaison,
+                unit=poverty_office,
+                listed_on=LISTED_ON,
                 uploaded_file=SimpleUploadedFile(case.name, content),
-            )  # fmt: skip
+            )
             refusal = None
         except Exception as error:  # noqa: BLE001 - what the reader raised is the subject of the test
             refusal = error

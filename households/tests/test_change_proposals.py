@@ -50,18 +50,30 @@ def deceased(xishan, db):
     from households.models import Unit
 
     return HouseholdFactory(
-        head_name="陈水生", village=xishan, phone="13900000077", members_count=2, categories=["minimum_living"],
-        source=Unit.objects.get(name="漳平市民政局"), status=Household.Status.REMOVED,
-        removed_on=datetime.date(2025, 6, 1), removal_reason="死亡",
-    )  # fmt: skip
+        head_name="陈水生",
+        village=xishan,
+        phone="13900000077",
+        members_count=2,
+        categories=["minimum_living"],
+        source=Unit.objects.get(name="漳平市民政局"),
+        status=Household.Status.REMOVED,
+        removed_on=datetime.date(2025, 6, 1),
+        removal_reason="死亡",
+    )
 
 
 def record(household) -> tuple:
     household.refresh_from_db()
     return (
-        household.head_name, household.phone, household.village_id, household.members_count, household.source_id,
-        household.status, household.removed_on, household.removal_reason,
-    )  # fmt: skip
+        household.head_name,
+        household.phone,
+        household.village_id,
+        household.members_count,
+        household.source_id,
+        household.status,
+        household.removed_on,
+        household.removal_reason,
+    )
 
 
 def text(response) -> str:

@@ -86,11 +86,20 @@ def test_create_households_checks_every_row_before_writing_any(staff, xinqiao):
 def appraisal(dwelling, grade: str, on: datetime.date) -> Appraisal:
     component = grade.lower()
     return Appraisal(
-        dwelling=dwelling, kind=Appraisal.Kind.FORMAL, appraised_on=on, organisation="漳平市住建局鉴定组",
-        appraisers="张工、李工", foundation=component, load_bearing_walls=component, timber_frame=component,
-        roof_truss=component, concrete_frame="n", floor_roof_slab=component, grade=grade,
+        dwelling=dwelling,
+        kind=Appraisal.Kind.FORMAL,
+        appraised_on=on,
+        organisation="漳平市住建局鉴定组",
+        appraisers="张工、李工",
+        foundation=component,
+        load_bearing_walls=component,
+        timber_frame=component,
+        roof_truss=component,
+        concrete_frame="n",
+        floor_roof_slab=component,
+        grade=grade,
         recommendation=Appraisal.Recommendation.REBUILD if grade == "D" else Appraisal.Recommendation.NONE,
-    )  # fmt: skip
+    )
 
 
 def test_record_appraisals_stores_current_grades_home_states_and_history(admin, home_household):

@@ -96,11 +96,15 @@ def test_upload_redirects_to_the_preview(client, liaison, poverty_office, ours):
     assert response.status_code == 302
     assert response["Location"] == f"/lists/{department_list.pk}/"
     assert (department_list.unit, department_list.listed_on, department_list.original_name) == (
-        poverty_office, LISTED_ON, "扶贫办名单.xlsx",
-    )  # fmt: skip
+        poverty_office,
+        LISTED_ON,
+        "扶贫办名单.xlsx",
+    )
     assert (department_list.status, department_list.uploaded_by, department_list.counts["rows"]) == (
-        "previewed", liaison, 10,
-    )  # fmt: skip
+        "previewed",
+        liaison,
+        10,
+    )
 
     page = client.get(response["Location"])
     assert page.status_code == 200
@@ -287,9 +291,9 @@ def test_confirm_through_the_page_with_an_accepted_suggestion(client, liaison, m
     suggested = client.get(f"/lists/{matching_list.pk}/?show=suggested")
     boxes = re.findall(r'name="accept" value="(\d+)"', text_of(suggested))
     wang_row = matching_list.rows.get(row_number=7)
-    assert sorted(int(pk) for pk in boxes) == sorted(matching_list.rows.filter(outcome="suggested").values_list(
-        "pk", flat=True
-    ))  # fmt: skip
+    assert sorted(int(pk) for pk in boxes) == sorted(
+        matching_list.rows.filter(outcome="suggested").values_list("pk", flat=True)
+    )
 
     response = client.post(f"/lists/{matching_list.pk}/confirm/", {"accept": [str(wang_row.pk), "x"]})
 
@@ -337,9 +341,11 @@ def test_the_rows_to_fix_are_in_full_for_the_department_and_masked_for_the_burea
         row.id_number for row in matching_list.rows.filter(outcome__in=["invalid", "suggested"]) if row.id_number
     ]
     assert numbers
-    column = MATCH_HEADER.index(matching_list.counts["header"][int(next(
-        index for index, name in matching_list.counts["columns"].items() if name == "id_number"
-    ))])  # fmt: skip
+    column = MATCH_HEADER.index(
+        matching_list.counts["header"][
+            int(next(index for index, name in matching_list.counts["columns"].items() if name == "id_number"))
+        ]
+    )
 
     def ids_for(user):
         client.force_login(user)
@@ -361,8 +367,11 @@ def test_reconciliation_page_and_export(client, official, matching_list):
     (department,) = page.context["report"]
     assert department["list"] == matching_list
     assert {key: department["total"][key] for key in ("consistent", "different", "only_theirs", "invalid")} == {
-        "consistent": 2, "different": 2, "only_theirs": 3, "invalid": 3,
-    }  # fmt: skip
+        "consistent": 2,
+        "different": 2,
+        "only_theirs": 3,
+        "invalid": 3,
+    }
 
     export = client.get("/lists/reconciliation.xlsx")
     assert export.status_code == 200
@@ -460,10 +469,13 @@ def test_id_numbers_are_masked_for_the_liaison_and_the_bureau_until_a_logged_unm
     client, admin, liaison, matching_list, ours, show
 ):
     full = {
-        "changed": ours.removed.id_number, "unchanged": ours.li.id_number, "new": ours.new_id,
-        "registered": ours.zhang.id_number, "suggested": matching_list.rows.get(row_number=8).id_number,
+        "changed": ours.removed.id_number,
+        "unchanged": ours.li.id_number,
+        "new": ours.new_id,
+        "registered": ours.zhang.id_number,
+        "suggested": matching_list.rows.get(row_number=8).id_number,
         "invalid": None,
-    }[show]  # fmt: skip
+    }[show]
     numbers = {h.id_number for h in Household.objects.all()} | set(
         matching_list.rows.exclude(id_number="").values_list("id_number", flat=True)
     )
@@ -530,9 +542,15 @@ def _big_list(admin, poverty_office, village, size: int) -> DepartmentList:
         name = f"户主{number}"
         if kind in (0, 1, 3):
             households.append(
-                Household(head_name=name, id_number=id_number, phone="13900000000", village=village,
-                          members_count=2, source=poverty_office)
-            )  # fmt: skip
+                Household(
+                    head_name=name,
+                    id_number=id_number,
+                    phone="13900000000",
+                    village=village,
+                    members_count=2,
+                    source=poverty_office,
+                )
+            )
         if kind == 0:
             rows.append([name, id_number, "13912345678", "新桥镇", "东坑村", None, 2, None])
         elif kind == 1:

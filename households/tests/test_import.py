@@ -28,12 +28,30 @@ ID_0 = "350881199001011020"
 WRONG_CHECK = "350881199001011001"  # the right check digit is 4
 
 HOUSEHOLD_COLUMNS = (
-    "id_number", "head_name", "phone", "township", "village", "members_count", "categories", "registered_on",
-)  # fmt: skip
+    "id_number",
+    "head_name",
+    "phone",
+    "township",
+    "village",
+    "members_count",
+    "categories",
+    "registered_on",
+)
 DWELLING_COLUMNS = (
-    "id", "household", "address", "structure_type", "storeys", "bays", "floor_area", "year_built", "is_occupied",
-    "is_connected", "neighbour_cooperates", "latitude", "longitude",
-)  # fmt: skip
+    "id",
+    "household",
+    "address",
+    "structure_type",
+    "storeys",
+    "bays",
+    "floor_area",
+    "year_built",
+    "is_occupied",
+    "is_connected",
+    "neighbour_cooperates",
+    "latitude",
+    "longitude",
+)
 
 
 @pytest.fixture

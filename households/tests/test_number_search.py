@@ -30,16 +30,23 @@ UNMASKING_ROLES = [Role.TOWNSHIP_STAFF, Role.HELPER]
 def target(xinqiao, personas):
     village = VillageFactory(township=xinqiao, name="东坑村")
     household = HouseholdFactory(
-        village=village, head_name=NAME, id_number=ID_NUMBER, phone=PHONE, helper_phone=HELPER_PHONE,
+        village=village,
+        head_name=NAME,
+        id_number=ID_NUMBER,
+        phone=PHONE,
+        helper_phone=HELPER_PHONE,
         helper_user=personas[Role.HELPER],
-    )  # fmt: skip
+    )
     # Neighbours sharing the prefixes: born the same day in the same county, a phone differing in the last digits.
     for name, serial, phone in (("林木生", "100", "13912341299"), ("陈水根", "200", "13912349999")):
         first17 = f"{ID_NUMBER[:14]}{serial}"
         HouseholdFactory(
-            village=village, head_name=name, id_number=first17 + id_check_digit(first17), phone=phone,
+            village=village,
+            head_name=name,
+            id_number=first17 + id_check_digit(first17),
+            phone=phone,
             helper_user=personas[Role.HELPER],
-        )  # fmt: skip
+        )
     return household
 
 

@@ -174,10 +174,15 @@ def _admin_change_body(record) -> dict:
 
     if isinstance(record, Dwelling):
         body = {
-            "household": str(record.household_id), "address": "改过的地址", "structure_type": record.structure_type,
-            "storeys": str(record.storeys), "is_occupied": "on", "neighbour_cooperates": "unknown",
-            "_version": record_version(Dwelling, record.pk), **attachment_inlines_data(),
-        }  # fmt: skip
+            "household": str(record.household_id),
+            "address": "改过的地址",
+            "structure_type": record.structure_type,
+            "storeys": str(record.storeys),
+            "is_occupied": "on",
+            "neighbour_cooperates": "unknown",
+            "_version": record_version(Dwelling, record.pk),
+            **attachment_inlines_data(),
+        }
     else:
         body = household_change_data(record, head_name="改过的户主")
     return body, ATTACHMENT_ADD_PREFIX

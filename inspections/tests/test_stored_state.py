@@ -23,12 +23,21 @@ TODAY = datetime.date.today()
 def appraisal(dwelling, grade: str, *, days_ago: int = 30, leaking: bool = False) -> Appraisal:
     component = grade.lower()
     return Appraisal(
-        dwelling=dwelling, kind=Appraisal.Kind.ASSESSMENT, appraised_on=TODAY - datetime.timedelta(days=days_ago),
-        organisation="漳平市房屋安全鉴定站", appraisers="张工、李工", foundation=component,
-        load_bearing_walls=component, timber_frame="n", roof_truss="n", concrete_frame="n", floor_roof_slab=component,
-        grade=grade, is_leaking=leaking,
+        dwelling=dwelling,
+        kind=Appraisal.Kind.ASSESSMENT,
+        appraised_on=TODAY - datetime.timedelta(days=days_ago),
+        organisation="漳平市房屋安全鉴定站",
+        appraisers="张工、李工",
+        foundation=component,
+        load_bearing_walls=component,
+        timber_frame="n",
+        roof_truss="n",
+        concrete_frame="n",
+        floor_roof_slab=component,
+        grade=grade,
+        is_leaking=leaking,
         recommendation=Appraisal.Recommendation.NONE if grade in "AB" else Appraisal.Recommendation.REBUILD,
-    )  # fmt: skip
+    )
 
 
 def stored(household: Household) -> tuple:

@@ -41,10 +41,16 @@ def world(xinqiao, shuangyang, official, staff):
     too recently to be overdue. The bureau official has an address; 新桥镇's unit has submitted its report."""
     dongkeng = VillageFactory(township=xinqiao, name="东坑村")
     xishan = VillageFactory(township=shuangyang, name="西山村")
-    safe_household, safe_appraisal = _appraised(dongkeng, "A", foundation="a", load_bearing_walls="a",
-                                                timber_frame="a", roof_truss="a", floor_roof_slab="a")  # fmt: skip
-    Placard.objects.create(household=safe_household, serial="ZP-0001", status="appraised_safe",
-                           appraisal=safe_appraisal, installed_on=datetime.date(2025, 7, 1))  # fmt: skip
+    safe_household, safe_appraisal = _appraised(
+        dongkeng, "A", foundation="a", load_bearing_walls="a", timber_frame="a", roof_truss="a", floor_roof_slab="a"
+    )
+    Placard.objects.create(
+        household=safe_household,
+        serial="ZP-0001",
+        status="appraised_safe",
+        appraisal=safe_appraisal,
+        installed_on=datetime.date(2025, 7, 1),
+    )
     _appraised(dongkeng, "B")
     _appraised(dongkeng, "D", load_bearing_walls="d", recommendation="rebuild")
     overdue = HouseholdFactory(village=dongkeng, head_name="逾期户王五", registered_on=datetime.date(2026, 9, 1))
@@ -60,8 +66,9 @@ def world(xinqiao, shuangyang, official, staff):
     services.open_reports(day=DAY.replace(day=1))
     report = MonthlyReport.objects.get(unit__township=xinqiao, period=DAY.replace(day=1))
     submitted_at = timezone.make_aware(datetime.datetime(2026, 11, 20, 10, 0))
-    services.save_report(actor=staff, report=report, progress=PROGRESS, problems_handled=PROBLEMS, submit=True,
-                         now=submitted_at)  # fmt: skip
+    services.save_report(
+        actor=staff, report=report, progress=PROGRESS, problems_handled=PROBLEMS, submit=True, now=submitted_at
+    )
     return {"overdue": overdue, "recent": recent, "official": official}
 
 
@@ -143,9 +150,22 @@ def test_the_attached_workbook_carries_the_dashboard_figures(smtp_server, world,
 
     body = [[cell.value for cell in row] for row in summary.iter_rows(min_row=5)]
     assert [line[0] for line in body] == [row.area.name for row in rows] + ["合计"]
-    compared = ["covered", "appraised", "unappraised", "appraisal_overdue", "grade_A", "grade_B", "grade_C",
-                "grade_D", "status_dangerous", "status_unappraised", "dangerous_houses", "placard_safe",
-                "placard_installed", "placard_share"]  # fmt: skip
+    compared = [
+        "covered",
+        "appraised",
+        "unappraised",
+        "appraisal_overdue",
+        "grade_A",
+        "grade_B",
+        "grade_C",
+        "grade_D",
+        "status_dangerous",
+        "status_unappraised",
+        "dangerous_houses",
+        "placard_safe",
+        "placard_installed",
+        "placard_share",
+    ]
     for line, figures in zip(body, [row.figures for row in rows] + [totals], strict=True):
         assert {key: line[column_of(key)] for key in compared} == {key: expected(figures[key]) for key in compared}
     # Every column, by position: the header is the column list, so the whole table must match.

@@ -44,8 +44,10 @@ def generate(households: int = 300, seed: int = 5) -> str:
 
 
 def summaries() -> tuple[dict, dict]:
-    dwellings = {pk: (grade, leaking) for pk, grade, leaking in
-                 Dwelling.objects.values_list("pk", "current_grade", "current_leaking")}  # fmt: skip
+    dwellings = {
+        pk: (grade, leaking)
+        for pk, grade, leaking in Dwelling.objects.values_list("pk", "current_grade", "current_leaking")
+    }
     households = {
         row[0]: row[1:]
         for row in Household.objects.values_list(
@@ -64,25 +66,45 @@ def snapshot() -> list[tuple]:
         appraisals[dwelling_id].append((on, grade, leaking))
     dwellings = defaultdict(list)
     for dwelling in Dwelling.objects.order_by("pk"):
-        dwellings[dwelling.household_id].append((
-            dwelling.address, dwelling.structure_type, dwelling.year_built, dwelling.is_occupied,
-            dwelling.current_grade, dwelling.renovated_on, tuple(appraisals[dwelling.pk]),
-        ))  # fmt: skip
+        dwellings[dwelling.household_id].append(
+            (
+                dwelling.address,
+                dwelling.structure_type,
+                dwelling.year_built,
+                dwelling.is_occupied,
+                dwelling.current_grade,
+                dwelling.renovated_on,
+                tuple(appraisals[dwelling.pk]),
+            )
+        )
     categories = defaultdict(list)
     for household_id, code in Household.categories.through.objects.values_list(
         "household_id", "householdcategory__code"
     ):
         categories[household_id].append(code)
     rows = [
-        (h.id_number, h.head_name, h.village.name, h.village.township_id, h.members_count, h.home_status,
-         sorted(categories[h.pk]), tuple(dwellings[h.pk]))
+        (
+            h.id_number,
+            h.head_name,
+            h.village.name,
+            h.village.township_id,
+            h.members_count,
+            h.home_status,
+            sorted(categories[h.pk]),
+            tuple(dwellings[h.pk]),
+        )
         for h in Household.objects.select_related("village").order_by("id_number")
-    ]  # fmt: skip
+    ]
     rows.append(tuple(RenovationCase.objects.order_by("number").values_list("number", "status", "status_on")))
     rows.append(tuple(Complaint.objects.order_by("ticket").values_list("ticket", "status", "received_at")))
     rows.append(tuple(Problem.objects.order_by("household__id_number", "kind").values_list("kind", "status")))
-    rows.append(tuple(Revisit.objects.order_by("dwelling__household__id_number", "dwelling__address")
-                      .values_list("status", "due_on")))  # fmt: skip
+    rows.append(
+        tuple(
+            Revisit.objects.order_by("dwelling__household__id_number", "dwelling__address").values_list(
+                "status", "due_on"
+            )
+        )
+    )
     return rows
 
 
@@ -207,8 +229,10 @@ def test_stored_summaries_equal_a_fresh_refresh():
     generate(households=300, seed=2)
     before = summaries()
     assert Counter(status for status, *_flags in before[1].values()).keys() >= {
-        "appraised_safe", "dangerous", "unappraised",
-    }  # fmt: skip
+        "appraised_safe",
+        "dangerous",
+        "unappraised",
+    }
     refresh_current_grades()
     assert summaries() == before
 

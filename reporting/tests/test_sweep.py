@@ -127,13 +127,19 @@ def late_records(xinqiao, staff, personas, admin, poverty_office):
 
     village = VillageFactory(township=xinqiao, name="东坑村")
     problem = Problem.objects.create(
-        township=xinqiao, source=Problem.Source.SELF_INSPECTION, kind=Problem.Kind.OTHER,
-        description="屋面漏雨未整改", deadline=DAY - NEXT,
-    )  # fmt: skip
+        township=xinqiao,
+        source=Problem.Source.SELF_INSPECTION,
+        kind=Problem.Kind.OTHER,
+        description="屋面漏雨未整改",
+        deadline=DAY - NEXT,
+    )
     Problem.objects.create(  # due today: not yet late
-        township=xinqiao, source=Problem.Source.SELF_INSPECTION, kind=Problem.Kind.OTHER,
-        description="墙体开裂待处理", deadline=DAY,
-    )  # fmt: skip
+        township=xinqiao,
+        source=Problem.Source.SELF_INSPECTION,
+        kind=Problem.Kind.OTHER,
+        description="墙体开裂待处理",
+        deadline=DAY,
+    )
 
     from rectification import services as rectification
 
@@ -141,21 +147,32 @@ def late_records(xinqiao, staff, personas, admin, poverty_office):
     complaint, _code = rectification.log_complaint(
         actor=clerk,
         complaint=Complaint(
-            channel=Complaint.Channel.HOTLINE, received_at=timezone.now() - datetime.timedelta(hours=1),
-            reporter_name="王举报", category=Complaint.Category.DANGEROUS_NOT_RENOVATED, content="土坯房仍有人住",
+            channel=Complaint.Channel.HOTLINE,
+            received_at=timezone.now() - datetime.timedelta(hours=1),
+            reporter_name="王举报",
+            category=Complaint.Category.DANGEROUS_NOT_RENOVATED,
+            content="土坯房仍有人住",
             township=xinqiao,
         ),
-    )  # fmt: skip
+    )
     Complaint.objects.filter(pk=complaint.pk).update(acceptance_due=D(2027, 1, 20), handling_due=D(2027, 3, 1))
 
     lead = LeadTransfer.objects.create(
-        direction=LeadTransfer.Direction.OUTGOING, from_unit=poverty_office, to_unit=Unit.objects.get(township=xinqiao),
-        subject="低保户住房待核实", sent_on=D(2027, 1, 20), created_by=admin,
-    )  # fmt: skip
+        direction=LeadTransfer.Direction.OUTGOING,
+        from_unit=poverty_office,
+        to_unit=Unit.objects.get(township=xinqiao),
+        subject="低保户住房待核实",
+        sent_on=D(2027, 1, 20),
+        created_by=admin,
+    )
     LeadTransfer.objects.create(  # sent five days ago: within the receipt period
-        direction=LeadTransfer.Direction.OUTGOING, from_unit=poverty_office, to_unit=Unit.objects.get(township=xinqiao),
-        subject="新线索", sent_on=DAY - 5 * NEXT, created_by=admin,
-    )  # fmt: skip
+        direction=LeadTransfer.Direction.OUTGOING,
+        from_unit=poverty_office,
+        to_unit=Unit.objects.get(township=xinqiao),
+        subject="新线索",
+        sent_on=DAY - 5 * NEXT,
+        created_by=admin,
+    )
 
     visited = HouseholdFactory(village=village, head_name="回访户")
     dwelling = DwellingFactory(household=visited)

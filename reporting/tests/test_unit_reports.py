@@ -111,9 +111,13 @@ def test_submitted_before_the_deadline_is_on_time(opened, staff):
 
 def test_submitted_at_1801_on_the_23rd_is_late(opened, staff):
     services.save_report(
-        actor=staff, report=opened, progress="完成排查", problems_handled="无", submit=True,
+        actor=staff,
+        report=opened,
+        progress="完成排查",
+        problems_handled="无",
+        submit=True,
         now=at(D(2027, 1, 23), 18, 1),
-    )  # fmt: skip
+    )
     stored = row(opened)
     assert stored["status"] == ReportStatus.SUBMITTED and stored["on_time"] is False
 
@@ -121,14 +125,22 @@ def test_submitted_at_1801_on_the_23rd_is_late(opened, staff):
 def test_the_deadline_is_18_00_in_shanghai_whatever_zone_the_moment_is_given_in(opened, staff, shuangyang, other_staff):
     utc = datetime.UTC
     services.save_report(
-        actor=staff, report=opened, progress="完成", problems_handled="无", submit=True,
+        actor=staff,
+        report=opened,
+        progress="完成",
+        problems_handled="无",
+        submit=True,
         now=datetime.datetime(2027, 1, 23, 9, 59, tzinfo=utc),  # 17:59 in Shanghai
-    )  # fmt: skip
+    )
     other = report_of(shuangyang)
     services.save_report(
-        actor=other_staff, report=other, progress="完成", problems_handled="无", submit=True,
+        actor=other_staff,
+        report=other,
+        progress="完成",
+        problems_handled="无",
+        submit=True,
         now=datetime.datetime(2027, 1, 23, 10, 1, tzinfo=utc),  # 18:01 in Shanghai
-    )  # fmt: skip
+    )
     assert (row(opened)["on_time"], row(other)["on_time"]) == (True, False)
 
 
@@ -145,9 +157,13 @@ def test_a_report_marked_late_is_still_accepted_marked_late(opened, staff):
 
 def test_figures_are_frozen_at_submission(opened, staff, xinqiao):
     services.save_report(
-        actor=staff, report=opened, progress="完成排查", problems_handled="无", submit=True,
+        actor=staff,
+        report=opened,
+        progress="完成排查",
+        problems_handled="无",
+        submit=True,
         now=at(D(2027, 1, 20), 10),
-    )  # fmt: skip
+    )
     frozen = row(opened)["figures"]
     assert frozen["covered"] == 2
     services.open_reports(kind=ReportKind.MONTHLY, day=D(2027, 2, 1))
@@ -192,9 +208,13 @@ def test_opened_figures_are_what_each_unit_sees(xinqiao, shuangyang, poverty_off
     HouseholdFactory(village=VillageFactory(township=shuangyang), source=poverty_office)
     township_unit = Unit.objects.get(township=xinqiao)
     LeadTransfer.objects.create(
-        direction=LeadTransfer.Direction.OUTGOING, from_unit=township_unit, to_unit=poverty_office,
-        subject="低保户住房待核实", sent_on=D(2027, 1, 3), created_by=admin,
-    )  # fmt: skip
+        direction=LeadTransfer.Direction.OUTGOING,
+        from_unit=township_unit,
+        to_unit=poverty_office,
+        subject="低保户住房待核实",
+        sent_on=D(2027, 1, 3),
+        created_by=admin,
+    )
     services.open_reports(kind=ReportKind.MONTHLY, day=JANUARY)
     for unit in Unit.objects.filter(pk__in=[township_unit.pk, poverty_office.pk]) | Unit.objects.filter(
         kind=Unit.Kind.BUREAU
@@ -225,9 +245,13 @@ def test_an_administrator_files_the_bureaus_own_report_through_their_profile(ope
 
 def test_submitting_twice_is_refused_in_chinese_and_changes_nothing(chinese, opened, staff):
     services.save_report(
-        actor=staff, report=opened, progress="完成排查", problems_handled="无", submit=True,
+        actor=staff,
+        report=opened,
+        progress="完成排查",
+        problems_handled="无",
+        submit=True,
         now=at(D(2027, 1, 20), 10),
-    )  # fmt: skip
+    )
     before = row(opened)
     with pytest.raises(ValidationError) as refused:
         services.save_report(actor=staff, report=opened, progress="改写", problems_handled="改写", submit=True)
@@ -295,13 +319,21 @@ def this_month(xinqiao, shuangyang, staff, other_staff, poverty_office):
     on_time, late = report_of(xinqiao, period), report_of(shuangyang, period)
     deadline = services.deadline(on_time)
     services.save_report(
-        actor=staff, report=on_time, progress="按时", problems_handled="无", submit=True,
+        actor=staff,
+        report=on_time,
+        progress="按时",
+        problems_handled="无",
+        submit=True,
         now=deadline - datetime.timedelta(days=1),
-    )  # fmt: skip
+    )
     services.save_report(
-        actor=other_staff, report=late, progress="迟报", problems_handled="无", submit=True,
+        actor=other_staff,
+        report=late,
+        progress="迟报",
+        problems_handled="无",
+        submit=True,
         now=deadline + datetime.timedelta(hours=1),
-    )  # fmt: skip
+    )
     MonthlyReport.objects.filter(unit=poverty_office, period=period).update(status=ReportStatus.LATE)
     return {"xinqiao": on_time, "shuangyang": late, "period": period, "last_month": last_month}
 

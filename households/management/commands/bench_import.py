@@ -55,10 +55,19 @@ def write_list(path: Path, rows: int, first_serial: int, villages: list[tuple[st
         born = datetime.date(1900, 1, 1) + datetime.timedelta(days=serial // 900)
         first17 = f"350881{born:%Y%m%d}{serial % 900 + 100:03d}"
         township, village = villages[serial % len(villages)]
-        sheet.append([
-            offset + 1, f"名单户{serial}", first17 + id_check_digit(first17), f"139{serial % 10**8:08d}", township,
-            village, "低保户", serial % 6 + 1, "",
-        ])  # fmt: skip
+        sheet.append(
+            [
+                offset + 1,
+                f"名单户{serial}",
+                first17 + id_check_digit(first17),
+                f"139{serial % 10**8:08d}",
+                township,
+                village,
+                "低保户",
+                serial % 6 + 1,
+                "",
+            ]
+        )
     workbook.save(path)
 
 
@@ -132,8 +141,10 @@ class Command(BaseCommand):
             write_list(small, count, first_serial=20_000_000, villages=villages)
             child = subprocess.run(
                 [sys.executable, "manage.py", "bench_import", "--only-ours", str(small)],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             measured = json.loads(child.stdout.strip().splitlines()[-1])
             peaks[count] = measured["peak_rss_mb"]
             self._emit("memory", rows=count, peak_rss_mb=measured["peak_rss_mb"], seconds=measured["seconds"])

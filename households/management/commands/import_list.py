@@ -32,9 +32,11 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: no such file")
         try:
             listed = department_lists.preview_list(
-                actor=actor, unit=department, listed_on=date,
+                actor=actor,
+                unit=department,
+                listed_on=date,
                 uploaded_file=SimpleUploadedFile(file.name, file.read_bytes()),
-            )  # fmt: skip
+            )
             counts = {key: value for key, value in listed.counts.items() if isinstance(value, int)}
             self.stdout.write(f"list #{listed.pk}: {counts}")
             if confirm:

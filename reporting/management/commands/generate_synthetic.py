@@ -285,9 +285,19 @@ def home_state(dwellings: list[list]) -> tuple[str, bool, bool, bool]:
 class Generator:
     """Makes the rows of one batch of households; ids come from the loader, randomness from one seeded stream."""
 
-    def __init__(self, rng: random.Random, loader: Loader, today: datetime.date, *, actor_id: int, campaign,
-                 villages: list[tuple[int, int, bool]], categories: dict[str, int], sources: list[int],
-                 deadlines: dict[str, tuple[int, int]]):  # fmt: skip
+    def __init__(
+        self,
+        rng: random.Random,
+        loader: Loader,
+        today: datetime.date,
+        *,
+        actor_id: int,
+        campaign,
+        villages: list[tuple[int, int, bool]],
+        categories: dict[str, int],
+        sources: list[int],
+        deadlines: dict[str, tuple[int, int]],
+    ):
         self.rng, self.loader, self.today = rng, loader, today
         self.actor_id, self.campaign, self.villages = actor_id, campaign, villages
         self.categories, self.sources, self.deadlines = categories, sources, deadlines
@@ -383,8 +393,9 @@ class Generator:
             if rng.random() < HISTORY:
                 for _older in range(pick(rng, OLDER_COUNT)):
                     newer_grade, newer_date = history[0]
-                    history.insert(0, (self._older_grade(newer_grade), newer_date - datetime.timedelta(
-                        days=rng.randint(180, 900))))  # fmt: skip
+                    history.insert(
+                        0, (self._older_grade(newer_grade), newer_date - datetime.timedelta(days=rng.randint(180, 900)))
+                    )
             for old_grade, on in history:
                 kind = Appraisal.Kind.FORMAL if rng.random() < 0.2 else Appraisal.Kind.ASSESSMENT
                 appraisals.append((old_grade, on, kind, rng.random() < LEAKING[old_grade]))
@@ -414,8 +425,9 @@ class Generator:
         if case is not None:
             trigger = appraisal_ids[-2] if case["outcome"] in COMPLETED else appraisal_ids[-1]
             acceptance = appraisal_ids[-1] if case["outcome"] in COMPLETED else None
-            renovated_on = self._case(serial, index, household_id, dwelling_id, township_id, grade, case, trigger,
-                                      acceptance)  # fmt: skip
+            renovated_on = self._case(
+                serial, index, household_id, dwelling_id, township_id, grade, case, trigger, acceptance
+            )
         has_position = rng.random() < 0.6
         self.rows[Dwelling].append((
             dwelling_id, household_id, f"{rng.randint(1, 12)}组{rng.randint(1, 120)}号", structure,
@@ -428,8 +440,7 @@ class Generator:
         visited = None
         if rng.random() < REVISIT:
             visited = self._revisit(dwelling_id, current_grade, current_leaking, occupied, connected, cooperates)
-        return [occupied, current_grade, current_leaking, renovated_on, connected, cooperates, dwelling_id,
-                visited]  # fmt: skip
+        return [occupied, current_grade, current_leaking, renovated_on, connected, cooperates, dwelling_id, visited]
 
     def _older_grade(self, newer: str) -> str:
         """A different grade for an earlier appraisal: usually worse (the house was repaired since)."""
@@ -488,8 +499,7 @@ class Generator:
             note = "经评议不符合条件（合成）" if outcome == S.REJECTED else "农户申请撤回（合成）"
             transitions.append((case_id, previous, outcome, case["end_on"], self.actor_id, note))
         if outcome in (S.PAID, S.ARCHIVED):
-            self.rows[SubsidyPayment].append((case_id, dates[S.PAID], subsidy, f"HV{serial:09d}{index}",
-                                              self.actor_id))  # fmt: skip
+            self.rows[SubsidyPayment].append((case_id, dates[S.PAID], subsidy, f"HV{serial:09d}{index}", self.actor_id))
         return accepted_on if completed else None
 
     # Revisits, problems, complaints -------------------------------------------------------------------------
@@ -515,9 +525,13 @@ class Generator:
             bool(leaking) and rng.random() < 0.8,
             rng.random() < 0.03,
         )
-        outcome = (Revisit.Outcome.REPAIR if grade in CD and rng.random() < 0.5
-                   else Revisit.Outcome.REAPPRAISAL if any(findings) or rng.random() < 0.05
-                   else Revisit.Outcome.NONE)  # fmt: skip
+        outcome = (
+            Revisit.Outcome.REPAIR
+            if grade in CD and rng.random() < 0.5
+            else Revisit.Outcome.REAPPRAISAL
+            if any(findings) or rng.random() < 0.05
+            else Revisit.Outcome.NONE
+        )
         self.rows[Revisit].append((revisit_id, campaign.pk, dwelling_id, due_on, Revisit.Status.DONE, visited_on,
                                    self.actor_id, outcome, "", *findings))  # fmt: skip
         return revisit_id
@@ -582,8 +596,10 @@ class Generator:
         replied_on = min(self.today, received_on + datetime.timedelta(days=rng.randint(3, 20))) if replied else None
         closed_at = None
         if status == C.CLOSED:
-            closed_at = min(self.midnight, received_at + datetime.timedelta(days=(replied_on - received_on).days + 1,
-                                                                         hours=rng.randint(0, 72)))  # fmt: skip
+            closed_at = min(
+                self.midnight,
+                received_at + datetime.timedelta(days=(replied_on - received_on).days + 1, hours=rng.randint(0, 72)),
+            )
         self.rows[Complaint].append((
             complaint_id, f"HT{serial:09d}", self.query_code_hash, received_at, pick(rng, COMPLAINT_CHANNELS),
             anonymous, "" if anonymous else "合成举报人", "" if anonymous else f"198{serial % 10**8:08d}",
@@ -627,13 +643,22 @@ class Command(BaseCommand):
         with transaction.atomic():
             actor_id = self._actor()
             generator = Generator(
-                rng, loader, today, actor_id=actor_id, campaign=self._campaign(today, first, actor_id),
-                villages=self._villages(), categories=dict(HouseholdCategory.objects.values_list("code", "pk")),
-                sources=list(Unit.objects.filter(kind__in=[Unit.Kind.BUREAU, Unit.Kind.DEPARTMENT])
-                             .order_by("pk").values_list("pk", flat=True)),
-                deadlines={row.category: (row.acceptance_days, row.handling_days)
-                           for row in ComplaintDeadline.objects.all()},
-            )  # fmt: skip
+                rng,
+                loader,
+                today,
+                actor_id=actor_id,
+                campaign=self._campaign(today, first, actor_id),
+                villages=self._villages(),
+                categories=dict(HouseholdCategory.objects.values_list("code", "pk")),
+                sources=list(
+                    Unit.objects.filter(kind__in=[Unit.Kind.BUREAU, Unit.Kind.DEPARTMENT])
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                ),
+                deadlines={
+                    row.category: (row.acceptance_days, row.handling_days) for row in ComplaintDeadline.objects.all()
+                },
+            )
             self._standards(today)
         batches = [(first + start, min(BATCH, households - start)) for start in range(0, households, BATCH)]
         if loader.postgres and not connection.in_atomic_block:
@@ -698,20 +723,26 @@ class Command(BaseCommand):
         for township in Township.objects.order_by("code"):
             for number in range(1, VILLAGES_PER_TOWNSHIP + 1):
                 village, _created = Village.objects.get_or_create(
-                    township=township, name=f"合成{number}村",
+                    township=township,
+                    name=f"合成{number}村",
                     defaults={"is_demo": True, "is_revolutionary_base_village": number in BASE_VILLAGE_NUMBERS},
-                )  # fmt: skip
+                )
                 villages.append((village.pk, township.pk, village.is_revolutionary_base_village))
         return villages
 
     def _campaign(self, today: datetime.date, first: int, actor_id: int) -> Campaign:
         """This run's revisit campaign (launched; its revisits are written with the dwellings)."""
         campaign = Campaign.objects.create(
-            name=f"合成回访（第{first}户起）", kind=Campaign.Kind.REVIEW,
-            starts_on=today - datetime.timedelta(days=150), due_on=today + datetime.timedelta(days=60),
-            structure_types=[], current_grades=[], occupied_only=False,
-            launched_at=timezone.now(), launched_by_id=actor_id,
-        )  # fmt: skip
+            name=f"合成回访（第{first}户起）",
+            kind=Campaign.Kind.REVIEW,
+            starts_on=today - datetime.timedelta(days=150),
+            due_on=today + datetime.timedelta(days=60),
+            structure_types=[],
+            current_grades=[],
+            occupied_only=False,
+            launched_at=timezone.now(),
+            launched_by_id=actor_id,
+        )
         campaign.villages.set(Village.objects.filter(name__startswith="合成", is_demo=True))
         return campaign
 
