@@ -15,4 +15,12 @@ class HouseholdsConfig(AppConfig):
 
         register_unmaskable(Household, permission=PERSONAL_DATA_PERMISSION, selector=households_for_user)
 
-        from . import signals  # noqa: F401
+        from housing_safety.workspace import register_links, register_todos
+
+        from . import (
+            signals,  # noqa: F401
+            workspace,
+        )
+
+        register_links(*workspace.LINKS, position=40)
+        register_todos(workspace.todos, position=40)

@@ -159,6 +159,9 @@ class Scope:
     township_ids: frozenset[int] = field(default_factory=frozenset)
     unit_id: int | None = None
     helper_user_id: int | None = None
+    # For the shell's header only (who is signed in, where): read with the profile, never used to filter rows.
+    township_names: tuple[str, ...] = ()
+    unit_name: str = ""
 
     def covers_township(self, township_id: int | None) -> bool:
         return self.everything or township_id in self.township_ids
@@ -185,16 +188,21 @@ def _compute_scope(user) -> Scope:
         return Scope(role=Role.BUREAU_ADMIN, everything=True)
     from households.models import UserProfile
 
-    profile = UserProfile.objects.filter(user=user).prefetch_related("townships").first()
+    profile = UserProfile.objects.filter(user=user).select_related("unit").prefetch_related("townships").first()
     if profile is None:
         return Scope()
     role = profile.role
     if role in _ALL_ROWS_ROLES:
         return Scope(role=role, everything=True)
     if role == Role.TOWNSHIP_STAFF:
-        return Scope(role=role, township_ids=frozenset(t.pk for t in profile.townships.all()))
+        townships = sorted(profile.townships.all(), key=lambda township: township.pk)
+        return Scope(
+            role=role,
+            township_ids=frozenset(t.pk for t in townships),
+            township_names=tuple(t.name for t in townships),
+        )
     if role == Role.DEPARTMENT_LIAISON:
-        return Scope(role=role, unit_id=profile.unit_id)
+        return Scope(role=role, unit_id=profile.unit_id, unit_name=profile.unit.name if profile.unit else "")
     if role == Role.HELPER:
         return Scope(role=role, helper_user_id=user.pk)
     return Scope(role=role)

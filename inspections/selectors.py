@@ -130,6 +130,12 @@ def overdue_unappraised_for_user(user, today: datetime.date | None = None) -> Qu
     return covered_households_for_user(user, today).filter(appraisal_overdue(today))
 
 
+def due_soon_unappraised_for_user(user, today: datetime.date, days: int) -> QuerySet[Household]:
+    """Unappraised households whose deadline falls within `days` from today (not yet overdue)."""
+    soon = today + datetime.timedelta(days=days)
+    return covered_households_for_user(user, today).filter(appraisal_overdue(soon) & ~appraisal_overdue(today))
+
+
 def dangerous_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
     return covered_households_for_user(user, today).filter(status_filter(HousingStatus.DANGEROUS, today))
 

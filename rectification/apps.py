@@ -28,3 +28,10 @@ class RectificationConfig(AppConfig):
         for step in (seed_renovation, seed_complaints):
             if step not in DEMO_STEPS:
                 DEMO_STEPS.append(step)
+
+        from housing_safety.workspace import register_links, register_todos
+
+        from . import workspace
+
+        register_links(*workspace.LINKS, position=20)
+        register_todos(workspace.todos, position=20)

@@ -13,3 +13,10 @@ class ReportingConfig(AppConfig):
 
         if seed_reports not in DEMO_STEPS:
             DEMO_STEPS.append(seed_reports)
+
+        from housing_safety.workspace import register_links, register_todos
+
+        from . import workspace
+
+        register_links(*workspace.LINKS, position=30)
+        register_todos(workspace.todos, position=30)

@@ -1,0 +1,136 @@
+"""The workspace every signed-in page shares: the role's menu, the current page's place in it, and the home's to-dos.
+
+The bottom layer knows no app: each app registers its menu links and its to-do providers in its AppConfig.ready(),
+as it registers its attachable records. A link shows to a user who holds its permission (and, where it names roles,
+has one of them); a to-do provider returns the counts that user must act on, each with the list behind it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .access import Role, scope_of
+
+# The menu's sections, in the order they are shown.
+SECTIONS = {
+    "households": pgettext_lazy("menu section", "Households and housing"),
+    "rectification": pgettext_lazy("menu section", "Rectification"),
+    "lists": pgettext_lazy("menu section", "Lists and reports"),
+    "system": pgettext_lazy("menu section", "System"),
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    """One entry of the menu: a page a role may open."""
+
+    section: str
+    label: str
+    url_name: str
+    permission: str | None = None
+    roles: frozenset[str] = frozenset()  # empty: every role holding the permission
+    icon: str = "circle"
+    staff_only: bool = False
+
+    def allows(self, user, role: str | None) -> bool:
+        if self.staff_only and not user.is_staff:
+            return False
+        if self.roles and role not in self.roles:
+            return False
+        return self.permission is None or user.has_perm(self.permission)
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One line of a home: how many things wait, and the list where they are (no count: an action to start)."""
+
+    group: str
+    label: str
+    count: int | None
+    url: str
+    tone: str = "info"  # "danger": late; "warning": due soon; "info": waiting; "muted": nothing to do
+    note: str = ""
+
+
+TodoProvider = Callable[[object, datetime.date], Iterable[Todo]]
+
+_links: list[tuple[int, Link]] = [
+    (90, Link("system", _("Administration"), "admin:index", icon="gear", staff_only=True))
+]
+_todo_providers: list[tuple[int, TodoProvider]] = []
+
+
+def register_links(*links: Link, position: int = 50) -> None:
+    """Called from an app's AppConfig.ready(); within a section, lower positions come first. Registering the same
+    link twice keeps one."""
+    for link in links:
+        if all(known != link for _position, known in _links):
+            _links.append((position, link))
+    _links.sort(key=lambda entry: entry[0])  # stable: an app's links keep their order
+
+
+def register_todos(provider: TodoProvider, position: int = 50) -> None:
+    """Called from an app's AppConfig.ready(); the home shows lower positions first."""
+    if all(known != provider for _position, known in _todo_providers):
+        _todo_providers.append((position, provider))
+        _todo_providers.sort(key=lambda entry: entry[0])
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str
+    url: str
+    icon: str
+    current: bool
+
+
+def menu_for(user, path: str) -> list[tuple[str, list[MenuEntry]]]:
+    """The user's menu by section; the entry whose address is the longest start of `path` is the current page."""
+    role = scope_of(user).role
+    allowed = [(link, reverse(link.url_name)) for _position, link in _links if link.allows(user, role)]
+    current = max((url for _link, url in allowed if path.startswith(url)), key=len, default=None)
+    sections = []
+    for key, title in SECTIONS.items():
+        entries = [
+            MenuEntry(link.label, url, link.icon, url == current) for link, url in allowed if link.section == key
+        ]
+        if entries:
+            sections.append((title, entries))
+    return sections
+
+
+def todos_for(user, today: datetime.date) -> list[tuple[str, list[Todo]]]:
+    """Every registered provider's to-dos for the user, grouped as the providers name them, in their order."""
+    groups: dict[str, list[Todo]] = {}
+    for _position, provider in _todo_providers:
+        for todo in provider(user, today):
+            groups.setdefault(todo.group, []).append(todo)
+    return list(groups.items())
+
+
+def identity_of(user) -> dict:
+    """Who is signed in, for the shell's header: name, role and where they work."""
+    scope = scope_of(user)
+    role = Role(scope.role).label if scope.role in Role.values else ""
+    where = _("Whole city") if scope.everything else "、".join(scope.township_names) or scope.unit_name
+    return {"name": user.get_full_name() or user.get_username(), "role": role, "where": where}
+
+
+def shell(request) -> dict:
+    """Context processor: the menu and the identity line, computed only when a page's shell draws them."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"shell_hotline": settings.SUPERVISION_HOTLINE}
+    return {
+        "shell_hotline": settings.SUPERVISION_HOTLINE,
+        "shell_menu": SimpleLazyObject(lambda: menu_for(user, request.path)),
+        "shell_identity": SimpleLazyObject(lambda: identity_of(user)),
+    }

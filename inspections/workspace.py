@@ -1,0 +1,117 @@
+"""What the housing-safety pages add to the workspace: their menu links and the to-dos of the home."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from housing_safety.access import Role, scope_of
+from housing_safety.workspace import Link, Todo
+
+from . import selectors
+from .models import HelperReport, Revisit
+from .selectors import HousingStatus
+
+VIEW_HOUSEHOLDS = "households.view_household"
+
+LINKS = (
+    Link("households", _("Find a household"), "inspections:field", VIEW_HOUSEHOLDS, icon="search"),
+    Link(
+        "households",
+        _("My households"),
+        "inspections:helper",
+        "inspections.add_helperreport",
+        roles=frozenset({Role.HELPER}),
+        icon="people",
+    ),
+    Link("households", _("Overdue appraisals"), "inspections:overdue", VIEW_HOUSEHOLDS, icon="alarm"),
+    Link("households", _("Dangerous houses"), "inspections:dangerous", VIEW_HOUSEHOLDS, icon="exclamation-triangle"),
+    Link("households", _("Housing-security status"), "inspections:status", VIEW_HOUSEHOLDS, icon="bar-chart"),
+    Link("households", _("Revisits"), "inspections:revisits", "inspections.view_revisit", icon="arrow-repeat"),
+    Link(
+        "households",
+        _("Helpers' reports"),
+        "inspections:reports",
+        "inspections.change_helperreport",
+        icon="chat-left-text",
+    ),
+    Link(
+        "households",
+        _("Placard coverage"),
+        "inspections:placard-coverage",
+        "inspections.view_placard",
+        icon="signpost-2",
+    ),
+)
+
+
+def todos(user, today: datetime.date):
+    group = _("Appraisals and revisits")
+    if scope_of(user).role == Role.HELPER:
+        yield from _helper_todos(user)
+        return
+    if user.has_perm(VIEW_HOUSEHOLDS):
+        soon = today + datetime.timedelta(days=7)
+        counts = selectors.covered_households_for_user(user, today).aggregate(
+            overdue=Count("pk", filter=selectors.appraisal_overdue(today)),
+            due_soon=Count(
+                "pk",
+                filter=selectors.appraisal_overdue(soon) & ~selectors.appraisal_overdue(today),
+            ),
+            dangerous=Count("pk", filter=selectors.status_filter(HousingStatus.DANGEROUS, today)),
+        )
+        overdue_url = reverse("inspections:overdue")
+        yield Todo(group, _("Appraisals overdue"), counts["overdue"], overdue_url, _tone(counts["overdue"], "danger"))
+        yield Todo(
+            group,
+            _("Appraisals due within 7 days"),
+            counts["due_soon"],
+            f"{overdue_url}?within=7",
+            _tone(counts["due_soon"], "warning"),
+        )
+        yield Todo(
+            group,
+            _("Dangerous houses"),
+            counts["dangerous"],
+            reverse("inspections:dangerous"),
+            _tone(counts["dangerous"], "danger"),
+        )
+    if user.has_perm("inspections.view_revisit"):
+        revisits = selectors.revisits_for_user(user).aggregate(
+            pending=Count("pk", filter=Q(status=Revisit.Status.PENDING)),
+            overdue=Count("pk", filter=selectors.revisit_overdue(today)),
+        )
+        url = reverse("inspections:revisits")
+        yield Todo(group, _("Revisits overdue"), revisits["overdue"], url, _tone(revisits["overdue"], "danger"))
+        yield Todo(group, _("Revisits to do"), revisits["pending"], url, _tone(revisits["pending"], "info"))
+    if user.has_perm("inspections.change_helperreport"):
+        waiting = selectors.helper_reports_for_user(user).filter(handled_at__isnull=True).count()
+        yield Todo(
+            group, _("Helpers' reports not handled"), waiting, reverse("inspections:reports"), _tone(waiting, "warning")
+        )
+
+
+def _helper_todos(user):
+    group = _("My households")
+    households = selectors.covered_households_for_user(user).count()
+    reports = HelperReport.objects.filter(reported_by=user).aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(handled_at__isnull=True))
+    )
+    yield Todo(group, _("Households I help: report a problem"), households, reverse("inspections:helper"), "info")
+    yield Todo(
+        group,
+        _("My reports the township has not handled yet"),
+        reports["open"],
+        reverse("inspections:helper"),
+        _tone(reports["open"], "warning"),
+        note=ngettext("%(count)d report in all", "%(count)d reports in all", reports["total"])
+        % {"count": reports["total"]},
+    )
+
+
+def _tone(count: int, tone: str) -> str:
+    return tone if count else "muted"

@@ -1,0 +1,117 @@
+"""What rectification adds to the workspace: problems, renovation cases, complaints and leads in the menu, and the
+to-dos of the home (each count links to the list that shows the same records)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from housing_safety.workspace import Link, Todo
+
+from . import selectors
+from .models import CaseStatus, ComplaintStatus, Problem
+
+LINKS = (
+    Link("rectification", _("Problem list"), "rectification:problems", "rectification.view_problem", icon="list-check"),
+    Link(
+        "rectification",
+        _("Renovation cases"),
+        "rectification:cases",
+        "rectification.view_renovationcase",
+        icon="hammer",
+    ),
+    Link(
+        "rectification",
+        _("Complaints"),
+        "rectification:complaints",
+        "rectification.view_complaint",
+        icon="telephone-inbound",
+    ),
+    Link("rectification", _("Lead transfers"), "rectification:leads", "rectification.view_leadtransfer", icon="send"),
+)
+
+
+def _tone(count: int, tone: str) -> str:
+    return tone if count else "muted"
+
+
+def todos(user, today: datetime.date):
+    yield from _problem_todos(user, today)
+    yield from _case_todos(user, today)
+    yield from _complaint_todos(user, today)
+
+
+def _problem_todos(user, today):
+    if not user.has_perm("rectification.view_problem"):
+        return
+    group = _("Problems and renovation")
+    counts = selectors.problems_for_user(user).aggregate(
+        open=Count("pk", filter=Q(status__in=Problem.OPEN_STATUSES)),
+        overdue=Count("pk", filter=selectors.problem_overdue(today)),
+        resolved=Count("pk", filter=Q(status=Problem.Status.RESOLVED)),
+    )
+    url = reverse("rectification:problems")
+    if user.has_perm("rectification.change_problem"):
+        yield Todo(
+            group, _("Problems overdue"), counts["overdue"], f"{url}?status=overdue", _tone(counts["overdue"], "danger")
+        )
+        yield Todo(group, _("Problems open"), counts["open"], f"{url}?status=unresolved", _tone(counts["open"], "info"))
+    if user.has_perm("rectification.verify_problem"):
+        yield Todo(
+            group,
+            _("Problems waiting for verification"),
+            counts["resolved"],
+            f"{url}?status=resolved",
+            _tone(counts["resolved"], "warning"),
+        )
+
+
+def _case_todos(user, today):
+    if not user.has_perm("rectification.view_renovationcase"):
+        return
+    group = _("Problems and renovation")
+    cases = selectors.cases_for_user(user)
+    url = reverse("rectification:cases")
+    if user.has_perm("rectification.advance_case"):
+        without = selectors.dangerous_without_case_for_user(user).count()
+        yield Todo(
+            group,
+            _("Dangerous houses without a renovation case"),
+            without,
+            reverse("rectification:dangerous-without-case"),
+            _tone(without, "danger"),
+        )
+    if user.has_perm("rectification.approve_case"):
+        waiting = cases.filter(status=CaseStatus.TOWNSHIP_REVIEWED).count()
+        yield Todo(
+            group,
+            _("Cases waiting for the bureau's approval"),
+            waiting,
+            f"{url}?status={CaseStatus.TOWNSHIP_REVIEWED}",
+            _tone(waiting, "warning"),
+        )
+    stalled = selectors.stalled_cases(cases, today).count()
+    yield Todo(group, _("Cases stalled"), stalled, f"{url}?stalled=1", _tone(stalled, "danger"))
+
+
+def _complaint_todos(user, today):
+    if not user.has_perm("rectification.view_complaint"):
+        return
+    group = _("Complaints")
+    complaints = selectors.complaints_for_user(user)
+    url = reverse("rectification:complaints")
+    if user.has_perm("rectification.manage_complaint"):
+        new = complaints.filter(status=ComplaintStatus.RECEIVED).count()
+        overdue = selectors.overdue_complaints(complaints, today).count()
+        yield Todo(
+            group, _("New complaints to accept"), new, f"{url}?status={ComplaintStatus.RECEIVED}", _tone(new, "warning")
+        )
+        yield Todo(group, _("Complaints overdue"), overdue, f"{url}?show=overdue", _tone(overdue, "danger"))
+    if user.has_perm("rectification.handle_complaint"):
+        mine = complaints.filter(handler=user, status__in=[ComplaintStatus.ASSIGNED, ComplaintStatus.HANDLING]).count()
+        yield Todo(group, _("Complaints assigned to me"), mine, f"{url}?show=mine", _tone(mine, "warning"))
+    if user.has_perm("rectification.add_complaint"):
+        yield Todo(group, _("Log a complaint"), None, reverse("rectification:complaint-new"), "info")

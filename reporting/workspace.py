@@ -1,0 +1,52 @@
+"""What reporting adds to the workspace: the dashboard, unit reports and exports in the menu; the unit's report
+to file and, for the bureau, the reports that are late."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from housing_safety.workspace import Link, Todo
+
+from .models import ReportStatus
+from .selectors import reports_for_user, units_reporting_for
+
+LINKS = (
+    Link("lists", _("Dashboard"), "reporting:dashboard", "reporting.view_dashboard", icon="speedometer2"),
+    Link("lists", _("Unit reports"), "reporting:reports", "reporting.view_monthlyreport", icon="calendar-check"),
+    Link(
+        "lists",
+        _("Exports for the provincial system"),
+        "reporting:exports",
+        "households.view_household",
+        icon="download",
+    ),
+)
+
+
+def todos(user, today: datetime.date):
+    group = _("Reports")
+    if user.has_perm("reporting.submit_monthlyreport"):
+        own = (
+            reports_for_user(user)
+            .filter(unit__in=units_reporting_for(user).values("pk"))
+            .exclude(status=ReportStatus.SUBMITTED)
+            .order_by("due_on", "unit__name")
+        )
+        for report in own[:3]:
+            late = report.due_on < today
+            yield Todo(
+                group,
+                _("%(unit)s: %(kind)s to submit") % {"unit": report.unit.name, "kind": report.get_kind_display()},
+                None,
+                reverse("reporting:report", args=[report.pk]),
+                "danger" if late else "warning",
+                note=_("Due on %(date)s") % {"date": formats.date_format(report.due_on, "SHORT_DATE_FORMAT")},
+            )
+    if user.has_perm("reporting.view_dashboard"):
+        late = reports_for_user(user).exclude(status=ReportStatus.SUBMITTED).filter(due_on__lt=today).count()
+        yield Todo(group, _("Unit reports late"), late, reverse("reporting:reports"), "danger" if late else "muted")
+        yield Todo(group, _("Open the dashboard"), None, reverse("reporting:dashboard"), "info")
