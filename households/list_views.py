@@ -5,18 +5,17 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
 
 from housing_safety import background, disclosure
 from housing_safety.access import scope_of
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
+from housing_safety.web import GET_POST, POST, page, run_form
 
 from . import department_lists as lists
 from . import documents, services
@@ -45,29 +44,25 @@ class UploadForm(forms.Form):
         self.fields["listed_on"].initial = timezone.localdate()
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=GET_POST, permission=VIEW)
 def list_index(request):
     may_upload = request.user.has_perm(lists.IMPORT)
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user) if may_upload else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            # Small files are compared at once; large ones in the background while the page shows the progress.
-            read = lists.preview_list if upload.size <= settings.LIST_INLINE_MAX_BYTES else lists.start_preview
-            try:
-                uploaded = read(
-                    actor=request.user, unit=form.cleaned_data["unit"], listed_on=form.cleaned_data["listed_on"],
-                    uploaded_file=upload,
-                )  # fmt: skip
-                return redirect("households:list", pk=uploaded.pk)
-            except ValidationError as error:
-                for name, errors in error.message_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
+        uploaded = run_form(form, lambda f: _read_list(request, f))
+        if uploaded is not None:
+            return redirect("households:list", pk=uploaded.pk)
     page = BoundedPaginator(lists.lists_for_user(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "households/list_index.html", {"form": form, "page": page})
+
+
+def _read_list(request, form) -> DepartmentList:
+    """Small files are compared at once; large ones in the background while the page shows the progress."""
+    data = form.cleaned_data
+    read = lists.preview_list if data["file"].size <= settings.LIST_INLINE_MAX_BYTES else lists.start_preview
+    return read(actor=request.user, unit=data["unit"], listed_on=data["listed_on"], uploaded_file=data["file"])
 
 
 def _masked(request, row, household):
@@ -80,9 +75,7 @@ def _masked(request, row, household):
     return full
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def list_detail(request, pk: int):
     """The comparison: counts, then one kind of row at a time (50 per page)."""
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
@@ -169,9 +162,7 @@ def _label(name: str) -> str:
     return str(ListRow.Outcome(name).label)
 
 
-@require_POST
-@login_required
-@permission_required(lists.IMPORT, raise_exception=True)
+@page(methods=POST, permission=lists.IMPORT)
 def list_confirm(request, pk: int):
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
     accepted = [
@@ -204,26 +195,20 @@ def list_confirm(request, pk: int):
     return redirect("households:list", pk=department_list.pk)
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def list_invalid_rows(request, pk: int):
     department_list = get_object_or_404(lists.lists_for_user(request.user), pk=pk)
     content = documents.invalid_rows_workbook(department_list, request.user)
     return xlsx_response(content, f"rows-to-fix-{department_list.pk}.xlsx")
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def reconciliation(request):
     """Per department, its latest list against our records, per township (信息比对)."""
     return render(request, "households/reconciliation.html", {"report": lists.reconciliation(request.user)})
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def reconciliation_export(request):
     content = documents.reconciliation_workbook(request.user)
     return xlsx_response(content, f"reconciliation-{timezone.localdate():%Y-%m-%d}.xlsx")
@@ -241,9 +226,7 @@ def _current(household: Household) -> dict:
     }  # fmt: skip
 
 
-@require_GET
-@login_required
-@permission_required("households.change_household", raise_exception=True)
+@page(permission="households.change_household")
 def proposal_list(request):
     """The change proposals of departments' lists for the user's township(s): what the household's record holds
     now beside what the list says, to accept or reject with a reason (20 per page); `?show=decided` for the record."""
@@ -262,27 +245,26 @@ def proposal_list(request):
     return render(request, "households/proposals.html", context)
 
 
-@require_POST
-@login_required
-@permission_required("households.change_household", raise_exception=True)
+@page(methods=POST, permission="households.change_household")
 def proposal_decide(request, pk: int):
     proposal = get_object_or_404(proposals_for_user(request.user), pk=pk)
     form = DecisionForm(request.POST)
-    if not form.is_valid():
+    decided = run_form(
+        form,
+        lambda f: services.decide_change_proposal(
+            actor=request.user,
+            proposal=proposal,
+            accept=f.cleaned_data["decision"] == "accept",
+            reason=f.cleaned_data["reason"],
+        ),
+    )
+    if decided is None:  # the form sits on the list of proposals: its refusals are a message there
         messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
-        return redirect("households:proposals")
-    accept = form.cleaned_data["decision"] == "accept"
-    try:
-        services.decide_change_proposal(
-            actor=request.user, proposal=proposal, accept=accept, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
     else:
-        name = proposal.household.head_name
+        accepted = form.cleaned_data["decision"] == "accept"
         messages.success(
             request,
-            (_("Accepted: %(name)s's record is updated.") if accept else _("Rejected: %(name)s's record stays."))
-            % {"name": name},
+            (_("Accepted: %(name)s's record is updated.") if accepted else _("Rejected: %(name)s's record stays."))
+            % {"name": proposal.household.head_name},
         )
     return redirect("households:proposals")

@@ -9,12 +9,12 @@ from django.views.decorators.http import require_GET
 from housing_safety import health
 from housing_safety.middleware import MUST_CHANGE_PASSWORD
 from housing_safety.redirects import home_url, safe_next
+from housing_safety.web import page
 
 from . import selectors, services
 
 
-@require_GET
-@login_required
+@page()
 def attachment_download(request, pk: int):
     """Files are never served from a public URL: only to a user whose scope covers the record."""
     attachment = get_object_or_404(selectors.attachments_for_user(request.user), pk=pk)

@@ -1,7 +1,6 @@
 import sys
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -11,6 +10,7 @@ from django.views import defaults
 from . import disclosure
 from .middleware import DATABASE_DOWN, database_unavailable_response
 from .redirects import safe_next
+from .web import GET_POST, page
 
 
 def rate_limited(request, exception=None):
@@ -23,7 +23,7 @@ def rate_limited(request, exception=None):
     )
 
 
-@login_required
+@page(methods=GET_POST)
 def unmask(request, kind: str, pk: int):
     """Ask for one record's full personal data with a reason (GET: the form; POST: log it and go back)."""
     try:

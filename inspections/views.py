@@ -8,16 +8,14 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
 
 from households.identity import mask_name
@@ -26,6 +24,7 @@ from households.selectors import dwellings_for_user, search_households, township
 from housing_safety.access import scope_of
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param
+from housing_safety.web import GET_POST, POST, page, run_form
 
 from . import selectors, services
 from .forms import AppraisalForm, HelperReportForm, PlacardInstallationForm, ReportActionForm, RevisitForm
@@ -33,15 +32,14 @@ from .models import Appraisal, Placard, Revisit
 from .selectors import HousingStatus
 
 PAGE_SIZE = 50
+DUE_SOON_DAYS = 7  # the home's line of appraisals due soon
 
 
 def _page(request, queryset):
     return BoundedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@require_GET
-@login_required
-@permission_required("households.view_household", raise_exception=True)
+@page(permission="households.view_household")
 def field_home(request):
     """Find a household in one's scope by name or village (or a whole number: the admin's rule), with its status
     at a glance."""
@@ -67,8 +65,7 @@ def field_home(request):
     )
 
 
-@require_GET
-@login_required
+@page()
 def household_detail(request, pk: int):
     household = get_object_or_404(selectors.covered_households_for_user(request.user), pk=pk)
     dwellings = selectors.with_current_appraisal(household.dwellings.all()).prefetch_related(
@@ -88,52 +85,49 @@ def household_detail(request, pk: int):
     )
 
 
-@login_required
-@permission_required("inspections.add_appraisal", raise_exception=True)
+@page(methods=GET_POST, permission="inspections.add_appraisal")
 def appraise_dwelling(request, pk: int):
     dwelling = get_object_or_404(dwellings_for_user(request.user), pk=pk)
     form = AppraisalForm(request.POST or None, request.FILES or None, dwelling=dwelling)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.record_appraisal(
-                actor=request.user,
-                appraisal=form.instance,
-                photos=form.cleaned_data["photos"],
-                scanned_form=form.cleaned_data["scanned_form"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The appraisal was recorded."))
-            return redirect("inspections:household", pk=dwelling.household_id)
+    recorded = run_form(
+        form,
+        lambda f: services.record_appraisal(
+            actor=request.user,
+            appraisal=f.instance,
+            photos=f.cleaned_data["photos"],
+            scanned_form=f.cleaned_data["scanned_form"],
+        ),
+    )
+    if recorded is not None:
+        messages.success(request, _("The appraisal was recorded."))
+        return redirect("inspections:household", pk=dwelling.household_id)
     return render(request, "inspections/appraisal_form.html", {"form": form, "dwelling": dwelling})
 
 
-@require_GET
-@login_required
-@permission_required("households.view_household", raise_exception=True)
+@page(permission="households.view_household")
 def overdue(request):
-    """Unappraised households past their deadline, most overdue first, with days overdue."""
+    """Unappraised households past their deadline, most overdue first, with days overdue; with ?within=7, those
+    due within the next seven days instead (the home's "due soon" line)."""
     today = timezone.localdate()
-    households = selectors.overdue_unappraised_for_user(request.user, today).order_by("registered_on", "pk")
-    page = _page(request, households)
+    within = int_param(request.GET, "within") == DUE_SOON_DAYS
+    if within:
+        households = selectors.due_soon_unappraised_for_user(request.user, today, DUE_SOON_DAYS)
+    else:
+        households = selectors.overdue_unappraised_for_user(request.user, today)
+    page = _page(request, households.order_by("registered_on", "pk"))
     for household in page:
         household.due_on = selectors.appraisal_due_on(household.registered_on)
         household.days_overdue = (today - household.due_on).days
-    return render(request, "inspections/overdue.html", {"page": page, "today": today})
+    return render(request, "inspections/overdue.html", {"page": page, "today": today, "within": within})
 
 
-@require_GET
-@login_required
-@permission_required("households.view_household", raise_exception=True)
+@page(permission="households.view_household")
 def dangerous(request):
     households = selectors.dangerous_for_user(request.user).order_by("village_id", "head_name", "pk")
     return render(request, "inspections/dangerous.html", {"page": _page(request, households)})
 
 
-@require_GET
-@login_required
-@permission_required("households.view_household", raise_exception=True)
+@page(permission="households.view_household")
 def status_overview(request):
     """Counts per status: per township for the bureau, per village for township staff."""
     scope = scope_of(request.user)
@@ -175,9 +169,7 @@ def _placard_households(request, source):
     return None
 
 
-@require_POST
-@login_required
-@permission_required("inspections.add_placard", raise_exception=True)
+@page(methods=POST, permission="inspections.add_placard")
 def issue_placards(request):
     households = _placard_households(request, request.POST)
     if households is None:
@@ -193,9 +185,7 @@ def issue_placards(request):
     return redirect(f"{reverse('inspections:placard-print')}?{query}")
 
 
-@require_GET
-@login_required
-@permission_required("inspections.view_placard", raise_exception=True)
+@page(permission="inspections.view_placard")
 def print_placards(request):
     """One print job: every current placard of the named households, one per page (A4 or A5)."""
     households = _placard_households(request, request.GET)
@@ -226,35 +216,28 @@ def _qr_svg(placard: Placard) -> str:
     return segno.make(url, error="m").svg_inline(scale=3, border=2)
 
 
-@require_POST
-@login_required
-@permission_required("inspections.change_placard", raise_exception=True)
+@page(methods=POST, permission="inspections.change_placard")
 def install_placard(request, pk: int):
     placard = get_object_or_404(selectors.placards_for_user(request.user), pk=pk)
     form = PlacardInstallationForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.record_placard_installation(
-                actor=request.user,
-                placard=placard,
-                installed_on=form.cleaned_data["installed_on"],
-                photo=form.cleaned_data["photo"],
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The installation was recorded."))
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+    installed = run_form(
+        form,
+        lambda f: services.record_placard_installation(
+            actor=request.user,
+            placard=placard,
+            installed_on=f.cleaned_data["installed_on"],
+            photo=f.cleaned_data["photo"],
+        ),
+    )
+    if installed is not None:
+        messages.success(request, _("The installation was recorded."))
+    for errors in form.errors.values():  # the form sits on the household page: its refusals are messages there
+        for message in errors:
+            messages.error(request, message)
     return redirect("inspections:household", pk=placard.household_id)
 
 
-@require_GET
-@login_required
-@permission_required("inspections.view_placard", raise_exception=True)
+@page(permission="inspections.view_placard")
 def placard_coverage(request):
     """Installed placards against safe households, per township, with the yearly deadline."""
     today = timezone.localdate()
@@ -306,9 +289,7 @@ def verify_placard(request, token: str):
 # Revisits and helpers' reports --------------------------------------------------------------------------------
 
 
-@require_GET
-@login_required
-@permission_required("inspections.view_revisit", raise_exception=True)
+@page(permission="inspections.view_revisit")
 def revisit_list(request):
     """Revisits still to do in one's scope, earliest due first; overdue ones flagged."""
     today = timezone.localdate()
@@ -326,69 +307,47 @@ def revisit_list(request):
     return render(request, "inspections/revisit_list.html", context)
 
 
-@login_required
-@permission_required("inspections.change_revisit", raise_exception=True)
+@page(methods=GET_POST, permission="inspections.change_revisit")
 def revisit_record(request, pk: int):
     revisit = get_object_or_404(selectors.revisits_for_user(request.user), pk=pk)
     form = RevisitForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.record_revisit(actor=request.user, revisit=revisit, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The revisit was recorded."))
-            return redirect("inspections:revisits")
+    if run_form(form, lambda f: services.record_revisit(actor=request.user, revisit=revisit, **f.cleaned_data)):
+        messages.success(request, _("The revisit was recorded."))
+        return redirect("inspections:revisits")
     return render(request, "inspections/revisit_form.html", {"form": form, "revisit": revisit})
 
 
-@require_GET
-@login_required
-@permission_required("inspections.add_helperreport", raise_exception=True)
+@page(permission="inspections.add_helperreport")
 def helper_home(request):
     """A helper's own households, nothing else."""
     households = selectors.covered_households_for_user(request.user).order_by("village__name", "head_name")
     return render(request, "inspections/helper_home.html", {"page": _page(request, households)})
 
 
-@login_required
-@permission_required("inspections.add_helperreport", raise_exception=True)
+@page(methods=GET_POST, permission="inspections.add_helperreport")
 def helper_report(request, pk: int):
     household = get_object_or_404(selectors.covered_households_for_user(request.user), pk=pk)
     form = HelperReportForm(request.POST or None, request.FILES or None, household=household)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.report_observation(actor=request.user, household=household, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Thank you: the township has been told."))
-            return redirect("inspections:helper")
+    if run_form(form, lambda f: services.report_observation(actor=request.user, household=household, **f.cleaned_data)):
+        messages.success(request, _("Thank you: the township has been told."))
+        return redirect("inspections:helper")
     return render(request, "inspections/helper_report.html", {"form": form, "household": household})
 
 
-@require_GET
-@login_required
-@permission_required("inspections.change_helperreport", raise_exception=True)
+@page(permission="inspections.change_helperreport")
 def report_list(request):
     """Helpers' reports for the township: unhandled first."""
     reports = selectors.helper_reports_for_user(request.user).order_by("handled_at", "-reported_at")
     return render(request, "inspections/report_list.html", {"page": _page(request, reports)})
 
 
-@login_required
-@permission_required("inspections.change_helperreport", raise_exception=True)
+@page(methods=GET_POST, permission="inspections.change_helperreport")
 def report_detail(request, pk: int):
     report = get_object_or_404(selectors.helper_reports_for_user(request.user), pk=pk)
     form = ReportActionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.record_report_action(actor=request.user, report=report, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The action was recorded."))
-            return redirect("inspections:report", pk=report.pk)
+    if run_form(form, lambda f: services.record_report_action(actor=request.user, report=report, **f.cleaned_data)):
+        messages.success(request, _("The action was recorded."))
+        return redirect("inspections:report", pk=report.pk)
     return render(
         request, "inspections/report_detail.html", {"form": form, "report": report, "problems": report.problems.all()}
     )

@@ -6,11 +6,9 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
 from households.selectors import townships_for_user
 from housing_safety import disclosure
@@ -18,7 +16,7 @@ from housing_safety.access import scope_of
 from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
 from housing_safety.params import int_param
-from housing_safety.web import run_form
+from housing_safety.web import GET_POST, page, run_form
 from inspections.selectors import HousingStatus
 from rectification.models import CASE_STEPS
 
@@ -40,9 +38,7 @@ def _columns(keys) -> list[selectors.Column]:
     return [by_key[key] for key in keys]
 
 
-@require_GET
-@login_required
-@permission_required("reporting.view_dashboard", raise_exception=True)
+@page(permission="reporting.view_dashboard")
 @use_replica()  # read-only, the heaviest reads of the system; a few seconds' replication lag does not matter here
 def dashboard(request):
     """The city (bureau) or one's townships: tiles, a table per township or per village, charts, the plan's phases
@@ -106,9 +102,7 @@ def _recent_months(today: datetime.date, count: int = 12) -> list[datetime.date]
     return [first - relativedelta(months=offset) for offset in range(count)][::-1]
 
 
-@require_GET
-@login_required
-@permission_required("reporting.view_monthlyreport", raise_exception=True)
+@page(permission="reporting.view_monthlyreport")
 def report_list(request):
     """Units x months: on time, late, missing. The bureau sees every unit, a unit's people their own unit."""
     kind = request.GET.get("kind", ReportKind.MONTHLY)
@@ -136,8 +130,7 @@ def report_list(request):
     return render(request, "reporting/report_list.html", context)
 
 
-@login_required
-@permission_required("reporting.view_monthlyreport", raise_exception=True)
+@page(methods=GET_POST, permission="reporting.view_monthlyreport")
 def report_detail(request, pk: int):
     """A unit report: its figures (live until submitted, frozen after) and the unit's narrative, which its own
     people save as a draft or submit."""
@@ -182,26 +175,20 @@ def report_detail(request, pk: int):
     return render(request, "reporting/report_detail.html", context)
 
 
-@require_GET
-@login_required
-@permission_required("reporting.view_consolidatedreport", raise_exception=True)
+@page(permission="reporting.view_consolidatedreport")
 def consolidated_download(request, pk: int):
     report = get_object_or_404(ConsolidatedReport, pk=pk)
     return xlsx_response(report.workbook.open("rb"), documents.report_filename(report.period))
 
 
-@require_GET
-@login_required
-@permission_required("reporting.view_consolidatedreport", raise_exception=True)
+@page(permission="reporting.view_consolidatedreport")
 def consolidated_now(request):
     """The consolidated workbook with today's figures, built on request (not stored, not e-mailed)."""
     today = timezone.localdate()
     return xlsx_response(documents.consolidated_workbook(today), f"consolidated-{today:%Y-%m-%d}.xlsx")
 
 
-@require_GET
-@login_required
-@permission_required("households.view_household", raise_exception=True)
+@page(permission="households.view_household")
 def export_index(request):
     from housing_safety.background import BROKER_DOWN_MESSAGE, waiting_for
 
@@ -217,9 +204,7 @@ def export_index(request):
     return render(request, "reporting/export_index.html", context)
 
 
-@require_GET
-@login_required
-@permission_required("households.view_household", raise_exception=True)
+@page(permission="households.view_household")
 def export_download(request, dataset: str):
     """A flat export for the provincial system, streamed from a temporary file (memory does not grow with rows).
     Above EXPORT_INLINE_MAX_ROWS rows it is built in the background and listed on the exports page."""
@@ -248,8 +233,7 @@ def export_download(request, dataset: str):
     return xlsx_response(handle, f"{dataset}-{timezone.localdate():%Y-%m-%d}.xlsx")
 
 
-@require_GET
-@login_required
+@page()
 def export_file(request, pk: int):
     """A background export, for the user who asked for it only."""
     from .models import ExportFile
