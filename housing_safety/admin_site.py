@@ -5,10 +5,13 @@ pages answering the same input with a server error."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import ValidationError
+from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
 
 
@@ -76,6 +79,13 @@ class UntrustedInputMixin:
 
 
 class AdminSite(admin.AdminSite):
+    def login(self, request, extra_context=None):
+        """The one login page: a person who did not ask for a page lands on their home (工作台), not the admin's
+        index, whatever their role."""
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            extra_context = {**(extra_context or {}), REDIRECT_FIELD_NAME: resolve_url(settings.LOGIN_REDIRECT_URL)}
+        return super().login(request, extra_context)
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, UntrustedInputMixin):
