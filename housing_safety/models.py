@@ -85,3 +85,25 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.record}"
+
+
+class Transition(models.Model):
+    """One step of a workflow (housing_safety.workflow): from which status to which, who made it, when and why.
+
+    Each workflow's record derives from it, adds the key of the record it moves and gives `from_status` and
+    `to_status` its own statuses as choices (and its own length: the columns stay as they were)."""
+
+    from_status = models.CharField(_("from"), max_length=24, blank=True)
+    to_status = models.CharField(_("to"), max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from households.models import Dwelling, Household, PhoneField, Township, Unit, Village
 from housing_safety.dates import due_date, event_date
+from housing_safety.models import Transition
 
 
 class ComplaintCategory(models.TextChoices):
@@ -175,25 +176,16 @@ class Complaint(models.Model):
         return self.status in OPEN_COMPLAINT_STATUSES
 
 
-class ComplaintTransition(models.Model):
+class ComplaintTransition(Transition):
     complaint = models.ForeignKey(
         Complaint, on_delete=models.PROTECT, related_name="transitions", verbose_name=_("complaint")
     )
     from_status = models.CharField(_("from"), max_length=14, choices=ComplaintStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=14, choices=ComplaintStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(Transition.Meta):
         verbose_name = _("complaint step")
         verbose_name_plural = _("complaint steps")
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class LeadTransfer(models.Model):

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from households.models import Dwelling, Household, Township
 from housing_safety.dates import due_date, event_date
+from housing_safety.models import Transition
 from inspections.models import FindingKind, HelperReport, Revisit
 
 
@@ -138,7 +139,7 @@ class Problem(models.Model):
             raise ValidationError(errors)
 
 
-class ProblemTransition(models.Model):
+class ProblemTransition(Transition):
     """One dated step of a problem's workflow, with who did it and why."""
 
     problem = models.ForeignKey(
@@ -146,16 +147,7 @@ class ProblemTransition(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=12, choices=Problem.Status.choices)
     to_status = models.CharField(_("to"), max_length=12, choices=Problem.Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(Transition.Meta):
         verbose_name = _("problem step")
         verbose_name_plural = _("problem steps")
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from households.models import Attachment, Dwelling, Household, Township
 from housing_safety.dates import AHEAD_YEARS, PlausibleYear, due_date, event_date
+from housing_safety.models import Transition
 from inspections.models import Appraisal
 
 
@@ -247,7 +248,7 @@ class RenovationCase(models.Model):
         return CASE_STEPS[: CASE_STEPS.index(last) + 1] if last in CASE_STEPS else ()
 
 
-class CaseTransition(models.Model):
+class CaseTransition(Transition):
     """One dated step of a case, with who recorded it, why, and any rule overridden; a construction check is a
     row whose from and to are both "under construction"."""
 
@@ -256,22 +257,15 @@ class CaseTransition(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=24, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=24, choices=CaseStatus.choices)
-    on = models.DateField(_("date"), validators=[event_date])
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
-    )
+    on = models.DateField(_("date"), validators=[event_date])  # the step's own date; `at` is when it was entered
     at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
     override_reason = models.TextField(_("reason for overriding a rule"), blank=True)
     overridden = models.TextField(_("rules overridden"), blank=True)
 
-    class Meta:
+    class Meta(Transition.Meta):
         ordering = ["on", "at", "pk"]
         verbose_name = _("case step")
         verbose_name_plural = _("case steps")
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class CaseDocument(models.Model):
