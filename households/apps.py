@@ -7,12 +7,13 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Household registry")
 
     def ready(self):
-        from housing_safety.access import PERSONAL_DATA_PERMISSION
+        from housing_safety.access import PERSONAL_DATA_PERMISSION, register_profile_scope
         from housing_safety.disclosure import register_unmaskable
 
-        from .models import Household
+        from .models import Household, UserProfile
         from .selectors import households_for_user
 
+        register_profile_scope(UserProfile.scope_of_user)
         register_unmaskable(Household, permission=PERSONAL_DATA_PERMISSION, selector=households_for_user)
 
         from housing_safety.workspace import register_links, register_todos

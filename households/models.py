@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from housing_safety.access import Role
+from housing_safety.access import ALL_ROWS_ROLES, Role, Scope
 from housing_safety.dates import PlausibleYear, event_date
 
 from .identity import normalise_id_number, normalise_phone, validate_id_number, validate_phone
@@ -509,6 +509,32 @@ class UserProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+    @classmethod
+    def scope_of_user(cls, user) -> Scope:
+        """The rows a signed-in user who is not a superuser reaches: their profile's (one query, and one for the
+        townships); none without a profile. housing_safety.access.scope_of asks here, once per user object."""
+        profile = cls.objects.filter(user=user).select_related("unit").prefetch_related("townships").first()
+        return profile.scope() if profile is not None else Scope()
+
+    def scope(self) -> Scope:
+        """The role's single criterion: everything, the townships of township staff, the unit of a department
+        liaison, the households assigned to a helper."""
+        role = self.role
+        if role in ALL_ROWS_ROLES:
+            return Scope(role=role, everything=True)
+        if role == Role.TOWNSHIP_STAFF:
+            townships = sorted(self.townships.all(), key=lambda township: township.pk)
+            return Scope(
+                role=role,
+                township_ids=frozenset(t.pk for t in townships),
+                township_names=tuple(t.name for t in townships),
+            )
+        if role == Role.DEPARTMENT_LIAISON:
+            return Scope(role=role, unit_id=self.unit_id, unit_name=self.unit.name if self.unit else "")
+        if role == Role.HELPER:
+            return Scope(role=role, helper_user_id=self.user_id)
+        return Scope(role=role)
 
 
 # Partner departments' lists (信息比对) ----------------------------------------------------------------------------

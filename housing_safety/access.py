@@ -7,6 +7,7 @@ scope into a queryset filter, and nothing else decides row access.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
@@ -167,7 +168,7 @@ class Scope:
         return self.everything or township_id in self.township_ids
 
 
-_ALL_ROWS_ROLES = {Role.BUREAU_ADMIN, Role.BUREAU_OFFICIAL, Role.COMPLAINT_CLERK}
+ALL_ROWS_ROLES = {Role.BUREAU_ADMIN, Role.BUREAU_OFFICIAL, Role.COMPLAINT_CLERK}
 
 
 def scope_of(user) -> Scope:
@@ -186,26 +187,18 @@ def _compute_scope(user) -> Scope:
         return Scope()
     if user.is_superuser:
         return Scope(role=Role.BUREAU_ADMIN, everything=True)
-    from households.models import UserProfile
+    return _PROFILE_SCOPE[0](user) if _PROFILE_SCOPE else Scope()
 
-    profile = UserProfile.objects.filter(user=user).select_related("unit").prefetch_related("townships").first()
-    if profile is None:
-        return Scope()
-    role = profile.role
-    if role in _ALL_ROWS_ROLES:
-        return Scope(role=role, everything=True)
-    if role == Role.TOWNSHIP_STAFF:
-        townships = sorted(profile.townships.all(), key=lambda township: township.pk)
-        return Scope(
-            role=role,
-            township_ids=frozenset(t.pk for t in townships),
-            township_names=tuple(t.name for t in townships),
-        )
-    if role == Role.DEPARTMENT_LIAISON:
-        return Scope(role=role, unit_id=profile.unit_id, unit_name=profile.unit.name if profile.unit else "")
-    if role == Role.HELPER:
-        return Scope(role=role, helper_user_id=user.pk)
-    return Scope(role=role)
+
+# A user's scope is their profile's, and the profile's own rule computes it (households.models.UserProfile): the app
+# owning profiles registers that rule in its AppConfig.ready, so that scope and profile live together and this bottom
+# layer imports no app. Until then, and for a user without a profile, a user reaches nothing.
+_PROFILE_SCOPE: list[Callable[[object], Scope]] = []
+
+
+def register_profile_scope(reader: Callable[[object], Scope]) -> None:
+    """`reader(user)`: the scope of a signed-in, active user who is not a superuser."""
+    _PROFILE_SCOPE[:] = [reader]
 
 
 class ScopeReader:

@@ -12,16 +12,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from households import selectors as household_selectors
-from households.admin import (
+from households.admin_kit import (
     AttachmentAddInline,
     AttachmentListInline,
     AttachmentsAdminMixin,
-    HouseholdAdmin,
     ScopedImportExportAdmin,
     TownshipFilter,
+    VillageFilter,
 )
 from households.models import Dwelling, Household
-from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
+from housing_safety.admin_base import AdminExtension, HistoryAdmin, ScopedAdminMixin, extend_admin
 
 from . import selectors, services
 from .models import Appraisal, Campaign, Grade, HelperReport, Placard, Revisit, SecuredHousing, SpotCheck, SpotCheckItem
@@ -147,26 +147,23 @@ class HousingStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class HouseholdWithStatusAdmin(HouseholdAdmin):
-    """The registry's household admin plus the housing-security status (which this app derives)."""
-
-    list_filter = (*HouseholdAdmin.list_filter[:2], HousingStatusFilter, *HouseholdAdmin.list_filter[2:])
-
-    def get_queryset(self, request):
-        return selectors.with_housing_status(super().get_queryset(request))
-
-    def get_list_display(self, request):
-        names = list(super().get_list_display(request))
-        names.insert(names.index("category_list"), "housing_status_display")
-        return names
-
-    @admin.display(description=_("housing-security status"), ordering="housing_status")
-    def housing_status_display(self, obj):
-        return selectors.HousingStatus(obj.housing_status).label
+@admin.display(description=_("housing-security status"), ordering="housing_status")
+def housing_status_display(household):
+    return selectors.HousingStatus(household.housing_status).label
 
 
-admin.site.unregister(Household)
-admin.site.register(Household, HouseholdWithStatusAdmin)
+# The registry's household admin shows the housing-security status this app derives: a column before the
+# categories, a filter after the village's, and the rows annotated with it.
+extend_admin(
+    Household,
+    AdminExtension(
+        columns=(housing_status_display,),
+        before_column="category_list",
+        filters=(HousingStatusFilter,),
+        after_filter=VillageFilter,
+        queryset=selectors.with_housing_status,
+    ),
+)
 
 
 class CampaignForm(forms.ModelForm):

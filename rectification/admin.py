@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from households import selectors as household_selectors
-from households.admin import AttachmentListInline, TownshipFilter
+from households.admin_kit import AttachmentListInline, TownshipFilter
 from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
 
 from . import selectors, services

@@ -13,6 +13,8 @@ from simple_history.models import HistoricalRecords
 from households.models import Township, Unit
 from housing_safety.dates import due_date, event_date
 
+from .datasets import EXPORT_FIELDS
+
 
 class ReportKind(models.TextChoices):
     MONTHLY = "monthly", _("Monthly report (月度报告)")
@@ -162,7 +164,7 @@ class OverdueItem(models.Model):
 
 class ExportTemplate(models.Model):
     """The columns of one export for the provincial system: [[header, field], ...] in order. The fields offered
-    are those of reporting.exports.DATASETS; an empty header takes the field's usual Chinese name."""
+    are those of reporting.datasets.EXPORT_FIELDS; an empty header takes the field's usual Chinese name."""
 
     dataset = models.CharField(
         _("dataset"),
@@ -189,9 +191,7 @@ class ExportTemplate(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from .exports import DATASETS
-
-        allowed = DATASETS[self.dataset].fields if self.dataset in DATASETS else {}
+        allowed = EXPORT_FIELDS[self.dataset].fields if self.dataset in EXPORT_FIELDS else {}
         # Any JSON comes in through the admin's text box (a number, null, an object: a 500 here before).
         columns = self.columns if isinstance(self.columns, list) else [self.columns]
         wrong = [

@@ -533,7 +533,7 @@ def test_the_fuzzer_reports_a_server_error_and_a_refused_form_that_wrote(fuzz, m
     traceback, and one whose check writes a row and then refuses is a refused form that wrote."""
     from django.core.exceptions import ValidationError
 
-    from households import admin as household_admin
+    from households import admin_kit as household_admin
     from housing_safety.models import OutgoingEmail
 
     found = fuzz.values["fuzz"]
