@@ -695,7 +695,7 @@ def test_confirm_is_all_or_nothing(matching_list, ours, liaison, monkeypatch):
         ran.append(Household.objects.filter(id_number=ours.new_id).count())  # _apply has run in the transaction
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(department_lists, "_write_history", failing_history)
+    monkeypatch.setattr(department_lists.services, "_write_history", failing_history)
 
     with pytest.raises(RuntimeError, match="disk full"):
         confirm_list(actor=liaison, department_list=matching_list, accepted=[_row(matching_list, 7).pk])

@@ -247,6 +247,7 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from households import department_lists
+        from households.department_lists import services as list_services
         from households.models import Unit
 
         actor = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
@@ -257,7 +258,7 @@ class Command(BaseCommand):
         figures = {}
         steps: dict[str, float] = {}
         try:
-            with transaction.atomic(), timed(department_lists, ("_apply", "_write_history", "_propose"), steps):
+            with transaction.atomic(), timed(list_services, ("_apply", "_write_history", "_propose"), steps):
                 started = time.perf_counter()
                 listed = department_lists.preview_list(
                     actor=actor, unit=unit, listed_on=timezone.localdate(), uploaded_file=upload

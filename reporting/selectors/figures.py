@@ -1,4 +1,4 @@
-"""The campaign's figures per township (or per village), the late lists, and the units' reports.
+"""The campaign's figures per township (or per village) and per unit, and the monthly trend.
 
 Every figure is a GROUP BY over a shared selector of the app that owns the rule (status, overdue, stalled, ...),
 read as the given user: a township's report carries exactly what its staff see. The number of queries is fixed
@@ -8,39 +8,24 @@ whatever the number of households.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, HouseholdCategory, Township, Unit, Village
 from households.selectors import dwellings_for_user, townships_for_user, villages_for_user
-from housing_safety.access import Role, scope_of
+from housing_safety.access import SYSTEM, narrowed_to_township, reader_for_unit
 from inspections import selectors as safety
 from inspections.models import Grade
 from inspections.selectors import HousingStatus
 from rectification import selectors as rectification
-from rectification.models import (
-    CASE_STEPS,
-    CLOSED_CASE_STATUSES,
-    OPEN_COMPLAINT_STATUSES,
-    CaseStatus,
-    ComplaintCategory,
-    ComplaintStatus,
-    Problem,
-)
-
-from .models import MonthlyReport, OverdueKind, ReportKind, ReportStatus
-
-# The figures -------------------------------------------------------------------------------------------------
+from rectification.models import CASE_STEPS, CLOSED_CASE_STATUSES, OPEN_COMPLAINT_STATUSES, ComplaintStatus
 
 
 @dataclass(frozen=True)
@@ -245,7 +230,7 @@ def lead_figures(user: AbstractBaseUser, day: datetime.date | None = None) -> di
         (leads.filter(sent_on__range=(first, day)), "from_unit_id", "leads_sent"),
         (leads.filter(sent_on__range=(first, day), to_unit__isnull=False), "to_unit_id", "leads_received"),
         (rectification.leads_without_receipt(leads, day), "from_unit_id", "leads_without_receipt"),
-    )  # fmt: skip
+    )
     for queryset, unit_path, key in counted:
         for unit_id, n in queryset.values_list(unit_path).annotate(n=Count("pk")).order_by():
             figures.setdefault(unit_id, dict.fromkeys(LEAD_KEYS, 0))[key] = n
@@ -287,8 +272,6 @@ def village_table(
 ) -> tuple[list[AreaRow], dict]:
     """One row per village of a township with data, and the total (with the township unit's leads, which belong to
     no village)."""
-    from housing_safety.access import narrowed_to_township
-
     by_village = area_figures(narrowed_to_township(user, township.pk), by="village", day=day)
     empty = dict.fromkeys(KEYS, 0)
     rows = [
@@ -309,8 +292,6 @@ def figures_for_units(units, day: datetime.date | None = None) -> dict[int, dict
     A township staff's scope is exactly their township, so with several township units the city is grouped by
     township once (about twenty queries) instead of once per unit; departments are read through their own scope.
     """
-    from housing_safety.access import SYSTEM, reader_for_unit
-
     day = day or timezone.localdate()
     units = list(units)
     leads = lead_figures(SYSTEM, day)
@@ -368,220 +349,3 @@ def made_safe_by_month(
         month = start + relativedelta(months=offset)
         result.append({"month": month, "renovated": accepted.get(month, 0), "secured": secured.get(month, 0)})
     return result
-
-
-# What is late ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LateList:
-    """One kind of late item: the shared selector that decides it, and how an item reads in a list.
-
-    Items are read as values (`fields`), not model instances: the consolidated report lists every late item of the
-    province (73,000 at 500,000 households), which as instances took 12 s to read.
-    """
-
-    kind: str
-    items: Callable  # (user, day) -> queryset of the late records, oldest first
-    fields: tuple[str, ...]  # what `describe` reads, besides "pk"
-    describe: Callable  # values -> dict(township_id, unit_id, label, due_on)
-    township_path: str  # where the record keeps its township, to narrow a list to one township
-    url: Callable  # values -> its page (only the dashboard's short lists link; the workbook and e-mails do not)
-
-    def rows(self, user: AbstractBaseUser, day: datetime.date) -> QuerySet:
-        return self.items(user, day).values("pk", *self.fields)
-
-
-def _late_appraisals(user: AbstractBaseUser, day):
-    return safety.overdue_unappraised_for_user(user, day).order_by("registered_on", "pk")
-
-
-def _late_revisits(user: AbstractBaseUser, day):
-    return safety.revisits_for_user(user).filter(safety.revisit_overdue(day)).order_by("due_on", "pk")
-
-
-def _late_problems(user: AbstractBaseUser, day):
-    return rectification.problems_for_user(user).filter(rectification.problem_overdue(day)).order_by("deadline", "pk")
-
-
-def _late_cases(user: AbstractBaseUser, day):
-    cases = rectification.stalled_cases(rectification.cases_for_user(user), day)
-    return rectification.with_stalled_due(cases).order_by("stalled_due", "pk")
-
-
-def _late_complaints(user: AbstractBaseUser, day):
-    complaints = rectification.overdue_complaints(rectification.complaints_for_user(user), day)
-    return complaints.order_by("acceptance_due", "pk")
-
-
-def _late_leads(user: AbstractBaseUser, day):
-    return rectification.leads_without_receipt(rectification.leads_for_user(user), day).order_by("sent_on", "pk")
-
-
-def _problem_label(p: dict) -> str:
-    where = f"{p['household__head_name']}（{p['household__village__name']}）" if p["household__head_name"] else None
-    return f"{Problem.Kind(p['kind']).label} · {where or p['township__name']}"[:200]
-
-
-LATE_LISTS = (
-    LateList(
-        OverdueKind.APPRAISAL,
-        _late_appraisals,
-        ("head_name", "village__name", "village__township_id", "registered_on"),
-        lambda h: {
-            "township_id": h["village__township_id"],
-            "label": f"{h['head_name']} · {h['village__name']}",
-            "due_on": safety.appraisal_due_on(h["registered_on"]),
-        },
-        "village__township_id",
-        lambda h: reverse("inspections:household", args=[h["pk"]]),
-    ),
-    LateList(
-        OverdueKind.REVISIT,
-        _late_revisits,
-        (
-            "due_on",
-            "dwelling__address",
-            "dwelling__household__head_name",
-            "dwelling__household__village__name",
-            "dwelling__household__village__township_id",
-        ),
-        lambda r: {
-            "township_id": r["dwelling__household__village__township_id"],
-            "label": f"{r['dwelling__household__head_name']} · {r['dwelling__household__village__name']}"
-            f" · {r['dwelling__address']}",
-            "due_on": r["due_on"],
-        },
-        "dwelling__household__village__township_id",
-        lambda r: reverse("inspections:revisit", args=[r["pk"]]),
-    ),
-    LateList(
-        OverdueKind.PROBLEM,
-        _late_problems,
-        ("kind", "deadline", "township_id", "township__name", "household__head_name", "household__village__name"),
-        lambda p: {"township_id": p["township_id"], "label": _problem_label(p), "due_on": p["deadline"]},
-        "township_id",
-        lambda p: reverse("rectification:problem", args=[p["pk"]]),
-    ),
-    LateList(
-        OverdueKind.CASE,
-        _late_cases,
-        ("number", "township_id", "household__head_name", "status", "stalled_due"),
-        lambda c: {
-            "township_id": c["township_id"],
-            "label": f"{c['number']} {c['household__head_name']} · {CaseStatus(c['status']).label}",
-            "due_on": c["stalled_due"],
-        },
-        "township_id",
-        lambda c: reverse("rectification:case", args=[c["pk"]]),
-    ),
-    LateList(
-        OverdueKind.COMPLAINT,
-        _late_complaints,
-        ("ticket", "category", "township_id", "status", "acceptance_due", "handling_due"),
-        lambda c: {
-            "township_id": c["township_id"],
-            "label": f"{c['ticket']} · {ComplaintCategory(c['category']).label}",
-            "due_on": c["acceptance_due"] if c["status"] == ComplaintStatus.RECEIVED else c["handling_due"],
-        },
-        "township_id",
-        lambda c: reverse("rectification:complaint", args=[c["pk"]]),
-    ),
-    LateList(
-        OverdueKind.LEAD,
-        _late_leads,
-        ("from_unit_id", "from_unit__name", "from_unit__township_id", "subject", "sent_on"),
-        lambda lead: {
-            "township_id": lead["from_unit__township_id"],
-            "unit_id": lead["from_unit_id"],
-            "label": f"{lead['from_unit__name']} · {lead['subject']}"[:200],
-            "due_on": lead["sent_on"] + datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS),
-        },
-        "from_unit__township_id",
-        lambda lead: reverse("rectification:leads"),
-    ),
-)
-
-
-def iter_late_items(user: AbstractBaseUser, day: datetime.date):
-    """Every late item as (kind label, item), oldest first per kind, read in chunks: the workbook's overdue sheet
-    at province scale holds tens of thousands, which are never all in memory at once."""
-    for late in LATE_LISTS:
-        label = OverdueKind(late.kind).label
-        for values in late.rows(user, day).iterator(chunk_size=5000):
-            item = late.describe(values)
-            yield label, {"object_id": values["pk"], **item, "days": (day - item["due_on"]).days}
-
-
-def late_items(
-    user: AbstractBaseUser,
-    day: datetime.date | None = None,
-    limit: int | None = None,
-    township: Township | None = None,
-    links=True,
-) -> list[dict]:
-    """Per kind of late item: its label and the oldest `limit` items (all when None; one township's when given),
-    each with the link to its page unless `links` is false."""
-    day = day or timezone.localdate()
-    result = []
-    for late in LATE_LISTS:
-        records = late.rows(user, day)
-        if township is not None:
-            records = records.filter(**{late.township_path: township.pk})
-        if limit is not None:
-            records = records[:limit]
-        items = [
-            {"object_id": values["pk"], **late.describe(values), **({"url": late.url(values)} if links else {})}
-            for values in records
-        ]
-        for item in items:
-            item["days"] = (day - item["due_on"]).days
-        result.append({"kind": late.kind, "label": OverdueKind(late.kind).label, "items": items})
-    return result
-
-
-# Unit reports ------------------------------------------------------------------------------------------------
-
-
-def units_reporting_for(user: AbstractBaseUser) -> QuerySet[Unit]:
-    """The units whose reports the user may fill in: a township staff's township units, a liaison's department,
-    the bureau's own unit for its administrators (through their profile's unit)."""
-    if not user.has_perm("reporting.submit_monthlyreport"):
-        return Unit.objects.none()
-    scope = scope_of(user)
-    own = Q(members__user=user) if getattr(user, "pk", None) else Q(pk__in=[])
-    if scope.role == Role.TOWNSHIP_STAFF:
-        own |= Q(kind=Unit.Kind.TOWNSHIP, township_id__in=scope.township_ids)
-    return Unit.objects.filter(own, is_active=True).distinct()
-
-
-def reports_for_user(user: AbstractBaseUser) -> QuerySet[MonthlyReport]:
-    """The bureau sees every unit's reports; a unit's people their own unit's; other roles none."""
-    if not user.has_perm("reporting.view_monthlyreport"):
-        return MonthlyReport.objects.none()
-    reports = MonthlyReport.objects.select_related("unit", "submitted_by")
-    if scope_of(user).everything:
-        return reports
-    return reports.filter(unit__in=units_reporting_for(user).values("pk"))
-
-
-def report_grid(user: AbstractBaseUser, months: list[datetime.date], kind: str = ReportKind.MONTHLY) -> list[dict]:
-    """Units x months: each cell the report (or None) for that month; two queries."""
-    reports = {(r.unit_id, r.period): r for r in reports_for_user(user).filter(kind=kind, period__in=months)}
-    if scope_of(user).everything:
-        units = Unit.objects.filter(Q(is_active=True) | Q(pk__in={unit_id for unit_id, _p in reports}))
-    else:
-        units = units_reporting_for(user)
-    return [
-        {"unit": unit, "cells": [reports.get((unit.pk, month)) for month in months]}
-        for unit in units.order_by("kind", "township__code", "name")  # townships in statistical-code order
-    ]
-
-
-def report_cell_state(report: MonthlyReport | None) -> str:
-    """on_time, late (submitted late), missing (past due, not submitted), open, or none (not opened)."""
-    if report is None:
-        return "none"
-    if report.status == ReportStatus.SUBMITTED:
-        return "on_time" if report.on_time else "late"
-    return "missing" if report.status == ReportStatus.LATE else "open"

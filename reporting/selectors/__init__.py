@@ -1,0 +1,47 @@
+"""The reporting app's reads: the figures (per area, per unit, the trend), the late lists, and the units' reports.
+
+Every figure is read as the given user, so a township's report carries exactly what its staff see; the modules
+below hold the parts, and this package names what the views, documents, services and tests use.
+"""
+
+from households.selectors import townships_for_user  # reporting.documents reads it from here
+
+from .figures import (
+    AREA_KEYS,
+    COLUMNS,
+    KEYS,
+    LEAD_KEYS,
+    Column,
+    area_figures,
+    figures_for_units,
+    lead_figures,
+    made_safe_by_month,
+    township_table,
+    unit_figures,
+    village_table,
+)
+from .late import LATE_LISTS, iter_late_items, late_items
+from .reports import report_cell_state, report_grid, reports_for_user, units_reporting_for
+
+__all__ = [
+    "AREA_KEYS",
+    "COLUMNS",
+    "KEYS",
+    "LATE_LISTS",
+    "LEAD_KEYS",
+    "Column",
+    "area_figures",
+    "figures_for_units",
+    "iter_late_items",
+    "late_items",
+    "lead_figures",
+    "made_safe_by_month",
+    "report_cell_state",
+    "report_grid",
+    "reports_for_user",
+    "township_table",
+    "townships_for_user",
+    "unit_figures",
+    "units_reporting_for",
+    "village_table",
+]
