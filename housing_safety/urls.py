@@ -12,6 +12,7 @@ admin.site.site_url = None
 
 urlpatterns = [
     path("", workspace_views.home, name="home"),
+    path("search/", workspace_views.search, name="search"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("personal-data/<str:kind>/<id:pk>/", housing_views.unmask, name="unmask"),
     # The apps' routes named outside their namespaces (printed on placards, given to reporters, linked everywhere);

@@ -62,10 +62,31 @@ class Todo:
 
 TodoProvider = Callable[[object, datetime.date], Iterable[Todo]]
 
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One record found by the search box, as the user may see it (names masked where the role needs it)."""
+
+    label: str
+    detail: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    title: str
+    hits: list[SearchHit]
+    more_url: str = ""  # the full list of what matched, where there is one
+
+
+SearchProvider = Callable[[object, str], Iterable[SearchGroup]]
+SEARCH_LIMIT = 10  # hits per group; the group's full list is linked
+
 _links: list[tuple[int, Link]] = [
     (90, Link("system", _("Administration"), "admin:index", icon="gear", staff_only=True))
 ]
 _todo_providers: list[tuple[int, TodoProvider]] = []
+_search_providers: list[tuple[int, SearchProvider]] = []
 
 
 def register_links(*links: Link, position: int = 50) -> None:
@@ -82,6 +103,21 @@ def register_todos(provider: TodoProvider, position: int = 50) -> None:
     if all(known != provider for _position, known in _todo_providers):
         _todo_providers.append((position, provider))
         _todo_providers.sort(key=lambda entry: entry[0])
+
+
+def register_search(provider: SearchProvider, position: int = 50) -> None:
+    """Called from an app's AppConfig.ready(): the provider answers the search box within the user's scope."""
+    if all(known != provider for _position, known in _search_providers):
+        _search_providers.append((position, provider))
+        _search_providers.sort(key=lambda entry: entry[0])
+
+
+def search_for(user, term: str) -> list[SearchGroup]:
+    """Every provider's groups for the term; an empty term finds nothing."""
+    term = term.strip()
+    if not term:
+        return []
+    return [group for _position, provider in _search_providers for group in provider(user, term) if group.hits]
 
 
 @dataclass(frozen=True)

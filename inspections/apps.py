@@ -23,9 +23,10 @@ class InspectionsConfig(AppConfig):
         if seed_appraisals not in DEMO_STEPS:
             DEMO_STEPS.append(seed_appraisals)
 
-        from housing_safety.workspace import register_links, register_todos
+        from housing_safety.workspace import register_links, register_search, register_todos
 
         from . import workspace
 
         register_links(*workspace.LINKS, position=10)
         register_todos(workspace.todos, position=10)
+        register_search(workspace.search, position=10)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from households.selectors import search_households
 from housing_safety.access import Role, scope_of
-from housing_safety.workspace import Link, Todo
+from housing_safety.workspace import SEARCH_LIMIT, Link, SearchGroup, SearchHit, Todo
 
 from . import selectors
 from .models import HelperReport, Revisit
@@ -115,3 +117,19 @@ def _helper_todos(user):
 
 def _tone(count: int, tone: str) -> str:
     return tone if count else "muted"
+
+
+def search(user, term: str):
+    """The search box: households in the user's scope by the head's or village's name (numbers as the security rules
+    allow: households.selectors.search_households)."""
+    if not (user.has_perm(VIEW_HOUSEHOLDS) or scope_of(user).role == Role.HELPER):
+        return
+    found = search_households(user, selectors.covered_households_for_user(user), term)
+    hits = [
+        SearchHit(
+            h.head_name, f"{h.village.township.name} {h.village.name}", reverse("inspections:household", args=[h.pk])
+        )
+        for h in found.select_related("village__township").order_by("village_id", "head_name", "pk")[:SEARCH_LIMIT]
+    ]
+    more = f"{reverse('inspections:field')}?{urlencode({'q': term})}" if user.has_perm(VIEW_HOUSEHOLDS) else ""
+    yield SearchGroup(_("Households"), hits, more)

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Sum, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from households.identity import half_width
 from households.models import Dwelling, Household, Unit
 from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety.access import Role, scope_of
@@ -28,7 +31,7 @@ from .models import (
 )
 
 
-def problems_for_user(user) -> QuerySet[Problem]:
+def problems_for_user(user: AbstractBaseUser) -> QuerySet[Problem]:
     """The bureau sees every township's problems; township staff their own townships'; other roles none."""
     scope = scope_of(user)
     if not user.has_perm("rectification.view_problem"):
@@ -58,7 +61,7 @@ def problem_overdue(today: datetime.date | None = None) -> Q:
     return Q(status__in=Problem.OPEN_STATUSES, deadline__lt=today or timezone.localdate())
 
 
-def problem_counts_by_township(user, today: datetime.date | None = None) -> list[dict]:
+def problem_counts_by_township(user: AbstractBaseUser, today: datetime.date | None = None) -> list[dict]:
     """Open, overdue and closed problems per township."""
     by_township = problem_counts(problems_for_user(user), "township_id", today)
     empty = {"open": 0, "overdue": 0, "resolved": 0, "verified": 0}
@@ -68,7 +71,7 @@ def problem_counts_by_township(user, today: datetime.date | None = None) -> list
 # Renovation cases -------------------------------------------------------------------------------------------
 
 
-def cases_for_user(user) -> QuerySet[RenovationCase]:
+def cases_for_user(user: AbstractBaseUser) -> QuerySet[RenovationCase]:
     """The bureau sees every township's cases; township staff their own townships'; other roles none."""
     if not user.has_perm("rectification.view_renovationcase"):
         return RenovationCase.objects.none()
@@ -77,7 +80,7 @@ def cases_for_user(user) -> QuerySet[RenovationCase]:
     return cases if scope.everything else cases.filter(township_id__in=scope.township_ids)
 
 
-def payments_for_user(user) -> QuerySet[SubsidyPayment]:
+def payments_for_user(user: AbstractBaseUser) -> QuerySet[SubsidyPayment]:
     if not user.has_perm("rectification.view_subsidypayment"):
         return SubsidyPayment.objects.none()
     return SubsidyPayment.objects.filter(case__in=cases_for_user(user).values("pk")).select_related(
@@ -89,7 +92,7 @@ def open_cases(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase]:
     return cases.exclude(status__in=CLOSED_CASE_STATUSES)
 
 
-def dangerous_without_case_for_user(user) -> QuerySet[Dwelling]:
+def dangerous_without_case_for_user(user: AbstractBaseUser) -> QuerySet[Dwelling]:
     """Dwellings that covered households live in, currently graded C or D, with no open renovation case."""
     dwellings = dwellings_for_user(user).filter(is_occupied=True, household__status=Household.Status.ACTIVE)
     return dwellings.filter(dangerous_without_case()).select_related("household__village__township")
@@ -124,7 +127,7 @@ def with_stalled_due(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase
     return cases.annotate(stalled_due=Cast(due, DateField()))  # PostgreSQL's date + interval is a timestamp
 
 
-def progress_by_township(user) -> list[dict]:
+def progress_by_township(user: AbstractBaseUser) -> list[dict]:
     """Per township in scope: how many cases are at each step, in one GROUP BY."""
     rows = cases_for_user(user).values("township_id", "status").annotate(n=Count("pk")).order_by()
     counts: dict[int, dict[str, int]] = {}
@@ -169,7 +172,7 @@ def archive_completeness(cases: QuerySet[RenovationCase]) -> dict[int, dict]:
     return result
 
 
-def archive_by_township(user, completeness: dict[int, dict] | None = None) -> list[dict]:
+def archive_by_township(user: AbstractBaseUser, completeness: dict[int, dict] | None = None) -> list[dict]:
     """Per township: cases, required and present documents, the share complete, and cases with gaps."""
     if completeness is None:
         completeness = archive_completeness(cases_for_user(user))
@@ -189,7 +192,7 @@ def archive_by_township(user, completeness: dict[int, dict] | None = None) -> li
     return result
 
 
-def subsidy_totals(user) -> list[dict]:
+def subsidy_totals(user: AbstractBaseUser) -> list[dict]:
     """Per programme year and township: cases, planned subsidy (cases not rejected or withdrawn) and paid."""
     cases = cases_for_user(user).exclude(status__in=[CaseStatus.REJECTED, CaseStatus.WITHDRAWN])
     planned = cases.values("programme_year", "township_id").annotate(cases=Count("pk"), planned=Sum("planned_subsidy"))
@@ -221,12 +224,12 @@ def subsidy_totals(user) -> list[dict]:
 # Complaints and leads ---------------------------------------------------------------------------------------
 
 
-def can_view_reporter(user) -> bool:
+def can_view_reporter(user: AbstractBaseUser) -> bool:
     """Only complaint clerks and bureau administrators see who complained."""
     return bool(user and user.has_perm("rectification.view_reporter"))
 
 
-def complaints_for_user(user) -> QuerySet[Complaint]:
+def complaints_for_user(user: AbstractBaseUser) -> QuerySet[Complaint]:
     """The complaint desk and the bureau see all; township staff their townships' complaints and those assigned
     to them; other roles none."""
     if not user.has_perm("rectification.view_complaint"):
@@ -237,6 +240,36 @@ def complaints_for_user(user) -> QuerySet[Complaint]:
         return complaints
     assigned = Q(handler_id=user.pk) if user.pk else Q(pk__in=[])  # a ScopeReader (a job) has no assignments
     return complaints.filter(Q(township_id__in=scope.township_ids) | assigned)
+
+
+_TICKET = re.compile(r"^(?:TS)?[\s\-_]*(\d{4})[\s\-_]*(\d{1,6})$")
+
+
+def ticket_from_text(text: str) -> str | None:
+    """A ticket as people type it: any case, with or without dashes or spaces, full-width digits, leading zeros
+    dropped (ts-2026-12, TS2026000012, ２０２６－０００１２) -> TS-2026-000012; None if it is not one."""
+    match = _TICKET.match(re.sub(r"\s+", "", half_width(text or "")).upper())
+    if not match:
+        return None
+    return f"TS-{match.group(1)}-{int(match.group(2)):06d}"
+
+
+def search_complaints(user: AbstractBaseUser, complaints: QuerySet[Complaint], term: str) -> QuerySet[Complaint]:
+    """A ticket however it was typed; otherwise every word in the content, the village or township, and, for the
+    roles that may see the reporter, the reporter's name or whole phone number."""
+    term = half_width(term or "").strip()
+    if not term:
+        return complaints
+    ticket = ticket_from_text(term)
+    if ticket:
+        return complaints.filter(ticket=ticket)
+    reporter = can_view_reporter(user)
+    for word in term.split():
+        match = Q(content__icontains=word) | Q(village__name__icontains=word) | Q(township__name__icontains=word)
+        if reporter:
+            match |= Q(reporter_name__icontains=word) | Q(reporter_phone=word)
+        complaints = complaints.filter(match)
+    return complaints
 
 
 def complaint_handlers(complaint: Complaint) -> QuerySet:
@@ -259,7 +292,7 @@ def overdue_complaints(complaints: QuerySet[Complaint], today: datetime.date | N
     )
 
 
-def leads_for_user(user) -> QuerySet[LeadTransfer]:
+def leads_for_user(user: AbstractBaseUser) -> QuerySet[LeadTransfer]:
     """The complaint desk and the bureau see every lead; a department liaison their own unit's."""
     if not user.has_perm("rectification.view_leadtransfer"):
         return LeadTransfer.objects.none()

@@ -4,12 +4,14 @@ to-dos of the home (each count links to the list that shows the same records).""
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from housing_safety.workspace import Link, Todo
+from households.identity import half_width
+from housing_safety.workspace import SEARCH_LIMIT, Link, SearchGroup, SearchHit, Todo
 
 from . import selectors
 from .models import CaseStatus, ComplaintStatus, Problem
@@ -115,3 +117,31 @@ def _complaint_todos(user, today):
         yield Todo(group, _("Complaints assigned to me"), mine, f"{url}?show=mine", _tone(mine, "warning"))
     if user.has_perm("rectification.add_complaint"):
         yield Todo(group, _("Log a complaint"), None, reverse("rectification:complaint-new"), "info")
+
+
+def search(user, term: str):
+    """The search box: complaints by ticket (however typed), content or place, and for the complaint desk by the
+    reporter; renovation cases by number (GZ…) or the head's name."""
+    if user.has_perm("rectification.view_complaint"):
+        found = selectors.search_complaints(user, selectors.complaints_for_user(user), term)
+        hits = [
+            SearchHit(
+                c.ticket,
+                f"{c.get_category_display()} · {c.get_status_display()} · {c.township.name}",
+                c.get_absolute_url(),
+            )
+            for c in found.order_by("-received_at", "-pk")[:SEARCH_LIMIT]
+        ]
+        yield SearchGroup(_("Complaints"), hits, f"{reverse('rectification:complaints')}?{urlencode({'q': term})}")
+    if user.has_perm("rectification.view_renovationcase"):
+        cases = selectors.cases_for_user(user)
+        number = half_width(term).strip().upper()
+        if number.startswith("GZ"):
+            cases = cases.filter(number__contains=number)
+        else:
+            cases = cases.filter(household__head_name__icontains=number)
+        hits = [
+            SearchHit(case.number, f"{case.household.head_name} · {case.get_status_display()}", case.get_absolute_url())
+            for case in cases.select_related("household").order_by("-programme_year", "number")[:SEARCH_LIMIT]
+        ]
+        yield SearchGroup(_("Renovation cases"), hits)
