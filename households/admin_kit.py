@@ -30,6 +30,10 @@ from .uploads import check_attachment_file
 
 
 class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, HistoryAdmin):
+    """A scoped admin with django-import-export's import and export: the resource gets the user (its scope, and whether
+    the numbers go out in full) and the address for the disclosure log; uploads are bounded and read the registry's
+    way."""
+
     import_error_display = ("message",)
     # Uploads are checked and read like department lists (households.sheets): bounded, with the reason in Chinese.
     import_form_class = SpreadsheetImportForm
