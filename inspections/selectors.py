@@ -12,6 +12,7 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
@@ -71,7 +72,7 @@ def status_filter(status: str, today: datetime.date | None = None) -> Q:
     return secured if status == HousingStatus.SECURED else Q(home_status=status) & ~secured
 
 
-def covered_households_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+def covered_households_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Household]:
     """The user's households still on the covered list, with their status."""
     households = households_for_user(user).filter(status=Household.Status.ACTIVE)
     return with_housing_status(households, today)
@@ -126,36 +127,36 @@ def appraisal_overdue(today: datetime.date | None = None) -> Q:
     return status_filter(HousingStatus.UNAPPRAISED, today) & Q(registered_on__lte=overdue_registration_cutoff(today))
 
 
-def overdue_unappraised_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+def overdue_unappraised_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Household]:
     return covered_households_for_user(user, today).filter(appraisal_overdue(today))
 
 
-def due_soon_unappraised_for_user(user, today: datetime.date, days: int) -> QuerySet[Household]:
+def due_soon_unappraised_for_user(user: AbstractBaseUser, today: datetime.date, days: int) -> QuerySet[Household]:
     """Unappraised households whose deadline falls within `days` from today (not yet overdue)."""
     soon = today + datetime.timedelta(days=days)
     return covered_households_for_user(user, today).filter(appraisal_overdue(soon) & ~appraisal_overdue(today))
 
 
-def dangerous_for_user(user, today: datetime.date | None = None) -> QuerySet[Household]:
+def dangerous_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Household]:
     return covered_households_for_user(user, today).filter(status_filter(HousingStatus.DANGEROUS, today))
 
 
 # Appraisals and placards ------------------------------------------------------------------------------------
 
 
-def appraisals_for_user(user) -> QuerySet[Appraisal]:
+def appraisals_for_user(user: AbstractBaseUser) -> QuerySet[Appraisal]:
     return Appraisal.objects.filter(household_scope_filter(user, "dwelling__household__")).select_related(
         "dwelling__household__village__township", "recorded_by"
     )
 
 
-def secured_housing_for_user(user) -> QuerySet[SecuredHousing]:
+def secured_housing_for_user(user: AbstractBaseUser) -> QuerySet[SecuredHousing]:
     return SecuredHousing.objects.filter(household_scope_filter(user, "household__")).select_related(
         "household__village"
     )
 
 
-def placards_for_user(user) -> QuerySet[Placard]:
+def placards_for_user(user: AbstractBaseUser) -> QuerySet[Placard]:
     return Placard.objects.filter(household_scope_filter(user, "household__")).select_related(
         "household__village__township", "appraisal__dwelling", "secured_housing"
     )
@@ -200,7 +201,9 @@ def placard_is_current(placard: Placard, today: datetime.date | None = None) -> 
     return current_placards(Household.objects.filter(pk=placard.household_id), today).filter(pk=placard.pk).exists()
 
 
-def placard_counts(user, by: str = "village__township_id", today: datetime.date | None = None) -> dict:
+def placard_counts(
+    user: AbstractBaseUser, by: str = "village__township_id", today: datetime.date | None = None
+) -> dict:
     """{group: {"safe": covered households with a safe status, "installed": of those, with a current placard on
     the wall}}, grouped by a household path such as "village__township_id" or "village_id"."""
     households = covered_households_for_user(user, today)
@@ -212,7 +215,7 @@ def placard_counts(user, by: str = "village__township_id", today: datetime.date 
     return counts
 
 
-def installed_placard_counts(user, by: str, today: datetime.date | None = None) -> dict:
+def installed_placard_counts(user: AbstractBaseUser, by: str, today: datetime.date | None = None) -> dict:
     """{group: covered households with a current placard on the wall}, grouped by a household path."""
     installed = (
         current_placards(households_for_user(user), today)
@@ -224,7 +227,7 @@ def installed_placard_counts(user, by: str, today: datetime.date | None = None) 
     return dict(installed)
 
 
-def placard_coverage(user, today: datetime.date | None = None) -> list[dict]:
+def placard_coverage(user: AbstractBaseUser, today: datetime.date | None = None) -> list[dict]:
     """Per township: safe households, those with a current placard on the wall, and the share."""
     counts = placard_counts(user, today=today)
     rows = []
@@ -273,13 +276,13 @@ def campaign_dwellings(campaign) -> QuerySet[Dwelling]:
     return dwellings
 
 
-def revisits_for_user(user) -> QuerySet[Revisit]:
+def revisits_for_user(user: AbstractBaseUser) -> QuerySet[Revisit]:
     return Revisit.objects.filter(household_scope_filter(user, "dwelling__household__")).select_related(
         "campaign", "dwelling__household__village__township"
     )
 
 
-def helper_reports_for_user(user) -> QuerySet[HelperReport]:
+def helper_reports_for_user(user: AbstractBaseUser) -> QuerySet[HelperReport]:
     return HelperReport.objects.filter(household_scope_filter(user, "household__")).select_related(
         "household__village__township", "dwelling", "reported_by", "handled_by"
     )
@@ -304,7 +307,7 @@ def revisit_counts(revisits: QuerySet[Revisit], by: str, today: datetime.date | 
     return {row.pop(by): row for row in rows}
 
 
-def revisit_counts_by_township(user, today: datetime.date | None = None) -> list[dict]:
+def revisit_counts_by_township(user: AbstractBaseUser, today: datetime.date | None = None) -> list[dict]:
     """Pending, overdue and done revisits per township."""
     by_township = revisit_counts(revisits_for_user(user), "dwelling__household__village__township_id", today)
     empty = {"pending": 0, "overdue": 0, "done": 0}

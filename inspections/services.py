@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, Township
+from households.selectors import households_for_user
 from households.services import add_attachment, refresh_home_state
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
@@ -345,8 +346,6 @@ def report_observation(
 ) -> HelperReport:
     """A helper reports what they saw at a household assigned to them; the township is told (list and e-mail)."""
     require_perm(actor, "inspections.add_helperreport")
-    from households.selectors import households_for_user
-
     if not households_for_user(actor).filter(pk=household.pk).exists():
         raise PermissionDenied(_("You may only report on households assigned to you."))
     if dwelling is not None and dwelling.household_id != household.pk:

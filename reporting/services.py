@@ -9,22 +9,26 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from households.department_lists import remove_read_files
 from households.models import Unit
 from housing_safety.access import SYSTEM, Role, require_perm
 from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
+from rectification.documents import lead_report_workbook
 
 from . import documents, selectors
-from .models import ConsolidatedReport, MonthlyReport, OverdueItem, ReportKind, ReportStatus
+from .models import ConsolidatedReport, ExportFile, MonthlyReport, OverdueItem, ReportKind, ReportStatus
 
 SUBMIT = "reporting.submit_monthlyreport"
 EMAIL_LIST_LIMIT = 50  # items per kind listed in an overdue e-mail; the rest are counted and linked
@@ -133,7 +137,7 @@ def refresh_open_reports(*, day: datetime.date) -> int:
     return refreshed
 
 
-def _check_may_file(actor, report: MonthlyReport) -> None:
+def _check_may_file(actor: AbstractBaseUser, report: MonthlyReport) -> None:
     require_perm(actor, SUBMIT)
     if not selectors.units_reporting_for(actor).filter(pk=report.unit_id).exists():
         raise PermissionDenied(_("You may only fill in your own unit's reports."))
@@ -151,7 +155,7 @@ def _check_not_submitted(report: MonthlyReport) -> None:
 
 
 def save_report(
-    *, actor, report: MonthlyReport, progress: str, problems_handled: str, submit: bool, now=None
+    *, actor: AbstractBaseUser, report: MonthlyReport, progress: str, problems_handled: str, submit: bool, now=None
 ) -> MonthlyReport:
     """Save a unit's narrative, and with `submit` hand the report in: both parts of the narrative are then
     required, the figures are frozen as of submission, and it is marked on time or late against its deadline.
@@ -341,16 +345,12 @@ def _announce_overdue(day: datetime.date) -> None:
 def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
     """On the first day of a quarter: the lead report of the quarter just ended, to the bureau and the city
     discipline commission (DISCIPLINE_COMMISSION_EMAIL). Once per quarter."""
-    from rectification.documents import lead_report_workbook
-
     last_day = day.replace(day=1) - datetime.timedelta(days=1)
     year, quarter = last_day.year, (last_day.month - 1) // 3 + 1
     key = f"leads:{year}-Q{quarter}"
     existing = OutgoingEmail.objects.filter(key=key).first()
     if existing is not None:
         return existing
-    from django.core.files.storage import default_storage
-
     filename = _("lead-report-%(year)s-Q%(quarter)s.xlsx") % {"year": year, "quarter": quarter}
     path = default_storage.save(f"reports/{filename}", ContentFile(lead_report_workbook(year=year, quarter=quarter)))
     return queue_email(
@@ -367,10 +367,6 @@ def remove_expired_files(*, day: datetime.date) -> str:
     """Retention of files that carry personal data. An export file is deleted EXPORT_FILE_RETENTION_DAYS after it
     was made (the row stays, marked expired, so its user sees what happened); a department's uploaded list
     LIST_FILE_RETENTION_DAYS after upload, once read (households.department_lists.remove_read_files)."""
-    from households.department_lists import remove_read_files
-
-    from .models import ExportFile
-
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     exports = 0
     cut_off = start - datetime.timedelta(days=settings.EXPORT_FILE_RETENTION_DAYS)

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from .exports import build_export_file
 from .jobs import run_job as run_job_for_day
 
 
@@ -25,6 +26,4 @@ def run_job(name: str, day: str | None = None) -> str:
 @shared_task(acks_late=True, soft_time_limit=30 * 60, time_limit=35 * 60)
 def build_export(export_id: int) -> str:
     """A large export for the provincial system, built in the background."""
-    from .exports import build_export_file
-
     return build_export_file(export_id)
