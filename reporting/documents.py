@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+from households.selectors import townships_for_user
 from housing_safety.access import SYSTEM
 from housing_safety.excel import CENTER, HEADER_FILL, WorkbookWriter
 
@@ -101,7 +102,7 @@ def _overdue_sheet(book: WorkbookWriter, day: datetime.date) -> None:
     sheet.heading([_cell(sheet, _("Overdue as of %(day)s") % {"day": f"{day:%Y-%m-%d}"}, bold=True, size=14)])
     headers = (_("Kind"), _("Township"), _("Item"), _("Due on"), _("Days overdue"))
     sheet.header([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
-    townships = {t.pk: t.name for t in selectors.townships_for_user(SYSTEM)}
+    townships = {t.pk: t.name for t in townships_for_user(SYSTEM)}
     # Tens of thousands of rows at province scale: plain values, a date formatted yyyy-mm-dd by openpyxl itself
     # (openpyxl writes about 70,000 cells a second; a border on every cell took half as long again, a Border object
     # per cell six times).

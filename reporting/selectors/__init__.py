@@ -4,8 +4,6 @@ Every figure is read as the given user, so a township's report carries exactly w
 below hold the parts, and this package names what the views, documents, services and tests use.
 """
 
-from households.selectors import townships_for_user  # reporting.documents reads it from here
-
 from .figures import (
     AREA_KEYS,
     COLUMNS,
@@ -40,7 +38,6 @@ __all__ = [
     "report_grid",
     "reports_for_user",
     "township_table",
-    "townships_for_user",
     "unit_figures",
     "units_reporting_for",
     "village_table",
