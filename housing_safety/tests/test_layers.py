@@ -19,6 +19,9 @@ def _modules():
         yield relative, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
+DYNAMIC = {"import_string", "import_module", "__import__"}
+
+
 def _imported(tree) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(tree):  # every import, at the top of the module or inside a function
@@ -26,6 +29,11 @@ def _imported(tree) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            # import_string("households.selectors.households_for_user") is an import all the same
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in DYNAMIC and isinstance(node.args[0].value, str):
+                found.append((node.lineno, node.args[0].value))
     return found
 
 
@@ -39,6 +47,15 @@ def test_the_project_package_imports_no_app():
     assert upward == []
 
 
-def test_the_check_sees_an_import_inside_a_function():
-    tree = ast.parse("def f():\n    from households.models import Household\n\nimport inspections.selectors\n")
-    assert sorted(_imported(tree)) == [(2, "households.models"), (4, "inspections.selectors")]
+def test_the_check_sees_imports_inside_functions_and_by_name():
+    source = (
+        "def f():\n"
+        "    from households.models import Household\n"
+        "import inspections.selectors\n"
+        "selector = import_string('rectification.selectors.cases_for_user')\n"
+    )
+    assert sorted(_imported(ast.parse(source))) == [
+        (2, "households.models"),
+        (3, "inspections.selectors"),
+        (4, "rectification.selectors.cases_for_user"),
+    ]
