@@ -1,20 +1,18 @@
-"""Project-wide pytest setup.
-
-REQUIRE_SERVICES=1 (set by .ci/run) turns "service missing" from a skip into a failure, so CI cannot pass
-without PostgreSQL, Redis and Chromium; on a laptop such tests skip with the reason.
-"""
+"""Project-wide pytest fixtures. The helpers the tests share (personas, login, page text, snapshots, services that
+may be missing, the browser's page helpers) are in housing_safety/tests/kit.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
+import time
+from types import SimpleNamespace
 
 import pytest
 
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+from housing_safety.tests.kit import ARTIFACTS, closed_port, service_missing
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"  # screenshots of the browser journeys
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -25,20 +23,21 @@ LAUNCH_ARGS = [
 ]
 
 
-def closed_port() -> int:
-    """A local port where nothing listens (bound, then closed again): connecting to it is refused at once."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+_RUN = pytest.StashKey[int]()
 
 
-def service_missing(reason: str):
-    """Fail under REQUIRE_SERVICES, otherwise skip, with the same reason."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"required service missing: {reason}", pytrace=False)
-    pytest.skip(reason)
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering (database tests first)
+def pytest_collection_modifyitems(items):
+    """A module's tests that use the world it builds once (the fixture `shared`, kit.built_once) run after its other
+    tests: the world's rows stay in the database from its first test to the module's last, and a test that builds its
+    own data (a query count, say) must not find them there."""
+    runs, previous = [], None
+    for item in items:  # a run: consecutive tests of one module
+        if item.path != previous:
+            runs.append(len(runs))
+            previous = item.path
+        item.stash[_RUN] = runs[-1]
+    items.sort(key=lambda item: (item.stash[_RUN], "shared" in getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +71,13 @@ def celery_inline():
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield app
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def frozen_rate_window(monkeypatch):
+    """Keep django-ratelimit's clock still, so the one-minute window cannot roll over mid-test."""
+    now = time.time()
+    monkeypatch.setattr("django_ratelimit.core.time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture
@@ -143,22 +149,6 @@ def _watch_content_security_policy(browser) -> list[str]:
 
     browser.new_context, browser.new_page = new_context, new_page
     return violations
-
-
-def phone_page(browser, width: int = 390):
-    """A new phone-sized page in Chinese, on Asia/Shanghai time."""
-    context = browser.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": width, "height": 844}, is_mobile=True
-    )
-    return context.new_page()
-
-
-def log_in(page, base_url: str, username: str, password: str = "pw-123456789") -> None:
-    page.goto(f"{base_url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base_url}/admin/")
 
 
 class _Inbox:

@@ -2,8 +2,9 @@ import pytest
 
 from households.models import Unit
 from housing_safety.access import Role
+from housing_safety.tests.kit import make_personas
 
-from .factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
+from .factories import household_with_dwelling, make_user, township
 
 
 @pytest.fixture
@@ -19,17 +20,13 @@ def shuangyang(db):
 @pytest.fixture
 def home_household(xinqiao):
     """A household (with a dwelling) in 新桥镇, the township of the `staff` persona."""
-    household = HouseholdFactory(village=VillageFactory(township=xinqiao, name="东坑村"))
-    DwellingFactory(household=household)
-    return household
+    return household_with_dwelling(xinqiao, "东坑村")
 
 
 @pytest.fixture
 def other_household(shuangyang):
     """A household (with a dwelling) in 双洋镇: outside the `staff` persona's scope."""
-    household = HouseholdFactory(village=VillageFactory(township=shuangyang, name="西山村"))
-    DwellingFactory(household=household)
-    return household
+    return household_with_dwelling(shuangyang, "西山村")
 
 
 @pytest.fixture
@@ -39,16 +36,8 @@ def poverty_office(db):
 
 @pytest.fixture
 def personas(db, xinqiao, poverty_office):
-    """One user per role, plus an anonymous-equivalent user without any role."""
-    return {
-        Role.BUREAU_ADMIN: make_user(Role.BUREAU_ADMIN),
-        Role.BUREAU_OFFICIAL: make_user(Role.BUREAU_OFFICIAL),
-        Role.TOWNSHIP_STAFF: make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao]),
-        Role.DEPARTMENT_LIAISON: make_user(Role.DEPARTMENT_LIAISON, unit=poverty_office),
-        Role.COMPLAINT_CLERK: make_user(Role.COMPLAINT_CLERK),
-        Role.HELPER: make_user(Role.HELPER),
-        "no_role": make_user(None),
-    }
+    """One user per role (staff of 新桥镇, the liaison of the poverty office), plus a user without any role."""
+    return make_personas(township=xinqiao, unit=poverty_office)
 
 
 @pytest.fixture

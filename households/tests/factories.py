@@ -68,6 +68,13 @@ class DwellingFactory(factory.django.DjangoModelFactory):
         return dwelling
 
 
+def household_with_dwelling(township: Township, village_name: str) -> Household:
+    """A household living in one dwelling, in a new village of that name in `township`."""
+    household = HouseholdFactory(village=VillageFactory(township=township, name=village_name))
+    DwellingFactory(household=household)
+    return household
+
+
 def make_user(role: str | None, *, username: str | None = None, townships=(), unit=None, superuser=False) -> User:
     """A user with a role and scope, made through the same service the admin uses."""
     user = User.objects.create_user(

@@ -22,16 +22,9 @@ from households.models import Dwelling, Household, HouseholdCategory, Unit
 from households.resources import DwellingResource, HouseholdResource
 from housing_safety.access import Role
 from housing_safety.admin_base import record_version
+from housing_safety.tests.kit import ADMIN, CLERK, HELPER, LIAISON, OFFICIAL, ROLES, STAFF, body
 
 from .factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, valid_id_number
-
-ADMIN = Role.BUREAU_ADMIN.value
-OFFICIAL = Role.BUREAU_OFFICIAL.value
-STAFF = Role.TOWNSHIP_STAFF.value
-LIAISON = Role.DEPARTMENT_LIAISON.value
-CLERK = Role.COMPLAINT_CLERK.value
-HELPER = Role.HELPER.value
-ROLES = [role.value for role in Role]
 
 CHANGELISTS = ["household", "dwelling", "village", "township", "unit"]
 # Which registry changelists each role may open (the view permissions of ROLE_PERMISSIONS).
@@ -76,10 +69,6 @@ def change_url(obj) -> str:
 
 def history_url(obj) -> str:
     return f"/admin/households/{obj._meta.model_name}/{obj.pk}/history/"
-
-
-def body(response) -> str:
-    return response.content.decode()
 
 
 def masked_id(id_number: str) -> str:

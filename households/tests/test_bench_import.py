@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from conftest import service_missing
 from households.management.commands.bench_import import write_list
 from households.models import DepartmentList, Household, Village
+from housing_safety.tests.kit import service_missing
 
 pytestmark = pytest.mark.django_db
 ROWS = 300

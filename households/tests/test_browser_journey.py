@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.models import Dwelling, Household
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, phone_page
 
 from .factories import make_user, valid_id_number
 

@@ -8,10 +8,10 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.department_lists import confirm_list, preview_list
 from households.models import ChangeProposal, Household, Unit
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, phone_page
 
 from .factories import HouseholdFactory, VillageFactory, make_user, township
 from .test_department_lists import HEADER, xlsx

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from households import services
 from households.models import Dwelling, Household, HouseholdCategory, HousingStatus
+from housing_safety.tests.kit import rows_of
 from inspections.models import Appraisal
 from inspections.services import record_appraisals
 
@@ -34,14 +35,8 @@ def new_rows(village, count: int, *, houses: int = 1) -> list:
     ]
 
 
-def snapshot() -> tuple[int, ...]:
-    return (
-        Household.objects.count(),
-        Household.history.count(),
-        Dwelling.objects.count(),
-        Dwelling.history.count(),
-        Appraisal.objects.count(),
-    )
+def snapshot() -> list[list[tuple]]:
+    return rows_of(Household, Household.history.model, Dwelling, Dwelling.history.model, Appraisal)
 
 
 def test_create_households_writes_rows_categories_dwellings_and_history_in_a_few_statements(

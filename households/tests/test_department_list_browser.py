@@ -12,10 +12,10 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.identity import id_check_digit
 from households.models import DepartmentList, Household, ListRow
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, menu, no_horizontal_scroll, phone_page, watch_console
 
 from .factories import HouseholdFactory, VillageFactory, valid_id_number
 
@@ -23,20 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 HEADER = ["序号", "户主姓名", "身份证号码", "联系电话", "乡镇", "村"]
 BAD_VILLAGE = "南山村"
-
-
-def watch_console(page) -> list[str]:
-    """Collect the page's uncaught JavaScript errors and console errors. The site has no favicon, so Chromium's
-    own request for /favicon.ico answers 404 on the first page: that one is not the page's doing and is ignored."""
-    errors: list[str] = []
-
-    def on_console(message) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(f"console: {message.text} ({message.location.get('url')})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-    return errors
 
 
 def wrong_check_digit(id_number: str) -> str:
@@ -68,10 +54,6 @@ def expect_tabs(page, expected: dict[str, tuple[str, int]]) -> None:
         expect(link).to_have_count(1)
         expect(link).to_contain_text(label)
         expect(link.locator(".count")).to_have_text(str(count))
-
-
-def no_horizontal_scroll(page, width: int = 390) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def upload(page, base: str, path) -> int:
@@ -147,7 +129,7 @@ def test_liaison_uploads_fixes_and_confirms_the_office_list(
     errors = watch_console(page)
     log_in(page, base, liaison.username)
     page.goto(f"{base}/field/")
-    page.locator("header.top nav").get_by_role("link", name="部门名单", exact=True).click()
+    menu(page).get_by_role("link", name="部门名单", exact=True).click()
     page.wait_for_url(f"{base}/lists/")
     expect(page.locator("h1")).to_have_text("部门名单")
     expect(page.locator("main")).to_contain_text("上传名单")

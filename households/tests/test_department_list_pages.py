@@ -19,6 +19,7 @@ from households.identity import id_check_digit, mask_id_number
 from households.models import ChangeProposal, DepartmentList, Household, ListRow, Unit
 from housing_safety.access import Role
 from housing_safety.models import PersonalDataAccess
+from housing_safety.tests.kit import body
 
 from .factories import HouseholdFactory, VillageFactory, valid_id_number
 from .test_department_lists import HEADER, LISTED_ON, MATCH_HEADER, by_row, matching_rows, our_records, preview, xlsx
@@ -55,10 +56,6 @@ def ours(poverty_office, civil_affairs, dongkeng, xishan):
 
 def rows_shown(response) -> list[int]:
     return [int(number) for number in re.findall(r'data-row="(\d+)"', response.content.decode())]
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 @pytest.fixture
@@ -110,7 +107,7 @@ def test_upload_redirects_to_the_preview(client, liaison, poverty_office, ours):
     assert page.status_code == 200
     assert rows_shown(page) == [4]  # the department's own changed rows are shown first
     listing = client.get("/lists/")
-    assert "扶贫办名单.xlsx" in text_of(listing)
+    assert "扶贫办名单.xlsx" in body(listing)
 
 
 def test_the_upload_form_offers_a_liaison_only_their_department(client, liaison, poverty_office, civil_affairs):
@@ -135,7 +132,7 @@ def test_an_unreadable_upload_shows_the_reason_in_chinese(client, liaison, pover
 
     assert response.status_code == 200
     assert response.context["form"].errors == {"file": ["请上传 Excel 工作簿（.xlsx）或 CSV 文件。"]}
-    assert "请上传 Excel 工作簿（.xlsx）或 CSV 文件。" in text_of(response)
+    assert "请上传 Excel 工作簿（.xlsx）或 CSV 文件。" in body(response)
     assert DepartmentList.objects.count() == 0
     assert ListRow.objects.count() == 0
 
@@ -159,9 +156,9 @@ def test_a_large_file_is_read_in_the_background(
     assert response["Location"] == f"/lists/{department_list.pk}/"
     assert (department_list.status, department_list.rows.count()) == ("reading", 0)
     reading = client.get(response["Location"])
-    assert '<meta http-equiv="refresh" content="3">' in text_of(reading)
-    assert "<progress" in text_of(reading)
-    assert 'name="accept"' not in text_of(reading)
+    assert '<meta http-equiv="refresh" content="3">' in body(reading)
+    assert "<progress" in body(reading)
+    assert 'name="accept"' not in body(reading)
 
     assert len(callbacks) == 1
     callbacks[0]()  # the broker delivers the task (Celery runs eagerly in tests)
@@ -196,7 +193,7 @@ def test_a_large_file_uploaded_while_the_broker_is_down_is_kept_and_read_by_the_
     assert (department_list.status, department_list.rows.count()) == ("reading", 0)
     deferred = DeferredTask.objects.get()
     assert (deferred.task, deferred.args) == ("households.tasks.read_department_list", [department_list.pk])
-    reading = text_of(client.get(response["Location"]))
+    reading = body(client.get(response["Location"]))
     assert str(BROKER_DOWN_MESSAGE) in reading and "<progress" in reading
 
     broker_down.conf.task_always_eager = True  # the broker is back: the ten-minute job's resent task runs
@@ -231,8 +228,8 @@ def test_a_large_file_that_cannot_be_read_ends_as_failed(
     assert (department_list.status, department_list.error) == ("failed", "该文件不是可读取的 Excel 工作簿（.xlsx）。")
     assert department_list.rows.count() == 0
     page = client.get(response["Location"])
-    assert "该文件不是可读取的 Excel 工作簿（.xlsx）。" in text_of(page)
-    assert "<progress" not in text_of(page)
+    assert "该文件不是可读取的 Excel 工作簿（.xlsx）。" in body(page)
+    assert "<progress" not in body(page)
 
 
 # The comparison's tabs and confirm ------------------------------------------------------------------------------
@@ -259,7 +256,7 @@ def test_each_tab_lists_its_rows(client, admin, matching_list, show, rows):
 
 def test_the_tabs_carry_the_counts(client, admin, matching_list):
     client.force_login(admin)
-    content = text_of(client.get(f"/lists/{matching_list.pk}/"))
+    content = body(client.get(f"/lists/{matching_list.pk}/"))
     counts = dict(re.findall(r'data-outcome="(\w+)">[^<]*<span class="count">(\d+)</span>', content))
     assert counts == {
         "changed": "1", "new": "1", "registered": "2", "suggested": "2", "invalid": "3", "missing": "0", "unchanged": "1",
@@ -268,7 +265,7 @@ def test_the_tabs_carry_the_counts(client, admin, matching_list):
 
 def test_the_invalid_tab_gives_each_reason(client, admin, matching_list):
     client.force_login(admin)
-    content = text_of(client.get(f"/lists/{matching_list.pk}/?show=invalid"))
+    content = body(client.get(f"/lists/{matching_list.pk}/?show=invalid"))
     assert content.count("<li>身份证号码：身份证号码为空。</li>") == 3
     assert f'href="/lists/{matching_list.pk}/invalid.xlsx"' in content
 
@@ -279,7 +276,7 @@ def test_the_missing_tab_lists_our_households_absent_from_the_list(client, admin
     department_list = preview(liaison, poverty_office, xlsx([HEADER, ["在册户", listed.id_number] + [None] * 5]))
     client.force_login(admin)
 
-    content = text_of(client.get(f"/lists/{department_list.pk}/?show=missing"))
+    content = body(client.get(f"/lists/{department_list.pk}/?show=missing"))
 
     assert "漏报户" in content
     assert mask_id_number(absent.id_number) in content and absent.id_number not in content  # masked for the bureau too
@@ -289,7 +286,7 @@ def test_the_missing_tab_lists_our_households_absent_from_the_list(client, admin
 def test_confirm_through_the_page_with_an_accepted_suggestion(client, liaison, matching_list, ours):
     client.force_login(liaison)
     suggested = client.get(f"/lists/{matching_list.pk}/?show=suggested")
-    boxes = re.findall(r'name="accept" value="(\d+)"', text_of(suggested))
+    boxes = re.findall(r'name="accept" value="(\d+)"', body(suggested))
     wang_row = matching_list.rows.get(row_number=7)
     assert sorted(int(pk) for pk in boxes) == sorted(
         matching_list.rows.filter(outcome="suggested").values_list("pk", flat=True)
@@ -310,7 +307,7 @@ def test_confirm_through_the_page_with_an_accepted_suggestion(client, liaison, m
     matching_list.refresh_from_db()
     assert (matching_list.status, matching_list.confirmed_by) == ("confirmed", liaison)
 
-    page = text_of(client.get(response["Location"]))
+    page = body(client.get(response["Location"]))
     assert "确认导入：新增 1 户，更新 0 户。" in page
     assert "条。" not in page  # no number of proposals: for households registered elsewhere it would tell our records
     assert 'name="accept"' not in page
@@ -420,7 +417,7 @@ def test_the_official_sees_but_cannot_upload_or_confirm(client, official, matchi
 
 def test_the_official_is_not_offered_the_confirm_button(client, official, matching_list):
     client.force_login(official)
-    content = text_of(client.get(f"/lists/{matching_list.pk}/?show=suggested"))
+    content = body(client.get(f"/lists/{matching_list.pk}/?show=suggested"))
     assert 'name="accept"' not in content
     assert "确认导入</button>" not in content
 
@@ -481,7 +478,7 @@ def test_id_numbers_are_masked_for_the_liaison_and_the_bureau_until_a_logged_unm
     )
     for user in (liaison, admin):
         client.force_login(user)
-        content = text_of(client.get(f"/lists/{matching_list.pk}/?show={show}"))
+        content = body(client.get(f"/lists/{matching_list.pk}/?show={show}"))
         assert [number for number in numbers if number in content] == []
         if full:
             assert mask_id_number(full) in content
@@ -489,11 +486,11 @@ def test_id_numbers_are_masked_for_the_liaison_and_the_bureau_until_a_logged_unm
 
     if show == "changed":  # the bureau opens the household with a reason: logged, then shown in full
         client.force_login(admin)
-        content = text_of(client.get(f"/lists/{matching_list.pk}/?show=changed"))
+        content = body(client.get(f"/lists/{matching_list.pk}/?show=changed"))
         unmask = f"/personal-data/households.household/{ours.removed.pk}/"
         assert unmask in content
         client.post(unmask, {"reason": "核对部门名单"})
-        assert full in text_of(client.get(f"/lists/{matching_list.pk}/?show=changed"))
+        assert full in body(client.get(f"/lists/{matching_list.pk}/?show=changed"))
         assert PersonalDataAccess.objects.get().record_id == ours.removed.pk
 
 
@@ -501,21 +498,21 @@ def test_the_missing_tab_masks_id_numbers_for_a_liaison(client, liaison, poverty
     absent = HouseholdFactory(village=dongkeng, source=poverty_office)
     department_list = preview(liaison, poverty_office, xlsx([HEADER]))
     client.force_login(liaison)
-    content = text_of(client.get(f"/lists/{department_list.pk}/?show=missing"))
+    content = body(client.get(f"/lists/{department_list.pk}/?show=missing"))
     assert absent.id_number not in content
     assert mask_id_number(absent.id_number) in content
 
 
 def test_a_liaison_does_not_see_full_phone_numbers_in_the_changes(client, liaison, matching_list):
     client.force_login(liaison)
-    content = text_of(client.get(f"/lists/{matching_list.pk}/?show=changed"))
+    content = body(client.get(f"/lists/{matching_list.pk}/?show=changed"))
     assert "13912345678" not in content
     assert "13900000001" not in content
 
 
 def test_changes_are_shown_by_name(client, admin, matching_list):
     client.force_login(admin)
-    content = text_of(client.get(f"/lists/{matching_list.pk}/?show=registered"))
+    content = body(client.get(f"/lists/{matching_list.pk}/?show=registered"))
     (village,) = re.findall(r"<li>村：([^<]*) <span", content)
     assert village == "新桥镇 东坑村 → 双洋镇 西山村"
     (categories,) = re.findall(r"<li>帮扶对象类别：([^<]*)</li>", content)
@@ -598,6 +595,6 @@ def test_the_preview_page_costs_the_same_queries_for_30_and_300_rows(
         response = client.get(f"/lists/{department_list.pk}/?show={show}")
     assert response.status_code == 200
     if show == "missing":
-        assert text_of(response).count("<tr><td>户主") == min(50, 2 * (size // 5))
+        assert body(response).count("<tr><td>户主") == min(50, 2 * (size // 5))
     else:
         assert len(rows_shown(response)) == min(50, size // 5)

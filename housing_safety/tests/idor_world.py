@@ -19,7 +19,6 @@ from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import openpyxl
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -40,6 +39,7 @@ from households.tests.factories import (
 )
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
 from housing_safety.models import OutgoingEmail
+from housing_safety.tests.kit import table_rows
 from inspections import services as inspection_services
 from inspections.models import Campaign, Revisit, SecuredHousing, SpotCheck
 from inspections.selectors import with_housing_status
@@ -410,18 +410,6 @@ _BOOKKEEPING = {"django_session"}  # every request may renew its session
 def written_tables(queries) -> set[str]:
     """The tables a request's SQL wrote to (a write rolled back inside the request is still listed)."""
     return {match.group(1) for query in queries if (match := _WRITE.match(query["sql"]))} - _BOOKKEEPING
-
-
-def table_rows(tables: set[str] | None = None) -> dict[str, list[str]]:
-    """Every row of the given tables (all of them when None), as plain values."""
-    rows = {}
-    for model in apps.get_models(include_auto_created=True):
-        table = model._meta.db_table
-        if model._meta.proxy or (tables is not None and table not in tables):
-            continue
-        names = [f.attname for f in model._meta.concrete_fields]
-        rows[table] = sorted(map(repr, model._default_manager.order_by().values_list(*names)))
-    return rows
 
 
 def changed_tables(baseline: dict[str, list[str]], tables: set[str]) -> dict[str, tuple[int, int]]:

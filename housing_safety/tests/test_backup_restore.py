@@ -21,13 +21,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from conftest import service_missing
 from households import services
 from households.models import Attachment
 from households.tests.factories import make_user, png_bytes, png_file
 from housing_safety.access import Role
 from housing_safety.backup import row_counts
 from housing_safety.storage_settings import media_storage
+from housing_safety.tests.kit import service_missing
 from inspections.tests.factories import AppraisalFactory
 
 ROOT = Path(__file__).resolve().parents[2]

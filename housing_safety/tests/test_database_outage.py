@@ -29,9 +29,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext
 
-from conftest import closed_port, service_missing
 from households.tests.factories import make_user
 from housing_safety.access import Role
+from housing_safety.tests.kit import closed_port, service_missing
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

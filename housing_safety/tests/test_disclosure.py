@@ -34,17 +34,12 @@ from housing_safety import disclosure
 from housing_safety.access import ROLE_PERMISSIONS, Role
 from housing_safety.disclosure import UNMASK_MINUTES, UNMASKABLE
 from housing_safety.models import PersonalDataAccess
+from housing_safety.tests.kit import ADMIN, CLERK, HELPER, LIAISON, OFFICIAL, STAFF, body
 from rectification import services as rectification_services
 from rectification.models import Complaint
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
 
-ADMIN = Role.BUREAU_ADMIN.value
-OFFICIAL = Role.BUREAU_OFFICIAL.value
-STAFF = Role.TOWNSHIP_STAFF.value
-LIAISON = Role.DEPARTMENT_LIAISON.value
-CLERK = Role.COMPLAINT_CLERK.value
-HELPER = Role.HELPER.value
 PERSONAS = [*Role.values, "no_role"]
 
 # The roles that may ask for each kind's full numbers (the rest get 403).
@@ -57,10 +52,6 @@ DENIED = [(kind, role) for kind, roles in ALLOWED.items() for role in PERSONAS i
 REASON = "入户核实身份证号"
 REASON_ERROR = "请说明查看完整号码的理由（至少 4 个字）。"
 AUDIT = "/admin/housing_safety/personaldataaccess/"
-
-
-def body(response) -> str:
-    return response.content.decode()
 
 
 def unmask_url(record: Model) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from conftest import service_missing
+from housing_safety.tests.kit import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT = "redis://:s3cret@127.0.0.1:1/0"  # nothing listens on port 1; the password must not leak

@@ -32,12 +32,12 @@ from housing_safety.access import Role
 from housing_safety.middleware import MUST_CHANGE_PASSWORD, RENEW_SECONDS, SEEN
 from housing_safety.models import PersonalDataAccess
 from housing_safety.passwords import CharacterClassesValidator, NotCurrentPasswordValidator
+from housing_safety.tests.kit import PASSWORD, body  # make_user's password: passes every rule but must-differ
 
 from .test_project import PRODUCTION_ENV, run_manage
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "pw-123456789"  # make_user's password: 12 characters, three kinds, passes every rule but must-differ
 NEW_PASSWORD = "Dongkeng-2027!"
 LOGIN = "/admin/login/"
 CHANGE = "/admin/password_change/"
@@ -47,10 +47,6 @@ TOO_SIMPLE_3 = "密码须至少混合 3 类字符：大写字母、小写字母�
 MUST_DIFFER = "新密码不能与当前密码相同。"
 CHOOSE_YOUR_OWN = "请先设置您自己的密码，然后再继续。"
 LOGGED_OUT_IDLE = "您长时间未操作，已自动退出登录。"
-
-
-def body(response) -> str:
-    return response.content.decode()
 
 
 def log_in(client: Client, username: str, password: str = PASSWORD, **extra):

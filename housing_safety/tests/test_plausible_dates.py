@@ -21,6 +21,7 @@ from households.tests.conftest import *  # noqa: F403
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
 from housing_safety.dates import BIRTH, DUE, EVENT, PlausibleDate, PlausibleYear, check_date, date_error
+from housing_safety.tests.kit import today
 from inspections import services as inspection_services
 from inspections.models import Appraisal, Campaign, Placard, Revisit, SecuredHousing
 from inspections.tests.factories import AppraisalFactory
@@ -37,10 +38,6 @@ IMPLAUSIBLE = [
     pytest.param(YEAR_9999, id="9999"),
 ]
 FUTURE = "日期不能晚于今天。"
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def too_early(day: datetime.date, earliest: str = "2000-01-01") -> str:

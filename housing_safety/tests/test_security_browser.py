@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households import services
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
 from housing_safety.access import Role
 from housing_safety.models import PersonalDataAccess
+from housing_safety.tests.kit import ARTIFACTS, log_in, phone_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

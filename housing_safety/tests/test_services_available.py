@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conftest import service_missing
+from housing_safety.tests.kit import service_missing
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polib
 
-from conftest import service_missing
+from housing_safety.tests.kit import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale/zh_Hans/LC_MESSAGES/django.po"

@@ -37,11 +37,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conftest import closed_port, service_missing
 from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
 from housing_safety.access import Role
 from housing_safety.models import OutgoingEmail
+from housing_safety.tests.kit import closed_port, service_missing
 from reporting import services
 from reporting.models import ConsolidatedReport, MonthlyReport, ReportKind, ReportStatus
 

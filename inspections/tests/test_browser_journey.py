@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.tests.factories import (
     DwellingFactory,
     HouseholdFactory,
@@ -18,6 +17,7 @@ from households.tests.factories import (
     township,
 )
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, phone_page
 from inspections.models import Appraisal, Placard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -10,36 +10,47 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
-from types import SimpleNamespace
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from households.models import Attachment, Household
+from households.models import Attachment, Household, Unit
 from households.tests.conftest import *  # noqa: F403
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, png_bytes
-from housing_safety.access import Role
+from households.tests.factories import (
+    DwellingFactory,
+    HouseholdFactory,
+    VillageFactory,
+    household_with_dwelling,
+    png_bytes,
+    township,
+)
+from housing_safety.tests.kit import (
+    ADMIN,
+    ANON,
+    CLERK,
+    HELPER,
+    LIAISON,
+    NO_ROLE,
+    OFFICIAL,
+    PERSONAS,
+    ROLES,
+    STAFF,
+    Shared,
+    assert_login_redirect,
+    body,
+    built_once,
+    count_queries,
+    login,
+    make_personas,
+    rows_of,
+    staff_without_role,
+    today,
+)
 from inspections import selectors, services
 from inspections.models import Appraisal, Placard, SecuredHousing
 
-ANON = "anonymous"
-NO_ROLE = "no_role"
-ADMIN = Role.BUREAU_ADMIN.value
-OFFICIAL = Role.BUREAU_OFFICIAL.value
-STAFF = Role.TOWNSHIP_STAFF.value
-LIAISON = Role.DEPARTMENT_LIAISON.value
-CLERK = Role.COMPLAINT_CLERK.value
-HELPER = Role.HELPER.value
-ROLES = [ADMIN, OFFICIAL, STAFF, LIAISON, CLERK, HELPER]
-PERSONAS = [ANON, NO_ROLE, *ROLES]
 SIDES = ("home", "other")
 
 # Which side's households each persona may reach.
@@ -86,26 +97,6 @@ ARTICLE = '<article class="placard">'
 
 
 # --------------------------------------------------------------------------------------------- helpers
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
-
-
-def body(response) -> str:
-    return response.content.decode()
-
-
-def assert_login_redirect(response, path: str) -> None:
-    assert response.status_code == 302
-    target = urlsplit(response.url)
-    assert target.path == reverse("admin:login")
-    assert parse_qs(target.query)["next"] == [path]
-
-
-def login(client, users, persona: str) -> None:
-    if persona != ANON:
-        client.force_login(users[persona])
 
 
 def all_names() -> list[str]:
@@ -184,23 +175,54 @@ def print_url(**params) -> str:
     return f"{reverse('inspections:placard-print')}?{query}"
 
 
-def snapshot_appraisals() -> tuple:
-    return Appraisal.objects.count(), Attachment.objects.count()
+def snapshot_appraisals() -> list[list[tuple]]:
+    return rows_of(Appraisal, Attachment)
 
 
 # --------------------------------------------------------------------------------------------- fixtures
 
 
+@pytest.fixture(scope="module")
+def shared(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The users and the two sides, built once for the module: the tests read them, and what a test writes is rolled
+    back after it (kit.built_once)."""
+    with built_once(django_db_blocker, tmp_path_factory) as media:
+        xinqiao, poverty_office = township("350881100"), Unit.objects.get(name="漳平市扶贫开发办公室")
+        users = build_users(xinqiao, poverty_office)
+        home = household_with_dwelling(xinqiao, "东坑村")
+        other = household_with_dwelling(township("350881101"), "西山村")
+        yield Shared({"users": users, "world": build_world(users, home, other, poverty_office)}, media)
+
+
 @pytest.fixture
-def users(personas):
+def built(shared, db, settings):
+    """This test's copy of what the module built."""
+    return shared.fresh(settings)
+
+
+@pytest.fixture
+def users(request):
+    """The world's users in a test of the world; built for the test alone in one that builds its own data."""
+    if "world" in request.fixturenames:
+        return request.getfixturevalue("built")["users"]
+    request.getfixturevalue("db")
+    return build_users(township("350881100"), Unit.objects.get(name="漳平市扶贫开发办公室"))
+
+
+@pytest.fixture
+def world(built):
+    return built["world"]
+
+
+def build_users(xinqiao, poverty_office) -> dict:
     """The six role personas, plus a staff user without any role (no profile)."""
+    personas = make_personas(township=xinqiao, unit=poverty_office)
     result = {role: personas[role] for role in ROLES}
-    result[NO_ROLE] = User.objects.create_user("staff-no-role", password="pw-123456789", is_staff=True)
+    result[NO_ROLE] = staff_without_role()
     return result
 
 
-@pytest.fixture
-def world(users, home_household, other_household, poverty_office):
+def build_world(users, home_household, other_household, poverty_office) -> dict:
     """Per side: a dangerous (D), a safe (A), a secured and an overdue-unappraised household."""
     scope = {"home": {"source": poverty_office}, "other": {"helper_user": users[HELPER]}}
     dangerous = {"home": home_household, "other": other_household}
@@ -918,13 +940,6 @@ def test_admin_history_of_out_of_scope_placard_is_404(client, users, world, plac
 # -------------------------------------------------------------------------------------- query counts
 
 
-def count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 def village_with_placards(township, count: int, actor) -> object:
     village = VillageFactory(township=township)
     households = [safe_household(village) for _ in range(count)]
@@ -1069,13 +1084,6 @@ def test_verify_tokens_are_long_and_random(world, placards):
     assert len(set(tokens)) == len(tokens)
     assert all(re.fullmatch(r"[A-Za-z0-9_-]+", token) for token in tokens)
     assert not any(placard.serial in placard.token for placard in placards.values())
-
-
-@pytest.fixture
-def frozen_rate_window(monkeypatch):
-    """Keep django-ratelimit's clock still, so the one-minute window cannot roll over mid-test."""
-    now = time.time()
-    monkeypatch.setattr("django_ratelimit.core.time", SimpleNamespace(time=lambda: now))
 
 
 def test_verify_is_rate_limited_per_address(client, settings, public_placard, frozen_rate_window):

@@ -8,10 +8,10 @@ import datetime
 import pytest
 from django.core import mail
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, phone_page
 from inspections.models import HelperReport
 from rectification.models import Problem
 

@@ -15,19 +15,35 @@ import re
 import zipfile
 from decimal import Decimal
 from types import SimpleNamespace
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from households.identity import mask_id_number
-from households.models import Attachment, Dwelling
-from households.tests.factories import HouseholdFactory, VillageFactory, png_bytes, png_file, township
+from households.models import Attachment, Dwelling, Unit
+from households.tests.factories import HouseholdFactory, VillageFactory, make_user, png_bytes, png_file, township
 from housing_safety.access import Role
+from housing_safety.tests.kit import (
+    ADMIN,
+    CLERK,
+    HELPER,
+    LIAISON,
+    NO_ROLE,
+    OFFICIAL,
+    STAFF,
+    Shared,
+    assert_login_redirect,
+    body,
+    built_once,
+    list_items,
+    login,
+    make_personas,
+    messages_of,
+    today,
+)
 from rectification import services
 from rectification.models import (
     CaseDocument,
@@ -54,15 +70,7 @@ from rectification.tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
 
 S = CaseStatus
-ANON = "anonymous"
-NO_ROLE = "no_role"
 OUTSIDER = "outsider"  # township staff of 双洋镇
-ADMIN = Role.BUREAU_ADMIN.value
-OFFICIAL = Role.BUREAU_OFFICIAL.value
-STAFF = Role.TOWNSHIP_STAFF.value
-LIAISON = Role.DEPARTMENT_LIAISON.value
-CLERK = Role.COMPLAINT_CLERK.value
-HELPER = Role.HELPER.value
 WITHOUT_VIEW = [LIAISON, CLERK, HELPER, NO_ROLE]  # no rectification.view_renovationcase
 
 HOME, OTHER = "新桥镇", "双洋镇"
@@ -92,30 +100,8 @@ CHANGELIST = "/admin/rectification/renovationcase/"
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def today() -> datetime.date:
-    return timezone.localdate()
-
-
 def iso(day: datetime.date) -> str:
     return f"{day:%Y-%m-%d}"
-
-
-def body(response) -> str:
-    return response.content.decode()
-
-
-def assert_login_redirect(response, path: str) -> None:
-    assert response.status_code == 302
-    target = urlsplit(response.url)
-    assert target.path == reverse("admin:login")
-    assert parse_qs(target.query)["next"] == [path]
-
-
-def messages_of(text: str) -> list[str]:
-    if '<ul class="messages">' not in text:
-        return []
-    section = text.split('<ul class="messages">', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r"<li[^>]*>(.*?)</li>", section, re.S)
 
 
 def errors_of(text: str) -> list[str]:
@@ -124,12 +110,6 @@ def errors_of(text: str) -> list[str]:
     return re.findall(r'<p class="error">(.*?)</p>', text) + [
         item for block in nonfield for item in re.findall(r"<li>(.*?)</li>", block, re.S)
     ]
-
-
-def list_items(text: str) -> list[str]:
-    """The <li> items of the page's main list (ul.list)."""
-    section = text.split('<ul class="list">', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r"<li[^>]*>(.*?)</li>", section, re.S)
 
 
 def snapshot() -> tuple:
@@ -163,18 +143,43 @@ def kind(code: str) -> DocumentKind:
 # --------------------------------------------------------------------------------------------- fixtures
 
 
+@pytest.fixture(scope="module")
+def shared(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The users and the world, built once for the module: the tests read them, and what a test writes is rolled
+    back after it (kit.built_once)."""
+    with built_once(django_db_blocker, tmp_path_factory) as media:
+        users = build_users()
+        yield Shared({"users": users, "world": build_world(users, township("350881100"), township("350881101"))}, media)
+
+
 @pytest.fixture
-def users(personas, other_staff):
-    return {**personas, OUTSIDER: other_staff}
-
-
-def login(client, users, persona: str) -> None:
-    if persona != ANON:
-        client.force_login(users[persona])
+def built(shared, db, settings):
+    """This test's copy of what the module built."""
+    return shared.fresh(settings)
 
 
 @pytest.fixture
-def world(users, xinqiao, shuangyang):
+def users(request):
+    """The world's users in a test of the world; built for the test alone in one that builds its own data."""
+    if "world" in request.fixturenames:
+        return request.getfixturevalue("built")["users"]
+    request.getfixturevalue("db")
+    return build_users()
+
+
+@pytest.fixture
+def world(built):
+    return built["world"]
+
+
+def build_users() -> dict:
+    """The personas, and township staff of 双洋镇 (OUTSIDER)."""
+    xinqiao, poverty_office = township("350881100"), Unit.objects.get(name="漳平市扶贫开发办公室")
+    personas = make_personas(township=xinqiao, unit=poverty_office)
+    return {**personas, OUTSIDER: make_user(Role.TOWNSHIP_STAFF, townships=[township("350881101")])}
+
+
+def build_world(users, xinqiao, shuangyang) -> SimpleNamespace:
     """新桥镇: a case at each step the pages act on, and a dangerous dwelling without a case; 双洋镇: one case and
     one dangerous dwelling without a case."""
     standards()

@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.tests.factories import VillageFactory, make_user, township
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, no_horizontal_scroll, phone_page
 from rectification.models import Complaint, Problem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -48,10 +48,6 @@ def record_move(page, complaint_url: str, to: str, label: str, *, fill=None, che
     expect(page.locator(".messages .success")).to_contain_text(f"举报已变为“{label}”")
     expect(page.locator("h1 .status").first).to_have_text(label)
     expect(page.locator("ol.timeline")).to_contain_text(label)
-
-
-def no_horizontal_scroll(page, width: int = 390) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_hotline_complaint_from_intake_to_the_public_lookup(browser, live_server):

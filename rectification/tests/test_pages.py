@@ -13,34 +13,49 @@ import datetime
 import re
 from io import BytesIO
 from types import SimpleNamespace
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth.models import User
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from households.models import Attachment, Unit
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, png_bytes
+from households.tests.factories import (
+    DwellingFactory,
+    HouseholdFactory,
+    VillageFactory,
+    make_user,
+    png_bytes,
+    township,
+)
 from housing_safety.access import ROLE_PERMISSIONS, Role
+from housing_safety.tests.kit import (
+    ADMIN,
+    ANON,
+    CLERK,
+    HELPER,
+    LIAISON,
+    NO_ROLE,
+    OFFICIAL,
+    PERSONAS,
+    ROLES,
+    STAFF,
+    Shared,
+    assert_login_redirect,
+    body,
+    built_once,
+    count_queries,
+    list_items,
+    login,
+    make_personas,
+    messages_of,
+    staff_without_role,
+    today,
+)
 from inspections.models import Campaign, HelperReport, Revisit
 from rectification.models import Problem, ProblemTransition
 
-ANON = "anonymous"
-NO_ROLE = "no_role"
-ADMIN = Role.BUREAU_ADMIN.value
-OFFICIAL = Role.BUREAU_OFFICIAL.value
-STAFF = Role.TOWNSHIP_STAFF.value
-LIAISON = Role.DEPARTMENT_LIAISON.value
-CLERK = Role.COMPLAINT_CLERK.value
-HELPER = Role.HELPER.value
-ROLES = [ADMIN, OFFICIAL, STAFF, LIAISON, CLERK, HELPER]
-PERSONAS = [ANON, NO_ROLE, *ROLES]
 SIDES = ("home", "other")
 
 # What each persona may do: ROLE_PERMISSIONS restated independently (test_role_permissions_as_restated checks it).
@@ -87,46 +102,13 @@ EXPORT_HEADERS = ["序号", "乡镇（街道）", "农户", "问题", "整改措
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def today() -> datetime.date:
-    return timezone.localdate()
-
-
 def days(n: int) -> datetime.date:
     return today() + datetime.timedelta(days=n)
-
-
-def body(response) -> str:
-    return response.content.decode()
-
-
-def assert_login_redirect(response, path: str) -> None:
-    assert response.status_code == 302
-    target = urlsplit(response.url)
-    assert target.path == reverse("admin:login")
-    assert parse_qs(target.query)["next"] == [path]
-
-
-def login(client, users, persona: str) -> None:
-    if persona != ANON:
-        client.force_login(users[persona])
-
-
-def list_items(text: str) -> list[str]:
-    """The <li> items of the page's main list (ul.list), without the messages or the navigation."""
-    section = text.split('<ul class="list">', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r"<li[^>]*>(.*?)</li>", section, re.S)
 
 
 def item_with(text: str, needle: str) -> str:
     [item] = [item for item in list_items(text) if needle in item]
     return item
-
-
-def messages_of(text: str) -> list[str]:
-    if '<ul class="messages">' not in text:
-        return []
-    section = text.split('<ul class="messages">', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r"<li[^>]*>(.*?)</li>", section, re.S)
 
 
 def field_errors(text: str) -> list[str]:
@@ -145,13 +127,6 @@ def counts_table(text: str) -> dict[str, tuple[int, ...]]:
     return {name: tuple(int(n) for n in re.findall(r">(\d+)<", cells)) for name, cells in rows}
 
 
-def count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 def snapshot() -> tuple:
     return (
         HelperReport.objects.count(),
@@ -166,17 +141,45 @@ def snapshot() -> tuple:
 # --------------------------------------------------------------------------------------------- fixtures
 
 
+@pytest.fixture(scope="module")
+def shared(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The users and the world, built once for the module: the tests read them, and what a test writes is rolled
+    back after it (kit.built_once)."""
+    with built_once(django_db_blocker, tmp_path_factory) as media:
+        users = build_users()
+        yield Shared({"users": users, "world": build_world(users, township("350881100"), township("350881101"))}, media)
+
+
 @pytest.fixture
-def users(personas):
+def built(shared, db, settings):
+    """This test's copy of what the module built."""
+    return shared.fresh(settings)
+
+
+@pytest.fixture
+def users(request):
+    """The world's users in a test of the world; built for the test alone in one that builds its own data."""
+    if "world" in request.fixturenames:
+        return request.getfixturevalue("built")["users"]
+    request.getfixturevalue("db")
+    return build_users()
+
+
+@pytest.fixture
+def world(built):
+    return built["world"]
+
+
+def build_users() -> dict:
     """The six role personas, plus a staff user without any role (no profile), plus a second helper."""
+    personas = make_personas(township=township("350881100"), unit=Unit.objects.get(name="漳平市扶贫开发办公室"))
     result = {role: personas[role] for role in ROLES}
-    result[NO_ROLE] = User.objects.create_user("staff-no-role", password="pw-123456789", is_staff=True)
+    result[NO_ROLE] = staff_without_role()
     result["other_helper"] = make_user(Role.HELPER, username="other-helper")
     return result
 
 
-@pytest.fixture
-def world(users, xinqiao, shuangyang):
+def build_world(users, xinqiao, shuangyang) -> SimpleNamespace:
     townships = {"home": xinqiao, "other": shuangyang}
     villages = {
         "home": VillageFactory(township=xinqiao, name="东坑村"),

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.tests.factories import HouseholdFactory, VillageFactory, make_user, png_bytes, township
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, phone_page
 from inspections.models import Appraisal
 from rectification.models import CaseDocument, CaseStatus, RenovationCase, SubsidyPayment
 from rectification.tests.factories import dangerous_dwelling, days_ago, standards

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from conftest import service_missing
+from housing_safety.tests.kit import service_missing
 from reporting.bench import read_wrk
 
 WRK_OUTPUT = """Running 30s test @ http://127.0.0.1:8765/field/

@@ -14,11 +14,11 @@ import time
 import pytest
 from django.core import mail
 
-from conftest import closed_port
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
 from housing_safety.mail import deliver_pending, queue_email
 from housing_safety.models import OutgoingEmail
+from housing_safety.tests.kit import closed_port
 from inspections import services as inspection_services
 from reporting import services
 from reporting.models import ConsolidatedReport

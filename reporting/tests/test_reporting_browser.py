@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, log_in, phone_page
 from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
 from housing_safety.access import Role
+from housing_safety.tests.kit import ARTIFACTS, log_in, menu, no_horizontal_scroll, phone_page, watch_console
 from rectification.tests.factories import dangerous_dwelling, days_ago, safe_appraisal
 from reporting import services
 from reporting.models import MonthlyReport, ReportKind, ReportStatus
@@ -28,28 +28,10 @@ EMPTY_PROGRESS = "报送前请填写本月整治工作进展情况。"
 EMPTY_PROBLEMS = "请填写突出问题处理情况（没有请填“无”）。"
 
 
-def watch_console(page) -> list[str]:
-    """Collect the page's uncaught JavaScript errors and console errors. The site has no favicon, so Chromium's
-    own request for /favicon.ico answers 404 on the first page: that one is not the page's doing and is ignored."""
-    errors: list[str] = []
-
-    def on_console(message) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(f"console: {message.text} ({message.location.get('url')})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-    return errors
-
-
 def figure(page, label: str):
     """The value cell of the report's figure row labelled exactly `label` (the first, if in several groups)."""
     row = page.locator("table.figures tr", has=page.locator("th", has_text=re.compile(rf"^{re.escape(label)}$")))
     return row.first.locator("td")
-
-
-def no_horizontal_scroll(page, width: int = 390) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_township_files_its_monthly_report_and_the_bureau_follows_it_on_the_dashboard(
@@ -84,7 +66,7 @@ def test_township_files_its_monthly_report_and_the_bureau_follows_it_on_the_dash
     town_errors = watch_console(town)
     log_in(town, base, staff.username)
     town.goto(f"{base}/field/")
-    town.locator("header.top nav").get_by_role("link", name="单位报告", exact=True).click()
+    menu(town).get_by_role("link", name="单位报告", exact=True).click()
     town.wait_for_url(f"{base}/reports/")
     expect(town.locator("h1")).to_have_text("单位报告")
     rows = town.locator("table.grid tbody tr")
@@ -120,8 +102,8 @@ def test_township_files_its_monthly_report_and_the_bureau_follows_it_on_the_dash
         form.get_by_role("button", name="报送", exact=True).click()
     expect(town).to_have_url(report_url)
     expect(town.locator(".field.has-error")).to_have_count(2)
-    expect(town.locator(".field.has-error .errors").first).to_have_text(EMPTY_PROGRESS)
-    expect(town.locator(".field.has-error .errors").last).to_have_text(EMPTY_PROBLEMS)
+    expect(town.locator(".field.has-error .error").first).to_have_text(EMPTY_PROGRESS)
+    expect(town.locator(".field.has-error .error").last).to_have_text(EMPTY_PROBLEMS)
     expect(town.locator(".messages")).to_have_count(0)
     expect(town.locator("p > span.cell")).to_have_text(unsubmitted_label)
     town.screenshot(path=ARTIFACTS / "report-refused-390.png", full_page=True)

@@ -16,10 +16,10 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from conftest import service_missing
 from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
 from housing_safety.models import OutgoingEmail
+from housing_safety.tests.kit import service_missing
 from inspections.tests.factories import AppraisalFactory
 from reporting.models import ConsolidatedReport, MonthlyReport, ReportKind, ReportStatus
 
