@@ -4,13 +4,11 @@ case page with its timeline, archive and moves, the archive ZIP, and the bureau'
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 
 from households.identity import mask_id_number
 from households.selectors import dwellings_for_user, townships_for_user
@@ -18,7 +16,8 @@ from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param, year_param
-from housing_safety.web import run_form
+from housing_safety.web import GET_POST, POST, page, run_form
+from housing_safety.workflow import permits
 
 from . import selectors, services
 from .documents import case_archive
@@ -36,9 +35,7 @@ VIEW = "rectification.view_renovationcase"
 INCOMPLETE_SHOWN = 200
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def case_list(request):
     cases = selectors.cases_for_user(request.user)
     status, year, township = request.GET.get("status", ""), year_param(request.GET), int_param(request.GET, "township")
@@ -64,9 +61,7 @@ def case_list(request):
     return render(request, "rectification/case_list.html", context)
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def dangerous_without_case(request):
     # In the order households were registered (by village, as lists arrive): a partial index on the dangerous
     # dwellings serves the page without sorting the province.
@@ -75,8 +70,7 @@ def dangerous_without_case(request):
     return render(request, "rectification/dangerous_without_case.html", {"page": page})
 
 
-@login_required
-@permission_required("rectification.add_renovationcase", raise_exception=True)
+@page(methods=GET_POST, permission="rectification.add_renovationcase")
 def case_new(request):
     dwelling = get_object_or_404(
         dwellings_for_user(request.user).select_related("household__village__township"),
@@ -107,7 +101,7 @@ def case_new(request):
 def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
     """The case page; `bound` is a form that failed, shown in place of its empty twin."""
     user = request.user
-    move_forms = [CaseMoveForm(case=case, to=to, user=user) for to in services.renovation.allowed_moves(case, user)]
+    move_forms = [CaseMoveForm(case=case, to=to, user=user) for to in services.CASE_MOVES.allowed(case, user)]
     if isinstance(bound, CaseMoveForm):
         move_forms = [bound if form.to == bound.to else form for form in move_forms]
     following = CASE_STEPS[CASE_STEPS.index(case.status) + 1] if case.status in CASE_STEPS[:-1] else None
@@ -138,17 +132,12 @@ def _case_page(request, case: RenovationCase, bound=None, status: int = 200):
         "dwelling": bound if isinstance(bound, NewDwellingForm) else NewDwellingForm(),
         "supplement": bound if isinstance(bound, SupplementaryPaymentForm) else SupplementaryPaymentForm(),
     }
-    shown = {
-        CaseDocumentsForm: case.status != CaseStatus.ARCHIVED and user.has_perm("households.add_attachment"),
-        ConstructionCheckForm: case.status == CaseStatus.CONSTRUCTION_STARTED
-        and user.has_perm(services.renovation.TOWNSHIP),
-        NewDwellingForm: case.is_moving
-        and case.new_dwelling_id is None
-        and case.is_open
-        and CASE_STEPS.index(case.status) < CASE_STEPS.index(CaseStatus.ACCEPTED)
-        and user.has_perm(services.renovation.TOWNSHIP),
-        SupplementaryPaymentForm: case.status in (CaseStatus.PAID, CaseStatus.ARCHIVED)
-        and user.has_perm(services.renovation.OVERRIDE),
+    renovation = services.renovation
+    shown = {  # each form when its service would take it up (the service's check_*)
+        CaseDocumentsForm: permits(renovation.check_case_documents, user, case),
+        ConstructionCheckForm: permits(renovation.check_construction_check, user, case),
+        NewDwellingForm: permits(renovation.check_new_dwelling, user, case),
+        SupplementaryPaymentForm: permits(renovation.check_supplementary_payment, user, case),
     }
     if bound is not None and not shown.get(type(bound), True):
         # The form's section is no longer offered (the case moved on meanwhile): say why on top of the page.
@@ -187,9 +176,7 @@ def _get_case(request, pk: int) -> RenovationCase:
     )
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def case_detail(request, pk: int):
     return _case_page(request, _get_case(request, pk))
 
@@ -203,9 +190,7 @@ def _handle(request, case, form, action, success: str):
     return _case_page(request, case, bound=form, status=400)
 
 
-@require_POST
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=POST, permission=VIEW)
 def case_move(request, pk: int):
     case = _get_case(request, pk)
     to = request.POST.get("to", "")
@@ -213,7 +198,7 @@ def case_move(request, pk: int):
         messages.error(request, _("Unknown step."))
         return redirect("rectification:case", pk=case.pk)
     try:  # e.g. a second click after someone else's move
-        services.renovation.permission_for_move(case, to)
+        services.CASE_MOVES.permission(case, to)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("rectification:case", pk=case.pk)
@@ -225,9 +210,7 @@ def case_move(request, pk: int):
     )  # fmt: skip
 
 
-@require_POST
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=POST, permission=VIEW)
 def case_documents(request, pk: int):
     case = _get_case(request, pk)
     form = CaseDocumentsForm(request.POST, request.FILES)
@@ -238,9 +221,7 @@ def case_documents(request, pk: int):
     )  # fmt: skip
 
 
-@require_POST
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=POST, permission=VIEW)
 def case_check(request, pk: int):
     case = _get_case(request, pk)
     form = ConstructionCheckForm(request.POST, request.FILES)
@@ -257,9 +238,7 @@ def case_check(request, pk: int):
     )  # fmt: skip
 
 
-@require_POST
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=POST, permission=VIEW)
 def case_new_dwelling(request, pk: int):
     case = _get_case(request, pk)
     form = NewDwellingForm(request.POST)
@@ -270,9 +249,7 @@ def case_new_dwelling(request, pk: int):
     )  # fmt: skip
 
 
-@require_POST
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=POST, permission=VIEW)
 def case_supplement(request, pk: int):
     case = _get_case(request, pk)
     form = SupplementaryPaymentForm(request.POST)
@@ -283,9 +260,7 @@ def case_supplement(request, pk: int):
     )  # fmt: skip
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def case_archive_zip(request, pk: int):
     """The household archive for the paper file: every document, and an index workbook (documents, steps, case).
 
@@ -304,9 +279,7 @@ def case_archive_zip(request, pk: int):
     return response
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def archive_overview(request):
     cases = selectors.cases_for_user(request.user)
     completeness = selectors.archive_completeness(cases)
@@ -326,9 +299,7 @@ def archive_overview(request):
     )
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def subsidy_overview(request):
     rows = selectors.subsidy_totals(request.user)
     years: dict[int, dict] = {}

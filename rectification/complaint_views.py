@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
@@ -13,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from households.identity import mask_name, mask_phone
@@ -22,8 +20,9 @@ from housing_safety import disclosure
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param, year_param
-from housing_safety.web import run_form
+from housing_safety.web import GET_POST, POST, page, run_form
 from housing_safety.workdays import last_known_year
+from housing_safety.workflow import permits
 
 from . import documents, selectors, services
 from .forms import (
@@ -53,6 +52,7 @@ def reporter_of(complaint: Complaint, *, full: bool = False) -> tuple[str, str]:
 def _filtered(request):
     complaints = selectors.complaints_for_user(request.user)
     status, show = request.GET.get("status", ""), request.GET.get("show", "")
+    complaints = selectors.search_complaints(request.user, complaints, request.GET.get("q", "")[:100])
     if status == "open":
         complaints = complaints.filter(status__in=[s for s in ComplaintStatus.values if s not in _ENDED])
     elif status in ComplaintStatus.values:
@@ -67,9 +67,7 @@ def _filtered(request):
 _ENDED = (ComplaintStatus.CLOSED, ComplaintStatus.NOT_ACCEPTED, ComplaintStatus.TRANSFERRED, ComplaintStatus.ESCALATED)
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def complaint_list(request):
     complaints, status, show = _filtered(request)
     page = BoundedPaginator(complaints, 50).get_page(request.GET.get("page"))
@@ -79,6 +77,7 @@ def complaint_list(request):
         "rows": rows,
         "status": status,
         "show": show,
+        "query": request.GET.get("q", "")[:100],
         "statuses": ComplaintStatus.choices,
         "overdue_count": selectors.overdue_complaints(selectors.complaints_for_user(request.user)).count(),
         "today": timezone.localdate(),
@@ -86,8 +85,7 @@ def complaint_list(request):
     return render(request, "rectification/complaint_list.html", context)
 
 
-@login_required
-@permission_required("rectification.add_complaint", raise_exception=True)
+@page(methods=GET_POST, permission="rectification.add_complaint")
 def complaint_new(request):
     form = ComplaintForm(request.POST or None, request.FILES or None)
     logged = run_form(
@@ -103,14 +101,10 @@ def complaint_new(request):
 
 def _complaint_page(request, complaint: Complaint, bound=None, status: int = 200):
     user = request.user
-    forms = [ComplaintMoveForm(complaint=complaint, to=to) for to in services.allowed_complaint_moves(complaint, user)]
+    forms = [ComplaintMoveForm(complaint=complaint, to=to) for to in services.COMPLAINT_MOVES.allowed(complaint, user)]
     if isinstance(bound, ComplaintMoveForm):
         forms = [bound if form.to == bound.to else form for form in forms]
-    can_open_problem = (
-        complaint.status == ComplaintStatus.HANDLING
-        and complaint.handler_id == user.pk
-        and user.has_perm("rectification.add_problem")
-    )
+    can_open_problem = permits(services.complaints.check_open_problem, user, complaint)
     full = disclosure.is_unmasked(request, complaint)
     name, phone = reporter_of(complaint, full=full)
     context = {
@@ -140,21 +134,17 @@ def _get_complaint(request, pk: int) -> Complaint:
     return get_object_or_404(selectors.complaints_for_user(request.user).select_related("repeat_of"), pk=pk)
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def complaint_detail(request, pk: int):
     return _complaint_page(request, _get_complaint(request, pk))
 
 
-@require_POST
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=POST, permission=VIEW)
 def complaint_move(request, pk: int):
     complaint = _get_complaint(request, pk)
     to = request.POST.get("to", "")
     try:
-        services.complaints.permission_for_complaint_move(complaint, to)
+        services.COMPLAINT_MOVES.permission(complaint, to)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("rectification:complaint", pk=complaint.pk)
@@ -167,9 +157,7 @@ def complaint_move(request, pk: int):
     return _complaint_page(request, complaint, bound=form, status=400)
 
 
-@require_POST
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(methods=POST, permission=VIEW)
 def complaint_problem(request, pk: int):
     complaint = _get_complaint(request, pk)
     form = ComplaintProblemForm(request.POST)
@@ -182,9 +170,7 @@ def complaint_problem(request, pk: int):
     return _complaint_page(request, complaint, bound=form, status=400)
 
 
-@require_GET
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page(permission=VIEW)
 def complaint_export(request):
     complaints, _status, _show = _filtered(request)
     full = selectors.can_view_reporter(request.user)
@@ -199,7 +185,8 @@ def complaint_export(request):
 
 
 def _ticket_key(group, request) -> str:
-    return request.POST.get("ticket", "").strip().upper()
+    ticket = request.POST.get("ticket", "")
+    return selectors.ticket_from_text(ticket) or ticket.strip().upper()  # variants of one ticket share its limit
 
 
 # The rate limits are what stop guessing a six-digit code (the check itself is a keyed hash, microseconds): per
@@ -235,9 +222,7 @@ def complaint_lookup(request):
 # Leads -------------------------------------------------------------------------------------------------------
 
 
-@require_GET
-@login_required
-@permission_required("rectification.view_leadtransfer", raise_exception=True)
+@page(permission="rectification.view_leadtransfer")
 def lead_list(request):
     leads = selectors.leads_for_user(request.user)
     unreceipted = set(selectors.leads_without_receipt(leads).values_list("pk", flat=True))
@@ -260,8 +245,7 @@ def lead_list(request):
     )
 
 
-@login_required
-@permission_required("rectification.add_leadtransfer", raise_exception=True)
+@page(methods=GET_POST, permission="rectification.add_leadtransfer")
 def lead_new(request):
     form = LeadForm(request.POST or None)
     if run_form(form, lambda f: services.record_lead(actor=request.user, lead=f.instance)) is not None:
@@ -273,24 +257,15 @@ def lead_new(request):
 def _lead_write(request, pk: int, form_class, action, success: str):
     lead = get_object_or_404(selectors.leads_for_user(request.user), pk=pk)
     form = form_class(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
-        return redirect("rectification:leads")
-    try:
-        action(lead, form.cleaned_data)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
+    if run_form(form, lambda f: action(lead, f.cleaned_data)) is not None:
         messages.success(request, success)
+    for errors in form.errors.values():  # the forms sit in the list's rows: their refusals are messages there
+        for message in errors:
+            messages.error(request, message)
     return redirect("rectification:leads")
 
 
-@require_POST
-@login_required
-@permission_required("rectification.change_leadtransfer", raise_exception=True)
+@page(methods=POST, permission="rectification.change_leadtransfer")
 def lead_receipt(request, pk: int):
     return _lead_write(
         request, pk, LeadReceiptForm,
@@ -299,9 +274,7 @@ def lead_receipt(request, pk: int):
     )  # fmt: skip
 
 
-@require_POST
-@login_required
-@permission_required("rectification.change_leadtransfer", raise_exception=True)
+@page(methods=POST, permission="rectification.change_leadtransfer")
 def lead_feedback(request, pk: int):
     return _lead_write(
         request, pk, LeadFeedbackForm,
@@ -312,9 +285,7 @@ def lead_feedback(request, pk: int):
     )  # fmt: skip
 
 
-@require_GET
-@login_required
-@permission_required("rectification.manage_complaint", raise_exception=True)
+@page(permission="rectification.manage_complaint")
 def lead_report(request):
     """The quarterly lead report to the city discipline commission, as Excel, for any quarter."""
     year, quarter = year_param(request.GET, ahead=0), int_param(request.GET, "quarter", maximum=4)

@@ -10,10 +10,21 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from households.models import Township, Unit
 from inspections.models import Appraisal
+from inspections.services import record_appraisal
 
 from . import services
-from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase, RenovationType, SubsidyStandard
+from .models import (
+    CASE_STEPS,
+    CaseStatus,
+    Complaint,
+    DocumentKind,
+    LeadTransfer,
+    RenovationCase,
+    RenovationType,
+    SubsidyStandard,
+)
 from .selectors import dangerous_without_case_for_user
 
 S = CaseStatus
@@ -91,14 +102,12 @@ def _walk(staff, admin, dwelling, *, until: str, year: int) -> None:
             step |= {"acceptors": "市住建局技术员、乡镇干部、村委会主任（演示）"}
         if to == S.PAID:
             step |= {"amount": case.planned_subsidy, "voucher_number": f"演示-{case.pk:05d}"}
-        permission = services.CASE_TRANSITIONS[(case.status, to)]
+        permission = services.CASE_MOVES[(case.status, to)]
         actor = staff if permission == services.renovation.TOWNSHIP else admin
         case = services.move_case(actor=actor, case=case, to=to, on=on, **step)
 
 
 def _appraise_safe(admin, dwelling, on: datetime.date) -> None:
-    from inspections.services import record_appraisal
-
     record_appraisal(
         actor=admin,
         appraisal=Appraisal(
@@ -112,10 +121,6 @@ def _appraise_safe(admin, dwelling, on: datetime.date) -> None:
 
 def seed_complaints(admin) -> None:
     """A few hotline complaints at different steps, and leads in and out of the bureau."""
-    from households.models import Township, Unit
-
-    from .models import Complaint, LeadTransfer
-
     if Complaint.objects.filter(content__endswith="（演示）").exists():
         return
     User = get_user_model()

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +49,7 @@ class DocumentFieldsMixin:
             for uploaded in self.cleaned_data.get(f"doc_{kind.code}") or []
         ]
 
-    def add_override_field(self, user) -> None:
+    def add_override_field(self, user: AbstractBaseUser) -> None:
         if user.has_perm("rectification.override_case_rules"):
             self.fields["override_reason"] = forms.CharField(
                 label=_("override a rule, with the reason"),
@@ -70,7 +71,7 @@ class CaseOpenForm(DocumentFieldsMixin, forms.ModelForm):
         )  # fmt: skip
         widgets = {"notes": forms.Textarea(attrs={"rows": 2}), "renovation_type": forms.RadioSelect}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user: AbstractBaseUser, **kwargs):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["applied_on"].initial = today
@@ -87,11 +88,12 @@ class CaseMoveForm(DocumentFieldsMixin, forms.Form):
     on = forms.DateField(label=_("date of this step"), widget=DATE)
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, case: RenovationCase, to: str, user, **kwargs):
+    def __init__(self, *args, case: RenovationCase, to: str, user: AbstractBaseUser, **kwargs):
         super().__init__(*args, prefix=to, **kwargs)
         self.to, self.label = to, CaseStatus(to).label
+        self.ends_case = to in (CaseStatus.REJECTED, CaseStatus.WITHDRAWN)  # the page asks before sending it
         self.fields["on"].initial = timezone.localdate()
-        if to in (CaseStatus.REJECTED, CaseStatus.WITHDRAWN):
+        if self.ends_case:
             self.fields["note"].required = True
             self.fields["note"].label = _("reason")
         if to in (CaseStatus.VILLAGE_ASSESSED, CaseStatus.TOWNSHIP_REVIEWED):

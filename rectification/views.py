@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 
 from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
+from housing_safety.web import POST, page, run_form
 
 from . import documents, selectors, services
 from .forms import ProblemMoveForm
@@ -26,14 +24,14 @@ def _filtered(request):
     status = request.GET.get("status", "")
     if status == "unresolved":
         problems = problems.filter(status__in=Problem.OPEN_STATUSES)
+    elif status == "overdue":  # the home's line: still open after its deadline
+        problems = problems.filter(selectors.problem_overdue())
     elif status in Problem.Status.values:
         problems = problems.filter(status=status)
     return problems.order_by("township__code", "deadline", "pk"), status
 
 
-@require_GET
-@login_required
-@permission_required("rectification.view_problem", raise_exception=True)
+@page(permission="rectification.view_problem")
 def problem_list(request):
     problems, status = _filtered(request)
     context = {
@@ -46,9 +44,7 @@ def problem_list(request):
     return render(request, "rectification/problem_list.html", context)
 
 
-@require_GET
-@login_required
-@permission_required("rectification.view_problem", raise_exception=True)
+@page(permission="rectification.view_problem")
 def problem_export(request):
     """The plan's "one township, one list" as Excel: problem, measure, responsible person, deadline, status."""
     problems, _status = _filtered(request)
@@ -57,13 +53,10 @@ def problem_export(request):
     return xlsx_response(content, f"problems-{today:%Y%m%d}.xlsx")
 
 
-@login_required
-@permission_required("rectification.view_problem", raise_exception=True)
+@page(permission="rectification.view_problem")
 def problem_detail(request, pk: int):
     problem = get_object_or_404(selectors.problems_for_user(request.user), pk=pk)
-    moves = [
-        to for (frm, to), perm in services.TRANSITIONS.items() if frm == problem.status and request.user.has_perm(perm)
-    ]
+    moves = services.PROBLEM_MOVES.allowed(problem, request.user)
     return render(
         request,
         "rectification/problem_detail.html",
@@ -80,22 +73,19 @@ def problem_detail(request, pk: int):
     )
 
 
-@require_POST
-@login_required
+@page(methods=POST)  # the move's own permission is the service's to check (PROBLEM_MOVES)
 def problem_move(request, pk: int):
     problem = get_object_or_404(selectors.problems_for_user(request.user), pk=pk)
     form = ProblemMoveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.move_problem(
-                actor=request.user, problem=problem, evidence=request.FILES.getlist("evidence"), **form.cleaned_data
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("The problem is now “%(status)s”.") % {"status": Problem.Status(form.cleaned_data["to"]).label},
-            )
+    moved = run_form(
+        form,
+        lambda f: services.move_problem(
+            actor=request.user, problem=problem, evidence=request.FILES.getlist("evidence"), **f.cleaned_data
+        ),
+    )
+    if moved is not None:
+        messages.success(request, _("The problem is now “%(status)s”.") % {"status": moved.get_status_display()})
+    for errors in form.errors.values():  # the form sits on the problem page: its refusals are messages there
+        for message in errors:
+            messages.error(request, message)
     return redirect("rectification:problem", pk=problem.pk)

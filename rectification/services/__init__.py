@@ -1,8 +1,8 @@
-"""Writes of the rectification app: the problem list and renovation cases (one module each, one table of moves each)."""
+"""Writes of the rectification app: the problem list, renovation cases and complaints (one module each, one table of
+moves each: PROBLEM_MOVES, CASE_MOVES, COMPLAINT_MOVES, housing_safety.workflow.Workflow)."""
 
 from .complaints import (
-    COMPLAINT_TRANSITIONS,
-    allowed_complaint_moves,
+    COMPLAINT_MOVES,
     confirm_lead_receipt,
     log_complaint,
     lookup,
@@ -11,9 +11,9 @@ from .complaints import (
     record_lead,
     record_lead_feedback,
 )
-from .problems import TRANSITIONS, move_problem, open_problems_for_findings, phase_on, save_problem
+from .problems import PROBLEM_MOVES, move_problem, open_problems_for_findings, phase_on, save_problem
 from .renovation import (
-    CASE_TRANSITIONS,
+    CASE_MOVES,
     add_case_documents,
     move_case,
     open_case,
@@ -24,11 +24,10 @@ from .renovation import (
 )
 
 __all__ = [
-    "CASE_TRANSITIONS",
-    "COMPLAINT_TRANSITIONS",
-    "TRANSITIONS",
+    "CASE_MOVES",
+    "COMPLAINT_MOVES",
+    "PROBLEM_MOVES",
     "add_case_documents",
-    "allowed_complaint_moves",
     "confirm_lead_receipt",
     "log_complaint",
     "lookup",

@@ -6,6 +6,7 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -13,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from households.identity import half_width
 from households.models import Attachment, Unit
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
@@ -22,7 +25,9 @@ from housing_safety.dates import check_date
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
 from housing_safety.workdays import add_working_days
+from housing_safety.workflow import Workflow
 
+from .. import selectors
 from ..models import (
     Complaint,
     ComplaintDeadline,
@@ -33,45 +38,34 @@ from ..models import (
 )
 from .problems import phase_on, save_problem
 
-C = ComplaintStatus
+S = ComplaintStatus
 MANAGE = "rectification.manage_complaint"
 HANDLE = "rectification.handle_complaint"
 
 # (from, to) -> permission. The clerk accepts, assigns, closes, transfers, escalates and reopens; the assigned
 # handler (专人) takes the complaint up and replies to the reporter.
-COMPLAINT_TRANSITIONS: dict[tuple[str, str], str] = {
-    (C.RECEIVED, C.ACCEPTED): MANAGE,
-    (C.RECEIVED, C.NOT_ACCEPTED): MANAGE,
-    (C.ACCEPTED, C.ASSIGNED): MANAGE,
-    (C.ASSIGNED, C.HANDLING): HANDLE,
-    (C.HANDLING, C.REPLIED): HANDLE,
-    (C.REPLIED, C.CLOSED): MANAGE,
-    (C.CLOSED, C.HANDLING): MANAGE,  # reopened, with a reason
-    **{(step, C.TRANSFERRED): MANAGE for step in (C.ACCEPTED, C.ASSIGNED, C.HANDLING)},
-    **{(step, C.ESCALATED): MANAGE for step in (C.ACCEPTED, C.ASSIGNED, C.HANDLING)},
-}
-HANDLER_MOVES = {to for (_frm, to), perm in COMPLAINT_TRANSITIONS.items() if perm == HANDLE}
+COMPLAINT_MOVES = Workflow(
+    {
+        (S.RECEIVED, S.ACCEPTED): MANAGE,
+        (S.RECEIVED, S.NOT_ACCEPTED): MANAGE,
+        (S.ACCEPTED, S.ASSIGNED): MANAGE,
+        (S.ASSIGNED, S.HANDLING): HANDLE,
+        (S.HANDLING, S.REPLIED): HANDLE,
+        (S.REPLIED, S.CLOSED): MANAGE,
+        (S.CLOSED, S.HANDLING): MANAGE,  # reopened, with a reason
+        **{(step, S.TRANSFERRED): MANAGE for step in (S.ACCEPTED, S.ASSIGNED, S.HANDLING)},
+        **{(step, S.ESCALATED): MANAGE for step in (S.ACCEPTED, S.ASSIGNED, S.HANDLING)},
+    },
+    statuses=S,
+    refusal=gettext_lazy(
+        "This complaint is “%(from)s” and cannot become “%(to)s” (someone may have moved it: reload)."
+    ),
+    # The handler's moves are the assigned handler's alone.
+    guard=lambda user, complaint, permission: permission != HANDLE or complaint.handler_id == user.pk,
+    guard_refusal=gettext_lazy("Only the assigned handler can do this."),
+)
 QUERY_CODE_DIGITS = 6
 REPEAT_WINDOW_DAYS = 365
-
-
-def permission_for_complaint_move(complaint: Complaint, to: str) -> str:
-    """The permission a move needs, or a clear refusal when COMPLAINT_TRANSITIONS has no such move."""
-    permission = COMPLAINT_TRANSITIONS.get((complaint.status, to))
-    if permission is None:
-        raise ValidationError(
-            _("This complaint is “%(from)s” and cannot become “%(to)s” (someone may have moved it: reload).")
-            % {"from": complaint.get_status_display(), "to": C(to).label if to in C.values else to}
-        )
-    return permission
-
-
-def allowed_complaint_moves(complaint: Complaint, user) -> list[str]:
-    return [
-        to
-        for (frm, to), perm in COMPLAINT_TRANSITIONS.items()
-        if frm == complaint.status and user.has_perm(perm) and (perm != HANDLE or complaint.handler_id == user.pk)
-    ]
 
 
 def _bureau_unit() -> Unit:
@@ -121,7 +115,7 @@ def _repeat_of(complaint: Complaint) -> Complaint | None:
 
 
 @transaction.atomic
-def log_complaint(*, actor, complaint: Complaint, files=()) -> tuple[Complaint, str]:
+def log_complaint(*, actor: AbstractBaseUser, complaint: Complaint, files=()) -> tuple[Complaint, str]:
     """Log a complaint with its photos or scans; return it with the query code given to the reporter (stored only
     as a hash).
 
@@ -156,7 +150,7 @@ def log_complaint(*, actor, complaint: Complaint, files=()) -> tuple[Complaint, 
     complaint.deadline_estimated = acceptance.estimated or handling.estimated
     code = "".join(secrets.choice("0123456789") for _digit in range(QUERY_CODE_DIGITS))
     complaint.query_code_hash = hash_query_code(code)
-    complaint.status, complaint.created_by = C.RECEIVED, actor
+    complaint.status, complaint.created_by = S.RECEIVED, actor
     complaint.repeat_of = _repeat_of(complaint)
     complaint.ticket = "pending"
     complaint.full_clean(exclude=["ticket"])
@@ -171,13 +165,13 @@ def log_complaint(*, actor, complaint: Complaint, files=()) -> tuple[Complaint, 
             complaint.pk = None
     else:
         raise ValidationError(_("Could not number the complaint; try again."))
-    ComplaintTransition.objects.create(complaint=complaint, from_status="", to_status=C.RECEIVED, actor=actor)
+    ComplaintTransition.objects.create(complaint=complaint, from_status="", to_status=S.RECEIVED, actor=actor)
     for uploaded in files:
         add_attachment(actor=actor, record=complaint, uploaded_file=uploaded, kind=Attachment.Kind.DOCUMENT)
     return complaint, code
 
 
-def _check_handler(complaint: Complaint, handler) -> None:
+def _check_handler(complaint: Complaint, handler: AbstractBaseUser | None) -> None:
     if handler is None or not handler.is_active or not handler.has_perm(HANDLE):
         raise ValidationError({"handler": _("Choose a handler who may handle complaints.")})
     scope = scope_of(handler)
@@ -190,10 +184,19 @@ def _check_handler(complaint: Complaint, handler) -> None:
 
 @transaction.atomic
 def move_complaint(
-    *, actor, complaint: Complaint, to: str, note: str = "", handler=None, replied_on: datetime.date | None = None,
-    reply_method: str = "", reply: str = "", satisfaction: str = "", to_unit: Unit | None = None,
-) -> Complaint:  # fmt: skip
-    """Move a complaint along COMPLAINT_TRANSITIONS under a row lock.
+    *,
+    actor: AbstractBaseUser,
+    complaint: Complaint,
+    to: str,
+    note: str = "",
+    handler: AbstractBaseUser | None = None,
+    replied_on: datetime.date | None = None,
+    reply_method: str = "",
+    reply: str = "",
+    satisfaction: str = "",
+    to_unit: Unit | None = None,
+) -> Complaint:
+    """Move a complaint along COMPLAINT_MOVES under a row lock.
 
     Not accepting, reopening, transferring and escalating need a reason; assigning needs a handler who may
     handle complaints in the subject's township; only the assigned handler takes it up and replies, and a reply
@@ -201,25 +204,21 @@ def move_complaint(
     escalating records a lead to the discipline inspection organs.
     """
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
-    permission = permission_for_complaint_move(complaint, to)
-    require_perm(actor, permission)
-    if permission == HANDLE:
-        if complaint.handler_id != actor.pk:
-            raise PermissionDenied(_("Only the assigned handler can do this."))
-        if complaint.township_id:
-            ensure_can_write_in_township(actor, complaint.township_id)
+    permission = COMPLAINT_MOVES.check(actor, complaint, to)
+    if permission == HANDLE and complaint.township_id:
+        ensure_can_write_in_township(actor, complaint.township_id)
     note = note.strip()
     today = timezone.localdate()
     lead = None
-    needs_reason = to in (C.NOT_ACCEPTED, C.TRANSFERRED, C.ESCALATED) or complaint.status == C.CLOSED
+    needs_reason = to in (S.NOT_ACCEPTED, S.TRANSFERRED, S.ESCALATED) or complaint.status == S.CLOSED
     if needs_reason and not note:
         raise ValidationError({"note": _("Give the reason.")})
-    if to == C.NOT_ACCEPTED:
+    if to == S.NOT_ACCEPTED:
         complaint.decision_note = note
-    if to == C.ASSIGNED:
+    if to == S.ASSIGNED:
         _check_handler(complaint, handler)
         complaint.handler = handler
-    if to == C.REPLIED:
+    if to == S.REPLIED:
         errors = {}
         if replied_on is None:
             errors["replied_on"] = _("Enter the date of the reply.")
@@ -232,18 +231,18 @@ def move_complaint(
         if errors:
             raise ValidationError(errors)
         complaint.replied_on, complaint.reply_method, complaint.reply = replied_on, reply_method, reply.strip()
-    if to == C.CLOSED:
+    if to == S.CLOSED:
         if satisfaction and satisfaction not in Complaint.Satisfaction.values:
             raise ValidationError({"satisfaction": _("Choose the reporter's satisfaction.")})
         complaint.satisfaction = satisfaction or Complaint.Satisfaction.NOT_GIVEN
         complaint.closed_at = timezone.now()
-    if to == C.HANDLING and complaint.status == C.CLOSED:
+    if to == S.HANDLING and complaint.status == S.CLOSED:
         complaint.closed_at, complaint.satisfaction = None, ""
-    if to == C.TRANSFERRED:
+    if to == S.TRANSFERRED:
         if to_unit is None:
             raise ValidationError({"to_unit": _("Choose the unit the complaint is transferred to.")})
         lead = LeadTransfer(direction=LeadTransfer.Direction.OUTGOING, to_unit=to_unit)
-    if to == C.ESCALATED:
+    if to == S.ESCALATED:
         lead = LeadTransfer(direction=LeadTransfer.Direction.OUTGOING, to_discipline=True)
     if lead is not None:
         lead.from_unit, lead.subject, lead.complaint = _bureau_unit(), f"{complaint.ticket}：{note}", complaint
@@ -257,7 +256,7 @@ def move_complaint(
     complaint.status = to
     complaint._history_user = actor
     complaint.save()
-    if to == C.ASSIGNED:
+    if to == S.ASSIGNED:
         notify_handler_of_complaint(complaint)
     return complaint
 
@@ -269,11 +268,11 @@ def notify_handler_of_complaint(complaint: Complaint) -> OutgoingEmail | None:
 
     The key names the complaint, the handler and which assignment of the complaint this is: running this again
     for the same assignment (a retried delivery, an old task) queues nothing, while a later assignment, should
-    COMPLAINT_TRANSITIONS ever allow one (even to the same person), is news and is sent."""
+    COMPLAINT_MOVES ever allow one (even to the same person), is news and is sent."""
     handler = complaint.handler
     if handler is None or not handler.email:
         return None
-    assignment = complaint.transitions.filter(to_status=C.ASSIGNED).count()
+    assignment = complaint.transitions.filter(to_status=S.ASSIGNED).count()
     place = " ".join(filter(None, [getattr(complaint.township, "name", ""), getattr(complaint.village, "name", "")]))
     with translation.override(settings.LANGUAGE_CODE):
         return queue_email(
@@ -291,12 +290,22 @@ def notify_handler_of_complaint(complaint: Complaint) -> OutgoingEmail | None:
         )
 
 
-@transaction.atomic
-def open_problem_for_complaint(*, actor, complaint: Complaint, description: str, deadline: datetime.date) -> Problem:
-    """The handler found the complaint to be a real problem: it goes on the township's problem list, linked."""
-    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
-    if complaint.handler_id != actor.pk or complaint.status != C.HANDLING:
+def check_open_problem(actor: AbstractBaseUser, complaint: Complaint) -> None:
+    """Only the assigned handler, while handling the complaint, puts it on the problem list (save_problem checks
+    the rest); the complaint page offers the form when this lets it through (housing_safety.workflow.permits)."""
+    if complaint.handler_id != actor.pk or complaint.status != S.HANDLING:
         raise PermissionDenied(_("Only the assigned handler can do this."))
+    require_perm(actor, "rectification.add_problem")
+
+
+@transaction.atomic
+def open_problem_for_complaint(
+    *, actor: AbstractBaseUser, complaint: Complaint, description: str, deadline: datetime.date
+) -> Problem:
+    """The handler found the complaint to be a real problem (check_open_problem): it goes on the township's problem
+    list, linked."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    check_open_problem(actor, complaint)
     if complaint.township_id is None:
         raise ValidationError(_("Set the complaint's township first."))
     problem = Problem(
@@ -355,8 +364,9 @@ def lookup(ticket: str, code: str) -> Complaint | None:
 
     A code stored the earlier way (a password hash) is checked that way once more and, when it matches, stored
     anew as a keyed hash: the reporter's code keeps working, and that ticket costs no password hash again."""
-    complaint = Complaint.objects.filter(ticket=ticket.strip().upper()).first()
-    code = code.strip()
+    ticket = selectors.ticket_from_text(ticket) or ticket.strip().upper()  # as people type it (TS2026-12, ts-…)
+    complaint = Complaint.objects.filter(ticket=ticket).first()
+    code = half_width(code).strip()
     if complaint is None:
         query_code_matches(code, hash_query_code(""))  # the same work as a real check
         return None
@@ -375,7 +385,7 @@ def lookup(ticket: str, code: str) -> Complaint | None:
 # Leads -------------------------------------------------------------------------------------------------------
 
 
-def _ensure_lead_scope(actor, lead: LeadTransfer) -> None:
+def _ensure_lead_scope(actor: AbstractBaseUser, lead: LeadTransfer) -> None:
     """The bureau and its clerks record any lead; a department liaison only leads of their own unit."""
     if actor.has_perm(MANAGE):
         return
@@ -385,7 +395,7 @@ def _ensure_lead_scope(actor, lead: LeadTransfer) -> None:
 
 
 @transaction.atomic
-def record_lead(*, actor, lead: LeadTransfer) -> LeadTransfer:
+def record_lead(*, actor: AbstractBaseUser, lead: LeadTransfer) -> LeadTransfer:
     require_perm(actor, "rectification.add_leadtransfer")
     _ensure_lead_scope(actor, lead)
     check_date("sent_on", lead.sent_on)  # not in the future, not before 2000
@@ -397,7 +407,7 @@ def record_lead(*, actor, lead: LeadTransfer) -> LeadTransfer:
 
 
 @transaction.atomic
-def confirm_lead_receipt(*, actor, lead: LeadTransfer, on: datetime.date, by: str) -> LeadTransfer:
+def confirm_lead_receipt(*, actor: AbstractBaseUser, lead: LeadTransfer, on: datetime.date, by: str) -> LeadTransfer:
     require_perm(actor, "rectification.change_leadtransfer")
     lead = LeadTransfer.objects.select_for_update().get(pk=lead.pk)
     _ensure_lead_scope(actor, lead)
@@ -414,7 +424,9 @@ def confirm_lead_receipt(*, actor, lead: LeadTransfer, on: datetime.date, by: st
 
 
 @transaction.atomic
-def record_lead_feedback(*, actor, lead: LeadTransfer, on: datetime.date, feedback: str) -> LeadTransfer:
+def record_lead_feedback(
+    *, actor: AbstractBaseUser, lead: LeadTransfer, on: datetime.date, feedback: str
+) -> LeadTransfer:
     require_perm(actor, "rectification.change_leadtransfer")
     lead = LeadTransfer.objects.select_for_update().get(pk=lead.pk)
     _ensure_lead_scope(actor, lead)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households.models import Attachment
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
+from housing_safety.workflow import Workflow
 from inspections.models import FindingKind, HelperReport, Revisit
 
 from ..models import Problem, ProblemTransition
@@ -21,13 +24,17 @@ from ..models import Problem, ProblemTransition
 S = Problem.Status
 # (from, to) -> permission the actor needs. Township staff work a problem; only the bureau verifies it
 # (or sends it back to work when the resolution does not hold).
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (S.OPEN, S.IN_PROGRESS): "rectification.change_problem",
-    (S.OPEN, S.RESOLVED): "rectification.change_problem",
-    (S.IN_PROGRESS, S.RESOLVED): "rectification.change_problem",
-    (S.RESOLVED, S.VERIFIED): "rectification.verify_problem",
-    (S.RESOLVED, S.IN_PROGRESS): "rectification.verify_problem",
-}
+PROBLEM_MOVES = Workflow(
+    {
+        (S.OPEN, S.IN_PROGRESS): "rectification.change_problem",
+        (S.OPEN, S.RESOLVED): "rectification.change_problem",
+        (S.IN_PROGRESS, S.RESOLVED): "rectification.change_problem",
+        (S.RESOLVED, S.VERIFIED): "rectification.verify_problem",
+        (S.RESOLVED, S.IN_PROGRESS): "rectification.verify_problem",
+    },
+    statuses=S,
+    refusal=gettext_lazy("A problem that is “%(from)s” cannot become “%(to)s”."),
+)
 
 
 def phase_on(day: datetime.date) -> int:
@@ -43,7 +50,7 @@ def phase_on(day: datetime.date) -> int:
 
 
 @transaction.atomic
-def save_problem(*, actor, problem: Problem) -> Problem:
+def save_problem(*, actor: AbstractBaseUser, problem: Problem) -> Problem:
     """Create or edit a problem's description, measure, responsible person and deadline (not its status)."""
     require_perm(actor, "rectification.change_problem" if problem.pk else "rectification.add_problem")
     if problem.pk:
@@ -60,17 +67,13 @@ def save_problem(*, actor, problem: Problem) -> Problem:
 
 
 @transaction.atomic
-def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution: str = "", evidence=()) -> Problem:
-    """Move a problem along TRANSITIONS, under a row lock; a resolution needs a note (and may carry evidence
+def move_problem(
+    *, actor: AbstractBaseUser, problem: Problem, to: str, note: str = "", resolution: str = "", evidence=()
+) -> Problem:
+    """Move a problem along PROBLEM_MOVES, under a row lock; a resolution needs a note (and may carry evidence
     photos or documents, checked by content); verification needs a resolution."""
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
-    permission = TRANSITIONS.get((problem.status, to))
-    if permission is None:
-        raise ValidationError(
-            _("A problem that is “%(from)s” cannot become “%(to)s”.")
-            % {"from": problem.get_status_display(), "to": S(to).label if to in S.values else to}
-        )
-    require_perm(actor, permission)
+    PROBLEM_MOVES.check(actor, problem, to)
     ensure_can_write_in_township(actor, problem.township_id)
     if to in Problem.OPEN_STATUSES and problem.dwelling_id:
         newer = Problem.objects.filter(
@@ -100,7 +103,7 @@ def move_problem(*, actor, problem: Problem, to: str, note: str = "", resolution
     return problem
 
 
-def open_problems_for_findings(*, actor, record: Revisit | HelperReport) -> list[Problem]:
+def open_problems_for_findings(*, actor: AbstractBaseUser, record: Revisit | HelperReport) -> list[Problem]:
     """Each finding of a revisit or helper's report opens a problem, unless one for the same dwelling (or, without
     a dwelling, household) and kind is still open: a repeated finding adds nothing."""
     source = Problem.Source.REVISIT if isinstance(record, Revisit) else Problem.Source.HELPER_REPORT

@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households.models import Attachment, Dwelling, Household, Township
 from households.selectors import dwellings_for_user
@@ -22,6 +24,7 @@ from households.services import add_attachment, refresh_home_state, save_dwellin
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from housing_safety.dates import DUE, check_date, date_error
+from housing_safety.workflow import Workflow
 from inspections.models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal
 
 from ..models import (
@@ -46,18 +49,22 @@ OVERRIDE = "rectification.override_case_rules"
 # agreement and construction; the bureau approves, accepts, pays and archives. Rejection is the township's at its
 # own steps and the bureau's from its review on; the household may withdraw at any step before payment.
 _ENDABLE = CASE_STEPS[: CASE_STEPS.index(S.ACCEPTED) + 1]
-CASE_TRANSITIONS: dict[tuple[str, str], str] = {
-    (S.APPLIED, S.VILLAGE_ASSESSED): TOWNSHIP,
-    (S.VILLAGE_ASSESSED, S.TOWNSHIP_REVIEWED): TOWNSHIP,
-    (S.TOWNSHIP_REVIEWED, S.APPROVED): APPROVE,
-    (S.APPROVED, S.AGREEMENT_SIGNED): TOWNSHIP,
-    (S.AGREEMENT_SIGNED, S.CONSTRUCTION_STARTED): TOWNSHIP,
-    (S.CONSTRUCTION_STARTED, S.ACCEPTED): COMPLETE,
-    (S.ACCEPTED, S.PAID): COMPLETE,
-    (S.PAID, S.ARCHIVED): COMPLETE,
-    **{(step, S.REJECTED): TOWNSHIP if step in (S.APPLIED, S.VILLAGE_ASSESSED) else APPROVE for step in _ENDABLE},
-    **{(step, S.WITHDRAWN): TOWNSHIP for step in _ENDABLE},
-}
+CASE_MOVES = Workflow(
+    {
+        (S.APPLIED, S.VILLAGE_ASSESSED): TOWNSHIP,
+        (S.VILLAGE_ASSESSED, S.TOWNSHIP_REVIEWED): TOWNSHIP,
+        (S.TOWNSHIP_REVIEWED, S.APPROVED): APPROVE,
+        (S.APPROVED, S.AGREEMENT_SIGNED): TOWNSHIP,
+        (S.AGREEMENT_SIGNED, S.CONSTRUCTION_STARTED): TOWNSHIP,
+        (S.CONSTRUCTION_STARTED, S.ACCEPTED): COMPLETE,
+        (S.ACCEPTED, S.PAID): COMPLETE,
+        (S.PAID, S.ARCHIVED): COMPLETE,
+        **{(step, S.REJECTED): TOWNSHIP if step in (S.APPLIED, S.VILLAGE_ASSESSED) else APPROVE for step in _ENDABLE},
+        **{(step, S.WITHDRAWN): TOWNSHIP for step in _ENDABLE},
+    },
+    statuses=S,
+    refusal=gettext_lazy("This case is at “%(from)s” and cannot move to “%(to)s” (someone may have moved it: reload)."),
+)
 
 # Steps that start a public posting, and the step that may only follow once that posting has ended.
 POSTINGS = {
@@ -68,20 +75,44 @@ POSTINGS = {
 Documents = Iterable[tuple[DocumentKind, object]]  # (kind, uploaded file)
 
 
-def permission_for_move(case: RenovationCase, to: str) -> str:
-    """The permission a move needs, or a clear refusal when CASE_TRANSITIONS has no such move."""
-    permission = CASE_TRANSITIONS.get((case.status, to))
-    if permission is None:
-        raise ValidationError(
-            _("This case is at “%(from)s” and cannot move to “%(to)s” (someone may have moved it: reload).")
-            % {"from": case.get_status_display(), "to": S(to).label if to in S.values else to}
-        )
-    return permission
+# The case's actions besides its moves: each service calls its check_* on the locked case, and the case page
+# shows the action's form when housing_safety.workflow.permits(check_*, user, case), so the two cannot disagree.
 
 
-def allowed_moves(case: RenovationCase, user) -> list[str]:
-    """The moves this user may offer on this case (the service still checks everything)."""
-    return [to for (frm, to), perm in CASE_TRANSITIONS.items() if frm == case.status and user.has_perm(perm)]
+def check_case_documents(actor: AbstractBaseUser, case: RenovationCase) -> None:
+    """Papers go into any case's file in the actor's township, but an archived file is sealed."""
+    ensure_can_write_in_township(actor, case.township_id)
+    if case.status == S.ARCHIVED:
+        raise ValidationError(_("An archived case's file is sealed."))
+    require_perm(actor, "households.add_attachment")
+
+
+def check_construction_check(actor: AbstractBaseUser, case: RenovationCase) -> None:
+    """The township records quality and safety checks while the house is under construction."""
+    require_perm(actor, TOWNSHIP)
+    ensure_can_write_in_township(actor, case.township_id)
+    if case.status != S.CONSTRUCTION_STARTED:
+        raise ValidationError(_("Construction checks are recorded while the house is under construction."))
+
+
+def check_new_dwelling(actor: AbstractBaseUser, case: RenovationCase) -> None:
+    """The township records the new house of a moving case once, before completion acceptance."""
+    require_perm(actor, TOWNSHIP)
+    ensure_can_write_in_township(actor, case.township_id)
+    if not case.is_moving:
+        raise ValidationError(_("Only relocation, new-site and swap cases have a new dwelling."))
+    if case.new_dwelling_id:
+        raise ValidationError(_("The new dwelling is already registered."))
+    if not case.is_open or CASE_STEPS.index(case.status) >= CASE_STEPS.index(S.ACCEPTED):
+        raise ValidationError(_("The new dwelling is recorded before completion acceptance."))
+
+
+def check_supplementary_payment(actor: AbstractBaseUser, case: RenovationCase) -> None:
+    """A supplementary payment is a bureau administrator's, after the case's first payment."""
+    require_perm(actor, OVERRIDE)
+    ensure_can_write_in_township(actor, case.township_id)
+    if case.status not in (S.PAID, S.ARCHIVED):
+        raise ValidationError(_("A supplementary payment follows the case's first payment."))
 
 
 def _check_files(documents: Documents) -> list[tuple[DocumentKind, object]]:
@@ -97,7 +128,7 @@ def _check_files(documents: Documents) -> list[tuple[DocumentKind, object]]:
     return documents
 
 
-def _file_documents(actor, case: RenovationCase, documents, step: str) -> None:
+def _file_documents(actor: AbstractBaseUser, case: RenovationCase, documents, step: str) -> None:
     for kind, uploaded in documents:
         attachment = add_attachment(
             actor=actor, record=case, uploaded_file=uploaded, kind=Attachment.Kind.DOCUMENT, caption=kind.name
@@ -113,7 +144,7 @@ def missing_documents(case: RenovationCase | None, steps: Iterable[str], adding:
     return [kind for kind in required if kind.pk not in present]
 
 
-def _check_override(actor, override_reason: str) -> bool:
+def _check_override(actor: AbstractBaseUser, override_reason: str) -> bool:
     """An override is a bureau administrator's decision with a reason; anyone else asking for one is refused."""
     if not override_reason.strip():
         return False
@@ -187,9 +218,14 @@ def _missing_or_override(case, steps, documents, override: bool, overridden: lis
 
 @transaction.atomic
 def open_case(
-    *, actor, case: RenovationCase, applied_on: datetime.date, documents: Documents = (), override_reason: str = "",
+    *,
+    actor: AbstractBaseUser,
+    case: RenovationCase,
+    applied_on: datetime.date,
+    documents: Documents = (),
+    override_reason: str = "",
     note: str = "",
-) -> RenovationCase:  # fmt: skip
+) -> RenovationCase:
     """Open a case on the household's application for a dwelling it lives in whose current appraisal is C or D.
 
     One open case per dwelling (also a database constraint); the planned subsidy must be within the configured
@@ -248,7 +284,9 @@ def open_case(
     return case
 
 
-def check_case_change(*, actor, case: RenovationCase, override_reason: str = "", stored=None) -> list[str]:
+def check_case_change(
+    *, actor: AbstractBaseUser, case: RenovationCase, override_reason: str = "", stored=None
+) -> list[str]:
     """Validate a change of an open case's details (see save_case); return the rules overridden."""
     require_perm(actor, "rectification.change_renovationcase")
     stored = stored or RenovationCase.objects.get(pk=case.pk)
@@ -272,7 +310,7 @@ def check_case_change(*, actor, case: RenovationCase, override_reason: str = "",
 
 
 @transaction.atomic
-def save_case(*, actor, case: RenovationCase, override_reason: str = "") -> RenovationCase:
+def save_case(*, actor: AbstractBaseUser, case: RenovationCase, override_reason: str = "") -> RenovationCase:
     """Change an open case's details. Type, year and planned subsidy are the bureau's once the case is approved,
     and the planned subsidy stays within the standard unless overridden."""
     stored = RenovationCase.objects.select_for_update().get(pk=case.pk)
@@ -285,20 +323,13 @@ def save_case(*, actor, case: RenovationCase, override_reason: str = "") -> Reno
 
 
 @transaction.atomic
-def register_new_dwelling(*, actor, case: RenovationCase, dwelling: Dwelling) -> RenovationCase:
-    """Record the new house of a relocation, new-site or swap case in the registry; the household moves in at
-    completion acceptance."""
-    require_perm(actor, TOWNSHIP)
+def register_new_dwelling(*, actor: AbstractBaseUser, case: RenovationCase, dwelling: Dwelling) -> RenovationCase:
+    """Record the new house of a relocation, new-site or swap case in the registry (check_new_dwelling); the
+    household moves in at completion acceptance."""
     case = RenovationCase.objects.select_for_update().get(pk=case.pk)
-    ensure_can_write_in_township(actor, case.township_id)
-    if not case.is_moving:
-        raise ValidationError(_("Only relocation, new-site and swap cases have a new dwelling."))
-    if case.new_dwelling_id:
-        raise ValidationError(_("The new dwelling is already registered."))
+    check_new_dwelling(actor, case)
     if dwelling.pk:
         raise ValidationError(_("Register the new dwelling here; an existing dwelling cannot be moved to a case."))
-    if not case.is_open or CASE_STEPS.index(case.status) >= CASE_STEPS.index(S.ACCEPTED):
-        raise ValidationError(_("The new dwelling is recorded before completion acceptance."))
     dwelling.household = case.household
     dwelling.is_occupied = False
     save_dwelling(actor=actor, dwelling=dwelling)
@@ -355,10 +386,17 @@ def _accept(case: RenovationCase, on: datetime.date, step: dict) -> list:
 
 @transaction.atomic
 def move_case(
-    *, actor, case: RenovationCase, to: str, on: datetime.date | None, note: str = "", documents: Documents = (),
-    override_reason: str = "", **step,
-) -> RenovationCase:  # fmt: skip
-    """Move a case one step along CASE_TRANSITIONS, dated `on`, with the step's documents.
+    *,
+    actor: AbstractBaseUser,
+    case: RenovationCase,
+    to: str,
+    on: datetime.date | None,
+    note: str = "",
+    documents: Documents = (),
+    override_reason: str = "",
+    **step,
+) -> RenovationCase:
+    """Move a case one step along CASE_MOVES, dated `on`, with the step's documents.
 
     Rules: the move is in the table and the actor has its permission and township; the date is not in the future
     nor before the previous step; a posting lasts at least RENOVATION_POSTING_DAYS and the next step waits until it
@@ -372,8 +410,7 @@ def move_case(
         .select_related("dwelling", "new_dwelling")
         .get(pk=case.pk)
     )
-    permission = permission_for_move(case, to)
-    require_perm(actor, permission)
+    CASE_MOVES.check(actor, case, to)
     ensure_can_write_in_township(actor, case.township_id)
     _check_date(on, case.status_on)
     override = _check_override(actor, override_reason)
@@ -446,13 +483,11 @@ def move_case(
 
 
 @transaction.atomic
-def add_case_documents(*, actor, case: RenovationCase, documents: Documents) -> list[CaseDocument]:
+def add_case_documents(*, actor: AbstractBaseUser, case: RenovationCase, documents: Documents) -> list[CaseDocument]:
     """File documents in a case's archive (checked by content, all or nothing); an archived file is sealed, while a
-    rejected or withdrawn case still takes papers that explain the ending."""
+    rejected or withdrawn case still takes papers that explain the ending (check_case_documents)."""
     case = RenovationCase.objects.select_for_update().get(pk=case.pk)
-    ensure_can_write_in_township(actor, case.township_id)
-    if case.status == S.ARCHIVED:
-        raise ValidationError(_("An archived case's file is sealed."))
+    check_case_documents(actor, case)
     documents = _check_files(documents)
     if not documents:
         raise ValidationError({"documents": _("Choose at least one file.")})
@@ -463,14 +498,12 @@ def add_case_documents(*, actor, case: RenovationCase, documents: Documents) -> 
 
 @transaction.atomic
 def record_construction_check(
-    *, actor, case: RenovationCase, on: datetime.date, note: str, documents: Documents = ()
+    *, actor: AbstractBaseUser, case: RenovationCase, on: datetime.date, note: str, documents: Documents = ()
 ) -> CaseTransition:
-    """A quality and safety check during construction: a dated entry on the timeline, with its photos."""
-    require_perm(actor, TOWNSHIP)
+    """A quality and safety check during construction (check_construction_check): a dated entry on the timeline,
+    with its photos."""
     case = RenovationCase.objects.select_for_update().get(pk=case.pk)
-    ensure_can_write_in_township(actor, case.township_id)
-    if case.status != S.CONSTRUCTION_STARTED:
-        raise ValidationError(_("Construction checks are recorded while the house is under construction."))
+    check_construction_check(actor, case)
     _check_date(on, case.status_on)
     if not note.strip():
         raise ValidationError({"note": _("Describe what the check found.")})
@@ -487,14 +520,18 @@ def record_construction_check(
 
 @transaction.atomic
 def record_supplementary_payment(
-    *, actor, case: RenovationCase, paid_on: datetime.date, amount: Decimal, voucher_number: str, reason: str
+    *,
+    actor: AbstractBaseUser,
+    case: RenovationCase,
+    paid_on: datetime.date,
+    amount: Decimal,
+    voucher_number: str,
+    reason: str,
 ) -> SubsidyPayment:
-    """A second payment for a paid case: a bureau administrator's decision, with its reason."""
-    require_perm(actor, OVERRIDE)
+    """A second payment for a paid case: a bureau administrator's decision, with its reason
+    (check_supplementary_payment)."""
     case = RenovationCase.objects.select_for_update().get(pk=case.pk)
-    ensure_can_write_in_township(actor, case.township_id)
-    if case.status not in (S.PAID, S.ARCHIVED):
-        raise ValidationError(_("A supplementary payment follows the case's first payment."))
+    check_supplementary_payment(actor, case)
     first = case.payments.filter(is_supplementary=False).order_by("paid_on").first()
     _check_date(paid_on, first.paid_on if first else case.accepted_on, "paid_on")
     if not reason.strip():

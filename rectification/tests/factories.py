@@ -108,7 +108,7 @@ def step_data(case: RenovationCase, to: str) -> dict:
 def walk(case: RenovationCase, until: str, *, township_user, bureau_user) -> RenovationCase:
     """Move a case step by step until it reaches `until`, recording the new appraisal before acceptance."""
     for to in CASE_STEPS[CASE_STEPS.index(case.status) + 1 : CASE_STEPS.index(until) + 1]:
-        permission = services.CASE_TRANSITIONS[(case.status, to)]
+        permission = services.CASE_MOVES[(case.status, to)]
         actor = township_user if permission == services.renovation.TOWNSHIP else bureau_user
         if to == S.ACCEPTED:
             if case.is_moving and case.new_dwelling is None:

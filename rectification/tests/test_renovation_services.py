@@ -1,6 +1,6 @@
 """Renovation-case services and selectors, rule by rule.
 
-Every move outside CASE_TRANSITIONS is refused and every move needs its role and township; dates and public
+Every move outside CASE_MOVES is refused and every move needs its role and township; dates and public
 postings; the household archive's documents (and the bureau's override); opening a case; acceptance and what it
 does to the household's housing status; subsidy payments; save_case; construction checks; the selectors' scope,
 counts and query counts; and two users moving one case at the same moment on PostgreSQL.
@@ -26,7 +26,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import translation
 
-from conftest import service_missing
 from households.models import Attachment, Dwelling, Household
 from households.services import refresh_home_state
 from households.tests.factories import (
@@ -38,6 +37,7 @@ from households.tests.factories import (
     township,
 )
 from housing_safety.access import Role
+from housing_safety.tests.kit import service_missing
 from inspections.selectors import HousingStatus, with_housing_status
 from rectification import selectors, services
 from rectification.models import (
@@ -233,7 +233,7 @@ def superuser(db):
 
 
 def test_transition_table_is_exactly_the_procedure():
-    assert renovation.CASE_TRANSITIONS == EXPECTED_TRANSITIONS
+    assert renovation.CASE_MOVES == EXPECTED_TRANSITIONS
 
 
 @pytest.mark.parametrize(("start", "to"), ILLEGAL_MOVES)
@@ -300,14 +300,14 @@ def test_a_paid_case_can_no_longer_be_rejected_or_withdrawn(official, admin, sta
 
 def test_allowed_moves_offer_the_users_moves_only(staff, official, admin, case_at):
     case = case_at()
-    assert renovation.allowed_moves(case, staff) == [S.VILLAGE_ASSESSED, S.REJECTED, S.WITHDRAWN]
-    assert renovation.allowed_moves(case, official) == []
-    assert renovation.allowed_moves(forced(case, S.TOWNSHIP_REVIEWED), official) == [S.APPROVED, S.REJECTED]
-    assert renovation.allowed_moves(forced(case, S.CONSTRUCTION_STARTED), admin) == [
+    assert renovation.CASE_MOVES.allowed(case, staff) == [S.VILLAGE_ASSESSED, S.REJECTED, S.WITHDRAWN]
+    assert renovation.CASE_MOVES.allowed(case, official) == []
+    assert renovation.CASE_MOVES.allowed(forced(case, S.TOWNSHIP_REVIEWED), official) == [S.APPROVED, S.REJECTED]
+    assert renovation.CASE_MOVES.allowed(forced(case, S.CONSTRUCTION_STARTED), admin) == [
         S.ACCEPTED, S.REJECTED, S.WITHDRAWN
     ]  # fmt: skip
-    assert renovation.allowed_moves(forced(case, S.CONSTRUCTION_STARTED), staff) == [S.WITHDRAWN]
-    assert renovation.allowed_moves(forced(case, S.ARCHIVED), admin) == []
+    assert renovation.CASE_MOVES.allowed(forced(case, S.CONSTRUCTION_STARTED), staff) == [S.WITHDRAWN]
+    assert renovation.CASE_MOVES.allowed(forced(case, S.ARCHIVED), admin) == []
 
 
 # Roles and township -----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from housing_safety.access import Role, scope_of
 from rectification import selectors
 from rectification.models import Problem, ProblemTransition
-from rectification.services import TRANSITIONS, move_problem, phase_on, save_problem
+from rectification.services import PROBLEM_MOVES, move_problem, phase_on, save_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("chinese")]
 D = datetime.date
@@ -79,7 +79,7 @@ def test_phase_on_every_month(month, phase):
 
 
 def test_transition_table_is_exactly_the_plan():
-    assert TRANSITIONS == {
+    assert PROBLEM_MOVES == {
         (S.OPEN, S.IN_PROGRESS): "rectification.change_problem",
         (S.OPEN, S.RESOLVED): "rectification.change_problem",
         (S.IN_PROGRESS, S.RESOLVED): "rectification.change_problem",
@@ -88,7 +88,7 @@ def test_transition_table_is_exactly_the_plan():
     }
 
 
-@pytest.mark.parametrize(("start", "to"), list(TRANSITIONS))
+@pytest.mark.parametrize(("start", "to"), list(PROBLEM_MOVES))
 def test_every_allowed_move(admin, xinqiao, home_household, start, to):
     problem = make_problem(xinqiao, start, household=home_household)
     moved = move_problem(actor=admin, problem=problem, to=to, note="按计划推进", resolution="已补漏")

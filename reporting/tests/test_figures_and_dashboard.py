@@ -64,7 +64,7 @@ def walk_dated(case, dates: dict, *, township_user, bureau_user):
     """Move a case through the steps of `dates` (step -> date) in order, with each step's documents."""
     for to in [step for step in CASE_STEPS if step in dates]:
         on = dates[to]
-        permission = services.CASE_TRANSITIONS[(case.status, to)]
+        permission = services.CASE_MOVES[(case.status, to)]
         actor = township_user if permission == services.renovation.TOWNSHIP else bureau_user
         step = {"documents": documents_for(to) if to != S.ARCHIVED else []}
         if to in (S.VILLAGE_ASSESSED, S.TOWNSHIP_REVIEWED):
@@ -555,11 +555,39 @@ def test_the_drill_down_lists_the_villages_linking_to_their_households(client, w
     html = response.content.decode()
     assert response.context["township"] == world.xinqiao
     assert [row.area for row in response.context["rows"]] == [world.v1, world.v2]
-    assert f'<a href="/field/?village={world.v1.pk}">东坑村</a>' in html
-    assert f'<a href="/field/?village={world.v2.pk}">南洋村</a>' in html
+    assert f'<a href="?village={world.v1.pk}">东坑村</a>' in html  # the drill-down stays in the dashboard
+    assert f'<a href="?village={world.v2.pk}">南洋村</a>' in html
     table = html.split("<tbody>")[1].split("</tbody>")[0]
     assert "西山村" not in table and "?township=" not in table
     assert response.context["totals"]["covered"] == 6
+
+
+def test_the_village_step_lists_its_households_with_the_way_back(client, world, official):
+    client.force_login(official)
+    response = client.get(reverse("reporting:dashboard"), {"village": world.v1.pk})
+    html = response.content.decode()
+    for name in ("林安全", "陈危房", "黄逾期"):
+        assert name in html
+    for name in ("郑注销", "吴改造", "赵安全", "冯无房"):  # removed, another village, another township
+        assert name not in html
+    crumbs = html.split('class="shell-crumbs"')[1].split("</nav>")[0]
+    assert f'href="{reverse("reporting:dashboard")}"' in crumbs  # the whole city
+    assert f'href="{reverse("reporting:dashboard")}?township={world.xinqiao.pk}"' in crumbs  # its township
+    assert "东坑村" in crumbs
+
+
+def test_staff_cannot_open_another_townships_village(client, world, staff):
+    client.force_login(staff)
+    assert client.get(reverse("reporting:dashboard"), {"village": world.v3.pk}).status_code == 404
+    assert client.get(reverse("reporting:dashboard"), {"village": world.v1.pk}).status_code == 200
+
+
+def test_tiles_and_late_lists_lead_to_their_lists(client, world, official):
+    client.force_login(official)
+    html = client.get(reverse("reporting:dashboard")).content.decode()
+    assert f'<a class="tile" href="{reverse("inspections:overdue")}">' in html
+    assert f'<a class="tile" href="{reverse("rectification:dangerous-without-case")}">' in html
+    assert f'href="{reverse("rectification:complaints")}?show=overdue">查看全部' in html
 
 
 def test_the_drill_down_lists_only_the_townships_late_items(client, world, official):
