@@ -152,10 +152,10 @@ class Shared:
     values: Any
     media: str
 
-    def fresh(self, settings) -> Any:
+    def fresh(self, test_settings) -> Any:
         """A deep copy of the values for one test (so a test that changes an object in memory leaves the next test
-        the one that was built), with the test's media pointing at the module's files."""
-        settings.MEDIA_ROOT = self.media
+        the one that was built), with the test's media (pytest-django's `settings`) pointing at the module's files."""
+        test_settings.MEDIA_ROOT = self.media
         return copy.deepcopy(self.values)
 
 
@@ -172,7 +172,10 @@ def built_once(django_db_blocker, tmp_path_factory):
     The rows are written in a transaction that is rolled back after the module's last test; each test runs in a
     savepoint inside it (pytest-django's `db`), so whatever a test writes is undone before the next one. The build runs
     with the test settings the project's autouse fixtures give a test (fast hasher, e-mail in memory, the bureau's
-    language) and files into a folder of its own (yielded: give it to `Shared`)."""
+    language) and files into a folder of its own (yielded: give it to `Shared`).
+
+    Name the fixture `shared`: the root conftest.py runs the tests that use it after the module's other tests, which
+    build their own data (a query count, say) and must not find the world's rows in the database."""
     media = str(tmp_path_factory.mktemp("shared-media"))
     overrides = override_settings(
         MEDIA_ROOT=media,
