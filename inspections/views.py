@@ -206,7 +206,6 @@ def print_placards(request):
             "cards": cards,
             "size": size,
             "hotline": settings.SUPERVISION_HOTLINE,
-            "statuses": dict(HousingStatus.choices),
         },
     )
 
@@ -280,7 +279,6 @@ def verify_placard(request, token: str):
             "placard": placard,
             "is_current": selectors.placard_is_current(placard),
             "masked_name": mask_name(placard.household.head_name),
-            "statuses": dict(HousingStatus.choices),
             "hotline": settings.SUPERVISION_HOTLINE,
         },
     )
