@@ -7,17 +7,19 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.selectors import townships_for_user
+from households.selectors import townships_for_user, villages_for_user
 from housing_safety import disclosure
 from housing_safety.access import scope_of
 from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
+from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param
 from housing_safety.web import GET_POST, page, run_form
-from inspections.selectors import HousingStatus
+from inspections.selectors import HousingStatus, covered_households_for_user
 from rectification.models import CASE_STEPS
 
 from . import charts, documents, selectors, services
@@ -31,6 +33,31 @@ TABLE_KEYS = (
     "complaints_open", "complaints_overdue",
 )  # fmt: skip
 LATE_LIST_LENGTH = 5
+# Where a figure leads: the list of the same records, (URL name, query, the permission that list needs).
+VIEW_HOUSEHOLD, VIEW_CASE = "households.view_household", "rectification.view_renovationcase"
+FIGURE_LINKS = {
+    "covered": ("inspections:field", "", VIEW_HOUSEHOLD),
+    "appraised": ("inspections:status", "", VIEW_HOUSEHOLD),
+    "appraisal_overdue": ("inspections:overdue", "", VIEW_HOUSEHOLD),
+    "dangerous_without_case": ("rectification:dangerous-without-case", "", VIEW_CASE),
+    "cases_open": ("rectification:cases", "", VIEW_CASE),
+    "placard_share": ("inspections:placard-coverage", "", "inspections.view_placard"),
+    # the late lists, by kind
+    "appraisal": ("inspections:overdue", "", VIEW_HOUSEHOLD),
+    "revisit": ("inspections:revisits", "", "inspections.view_revisit"),
+    "problem": ("rectification:problems", "?status=overdue", "rectification.view_problem"),
+    "case": ("rectification:cases", "?stalled=1", VIEW_CASE),
+    "complaint": ("rectification:complaints", "?show=overdue", "rectification.view_complaint"),
+    "lead": ("rectification:leads", "", "rectification.view_leadtransfer"),
+}
+
+
+def _figure_link(user, key: str) -> str:
+    """The list behind a figure, when there is one the user may open."""
+    if key not in FIGURE_LINKS:
+        return ""
+    name, query, permission = FIGURE_LINKS[key]
+    return f"{reverse(name)}{query}" if user.has_perm(permission) else ""
 
 
 def _columns(keys) -> list[selectors.Column]:
@@ -45,6 +72,8 @@ def dashboard(request):
     and what is late. ?township= drills down to that township's villages; villages link to their households."""
     today = timezone.localdate()
     user = request.user
+    if (village_id := int_param(request.GET, "village")) is not None:
+        return _village_dashboard(request, get_object_or_404(villages_for_user(user), pk=village_id), today)
     township = None
     if (township_id := int_param(request.GET, "township")) is not None:
         township = get_object_or_404(townships_for_user(user), pk=township_id)
@@ -62,7 +91,7 @@ def dashboard(request):
         "township": township,
         "rows": rows,
         "totals": totals,
-        "tiles": [(column, totals[column.key]) for column in _columns(TILE_KEYS)],
+        "tiles": [(column, totals[column.key], _figure_link(user, column.key)) for column in _columns(TILE_KEYS)],
         "table_columns": _columns(TABLE_KEYS),
         "status_chart": charts.stacked(statuses, ["#4c9f70", "#2f7ebc", "#8e6cbf", "#d1495b", "#b8b8b8"]),
         "grade_chart": charts.bars(grades, "#7a8793"),
@@ -71,7 +100,10 @@ def dashboard(request):
             trend, [("renovated", _("Renovations accepted"), "#2f7ebc"), ("secured", _("Secured elsewhere"), "#8e6cbf")]
         ),
         "timeline": charts.phase_timeline(today),
-        "late": selectors.late_items(user, today, limit=LATE_LIST_LENGTH, township=township),
+        "late": [
+            {**group, "url": _figure_link(user, group["kind"])}
+            for group in selectors.late_items(user, today, limit=LATE_LIST_LENGTH, township=township)
+        ],
         "late_counts": {
             "appraisal": totals["appraisal_overdue"],
             "revisit": totals["revisits_overdue"],
@@ -82,8 +114,24 @@ def dashboard(request):
         },
         "today": today,
         "consistency": _consistency(user) if township is None else [],
+        "city": scope_of(user).everything,
     }
     return render(request, "reporting/dashboard.html", context)
+
+
+def _village_dashboard(request, village, today: datetime.date):
+    """The last step of the drill-down (city -> township -> village): the village's covered households with their
+    status, each leading to its record; the way back is the breadcrumbs."""
+    households = covered_households_for_user(request.user, today).filter(village=village)
+    page_ = BoundedPaginator(households.order_by("head_name", "pk"), 50).get_page(request.GET.get("page"))
+    context = {
+        "village": village,
+        "township": village.township,
+        "page": page_,
+        "today": today,
+        "city": scope_of(request.user).everything,
+    }
+    return render(request, "reporting/dashboard_village.html", context)
 
 
 def _consistency(user) -> list[tuple]:
