@@ -137,7 +137,12 @@ VIEW_CASE = "rectification.view_renovationcase"
 
 # The project's own pages, by URL name. --------------------------------------------------------------------------
 APP: dict[str, Entry] = {
-    "home": Entry(public=True),
+    "home": Entry(),  # counts only, each computed through the user's scope (inspections/tests/test_home.py)
+    # The search box: B's household by the start of its head's name (the page repeats the term, so not the whole
+    # name), found only by those who may reach it.
+    "search": Entry(
+        perm=VIEW_HOUSEHOLD, query=lambda w: {"q": w["household_b"].head_name[:-1]}, shows="head_b1", silent=True
+    ),
     "set_language": Entry(public=True),
     "healthz": Entry(public=True),
     # The QR code on the house door: anyone who scans it sees the village and the masked name, nothing more.
