@@ -42,6 +42,22 @@ class StructureTypeFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=Dwelling.objects.filter(structure_type=self.value()).values("household_id"))
 
 
+class NoticeReachFilter(admin.SimpleListFilter):
+    """Units a notice reaches nobody at (no address, no active person): the bureau administrator's to-do."""
+
+    title = _("notices")
+    parameter_name = "notices"
+    UNREACHABLE = "nobody"
+
+    def lookups(self, request, model_admin):
+        return [(self.UNREACHABLE, _("Reach nobody (no e-mail, no active person)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != self.UNREACHABLE:
+            return queryset
+        return queryset.filter(pk__in=selectors.units_nobody_can_receive().values("pk"))
+
+
 class DwellingInline(admin.StackedInline):
     model = Dwelling
     fk_name = "household"
@@ -225,7 +241,7 @@ class UnitAdmin(PersonalDataAdminMixin, ScopedAdminMixin, HistoryAdmin):
     personal_fields = {"phone": mask_phone}
     masked_phone = masked_display("phone", mask_phone, _("phone"))
     list_display = ("name", "kind", "township", "contact_name", "phone", "email", "is_active")
-    list_filter = ("kind", "is_active")
+    list_filter = ("kind", "is_active", NoticeReachFilter)
     search_fields = ("name", "contact_name")
     fieldsets = ((None, {"fields": ("name", "kind", "township", "contact_name", "phone", "email", "is_active")}),)
 

@@ -16,7 +16,7 @@ class HouseholdsConfig(AppConfig):
         register_profile_scope(UserProfile.scope_of_user)
         register_unmaskable(Household, permission=PERSONAL_DATA_PERMISSION, selector=households_for_user)
 
-        from housing_safety.workspace import register_links, register_todos
+        from housing_safety.workspace import register_links, register_panel, register_todos
 
         from . import (
             signals,  # noqa: F401
@@ -25,3 +25,5 @@ class HouseholdsConfig(AppConfig):
 
         register_links(*workspace.LINKS, position=40)
         register_todos(workspace.todos, position=40)
+        register_panel("households.household", workspace.household_history_panel, position=90)
+        register_todos(workspace.system_todos, position=90)

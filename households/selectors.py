@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from housing_safety.access import Role, can_view_personal_data, scope_of
 
 from .identity import half_width, number_search
-from .models import Attachment, ChangeProposal, Dwelling, Household, Township, Unit, Village
+from .models import Attachment, ChangeProposal, Dwelling, Household, Township, Unit, UserProfile, Village
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
 
@@ -134,3 +135,65 @@ def proposals_for_user(user: AbstractBaseUser) -> QuerySet[ChangeProposal]:
     if scope.role == Role.TOWNSHIP_STAFF:
         return proposals.filter(township_id__in=scope.township_ids)
     return proposals.none()
+
+
+# Who is responsible for a unit: the people its notices reach (housing_safety.notices) ---------------------------
+
+BUREAU_ROLES = (Role.BUREAU_ADMIN, Role.BUREAU_OFFICIAL)
+
+
+def people_of_units(units: Iterable[Unit]) -> dict[int, list[AbstractBaseUser]]:
+    """The active people of each unit, by unit id: a township unit's township staff, a department's liaisons (their
+    profile names the unit), the bureau's administrators and officials. At most three queries for any number of
+    units, so a job that tells many units reads them at once."""
+    units = list(units)
+    people: dict[int, list] = {unit.pk: [] for unit in units}
+    townships = {unit.township_id: unit.pk for unit in units if unit.kind == Unit.Kind.TOWNSHIP and unit.township_id}
+    departments = [unit.pk for unit in units if unit.kind == Unit.Kind.DEPARTMENT]
+    bureau = [unit.pk for unit in units if unit.kind == Unit.Kind.BUREAU]
+    if townships:
+        links = UserProfile.townships.through.objects.filter(
+            township_id__in=townships, userprofile__role=Role.TOWNSHIP_STAFF, userprofile__user__is_active=True
+        ).select_related("userprofile__user")
+        for link in links.order_by("userprofile__user_id"):
+            people[townships[link.township_id]].append(link.userprofile.user)
+    if departments:
+        profiles = UserProfile.objects.filter(
+            unit_id__in=departments, role=Role.DEPARTMENT_LIAISON, user__is_active=True
+        ).select_related("user")
+        for profile in profiles.order_by("user_id"):
+            people[profile.unit_id].append(profile.user)
+    if bureau:
+        staff = bureau_people()
+        for unit_id in bureau:
+            people[unit_id] = list(staff)
+    return people
+
+
+def bureau_people() -> list[AbstractBaseUser]:
+    """The bureau's active administrators and officials: who the bureau's own notices are for."""
+    return list(get_user_model().objects.filter(is_active=True, profile__role__in=BUREAU_ROLES).order_by("pk"))
+
+
+def people_of_unit(unit: Unit) -> list[AbstractBaseUser]:
+    """The active people responsible for one unit (see people_of_units)."""
+    return people_of_units([unit])[unit.pk]
+
+
+def units_nobody_can_receive() -> QuerySet[Unit]:
+    """Active units without an e-mail address and without an active person: a notice for them reaches nobody, so
+    their overdue items stay unannounced until the bureau administrator gives them one (the home's to-do)."""
+    active = UserProfile.objects.filter(user__is_active=True)
+    staff = active.filter(role=Role.TOWNSHIP_STAFF, townships=OuterRef("township_id"))
+    liaisons = active.filter(role=Role.DEPARTMENT_LIAISON, unit=OuterRef("pk"))
+    bureau = active.filter(role__in=BUREAU_ROLES)
+    unreachable = (
+        Q(kind=Unit.Kind.TOWNSHIP, has_staff=False)
+        | Q(kind=Unit.Kind.DEPARTMENT, has_liaisons=False)
+        | Q(kind=Unit.Kind.BUREAU, has_bureau=False)
+    )
+    return (
+        Unit.objects.filter(is_active=True, email="")
+        .alias(has_staff=Exists(staff), has_liaisons=Exists(liaisons), has_bureau=Exists(bureau))
+        .filter(unreachable)
+    )

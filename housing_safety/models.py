@@ -107,3 +107,30 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class Notice(models.Model):
+    """One notice in a person's inbox (站内消息): what the system told them and the item it is about.
+
+    Every notice the system sends reaches the people responsible here, whether or not they have an e-mail address
+    (housing_safety.notices). A job that runs twice notifies once: the key is unique per recipient."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name=_("recipient")
+    )
+    key = models.CharField(_("key"), max_length=150)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)  # a path of this site
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [models.UniqueConstraint(fields=["key", "recipient"], name="notice_once_per_recipient")]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notice_recipient_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.title

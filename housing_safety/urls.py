@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from housing_safety import notice_views, workspace_views
 from housing_safety import views as housing_views
-from housing_safety import workspace_views
 
 admin.site.site_header = _("Zhangping rural housing safety")
 admin.site.site_title = _("Rural housing safety")
@@ -13,6 +13,9 @@ admin.site.site_url = None
 urlpatterns = [
     path("", workspace_views.home, name="home"),
     path("search/", workspace_views.search, name="search"),
+    path("notices/", notice_views.notices, name="notices"),
+    path("notices/read-all/", notice_views.mark_all_read, name="notices-read-all"),
+    path("notices/<id:pk>/open/", notice_views.open_notice, name="notice-open"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("personal-data/<str:kind>/<id:pk>/", housing_views.unmask, name="unmask"),
     # The apps' routes named outside their namespaces (printed on placards, given to reporters, linked everywhere);

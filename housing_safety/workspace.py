@@ -8,6 +8,7 @@ has one of them); a to-do provider returns the counts that user must act on, eac
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .access import Role, scope_of
+from .notices import unread_count
 
 # The menu's sections, in the order they are shown.
 SECTIONS = {
@@ -121,6 +123,34 @@ def search_for(user, term: str) -> list[SearchGroup]:
 
 
 @dataclass(frozen=True)
+class Panel:
+    """A part of a record's page that another app owns (a household's cases and complaints, its history): drawn with
+    `template`, which gets the `context` as `data`."""
+
+    title: str
+    template: str
+    context: dict
+    actions: tuple[tuple[str, str], ...] = ()  # (label, url) the user may take from here
+
+
+PanelProvider = Callable[[object, object], Panel | None]
+_panels: dict[str, list[tuple[int, PanelProvider]]] = {}
+
+
+def register_panel(record: str, provider: PanelProvider, position: int = 50) -> None:
+    """Called from an app's AppConfig.ready(): `provider(user, obj)` answers a panel (or None) for the page of a
+    `record` ("households.household"), read through the user's scope."""
+    providers = _panels.setdefault(record, [])
+    if all(known != provider for _position, known in providers):
+        providers.append((position, provider))
+        providers.sort(key=lambda entry: entry[0])
+
+
+def panels_for(record: str, user, obj) -> list[Panel]:
+    return [panel for _position, provider in _panels.get(record, []) if (panel := provider(user, obj)) is not None]
+
+
+@dataclass(frozen=True)
 class MenuEntry:
     label: str
     url: str
@@ -169,4 +199,6 @@ def shell(request) -> dict:
         "shell_hotline": settings.SUPERVISION_HOTLINE,
         "shell_menu": SimpleLazyObject(lambda: menu_for(user, request.path)),
         "shell_identity": SimpleLazyObject(lambda: identity_of(user)),
+        # Called by the template where it draws the badge: the count comes from the cache (housing_safety.notices).
+        "shell_unread": functools.cache(lambda: unread_count(user)),
     }

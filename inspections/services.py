@@ -18,14 +18,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, Township
-from households.selectors import households_for_user
+from households.selectors import households_for_user, people_of_unit
 from households.services import add_attachment, refresh_home_state
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from housing_safety.bulk import insert_select
 from housing_safety.dates import DUE, check_date
-from housing_safety.mail import queue_email
-from housing_safety.models import OutgoingEmail
+from housing_safety.notices import notify
 
 from . import selectors
 from .models import (
@@ -364,26 +363,27 @@ def report_observation(
     return report
 
 
-def notify_township_of_report(report: HelperReport) -> OutgoingEmail | None:
-    """Queue the e-mail telling the township unit about a helper's report, in the outbox with the report: if the
-    broker or the mail server is down, the ten-minute job delivers it. One e-mail per report (key
-    `helper-report:<pk>`), however often this runs; None when the township has no unit or the unit no address."""
+def notify_township_of_report(report: HelperReport) -> int:
+    """Tell the township about a helper's report: a notice in its staff's inbox and the e-mail to them and the
+    township unit's address, in the outbox with the report (a broker or mail server that is down delays it, the
+    ten-minute job delivers it). Once per report (key `helper-report:<pk>`), however often this runs; how many
+    people and addresses it reached, 0 when the township has no unit or nobody there can receive it."""
     unit = getattr(report.household.village.township, "unit", None)
-    if unit is None or not unit.email:
-        return None
+    if unit is None:
+        return 0
+    path = reverse("inspections:report", args=[report.pk])
     with translation.override(settings.LANGUAGE_CODE):
         kinds = "、".join(str(FindingKind(kind).label) for kind in report.found_kinds())
-        return queue_email(
+        return notify(
             key=f"helper-report:{report.pk}",
-            to=[unit.email],
-            subject=_("Helper's report: %(name)s, %(village)s")
+            users=people_of_unit(unit),
+            emails=[unit.email],
+            title=_("Helper's report: %(name)s, %(village)s")
             % {"name": report.household.head_name, "village": report.household.village.name},
-            body=_("%(kinds)s\n\n%(note)s\n\nHandle it at %(url)s")
-            % {
-                "kinds": kinds or "-",
-                "note": report.note,
-                "url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("inspections:report", args=[report.pk]),
-            },
+            body=f"{kinds or '-'} · {report.note}"[:500],
+            url=path,
+            email_body=_("%(kinds)s\n\n%(note)s\n\nHandle it at %(url)s")
+            % {"kinds": kinds or "-", "note": report.note, "url": settings.PUBLIC_BASE_URL.rstrip("/") + path},
         )
 
 

@@ -12,4 +12,4 @@ def notify_township_of_report(report_id: int) -> bool:
     services.report_observation itself (key `helper-report:<pk>`, so this queues nothing twice). Remove once no
     such message can be left."""
     report = HelperReport.objects.select_related("household__village__township").get(pk=report_id)
-    return services.notify_township_of_report(report) is not None
+    return services.notify_township_of_report(report) > 0

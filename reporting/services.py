@@ -16,15 +16,18 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.department_lists import remove_read_files
 from households.models import Unit
+from households.selectors import bureau_people, people_of_units
 from housing_safety.access import SYSTEM, Role, require_perm
 from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
+from housing_safety.notices import notify, post_notices
 from rectification.documents import lead_report_workbook
 
 from . import documents, selectors
@@ -202,21 +205,34 @@ def mark_late_reports(*, day: datetime.date, kind: str | None = None) -> int:
 
 
 def remind_units(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
-    """E-mail every unit whose report of `kind` for that month is not yet submitted; once per unit and month."""
+    """Tell every unit whose report of `kind` for that month is not yet submitted (its people's inbox and the
+    e-mail); once per unit and month. The number of units reached."""
     period = report_period(kind, day)
-    reports = MonthlyReport.objects.filter(kind=kind, period=period).exclude(status=ReportStatus.SUBMITTED)
-    queued = 0
-    for report in reports.select_related("unit"):
+    reports = list(
+        MonthlyReport.objects.filter(kind=kind, period=period)
+        .exclude(status=ReportStatus.SUBMITTED)
+        .select_related("unit")
+    )
+    people = people_of_units(report.unit for report in reports)
+    reached = 0
+    for report in reports:
         context = {"report": report, "url": _link(report.get_absolute_url()), "deadline": deadline(report)}
-        email = queue_email(
-            key=f"reminder:{kind}:{period:%Y-%m}:{report.unit_id}",
-            to=unit_recipients(report.unit),
-            subject=_("Reminder: %(report)s for %(month)s is due on %(due)s")
-            % {"report": report.get_kind_display(), "month": f"{period:%Y-%m}", "due": f"{report.due_on:%Y-%m-%d}"},
-            body=render_to_string("reporting/email/reminder.txt", context),
+        reached += bool(
+            notify(
+                key=f"reminder:{kind}:{period:%Y-%m}:{report.unit_id}",
+                users=people[report.unit_id],
+                emails=[report.unit.email],
+                title=_("Reminder: %(report)s for %(month)s is due on %(due)s")
+                % {
+                    "report": report.get_kind_display(),
+                    "month": f"{period:%Y-%m}",
+                    "due": f"{report.due_on:%Y-%m-%d}",
+                },
+                url=report.get_absolute_url(),
+                email_body=render_to_string("reporting/email/reminder.txt", context),
+            )
         )
-        queued += email is not None
-    return queued
+    return reached
 
 
 # The consolidated report ---------------------------------------------------------------------------------------
@@ -243,10 +259,11 @@ def build_consolidated_report(*, day: datetime.date) -> tuple[ConsolidatedReport
         report.chart.save(f"chart-{period:%Y-%m}.png", ContentFile(chart), save=False)
         report.built_at, report.key_figures = timezone.now(), totals
         context = {"day": day, "figures": documents.key_figures(totals), "url": _link("/dashboard/")}
+        subject = _("Consolidated monthly report on rural housing safety, %(month)s") % {"month": f"{day:%Y-%m}"}
         report.email = queue_email(
             key=f"consolidated:{period:%Y-%m}",
             to=bureau_recipients(),
-            subject=_("Consolidated monthly report on rural housing safety, %(month)s") % {"month": f"{day:%Y-%m}"},
+            subject=subject,
             body=render_to_string("reporting/email/consolidated.txt", context),
             html_body=render_to_string("reporting/email/consolidated.html", context),
             attachments=[
@@ -255,6 +272,13 @@ def build_consolidated_report(*, day: datetime.date) -> tuple[ConsolidatedReport
             ],
         )
         report.save()
+        # The bureau's people find it in their inbox too, whether or not they have an address.
+        post_notices(
+            key=f"consolidated:{period:%Y-%m}",
+            users=bureau_people(),
+            title=subject,
+            url=reverse("reporting:consolidated", args=[report.pk]),
+        )
     return report, True
 
 
@@ -310,14 +334,20 @@ def sweep_deadlines(*, day: datetime.date) -> dict[str, int]:
     return counts
 
 
-def _announce_overdue(day: datetime.date) -> None:
-    """E-mail each unit the overdue items not yet announced, once: the e-mail and the items' `announced` flag are
-    written together, so a second sweep the same day announces only what it found new."""
+def _announce_overdue(day: datetime.date) -> int:
+    """Tell each unit's people the overdue items not yet announced, once: a notice in their inbox and the e-mail,
+    written together with the items' `announced` flag, so a second sweep the same day announces only what it found
+    new. Items of a unit nobody can receive for (no address, no active person) stay unannounced: they are announced
+    by the first sweep after someone can receive them (the bureau administrator's home lists such units). The
+    number of units told."""
     fresh = OverdueItem.objects.filter(announced=False, cleared_on__isnull=True, unit__isnull=False)
     by_unit: dict[int, list[OverdueItem]] = defaultdict(list)
     for item in fresh.order_by("kind", "due_on", "pk"):
         by_unit[item.unit_id].append(item)
-    for unit in Unit.objects.filter(pk__in=by_unit.keys()):
+    units = list(Unit.objects.filter(pk__in=by_unit.keys()).select_related("township"))
+    people = people_of_units(units)
+    told = 0
+    for unit in units:
         items = by_unit[unit.pk]
         groups = defaultdict(list)
         for item in items:
@@ -329,14 +359,20 @@ def _announce_overdue(day: datetime.date) -> None:
             "url": _link("/dashboard/"),
         }
         with transaction.atomic():
-            queue_email(
+            reached = notify(
                 key=f"overdue:{day:%Y-%m-%d}:{unit.pk}:{min(item.pk for item in items)}",
-                to=unit_recipients(unit),
-                subject=_("%(count)s items became overdue for %(unit)s on %(day)s")
+                users=people[unit.pk],
+                emails=[unit.email],
+                title=_("%(count)s items became overdue for %(unit)s on %(day)s")
                 % {"count": len(items), "unit": unit.name, "day": f"{day:%Y-%m-%d}"},
-                body=render_to_string("reporting/email/overdue.txt", context),
+                body="；".join(f"{label} {len(listed)}" for label, listed in groups.items()),
+                url=reverse("home"),
+                email_body=render_to_string("reporting/email/overdue.txt", context),
             )
-            OverdueItem.objects.filter(pk__in=[item.pk for item in items]).update(announced=True)
+            if reached:
+                OverdueItem.objects.filter(pk__in=[item.pk for item in items]).update(announced=True)
+                told += 1
+    return told
 
 
 # The quarterly lead report -------------------------------------------------------------------------------------
@@ -353,10 +389,12 @@ def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
         return existing
     filename = _("lead-report-%(year)s-Q%(quarter)s.xlsx") % {"year": year, "quarter": quarter}
     path = default_storage.save(f"reports/{filename}", ContentFile(lead_report_workbook(year=year, quarter=quarter)))
+    subject = _("Quarterly report on lead transfers, %(year)s Q%(quarter)s") % {"year": year, "quarter": quarter}
+    post_notices(key=key, users=bureau_people(), title=subject, url=reverse("rectification:leads"))
     return queue_email(
         key=key,
         to=[*bureau_recipients(), settings.DISCIPLINE_COMMISSION_EMAIL],
-        subject=_("Quarterly report on lead transfers, %(year)s Q%(quarter)s") % {"year": year, "quarter": quarter},
+        subject=subject,
         body=_("The quarterly report on lead transfers (线索双向移送) for %(year)s Q%(quarter)s is attached.")
         % {"year": year, "quarter": quarter},
         attachments=[{"path": path, "filename": filename, "mimetype": XLSX_TYPE}],

@@ -15,7 +15,7 @@ from django.utils import timezone
 from households.models import Attachment, Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
-from housing_safety.models import OutgoingEmail
+from housing_safety.models import Notice, OutgoingEmail
 from inspections import selectors, services
 from inspections.models import Campaign, FindingKind, HelperReport, Revisit
 from inspections.tasks import notify_township_of_report
@@ -416,13 +416,17 @@ def test_report_emails_the_township_unit(
 
 
 def test_no_email_when_the_township_unit_has_no_address(
-    helper, assigned, xinqiao_unit, django_capture_on_commit_callbacks
+    helper, assigned, xinqiao_unit, personas, django_capture_on_commit_callbacks
 ):
     assert xinqiao_unit.email == ""
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         report = services.report_observation(actor=helper, household=assigned, findings=["leaking"], note="漏雨")
     assert callbacks == [] and mail.outbox == [] and not OutgoingEmail.objects.exists()
-    assert services.notify_township_of_report(report) is None
+    # The township's staff still find it in their inbox (housing_safety.notices), once.
+    assert services.notify_township_of_report(report) == 1
+    [notice] = Notice.objects.all()
+    assert (notice.recipient, notice.key) == (personas[Role.TOWNSHIP_STAFF], f"helper-report:{report.pk}")
+    assert notice.url == reverse("inspections:report", args=[report.pk])
 
 
 def test_no_email_when_the_township_has_no_unit(helper, assigned, xinqiao_unit):
@@ -440,7 +444,8 @@ def test_the_township_is_told_once_per_report(helper, assigned, xinqiao_unit, dj
         report = services.report_observation(actor=helper, household=assigned, findings=[], note="一切正常")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert notify_township_of_report(report.pk) is True
-        assert services.notify_township_of_report(report) == OutgoingEmail.objects.get()
+        assert services.notify_township_of_report(report) == 2  # the unit's address and its staff's inbox
+        assert OutgoingEmail.objects.count() == 1 and Notice.objects.count() == 1
     assert callbacks == []
     [message] = mail.outbox
     assert message.to == ["xinqiao@zhangping.example"]

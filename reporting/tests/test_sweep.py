@@ -4,16 +4,18 @@ cleared; and the outbox that makes every e-mail a row first."""
 from __future__ import annotations
 
 import datetime
+import html
+import re
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from households.models import Unit
-from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
+from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
 from housing_safety.mail import queue_email
-from housing_safety.models import OutgoingEmail
+from housing_safety.models import Notice, OutgoingEmail
 from inspections.models import Campaign, Revisit
 from inspections.tests.factories import AppraisalFactory
 from rectification.models import Complaint, LeadTransfer, Problem, RenovationCase
@@ -109,12 +111,51 @@ def test_a_township_without_its_own_address_is_reached_through_its_staff(xinqiao
     assert [message.to for message in sent] == [["chen@xinqiao.example"]]
 
 
-def test_a_unit_without_any_address_gets_its_items_but_no_mail(xinqiao, sweep):
+def test_a_unit_nobody_can_receive_keeps_its_items_unannounced_and_shows_on_the_admins_home(xinqiao, client, sweep):
+    admin = make_user(Role.BUREAU_ADMIN)  # and no township staff anywhere
     unappraised(xinqiao, D(2026, 12, 1), "张老汉")
     counts, sent = sweep(DAY)
     assert counts["appraisal"] == 1 and sent == []
-    assert OverdueItem.objects.get().unit == Unit.objects.get(township=xinqiao)
-    assert not OutgoingEmail.objects.exists()
+    item = OverdueItem.objects.get()
+    assert item.unit == Unit.objects.get(township=xinqiao)
+    assert not item.announced  # nobody was told: announced once someone can receive it
+    assert not OutgoingEmail.objects.exists() and not Notice.objects.exists()
+
+    # The bureau administrator's home counts the units nobody can be notified at and links to them.
+    client.force_login(admin)
+    home = client.get("/").content.decode()
+    line = re.search(
+        r'<a href="([^"]+)">\s*<span class="todo-count">(\d+)</span>\s*<span class="todo-label">无法通知', home
+    )
+    assert line, home
+    listed = client.get(html.unescape(line.group(1)))
+    names = {unit.name for unit in listed.context["cl"].queryset}
+    assert listed.context["cl"].result_count == int(line.group(2)) > 0
+    assert "新桥镇人民政府" in names and "双洋镇人民政府" in names
+    assert Unit.objects.get(kind=Unit.Kind.BUREAU).name not in names  # its administrators and officials receive
+
+    # The next sweep after the unit gets an address announces the waiting items, once.
+    Unit.objects.filter(township=xinqiao).update(email="xinqiao@zhangping.example")
+    _counts, sent = sweep(DAY + NEXT)
+    assert [message.to for message in sent] == [["xinqiao@zhangping.example"]] and "张老汉" in sent[0].body
+    item.refresh_from_db()
+    assert item.announced
+    assert "新桥镇人民政府" not in {
+        unit.name for unit in client.get(html.unescape(line.group(1))).context["cl"].queryset
+    }
+
+
+def test_staff_without_an_address_get_the_overdue_items_in_their_inbox(xinqiao, staff, other_staff, sweep):
+    assert Unit.objects.get(township=xinqiao).email == "" and staff.email == ""
+    unappraised(xinqiao, D(2026, 12, 1), "张老汉")
+    _counts, sent = sweep(DAY)
+    assert sent == [] and not OutgoingEmail.objects.exists()
+    assert OverdueItem.objects.get().announced
+    [notice] = Notice.objects.all()
+    assert notice.recipient == staff and notice.read_at is None  # not other_staff: another township
+    assert notice.title == "新桥镇人民政府：2027-02-01 新增逾期事项 1 项" and notice.url == "/"
+    sweep(DAY)  # the same day again: nobody is told twice
+    assert Notice.objects.count() == 1
 
 
 # Every kind of late item ---------------------------------------------------------------------------------------
