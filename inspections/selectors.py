@@ -13,12 +13,13 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from households.models import Dwelling, Household, HousingStatus
-from households.selectors import household_scope_filter, households_for_user, townships_for_user
+from households.models import Attachment, Dwelling, Household, HousingStatus
+from households.selectors import attachments_for_user, household_scope_filter, households_for_user, townships_for_user
 
 from .models import Appraisal, HelperReport, Placard, Revisit, SecuredHousing
 
@@ -312,3 +313,28 @@ def revisit_counts_by_township(user: AbstractBaseUser, today: datetime.date | No
     by_township = revisit_counts(revisits_for_user(user), "dwelling__household__village__township_id", today)
     empty = {"pending": 0, "overdue": 0, "done": 0}
     return [{"township": t, **by_township.get(t.pk, empty)} for t in townships_for_user(user)]
+
+
+def household_record(user: AbstractBaseUser, household: Household) -> dict:
+    """What the household's page shows of this app, each part read through the user's scope in one query: the
+    appraisals' photos by appraisal, the revisits of its homes, the helpers' reports."""
+    appraisal_ids = Appraisal.objects.filter(dwelling__household=household).values("pk")
+    photos: dict[int, list[Attachment]] = {}
+    for photo in attachments_for_user(user).filter(
+        content_type=ContentType.objects.get_for_model(Appraisal),
+        object_id__in=appraisal_ids,
+        kind=Attachment.Kind.PHOTO,
+    ):
+        photos.setdefault(photo.object_id, []).append(photo)
+    return {
+        "photos": photos,
+        "revisits": list(
+            revisits_for_user(user).filter(dwelling__household=household).order_by("-due_on", "-pk")[:RECORD_ROWS]
+        ),
+        "reports": list(
+            helper_reports_for_user(user).filter(household=household).order_by("-reported_at")[:RECORD_ROWS]
+        ),
+    }
+
+
+RECORD_ROWS = 20  # the newest of each kind on a household's page

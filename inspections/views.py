@@ -25,6 +25,7 @@ from housing_safety.access import scope_of
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param
 from housing_safety.web import GET_POST, POST, page, run_form
+from housing_safety.workspace import panels_for
 
 from . import selectors, services
 from .forms import AppraisalForm, HelperReportForm, PlacardInstallationForm, ReportActionForm, RevisitForm
@@ -81,6 +82,8 @@ def household_detail(request, pk: int):
             "dwellings": dwellings,
             "placards": [(p, p.pk in current) for p in placards],
             "is_safe": household.housing_status in selectors.SAFE_STATUSES,
+            **selectors.household_record(request.user, household),
+            "panels": panels_for("households.household", request.user, household),
         },
     )
 

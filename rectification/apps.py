@@ -29,10 +29,11 @@ class RectificationConfig(AppConfig):
             if step not in DEMO_STEPS:
                 DEMO_STEPS.append(step)
 
-        from housing_safety.workspace import register_links, register_search, register_todos
+        from housing_safety.workspace import register_links, register_panel, register_search, register_todos
 
         from . import workspace
 
         register_links(*workspace.LINKS, position=20)
         register_todos(workspace.todos, position=20)
         register_search(workspace.search, position=20)
+        register_panel("households.household", workspace.household_panel, position=20)

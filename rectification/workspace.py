@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from households.identity import half_width
-from housing_safety.workspace import SEARCH_LIMIT, Link, SearchGroup, SearchHit, Todo
+from housing_safety.workspace import SEARCH_LIMIT, Link, Panel, SearchGroup, SearchHit, Todo
 
 from . import selectors
 from .models import CaseStatus, ComplaintStatus, Problem
@@ -145,3 +145,28 @@ def search(user, term: str):
             for case in cases.select_related("household").order_by("-programme_year", "number")[:SEARCH_LIMIT]
         ]
         yield SearchGroup(_("Renovation cases"), hits)
+
+
+def household_panel(user, household):
+    """The household's page: its problems, renovation cases and complaints, as far as the user may see them."""
+    parts = {
+        "problems": list(
+            selectors.problems_for_user(user).filter(household=household).order_by("-deadline")[:RECORD_ROWS]
+        )
+        if user.has_perm("rectification.view_problem")
+        else [],
+        "cases": list(selectors.cases_for_user(user).filter(household=household).order_by("-programme_year", "-pk"))
+        if user.has_perm("rectification.view_renovationcase")
+        else [],
+        "complaints": list(
+            selectors.complaints_for_user(user).filter(household=household).order_by("-received_at")[:RECORD_ROWS]
+        )
+        if user.has_perm("rectification.view_complaint")
+        else [],
+    }
+    if not any(user.has_perm(f"rectification.view_{name}") for name in ("problem", "renovationcase", "complaint")):
+        return None
+    return Panel(_("Problems, renovation and complaints"), "rectification/_household_panel.html", parts)
+
+
+RECORD_ROWS = 20
