@@ -1,6 +1,7 @@
 from django import template
 from django.template.base import VariableDoesNotExist
 from django.template.defaulttags import TemplateIfParser
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -73,6 +74,18 @@ def row_count(paginator) -> str:
     if getattr(paginator, "capped", False):
         return _("more than %(count)s") % {"count": f"{paginator.count:,}"}
     return f"{paginator.count}"
+
+
+@register.filter
+def figure(value, kind: str = "count") -> str:
+    """A figure as people read it: counts with separators, yuan with two decimals, shares in percent."""
+    if value is None or value == "":
+        return "–"
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    if kind == "money":
+        return number_format(value, 2, force_grouping=True)
+    return number_format(value, 0, force_grouping=True)
 
 
 @register.filter

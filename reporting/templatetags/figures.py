@@ -1,19 +1,12 @@
+"""The report pages' filters; `figure` is the project's (housing_safety/templatetags/housing.py), also here so that
+these pages load one library."""
+
 from django import template
-from django.utils.formats import number_format
+
+from housing_safety.templatetags.housing import figure
 
 register = template.Library()
-
-
-@register.filter
-def figure(value, kind: str = "count") -> str:
-    """A report figure as people read it: counts with separators, yuan with two decimals, shares in percent."""
-    if value is None or value == "":
-        return "–"
-    if kind == "share":
-        return f"{100 * value:.1f}%"
-    if kind == "money":
-        return number_format(value, 2, force_grouping=True)
-    return number_format(value, 0, force_grouping=True)
+register.filter(figure)
 
 
 @register.filter
