@@ -38,7 +38,7 @@ from households.tests.factories import (
     valid_id_number,
 )
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
-from housing_safety.models import OutgoingEmail
+from housing_safety.models import Notice, OutgoingEmail
 from housing_safety.tests.kit import table_rows
 from inspections import services as inspection_services
 from inspections.models import Campaign, Revisit, SecuredHousing, SpotCheck
@@ -233,6 +233,10 @@ def build_world() -> World:
     )
     world.objects["helper_report_b"] = inspection_services.report_observation(
         actor=helper_b, household=b1, findings=["leaking"], note=M["helper_note"].text, dwelling=dwelling_b1
+    )
+    # The report reached township B's staff inbox (站内消息): theirs alone to read and mark.
+    world.objects["notice_b"] = Notice.objects.get(
+        recipient=staff_b, key=f"helper-report:{world['helper_report_b'].pk}"
     )
     world.objects["problem_b"] = rectification_services.save_problem(
         actor=staff_b,

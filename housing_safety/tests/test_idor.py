@@ -143,6 +143,11 @@ APP: dict[str, Entry] = {
     "search": Entry(
         perm=VIEW_HOUSEHOLD, query=lambda w: {"q": w["household_b"].head_name[:-1]}, shows="head_b1", silent=True
     ),
+    # The inbox: each user's own notices only; township B's staff's notice (a helper's report) is theirs alone,
+    # so no persona opens or marks it (404), and "mark all read" touches only the user's own.
+    "notices": Entry(),
+    "notices-read-all": Entry(post=lambda w: {}),
+    "notice-open": Entry(target="notice_b", reach=OWNER, post=lambda w: {}),
     "set_language": Entry(public=True),
     "healthz": Entry(public=True),
     # The QR code on the house door: anyone who scans it sees the village and the masked name, nothing more.
