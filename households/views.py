@@ -45,7 +45,7 @@ class PasswordChange(PasswordChangeView):
         return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}
 
     def get_success_url(self):
-        return safe_next(self.request) or home_url(self.request.user)
+        return safe_next(self.request) or home_url()
 
     def form_valid(self, form):
         response = super().form_valid(form)

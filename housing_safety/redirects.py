@@ -5,19 +5,6 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .access import Role, scope_of
-
-# Each role's first page until the workspace issue builds a home page: the admin's index for the bureau, the pages
-# each role works in for the others. URL names, so that this module imports no app.
-ROLE_HOMES = {
-    Role.BUREAU_ADMIN: "admin:index",
-    Role.BUREAU_OFFICIAL: "admin:index",
-    Role.TOWNSHIP_STAFF: "inspections:field",
-    Role.HELPER: "inspections:helper",
-    Role.DEPARTMENT_LIAISON: "households:lists",
-    Role.COMPLAINT_CLERK: "rectification:complaints",
-}
-
 
 def safe_next(request, name: str = "next") -> str:
     """The request's `next` (POST, then GET) when it is a path of this site, else "" (an absolute URL, even to this
@@ -30,6 +17,6 @@ def safe_next(request, name: str = "next") -> str:
     return ""
 
 
-def home_url(user) -> str:
-    """The user's home: where a login or a forced password change without a `next` lands."""
-    return reverse(ROLE_HOMES.get(scope_of(user).role, "admin:index"))
+def home_url() -> str:
+    """The home (工作台), every role's: where a login or a forced password change without a `next` lands."""
+    return reverse("home")
