@@ -56,6 +56,17 @@ DEMO_USERS = [
 ]
 
 
+# Addresses in the style of the county's mail (example.gov.cn: never delivered), so the demo's notices and e-mails
+# reach someone: each township government and each demo account has one.
+DEMO_MAIL_DOMAIN = "zhangping.example.gov.cn"
+TOWNSHIP_MAILBOXES = {
+    "350881001": "jingcheng", "350881002": "guilin", "350881100": "xinqiao", "350881101": "shuangyang",
+    "350881102": "yongfu", "350881103": "xinan", "350881104": "heping", "350881105": "gongqiao",
+    "350881106": "xianghu", "350881107": "chishui", "350881108": "xiyuan", "350881109": "nanyang",
+    "350881110": "luzhi", "350881203": "guantian", "350881204": "wuci", "350881205": "lingdi",
+}  # fmt: skip
+
+
 def demo_id_number(rng: random.Random) -> str:
     born = datetime.date(1935, 1, 1) + datetime.timedelta(days=rng.randrange(0, 365 * 55))
     first17 = f"350881{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
@@ -74,6 +85,7 @@ DEMO_STEPS: list = []
 def seed_demo(*, households: int = 300) -> list[tuple[str, str]]:
     if getattr(settings, "PRODUCTION", False):
         raise ImproperlyConfigured("seed_demo refuses to run in production mode (DJANGO_ENV=production).")
+    _ensure_township_addresses()
     logins = _ensure_users()
     admin = User.objects.get(username="admin")
     villages = _ensure_villages(admin)
@@ -83,13 +95,27 @@ def seed_demo(*, households: int = 300) -> list[tuple[str, str]]:
     return logins
 
 
+def _ensure_township_addresses() -> None:
+    """A township government without an address gets its demo one (an address set by hand is kept)."""
+    for unit in Unit.objects.filter(kind=Unit.Kind.TOWNSHIP, email="").select_related("township"):
+        mailbox = TOWNSHIP_MAILBOXES.get(unit.township.code, f"zf{unit.township.code}")
+        unit.email = f"{mailbox}@{DEMO_MAIL_DOMAIN}"
+        unit.save(update_fields=["email"])
+
+
 def _ensure_users() -> list[tuple[str, str]]:
     logins = []
     # Hashed once for all (a hash takes half a second by design): the one published password, which each account
     # must replace at its first login anyway.
     hashed = make_password(DEMO_PASSWORD)
     for spec in DEMO_USERS:
-        user, created = User.objects.get_or_create(username=spec.username, defaults={"first_name": spec.first_name})
+        user, created = User.objects.get_or_create(
+            username=spec.username,
+            defaults={"first_name": spec.first_name, "email": f"{spec.username}@{DEMO_MAIL_DOMAIN}"},
+        )
+        if not user.email:
+            user.email = f"{spec.username}@{DEMO_MAIL_DOMAIN}"
+            user.save(update_fields=["email"])
         if created:
             user.password = hashed
             user.save(update_fields=["password"])

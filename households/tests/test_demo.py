@@ -70,4 +70,23 @@ def test_seed_demo_keeps_its_mail_out_of_the_output_and_prints_the_logins_last(
     assert not any("Content-Type" in line or "base64" in line for line in lines)
     assert OutgoingEmail.objects.exists()  # the monthly report is in the outbox
     mail = [path.read_text() for path in (tmp_path / "mail").iterdir()]
-    assert len(mail) == OutgoingEmail.objects.count() and all("Content-Type: multipart" in text for text in mail)
+    # Every message is a file: the monthly report (with its workbook and chart) and the notices the demo's records
+    # send now that its townships and accounts have addresses (a helper's report, a complaint's assignment).
+    assert len(mail) == OutgoingEmail.objects.count() > 1
+    assert any("Content-Type: multipart" in text for text in mail)
+
+
+@pytest.mark.django_db
+def test_the_demos_townships_and_accounts_can_be_notified():
+    """Every township government and demo account has an address, so the demo's notices and e-mails reach someone;
+    the units nobody can be notified at are only departments without a liaison, shown on the admin's home."""
+    from households.models import Unit
+    from households.selectors import units_nobody_can_receive
+
+    call_command("seed_demo", households=16)
+    assert not Unit.objects.filter(kind=Unit.Kind.TOWNSHIP, email="").exists()
+    assert all(u.email.endswith("@zhangping.example.gov.cn") for u in Unit.objects.filter(kind=Unit.Kind.TOWNSHIP))
+    assert Unit.objects.get(township__code="350881100").email == "xinqiao@zhangping.example.gov.cn"
+    assert not User.objects.filter(email="").exists()
+    assert User.objects.get(username="xinqiao").email == "xinqiao@zhangping.example.gov.cn"
+    assert {unit.kind for unit in units_nobody_can_receive()} <= {Unit.Kind.DEPARTMENT}

@@ -12,7 +12,7 @@ from django.urls import reverse
 from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user, township
 from housing_safety.access import Role
-from housing_safety.models import OutgoingEmail
+from housing_safety.models import Notice, OutgoingEmail
 from inspections import services
 from inspections.models import HelperReport
 from reporting.jobs import run_job
@@ -30,19 +30,36 @@ def helped():
     return household, DwellingFactory(household=household), helper
 
 
-def test_the_township_is_mailed_over_smtp_when_a_helper_reports(
-    smtp_server, helped, django_capture_on_commit_callbacks
+def test_the_township_is_mailed_over_smtp_and_its_staff_find_it_in_their_inbox_when_a_helper_reports(
+    smtp_server, helped, client, django_capture_on_commit_callbacks
 ):
     household, dwelling, helper = helped
+    xinqiao = household.village.township
+    chen = make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao])  # no address: the inbox only
+    lin = make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao])
+    lin.email = "lin@xinqiao.example"
+    lin.save()
     with django_capture_on_commit_callbacks(execute=True):
         report = services.report_observation(
             actor=helper, household=household, dwelling=dwelling, findings=["leaking"], note="屋顶漏雨"
         )
-    [(_sender, recipients, message)] = smtp_server.messages
-    assert recipients == ["xinqiao@zhangping.example"]
+    [(_sender, recipients, message)] = smtp_server.messages  # one message, to the unit and lin
+    assert sorted(recipients) == ["lin@xinqiao.example", "xinqiao@zhangping.example"]
     assert "林秀英" in message["Subject"] and "屋顶漏雨" in message.get_content()
     email = OutgoingEmail.objects.get()
     assert (email.key, email.status, email.attempts) == (f"helper-report:{report.pk}", OutgoingEmail.Status.SENT, 1)
+
+    # Both staff have the notice, with the e-mail's subject; opening it leads to the report and marks it read.
+    assert sorted(Notice.objects.values_list("recipient_id", flat=True)) == sorted([chen.pk, lin.pk])
+    client.force_login(chen)
+    inbox = client.get(reverse("notices")).content.decode()
+    assert message["Subject"] in inbox and '<span class="shell-unread" aria-hidden="true">1</span>' in inbox
+    notice = Notice.objects.get(recipient=chen)
+    response = client.post(reverse("notice-open", args=[notice.pk]))
+    assert response.url == reverse("inspections:report", args=[report.pk])
+    assert client.get(response.url).status_code == 200
+    notice.refresh_from_db()
+    assert notice.read_at is not None
 
 
 def test_with_the_broker_down_the_report_is_saved_and_the_retry_job_mails_the_township_once(
