@@ -12,4 +12,4 @@ def notify_handler_of_complaint(complaint_id: int) -> bool:
     services.move_complaint itself (keyed by the assignment, so this queues nothing twice). Remove once no such
     message can be left."""
     complaint = Complaint.objects.select_related("handler", "township", "village").get(pk=complaint_id)
-    return queue_handler_notice(complaint) is not None
+    return queue_handler_notice(complaint) > 0

@@ -22,8 +22,7 @@ from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
 from housing_safety.dates import check_date
-from housing_safety.mail import queue_email
-from housing_safety.models import OutgoingEmail
+from housing_safety.notices import notify
 from housing_safety.workdays import add_working_days
 from housing_safety.workflow import Workflow
 
@@ -261,31 +260,35 @@ def move_complaint(
     return complaint
 
 
-def notify_handler_of_complaint(complaint: Complaint) -> OutgoingEmail | None:
-    """Queue the e-mail to the assigned handler (ticket, category, place, content and deadline, never the reporter:
-    the handler's role does not see who complained) in the outbox with the assignment, so a broker or mail server
-    that is down delays it but does not lose it. None when the handler has no address.
+def notify_handler_of_complaint(complaint: Complaint) -> int:
+    """Tell the assigned handler (ticket, category, place, content and deadline, never the reporter: the handler's
+    role does not see who complained): a notice in their inbox and the e-mail where they have an address, in the
+    outbox with the assignment, so a broker or mail server that is down delays it but does not lose it. How many it
+    reached (0: no handler, or an inactive one).
 
     The key names the complaint, the handler and which assignment of the complaint this is: running this again
-    for the same assignment (a retried delivery, an old task) queues nothing, while a later assignment, should
+    for the same assignment (a retried delivery, an old task) sends nothing more, while a later assignment, should
     COMPLAINT_MOVES ever allow one (even to the same person), is news and is sent."""
     handler = complaint.handler
-    if handler is None or not handler.email:
-        return None
+    if handler is None:
+        return 0
     assignment = complaint.transitions.filter(to_status=S.ASSIGNED).count()
     place = " ".join(filter(None, [getattr(complaint.township, "name", ""), getattr(complaint.village, "name", "")]))
+    path = reverse("rectification:complaint", args=[complaint.pk])
     with translation.override(settings.LANGUAGE_CODE):
-        return queue_email(
+        return notify(
             key=f"complaint-assigned:{complaint.pk}:{handler.pk}:{assignment}",
-            to=[handler.email],
-            subject=_("Complaint %(ticket)s assigned to you") % {"ticket": complaint.ticket},
-            body=_("%(category)s · %(place)s\n\n%(content)s\n\nHandle it by %(due)s at %(url)s")
+            users=[handler],
+            title=_("Complaint %(ticket)s assigned to you") % {"ticket": complaint.ticket},
+            body=f"{complaint.get_category_display()} · {place or '-'} · {complaint.handling_due:%Y-%m-%d}",
+            url=path,
+            email_body=_("%(category)s · %(place)s\n\n%(content)s\n\nHandle it by %(due)s at %(url)s")
             % {
                 "category": complaint.get_category_display(),
                 "place": place or "-",
                 "content": complaint.content,
                 "due": f"{complaint.handling_due:%Y-%m-%d}",
-                "url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("rectification:complaint", args=[complaint.pk]),
+                "url": settings.PUBLIC_BASE_URL.rstrip("/") + path,
             },
         )
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from housing_safety.access import Role
-from housing_safety.models import OutgoingEmail
+from housing_safety.models import Notice, OutgoingEmail
 from housing_safety.workdays import add_working_days
 from rectification import services
 from rectification.models import Complaint, LeadTransfer, Problem
@@ -200,6 +200,25 @@ def test_the_assignment_mail_goes_through_a_real_smtp_server_without_the_reporte
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert notify_handler_of_complaint(complaint.pk) is True
     assert callbacks == [] and len(smtp_server.messages) == 1 and OutgoingEmail.objects.count() == 1
+
+
+def test_a_handler_without_an_address_finds_the_assignment_in_their_inbox(
+    client, clerk, staff, xinqiao, django_capture_on_commit_callbacks
+):
+    assert staff.email == ""
+    complaint, _code = log(clerk, township=xinqiao)
+    services.move_complaint(actor=clerk, complaint=complaint, to=C.ACCEPTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.move_complaint(actor=clerk, complaint=complaint, to=C.ASSIGNED, handler=staff)
+    assert not OutgoingEmail.objects.exists()
+    [notice] = Notice.objects.all()
+    assert (notice.recipient, notice.key) == (staff, f"complaint-assigned:{complaint.pk}:{staff.pk}:1")
+    assert complaint.ticket in notice.title and "王举报" not in notice.body + notice.title
+    assert notify_handler_of_complaint(complaint.pk) is True and Notice.objects.count() == 1  # once
+    client.force_login(staff)
+    response = client.post(reverse("notice-open", args=[notice.pk]))
+    assert response.url == reverse("rectification:complaint", args=[complaint.pk])
+    assert client.get(response.url).status_code == 200
 
 
 def test_with_the_broker_down_the_assignment_holds_and_the_retry_job_mails_the_handler_once(
