@@ -958,6 +958,7 @@ def test_problem_list_status_options_are_distinct(client, users, world, status, 
     assert [value for value, _sel, _label in options] == [
         "",
         "unresolved",
+        "overdue",
         "open",
         "in_progress",
         "resolved",

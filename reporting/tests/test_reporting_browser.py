@@ -191,13 +191,18 @@ def test_township_files_its_monthly_report_and_the_bureau_follows_it_on_the_dash
     expect(villages.locator("tbody tr", has_text="西坑村").locator("td").first).to_have_text("1")
     bureau.screenshot(path=ARTIFACTS / "dashboard-xinqiao.png", full_page=True)
     villages.get_by_role("link", name="东坑村", exact=True).click()
-    bureau.wait_for_url(f"{base}/field/?village={dongkeng.pk}")
+    bureau.wait_for_url(f"{base}/dashboard/?village={dongkeng.pk}")  # the drill-down stays in the dashboard
     households = bureau.locator("ul.list > li")
     expect(households).to_have_count(2)
     for head in ("林秀英", "陈德胜"):
         expect(households.filter(has_text=head)).to_have_count(1)
     assert "张永福" not in bureau.inner_text("main")
     bureau.screenshot(path=ARTIFACTS / "dashboard-village-households.png", full_page=True)
+    # and back up by the breadcrumbs: the township, then the whole city
+    bureau.locator(".shell-crumbs").get_by_role("link", name="新桥镇").click()
+    expect(villages.locator("tbody tr")).to_have_count(2)
+    bureau.locator(".shell-crumbs").get_by_role("link", name="全市").click()
+    bureau.wait_for_url(f"{base}/dashboard/")
     assert bureau_errors == []
     desk.close()
 
