@@ -11,12 +11,14 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
+from import_export.forms import SelectableFieldsExportForm
 
 from housing_safety import disclosure
 from housing_safety.access import scope_of
@@ -29,6 +31,19 @@ from .resources import CSVImport, SpreadsheetImportForm, XLSXImport
 from .uploads import check_attachment_file
 
 
+class ChineseExportForm(SelectableFieldsExportForm):
+    """The export's field list by the columns' Chinese names, not by the attribute names title-cased in English."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        if field is not None and field.column_name != field_name:
+            return str(field.column_name)
+        try:
+            return capfirst(resource._meta.model._meta.get_field(field.attribute if field else field_name).verbose_name)
+        except (FieldDoesNotExist, TypeError):
+            return field_name
+
+
 class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, HistoryAdmin):
     """A scoped admin with django-import-export's import and export: the resource gets the user (its scope, and whether
     the numbers go out in full) and the address for the disclosure log; uploads are bounded and read the registry's
@@ -37,6 +52,7 @@ class ScopedImportExportAdmin(ScopedAdminMixin, ImportExportMixin, HistoryAdmin)
     import_error_display = ("message",)
     # Uploads are checked and read like department lists (households.sheets): bounded, with the reason in Chinese.
     import_form_class = SpreadsheetImportForm
+    export_form_class = ChineseExportForm
     import_formats = [XLSXImport, CSVImport]
     #: relations the export reads on every row, beyond what the scoped selector joins for the list
     export_related: tuple[str, ...] = ()
@@ -154,6 +170,13 @@ class AttachmentAddInline(GenericTabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A tabular inline heads its columns but labels no input: each says its name to a screen reader (axe: label).
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.widget.attrs.setdefault("aria-label", capfirst(db_field.verbose_name))
+        return field
 
 
 class AttachmentsAdminMixin:

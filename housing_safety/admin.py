@@ -3,18 +3,22 @@ the schedules' "run now" that survives a broker outage; django-celery-beat's for
 
 import json
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from celery.schedules import ParseException
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group, Permission
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.admin import PeriodicTaskForm as BeatPeriodicTaskForm
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from . import mail
+from .access import Role
 from .admin_base import ReadOnlyAdmin
 from .background import BROKER_DOWN_MESSAGE, enqueue_on_commit
 from .models import OutgoingEmail, PersonalDataAccess
@@ -54,15 +58,44 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             )
 
 
+def record_type_name(label: str) -> str:
+    """A record type ("households.household") as people read it: the model's name."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label
+
+
+class RecordTypeFilter(admin.SimpleListFilter):
+    """The kinds of record disclosed, by their names rather than their stored labels."""
+
+    title = _("record type")
+    parameter_name = "record_type"
+
+    def lookups(self, request, model_admin):
+        labels = PersonalDataAccess.objects.order_by().values_list("record_type", flat=True).distinct()
+        return [(label, record_type_name(label)) for label in labels]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(record_type=self.value()) if self.value() else queryset
+
+
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(ReadOnlyAdmin):
     """The audit of personal-data disclosures for the bureau administrator: read only, nothing can be removed."""
 
     list_display = ("at", "user", "record", "reason", "ip_address")
-    list_filter = (("at", admin.DateFieldListFilter), "record_type")
+    list_filter = (("at", admin.DateFieldListFilter), RecordTypeFilter)
     search_fields = ("user__username", "user__first_name", "record", "reason")
     list_select_related = ("user",)
-    readonly_fields = [field.name for field in PersonalDataAccess._meta.fields]
+    fields = readonly_fields = [
+        "record_kind" if field.name == "record_type" else field.name for field in PersonalDataAccess._meta.fields
+    ]
+
+    @admin.display(description=_("record type"))
+    def record_kind(self, obj):
+        return record_type_name(obj.record_type)
+
     paginator = BoundedPaginator
     show_full_result_count = False
 
@@ -146,3 +179,45 @@ class CrontabScheduleAdmin(BeatCrontabScheduleAdmin):
             return obj.human_readable
         except (ParseException, ValueError):
             return "—"
+
+
+# Names stored in English or as codes, shown as people read them ------------------------------------------------------
+# The role groups are named by their role's code (access.sync_role_groups finds them by it), and migrate stores
+# permission names and django-axes describes its records in English: wherever the admin prints one of them (lists,
+# titles, breadcrumbs, history, the permission and group pickers), it prints the Chinese name instead.
+
+_DEFAULT_PERMISSIONS = {
+    "add": pgettext_lazy("permission", "Can add %(model)s"),
+    "change": pgettext_lazy("permission", "Can change %(model)s"),
+    "delete": pgettext_lazy("permission", "Can delete %(model)s"),
+    "view": pgettext_lazy("permission", "Can view %(model)s"),
+}
+
+
+def group_name(group: Group) -> str:
+    return str(Role(group.name).label) if group.name in Role.values else group.name
+
+
+def permission_name(permission: Permission) -> str:
+    """Django's four permissions of a model from its translated name; the project's own through the catalogue."""
+    action = permission.codename.split("_", 1)[0]
+    model = permission.content_type.model_class()
+    default = model is not None and permission.codename == f"{action}_{model._meta.model_name}"
+    if default and action in _DEFAULT_PERMISSIONS:
+        return _DEFAULT_PERMISSIONS[action] % {"model": model._meta.verbose_name}
+    return gettext(permission.name)
+
+
+def _access_attempt(attempt) -> str:
+    return gettext("Login attempts of %(user)s") % {"user": attempt.username}
+
+
+def _access_log(log) -> str:
+    return gettext("Login of %(user)s at %(time)s") % {"user": log.username, "time": log.attempt_time}
+
+
+Group.__str__ = group_name
+Permission.__str__ = lambda permission: f"{permission.content_type} | {permission_name(permission)}"
+AccessAttempt.__str__ = _access_attempt
+AccessLog.__str__ = _access_log
+AccessFailureLog.__str__ = _access_log

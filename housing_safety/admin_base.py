@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Max, Model, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -83,6 +83,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """Every admin of a model with history: saved versions are for reading only (reverting would bypass the
     services, and SIMPLE_HISTORY_REVERT_DISABLED only hides the button), and the change form refuses to save over a
     newer version than it was loaded at (`versioned`)."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ChoiceNamesContextHelper(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
@@ -162,7 +165,21 @@ def filter_by_id(queryset, path: str, value):
 # Personal data ----------------------------------------------------------------------------------------------------
 
 
-class MaskingContextHelper(HistoricalRecordContextHelper):
+class ChoiceNamesContextHelper(HistoricalRecordContextHelper):
+    """History deltas show a choice by its name, not by its stored code (a case's 村民评议 → 乡镇审核, not
+    village_assessed → township_reviewed)."""
+
+    def prepare_delta_change_value(self, change, value):
+        try:
+            choices = dict(self.model._meta.get_field(change.field).flatchoices or ())
+        except FieldDoesNotExist:
+            choices = {}
+        if isinstance(value, str | int) and value in choices:
+            return choices[value]
+        return super().prepare_delta_change_value(change, value)
+
+
+class MaskingContextHelper(ChoiceNamesContextHelper):
     """History deltas show personal fields masked (housing_safety.disclosure decides when)."""
 
     masked: dict[str, Callable] = {}

@@ -106,7 +106,9 @@ class Transition(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        # The statuses' names, not their stored codes: each workflow's record gives the fields its choices.
+        names = dict(self._meta.get_field("to_status").flatchoices)
+        return f"{names.get(self.from_status, self.from_status)} → {names.get(self.to_status, self.to_status)}"
 
 
 class Notice(models.Model):

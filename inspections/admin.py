@@ -109,19 +109,40 @@ class PlacardAdminForm(forms.ModelForm):
         return data
 
 
+class PlacardStatusFilter(admin.SimpleListFilter):
+    """The status a placard certifies, by name (the field stores the code and has no choices)."""
+
+    title = _("status certified")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return selectors.HousingStatus.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(Placard)
 class PlacardAdmin(AttachmentsAdminMixin, ScopedAdminMixin, HistoryAdmin):
     """Placards are issued from the print page; here they are looked up and their installation recorded."""
 
     scope_selector = selectors.placards_for_user
-    list_display = ("serial", "household", "status", "issued_at", "installed_on")
+    list_display = ("serial", "household", "status_certified", "issued_at", "installed_on")
     list_filter = (
         type("PlacardTownshipFilter", (TownshipFilter,), {"path": "household__village__township_id"}),
-        "status",
+        PlacardStatusFilter,
     )
     search_fields = ("serial", "household__head_name")
-    readonly_fields = ("serial", "household", "status", "appraisal", "secured_housing", "issued_at", "issued_by")
+    readonly_fields = (
+        "serial", "household", "status_certified", "appraisal", "secured_housing", "issued_at", "issued_by",
+    )  # fmt: skip
     fields = (*readonly_fields, "installed_on")
+
+    @admin.display(description=_("status certified"), ordering="status")
+    def status_certified(self, obj):
+        # The status is stored as the housing status's code (no choices on the field: it is a snapshot).
+        return selectors.HousingStatus(obj.status).label if obj.status in selectors.HousingStatus.values else obj.status
+
     form = PlacardAdminForm
     inlines = [AttachmentListInline, AttachmentAddInline]
 

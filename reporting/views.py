@@ -248,7 +248,13 @@ def export_index(request):
     # waiting: the broker refused the export's task; it starts with the ten-minute retry (same query).
     files = ExportFile.objects.filter(user=request.user).annotate(waiting=waiting_for(build_export))[:10]
     pending = any(item.status == ExportFile.Status.PENDING for item in files)
-    context = {"datasets": datasets, "files": files, "pending": pending, "broker_down": BROKER_DOWN_MESSAGE}
+    context = {
+        "datasets": datasets,
+        "dataset_labels": {name: spec.label for name, spec in exports.DATASETS.items()},
+        "files": files,
+        "pending": pending,
+        "broker_down": BROKER_DOWN_MESSAGE,
+    }
     return render(request, "reporting/export_index.html", context)
 
 
