@@ -171,6 +171,11 @@ class Scope:
 ALL_ROWS_ROLES = {Role.BUREAU_ADMIN, Role.BUREAU_OFFICIAL, Role.COMPLAINT_CLERK}
 
 
+def scope_is_cached(user) -> bool:
+    """Whether this user object already carries its scope (read by the page itself): then it costs nothing."""
+    return getattr(user, "_housing_scope", None) is not None
+
+
 def scope_of(user) -> Scope:
     """The user's scope, computed once per user object (one query for the profile and townships)."""
     cached = getattr(user, "_housing_scope", None)

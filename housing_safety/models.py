@@ -125,7 +125,7 @@ class Notice(models.Model):
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)  # a path of this site
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True, validators=[event_date])
 
     class Meta:
         ordering = ["-created_at", "-pk"]

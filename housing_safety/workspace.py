@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .access import Role, scope_of
+from .access import Role, scope_is_cached, scope_of
 from .notices import unread_count
 
 # The menu's sections, in the order they are shown.
@@ -160,7 +161,7 @@ class MenuEntry:
 
 def menu_for(user, path: str) -> list[tuple[str, list[MenuEntry]]]:
     """The user's menu by section; the entry whose address is the longest start of `path` is the current page."""
-    role = scope_of(user).role
+    role = identity_of(user)["role_code"]
     allowed = [(link, reverse(link.url_name)) for _position, link in _links if link.allows(user, role)]
     current = max((url for _link, url in allowed if path.startswith(url)), key=len, default=None)
     sections = []
@@ -182,12 +183,30 @@ def todos_for(user, today: datetime.date) -> list[tuple[str, list[Todo]]]:
     return list(groups.items())
 
 
+IDENTITY_SECONDS = 300  # the shell's identity line is kept this long (and forgotten when the profile changes)
+
+
+def _identity_key(user_id: int) -> str:
+    return f"shell-identity:{user_id}"
+
+
 def identity_of(user) -> dict:
-    """Who is signed in, for the shell's header: name, role and where they work."""
-    scope = scope_of(user)
-    role = Role(scope.role).label if scope.role in Role.values else ""
-    where = _("Whole city") if scope.everything else "、".join(scope.township_names) or scope.unit_name
-    return {"name": user.get_full_name() or user.get_username(), "role": role, "where": where}
+    """Who is signed in, for the shell's header and menu: name, role (its code and label) and where they work. Kept in
+    the cache per user, so that the shell adds no query to a page that does not read the scope itself (the admin's
+    lists); `forget_identity` drops it when a profile changes."""
+    key = _identity_key(user.pk)
+    if scope_is_cached(user) or (cached := cache.get(key)) is None:
+        scope = scope_of(user)
+        role = str(Role(scope.role).label) if scope.role in Role.values else ""
+        where = str(_("Whole city")) if scope.everything else "、".join(scope.township_names) or scope.unit_name
+        cached = {"role_code": scope.role or "", "role": role, "where": where}
+        cache.set(key, cached, IDENTITY_SECONDS)
+    return {"name": user.get_full_name() or user.get_username(), **cached}
+
+
+def forget_identity(*user_ids: int) -> None:
+    """A profile, its townships or its unit changed: the shell reads the identity afresh."""
+    cache.delete_many([_identity_key(user_id) for user_id in user_ids])
 
 
 def shell(request) -> dict:

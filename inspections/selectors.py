@@ -331,10 +331,19 @@ def household_record(user: AbstractBaseUser, household: Household) -> dict:
         "revisits": list(
             revisits_for_user(user).filter(dwelling__household=household).order_by("-due_on", "-pk")[:RECORD_ROWS]
         ),
-        "reports": list(
-            helper_reports_for_user(user).filter(household=household).order_by("-reported_at")[:RECORD_ROWS]
-        ),
+        "reports": list(_reports_on_record(user, household).order_by("-reported_at")[:RECORD_ROWS]),
     }
 
 
 RECORD_ROWS = 20  # the newest of each kind on a household's page
+
+
+def _reports_on_record(user: AbstractBaseUser, household: Household) -> QuerySet[HelperReport]:
+    """Helpers' reports on a household's page: all of them for those who handle them, a helper's own for a helper,
+    none for the other roles (the complaint desk reaches every household, not the helpers' notes)."""
+    reports = helper_reports_for_user(user).filter(household=household)
+    if user.has_perm("inspections.change_helperreport"):
+        return reports
+    if user.has_perm("inspections.add_helperreport"):
+        return reports.filter(reported_by_id=user.pk)
+    return reports.none()

@@ -928,6 +928,7 @@ def _grow_registry(xinqiao, shuangyang, total: int) -> None:
 
 
 def _changelist_queries(client, model: str, expected_rows: int) -> int:
+    client.get(changelist_url(model))  # warm: the session and the shell's cached identity line
     with CaptureQueriesContext(connection) as queries:
         response = client.get(changelist_url(model))
     assert response.status_code == 200

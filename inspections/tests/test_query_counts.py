@@ -271,7 +271,7 @@ def appraisals(world, n):
 CHANGELISTS = {
     "appraisal": (appraisals, 50, {ADMIN: 9, STAFF: 9, OFFICIAL: 9}),
     "securedhousing": (secured, 100, {ADMIN: 8, STAFF: 8}),
-    "placard": (placards, 100, {ADMIN: 10, STAFF: 10}),
+    "placard": (placards, 100, {ADMIN: 9, STAFF: 9}),
     "campaign": (campaigns, 100, {ADMIN: 7, STAFF: 7}),
     "revisit": (revisits, 100, {ADMIN: 9, STAFF: 9}),
     "helperreport": (reports, 100, {ADMIN: 8, STAFF: 8}),
