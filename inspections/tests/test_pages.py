@@ -51,6 +51,10 @@ from housing_safety.tests.kit import (
 from inspections import selectors, services
 from inspections.models import Appraisal, Placard, SecuredHousing
 
+# Every test here reads the database (some only through the `users` fixture, which asks for it at run time): the mark
+# orders them with the database tests, before the transactional ones that empty the tables.
+pytestmark = pytest.mark.django_db
+
 SIDES = ("home", "other")
 
 # Which side's households each persona may reach.

@@ -56,6 +56,10 @@ from housing_safety.tests.kit import (
 from inspections.models import Campaign, HelperReport, Revisit
 from rectification.models import Problem, ProblemTransition
 
+# Every test here reads the database (some only through the `users` fixture, which asks for it at run time): the mark
+# orders them with the database tests, before the transactional ones that empty the tables.
+pytestmark = pytest.mark.django_db
+
 SIDES = ("home", "other")
 
 # What each persona may do: ROLE_PERMISSIONS restated independently (test_role_permissions_as_restated checks it).
@@ -254,7 +258,7 @@ def build_world(users, xinqiao, shuangyang) -> SimpleNamespace:
     )
 
 
-def test_role_permissions_as_restated(users):
+def test_role_permissions_as_restated(db, users):  # db: ordered with the database tests
     """The permission sets these tests assume are exactly what ROLE_PERMISSIONS grants."""
     restated = {
         "inspections.view_revisit": VIEW_REVISIT,
