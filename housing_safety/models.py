@@ -6,6 +6,8 @@ could not take. The bureau administrator sees failures in the admin.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -136,3 +138,68 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class HolidayYear(models.Model):
+    """One year's statutory holidays as the State Council's notice (国务院办公厅关于某年部分节假日安排的通知) sets
+    them: its days off and its make-up working days (调休上班). housing_safety.workdays reads it before the
+    chinese-calendar package, so the bureau enters a year the package does not know yet (holidays.py)."""
+
+    class Source(models.TextChoices):
+        ENTERED = "entered", _("Entered from the notice")
+        PACKAGE = "package", _("Filled from the chinese-calendar package")
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    notice_number = models.CharField(
+        _("notice number"), max_length=60, blank=True, help_text=_("For example 国办发明电〔2025〕7号.")
+    )
+    notice_date = models.DateField(_("notice date"), null=True, blank=True, validators=[event_date])
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.ENTERED)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("entered by"),
+    )  # fmt: skip
+    entered_at = models.DateTimeField(_("entered at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("holiday arrangement of a year")
+        verbose_name_plural = _("holiday arrangements")
+
+    def __str__(self) -> str:
+        return _("Holidays of %(year)s") % {"year": self.year}
+
+
+class HolidayDay(models.Model):
+    """A day the notice names: a day off (放假) or a make-up working day (调休上班) on a weekend."""
+
+    class Kind(models.TextChoices):
+        OFF = "off", _("Day off")
+        WORK = "work", _("Make-up working day")
+
+    calendar = models.ForeignKey(HolidayYear, on_delete=models.CASCADE, related_name="days", verbose_name=_("year"))
+    day = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices, default=Kind.OFF)
+    name = models.CharField(_("holiday"), max_length=40, blank=True, help_text=_("For example 春节."))
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("holiday day")
+        verbose_name_plural = _("holiday days")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name or self.get_kind_display()}"
+
+    def clean(self):
+        year = self.calendar.year if self.calendar_id or HolidayDay.calendar.is_cached(self) else None
+        errors = {}
+        if self.day and year and self.day.year != year:
+            errors["day"] = _("This date is not in %(year)s.") % {"year": year}
+        elif self.day and self.kind == self.Kind.WORK and self.day.weekday() < 5:
+            errors["kind"] = _(
+                "A make-up working day falls on a Saturday or Sunday; a weekday is a working day anyway."
+            )
+        if errors:
+            raise ValidationError(errors)
