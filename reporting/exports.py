@@ -105,7 +105,9 @@ def write_export(user, dataset: str, ip_address: str | None = None):
 
 
 def build_export_file(export_id: int) -> str:
-    """The background export: built as its requester sees the data, stored for them to download. Idempotent."""
+    """The background export: built as its requester sees the data, stored for them to download, and the requester
+    told (inbox, and e-mail where they have an address) that it is ready, with the download link, or that it
+    failed. Idempotent: a second run builds and tells nothing."""
     from django.core.files import File
     from django.utils import timezone
 
@@ -127,4 +129,33 @@ def build_export_file(export_id: int) -> str:
     finally:
         export.finished_at = timezone.now()
         export.save(update_fields=["file", "rows", "status", "finished_at"])
+        tell_requester(export)
     return export.status
+
+
+def tell_requester(export) -> int:
+    """The requester's notice about a finished background export: 「导出已完成：…」 linking to the file, or
+    「导出失败：…」 linking to the exports page. Once per export (key `export:<pk>`); how many it reached."""
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from housing_safety.notices import notify
+
+    from .models import ExportFile
+
+    with translation.override(settings.LANGUAGE_CODE):
+        name = str(DATASETS[export.dataset].label) if export.dataset in DATASETS else export.dataset
+        if export.status == ExportFile.Status.READY:
+            title = gettext("Export finished: %(name)s") % {"name": name}
+            body = gettext("%(rows)s rows; download it within %(days)s days.") % {
+                "rows": export.rows,
+                "days": settings.EXPORT_FILE_RETENTION_DAYS,
+            }
+            url = reverse("reporting:export-file", args=[export.pk])
+        else:
+            title = gettext("Export failed: %(name)s") % {"name": name}
+            body = gettext("The export could not be prepared. Ask for it again, or tell the bureau's administrator.")
+            url = reverse("reporting:exports")
+        return notify(key=f"export:{export.pk}", users=[export.user], title=title, body=body, url=url)

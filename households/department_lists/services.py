@@ -12,17 +12,20 @@ import json
 from collections.abc import Iterable
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from housing_safety.access import require_perm
 from housing_safety.background import enqueue_on_commit
 from housing_safety.bulk import copy_csv, insert_select
 from housing_safety.dates import check_date
+from housing_safety.notices import notify
 
 from ..models import ChangeProposal, DepartmentList, Household, ListRow, Unit, Village
 from ..sheets import SheetError, check_upload, expected_rows, read_rows
@@ -109,10 +112,42 @@ def read_in_background(department_list_id: int) -> str:
         department_list.file.delete(save=False)
         department_list.status, department_list.error = DepartmentList.Status.FAILED, str(error)
         department_list.save(update_fields=["status", "error"])
+        tell_uploader(department_list)
         return department_list.status
     department_list.status = DepartmentList.Status.PREVIEWED
     department_list.save(update_fields=["status"])
+    tell_uploader(department_list)
     return department_list.status
+
+
+def tell_uploader(department_list: DepartmentList) -> int:
+    """The person who uploaded a list read in the background is told it is done (inbox, and e-mail where they have
+    an address): 「名单已处理：新增 x、匹配 y、待确认 z」 or why it could not be read, with the link to the list.
+    Once per list (key `list-read:<pk>`); how many it reached."""
+    counts = department_list.counts or {}
+    Outcome = ListRow.Outcome
+    with translation.override(settings.LANGUAGE_CODE):
+        if department_list.status == DepartmentList.Status.FAILED:
+            title = _("List could not be read: %(name)s") % {"name": department_list.original_name}
+            body = department_list.error
+        else:
+            title = _("List processed: %(new)s new, %(matched)s matched, %(suggested)s to confirm") % {
+                "new": counts.get(Outcome.NEW, 0),
+                "matched": sum(counts.get(o, 0) for o in (Outcome.CHANGED, Outcome.UNCHANGED, Outcome.REGISTERED)),
+                "suggested": counts.get(Outcome.SUGGESTED, 0),
+            }
+            body = _("%(name)s: %(rows)s rows read, %(invalid)s invalid. Check and confirm it.") % {
+                "name": department_list.original_name,
+                "rows": counts.get("rows", 0),
+                "invalid": counts.get(Outcome.INVALID, 0),
+            }
+        return notify(
+            key=f"list-read:{department_list.pk}",
+            users=[department_list.uploaded_by],
+            title=title,
+            body=body,
+            url=reverse("households:list", args=[department_list.pk]),
+        )
 
 
 def compare_file(department_list: DepartmentList, progress=None) -> dict:
