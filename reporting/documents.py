@@ -185,6 +185,7 @@ def key_figures(totals: dict) -> list[tuple[str, object]]:
     return [
         (_("Covered households"), totals["covered"]),
         (_("Appraised"), totals["appraised"]),
+        (_("Secured elsewhere, old house not appraised"), totals["secured_unappraised"]),
         (_("Appraisal overdue"), totals["appraisal_overdue"]),
         (_("Dangerous houses lived in"), totals["dangerous_houses"]),
         (_("Of which without a renovation case"), totals["dangerous_without_case"]),

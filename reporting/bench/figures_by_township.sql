@@ -8,7 +8,7 @@ secured AS (
     WHERE since <= %(day)s AND (until IS NULL OR until >= %(day)s)
 ),
 households AS (
-    SELECT v.township_id, h.id, h.registered_on,
+    SELECT v.township_id, h.id, h.registered_on, h.home_status,
            CASE WHEN s.household_id IS NOT NULL THEN 'secured' ELSE h.home_status END AS status
     FROM households_household h
     JOIN households_village v ON v.id = h.village_id
@@ -22,8 +22,14 @@ household_figures AS (
            count(*) FILTER (WHERE status = 'secured') AS status_secured,
            count(*) FILTER (WHERE status = 'dangerous') AS status_dangerous,
            count(*) FILTER (WHERE status = 'unappraised') AS status_unappraised,
-           count(*) FILTER (WHERE status = 'unappraised' AND registered_on <= %(overdue_cutoff)s) AS appraisal_overdue
-    FROM households GROUP BY township_id
+           count(*) FILTER (WHERE status = 'unappraised' AND registered_on <= %(overdue_cutoff)s) AS appraisal_overdue,
+           count(*) FILTER (WHERE CASE WHEN status = 'secured' THEN appraised_house ELSE home_status <> 'unappraised' END)
+               AS appraised,
+           count(*) FILTER (WHERE status = 'secured' AND NOT appraised_house) AS secured_unappraised
+    FROM (SELECT hh.*, EXISTS (SELECT 1 FROM households_dwelling d
+                               WHERE d.household_id = hh.id AND d.current_grade IS NOT NULL) AS appraised_house
+          FROM households hh) counted
+    GROUP BY township_id
 ),
 category_figures AS (
     SELECT township_id, jsonb_object_agg('category_' || code, n) AS categories

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from households.models import Household, HouseholdCategory, Township, Unit, Village
+from households.models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
 from households.selectors import dwellings_for_user, townships_for_user, villages_for_user
 from housing_safety.access import SYSTEM, narrowed_to_township, reader_for_unit
 from inspections import selectors as safety
@@ -44,6 +44,7 @@ def _columns() -> list[Column]:
     columns += [Column(f"category_{code}", label, covered) for code, label in HouseholdCategory.Code.choices]
     columns += [
         Column("appraised", _("Appraised"), appraisal),
+        Column("secured_unappraised", _("Secured elsewhere, old house not appraised"), appraisal),
         Column("unappraised", _("Households not yet appraised"), appraisal),
         Column("appraisal_overdue", _("Appraisal overdue"), appraisal),
     ]
@@ -109,6 +110,16 @@ PATHS = {
 }
 
 
+def appraised_filter() -> Q:
+    """Households whose homes have an appraisal (已鉴定), on covered households (annotated with their status): the
+    homes they live in are appraised (their stored state is not 未鉴定), or, living safely elsewhere (保障安全), one
+    of their houses was appraised. Living safely elsewhere is not an appraisal: a secured household whose house was
+    never appraised is its own figure, 保障安全（未鉴定旧房）."""
+    secured = Q(housing_status=HousingStatus.SECURED)
+    appraised_house = Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__isnull=False))
+    return (~secured & ~Q(home_status=HousingStatus.UNAPPRAISED)) | (secured & appraised_house)
+
+
 def month_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The first day of `day`'s month and `day` itself: "this month" as of that day."""
     return day.replace(day=1), day
@@ -139,14 +150,19 @@ def area_figures(user: AbstractBaseUser, *, by: str = "township", day: datetime.
     covered = safety.covered_households_for_user(user, day)
     per_status = {f"status_{value}": Count("pk", filter=Q(housing_status=value)) for value in HousingStatus.values}
     household_counts = _grouped(
-        covered, path["household"], **per_status, appraisal_overdue=Count("pk", filter=safety.appraisal_overdue(day))
+        covered,
+        path["household"],
+        **per_status,
+        appraisal_overdue=Count("pk", filter=safety.appraisal_overdue(day)),
+        appraised=Count("pk", filter=appraised_filter()),
+        secured_unappraised=Count("pk", filter=~appraised_filter() & Q(housing_status=HousingStatus.SECURED)),
     )
-    _merge(figures, household_counts, {key: key for key in [*per_status, "appraisal_overdue"]})
+    counted = [*per_status, "appraisal_overdue", "appraised", "secured_unappraised"]
+    _merge(figures, household_counts, {key: key for key in counted})
     for values in figures.values():
         values["covered"] = sum(values[f"status_{value}"] for value in HousingStatus.values)
         values["unappraised"] = values[f"status_{HousingStatus.UNAPPRAISED}"]
-        # Settled: appraised, or living safely elsewhere (保障安全) whether or not the old house was appraised.
-        values["appraised"] = values["covered"] - values["unappraised"]
+        # covered = appraised + unappraised + secured_unappraised: 保障安全 is not an appraisal (issue 24).
         values["placard_safe"] = sum(values[f"status_{value}"] for value in safety.SAFE_STATUSES)
 
     by_category = covered.values(path["household"], "categories__code").annotate(n=Count("pk"))
