@@ -28,8 +28,8 @@ from .models import ConsolidatedReport, ReportKind, ReportStatus
 
 TILE_KEYS = ("covered", "appraised", "appraisal_overdue", "dangerous_without_case", "cases_open", "placard_share")
 TABLE_KEYS = (
-    "covered", "appraised", "secured_unappraised", "appraisal_overdue", "status_dangerous", "dangerous_without_case", "cases_open",
-    "cases_completed_month", "placard_share", "revisits_overdue", "problems_open", "problems_overdue",
+    "covered", "appraised", "secured_unappraised", "appraisal_overdue", "status_dangerous", "dangerous_without_case",
+    "cases_open", "cases_completed_month", "placard_share", "revisits_overdue", "problems_open", "problems_overdue",
     "complaints_open", "complaints_overdue",
 )  # fmt: skip
 LATE_LIST_LENGTH = 5
