@@ -138,3 +138,26 @@ def deliver_pending() -> tuple[int, int]:
         except MailNotSent:
             failed += 1
     return sent, failed
+
+
+def todos(user, today):
+    """The bureau administrator's home: e-mails the mail server refused (retried or given up), linked to those rows of
+    the outbox in the admin, where they can be read and sent again."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+    from django.utils.translation import pgettext
+
+    from .workspace import Todo
+
+    if not user.has_perm("housing_safety.view_outgoingemail"):
+        return
+    failing = [OutgoingEmail.Status.FAILED, OutgoingEmail.Status.GAVE_UP]
+    count = OutgoingEmail.objects.filter(status__in=failing).count()
+    yield Todo(
+        pgettext("menu section", "System"),
+        _("E-mails failing"),
+        count,
+        reverse("admin:housing_safety_outgoingemail_changelist") + "?status__in=" + ",".join(failing),
+        "danger" if count else "muted",
+        _("Read the error, then send them again from the list."),
+    )

@@ -19,6 +19,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import mail
 from .access import Role, scope_is_cached, scope_of
 from .notices import unread_count
 
@@ -88,7 +89,7 @@ SEARCH_LIMIT = 10  # hits per group; the group's full list is linked
 _links: list[tuple[int, Link]] = [
     (90, Link("system", _("Administration"), "admin:index", icon="gear", staff_only=True))
 ]
-_todo_providers: list[tuple[int, TodoProvider]] = []
+_todo_providers: list[tuple[int, TodoProvider]] = [(92, mail.todos)]  # the outbox's failures, for the administrator
 _search_providers: list[tuple[int, SearchProvider]] = []
 
 
