@@ -77,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _REPORTS_BUREAU
         | {"reporting.submit_monthlyreport"}  # the bureau's own unit report, for admins whose profile names it
         | _crud("housing_safety", "outgoingemail", actions=("change", "view"))
+        | _crud("housing_safety", "holidayyear", "holidayday")  # the State Council's holidays, year by year
         | _crud("households", "departmentlist", actions=("add", "view"))
         | _crud("households", "columnmapping")
     ),

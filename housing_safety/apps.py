@@ -19,3 +19,10 @@ class HousingSafetyConfig(AppConfig):
         # Permissions exist only after post_migrate has created them, so the role groups are
         # brought in line with ROLE_PERMISSIONS there, after every migrate (idempotent).
         post_migrate.connect(sync_role_groups, dispatch_uid="housing_safety.sync_role_groups")
+
+        # The holiday table: cached years forgotten on change; next year's missing holidays on the admin's home.
+        from . import holiday_admin, holidays  # noqa: F401  (the holiday table's admin)
+        from .workspace import register_todos
+
+        holidays.connect_signals()
+        register_todos(holidays.todos, position=91)

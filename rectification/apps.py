@@ -37,3 +37,9 @@ class RectificationConfig(AppConfig):
         register_todos(workspace.todos, position=20)
         register_search(workspace.search, position=20)
         register_panel("households.household", workspace.household_panel, position=20)
+
+        from housing_safety.holidays import register_recompute
+
+        from .services.holiday_deadlines import recompute_complaint_deadlines
+
+        register_recompute(recompute_complaint_deadlines)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import translation
 
 from housing_safety.background import resend_deferred
+from housing_safety.holidays import announce_missing_year
 from housing_safety.mail import deliver_pending
 from inspections.services import launch_quarterly_revisits
 
@@ -47,7 +48,9 @@ def _open_year_end(day: datetime.date) -> str:
 
 def _sweep(day: datetime.date) -> str:
     counts = services.sweep_deadlines(day=day)
-    return "new overdue: " + ", ".join(f"{kind} {n}" for kind, n in counts.items())
+    told = announce_missing_year(day)  # from 1 December: next year's holidays to enter, announced once
+    holidays = f"; told {told} of next year's missing holidays" if told else ""
+    return "new overdue: " + ", ".join(f"{kind} {n}" for kind, n in counts.items()) + holidays
 
 
 def _send_pending() -> str:

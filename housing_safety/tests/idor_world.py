@@ -38,7 +38,7 @@ from households.tests.factories import (
     valid_id_number,
 )
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
-from housing_safety.models import Notice, OutgoingEmail
+from housing_safety.models import HolidayYear, Notice, OutgoingEmail
 from housing_safety.tests.kit import table_rows
 from inspections import services as inspection_services
 from inspections.models import Campaign, Revisit, SecuredHousing, SpotCheck
@@ -319,6 +319,7 @@ def build_world() -> World:
         "document_kind": DocumentKind.objects.order_by("pk").first(),
         "subsidy_standard": SubsidyStandardModel.objects.order_by("pk").first(),
         "complaint_deadline": ComplaintDeadline.objects.order_by("pk").first(),
+        "holiday_year": HolidayYear.objects.get(year=2026),  # prefilled from chinese-calendar
         "group": Group.objects.get(name=Role.TOWNSHIP_STAFF),
         "periodic_task": PeriodicTask.objects.order_by("pk").first(),
         "crontab": CrontabSchedule.objects.order_by("pk").first(),

@@ -3,6 +3,7 @@ the part that failed, with no address or credential in the answer; one SELECT 1 
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -19,7 +20,21 @@ ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT = "redis://:s3cret@127.0.0.1:1/0"  # nothing listens on port 1; the password must not leak
 
 
-def test_healthy_without_a_broker_costs_one_query(client, db, settings, django_assert_num_queries):
+def _today_is(monkeypatch, day: datetime.date) -> None:
+    from django.utils import timezone
+
+    real = timezone.localdate
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: real(*a, **k) if a else day)
+
+
+@pytest.fixture
+def in_june(monkeypatch):
+    """Outside December: next year's holidays are not awaited yet, so /healthz does not look at the holiday table
+    (rectification/tests/test_holidays.py tests what December adds)."""
+    _today_is(monkeypatch, datetime.date(2026, 6, 15))
+
+
+def test_healthy_without_a_broker_costs_one_query(client, db, settings, django_assert_num_queries, in_june):
     settings.CELERY_BROKER_URL = ""
     with django_assert_num_queries(1):
         response = client.get("/healthz")
@@ -27,7 +42,22 @@ def test_healthy_without_a_broker_costs_one_query(client, db, settings, django_a
     assert response.json() == {"status": "ok", "database": "ok", "broker": "not configured"}
 
 
-def test_healthy_with_the_broker_answering(client, db, settings):
+def test_in_december_the_missing_year_costs_one_cached_query(
+    client, db, settings, monkeypatch, django_assert_num_queries
+):
+    """From 1 December /healthz also says whether next year's holidays are entered: read once, then cached."""
+    settings.CELERY_BROKER_URL = ""
+    _today_is(monkeypatch, datetime.date(2026, 12, 2))
+    client.get("/healthz")
+    with django_assert_num_queries(1):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded", "database": "ok", "broker": "not configured", "holidays": "2027 missing"
+    }  # fmt: skip
+
+
+def test_healthy_with_the_broker_answering(client, db, settings, in_june):
     if not django_settings.CELERY_BROKER_URL:
         service_missing("CELERY_BROKER_URL is not set (tasks run inline)")
     response = client.get("/healthz")

@@ -320,7 +320,9 @@ def test_a_deadline_in_2027_is_estimated_and_the_page_warns(client, clerk):
     exact, _code = log(clerk, received_at=received, category=Cat.SUBSIDY)
 
     client.force_login(clerk)
-    warning = "为估算值：节假日数据只到2026年，之后按周一至周五计算。请更新 chinese-calendar 软件包。"
+    warning = (
+        "为估算值：节假日安排只录入到2026年，之后按周一至周五计算。管理员录入下一年的节假日安排后，期限将自动重算。"
+    )
     assert warning in client.get(complaint.get_absolute_url()).content.decode()
     assert warning not in client.get(exact.get_absolute_url()).content.decode()
 
