@@ -483,6 +483,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "reporting.exporttemplate": AdminModel("export_template", PERMISSION),
     "housing_safety.outgoingemail": AdminModel("email_b", PERMISSION),
     "housing_safety.personaldataaccess": AdminModel("disclosure_b", PERMISSION),  # the bureau's log; names B's head
+    "housing_safety.holidayyear": AdminModel("holiday_year", PERMISSION),  # the State Council's holidays, per year
     "django_celery_beat.periodictask": AdminModel("periodic_task", PERMISSION),
     "django_celery_beat.crontabschedule": AdminModel("crontab", PERMISSION),
     "django_celery_beat.intervalschedule": AdminModel("interval", PERMISSION),
