@@ -121,6 +121,7 @@ class Journey:
     def finish(self, limit: int) -> None:
         """The end state's screenshot; the clicks within the limit; nothing in the console."""
         self.screenshot("done")
+        print(f"journey {self.name}: {self.clicks} clicks (limit {limit}) through {' '.join(self.visited)}")
         assert self.clicks <= limit, f"{self.name}: {self.clicks} clicks, the limit is {limit} ({self.visited})"
         assert self.errors == [], self.errors
         self.context.close()
