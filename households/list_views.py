@@ -51,7 +51,7 @@ def list_index(request):
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
-        uploaded = run_form(form, lambda f: _read_list(request, f))
+        uploaded = run_form(form, lambda f: _read_list(request, f), request=request)
         if uploaded is not None:
             return redirect("households:list", pk=uploaded.pk)
     page = BoundedPaginator(lists.lists_for_user(request.user), 20).get_page(request.GET.get("page"))

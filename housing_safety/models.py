@@ -5,6 +5,8 @@ delivers it after commit and records each failure; a periodic job retries what t
 could not take. The bureau administrator sees failures in the admin.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -138,6 +140,35 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def held_upload_to(instance, filename: str) -> str:
+    # A random stored name: the original name is kept in the row, never in a path.
+    return f"held/{uuid.uuid4().hex}"
+
+
+class HeldUpload(models.Model):
+    """A file a form received that was not recorded yet (housing_safety.held_files): the form was refused for another
+    field, or it waits for its confirmation. Held for the same person's next submit of the same form, so nobody picks
+    a file twice; forgotten after HELD_UPLOAD_HOURS. A row without a field marks a form waiting for its confirmation:
+    consumed once, so a second click records nothing twice."""
+
+    batch = models.UUIDField(pgettext_lazy("held file", "form"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    field = models.CharField(pgettext_lazy("held file", "field"), max_length=100, blank=True)
+    file = models.FileField(_("file"), upload_to=held_upload_to, max_length=200, blank=True)
+    name = models.CharField(_("file name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("held since"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("file held for a form")
+        verbose_name_plural = _("files held for forms")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class HolidayYear(models.Model):

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from households.uploads import validate_attachment_file
 
 from .models import Appraisal
 
@@ -11,21 +14,49 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class MultipleFileField(forms.FileField):
+def _check_attachment(uploaded) -> None:
+    try:
+        validate_attachment_file(uploaded)
+    except ValidationError as error:
+        raise ValidationError([f"{uploaded.name}: {message}" for message in error.messages]) from None
+
+
+class AttachmentFileField(forms.FileField):
+    """A file to attach to a record, refused here (with its name) when the attachment rules would refuse it: too
+    large, or not a photo, PDF, Word or Excel file by its content. The service checks again; checking while the
+    form is validated means a form never holds (housing_safety.held_files) or shows for confirmation a file that
+    its record would refuse."""
+
+    def clean(self, data, initial=None):
+        uploaded = super().clean(data, initial)
+        if uploaded:
+            _check_attachment(uploaded)
+        return uploaded
+
+
+class MultipleFileField(AttachmentFileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+        cleaned, errors = [], []
+        for uploaded in files:  # every file's refusal, not only the first
+            try:
+                cleaned.append(super().clean(uploaded, initial))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
 
 
 class AppraisalForm(forms.ModelForm):
     """The field form: component grades as large radio buttons, photos straight from the phone camera."""
 
     photos = MultipleFileField(label=_("photos"), required=False)
-    scanned_form = forms.FileField(
+    scanned_form = AttachmentFileField(
         label=_("scanned appraisal form"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),

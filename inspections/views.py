@@ -24,7 +24,7 @@ from households.selectors import dwellings_for_user, search_households, township
 from housing_safety.access import scope_of
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param
-from housing_safety.web import GET_POST, POST, page, run_form
+from housing_safety.web import CONFIRM, DONE, GET_POST, GONE, POST, confirm_form, page, run_form
 from housing_safety.workspace import panels_for
 
 from . import selectors, services
@@ -90,9 +90,12 @@ def household_detail(request, pk: int):
 
 @page(methods=GET_POST, permission="inspections.add_appraisal")
 def appraise_dwelling(request, pk: int):
-    dwelling = get_object_or_404(dwellings_for_user(request.user), pk=pk)
+    """The appraisal form, then what will be recorded with the grading rules' warnings, then the record (once): an
+    appraisal cannot be changed afterwards."""
+    dwelling = get_object_or_404(dwellings_for_user(request.user).select_related("household__village"), pk=pk)
     form = AppraisalForm(request.POST or None, request.FILES or None, dwelling=dwelling)
-    recorded = run_form(
+    state, _appraisal = confirm_form(
+        request,
         form,
         lambda f: services.record_appraisal(
             actor=request.user,
@@ -101,9 +104,34 @@ def appraise_dwelling(request, pk: int):
             scanned_form=f.cleaned_data["scanned_form"],
         ),
     )
-    if recorded is not None:
+    if state == DONE:
         messages.success(request, _("The appraisal was recorded."))
         return redirect("inspections:household", pk=dwelling.household_id)
+    if state == GONE:
+        messages.warning(
+            request,
+            _(
+                "This appraisal was already submitted, or its confirmation waited more than a day: nothing was "
+                "recorded again. Check the household's appraisals below."
+            ),
+        )
+        return redirect("inspections:household", pk=dwelling.household_id)
+    if state == CONFIRM:
+        appraisal = form.instance
+        components = [(label, getattr(appraisal, f"get_{name}_display")()) for name, label in Appraisal.COMPONENTS]
+        return render(
+            request,
+            "inspections/appraisal_confirm.html",
+            {
+                "form": form,
+                "dwelling": dwelling,
+                "appraisal": appraisal,
+                "components": components,
+                "warnings": selectors.grade_warnings(appraisal),
+                "photos": [row for row in form.held.files() if row.field == "photos"],
+                "scans": [row for row in form.held.files() if row.field == "scanned_form"],
+            },
+        )
     return render(request, "inspections/appraisal_form.html", {"form": form, "dwelling": dwelling})
 
 
@@ -312,7 +340,10 @@ def revisit_list(request):
 def revisit_record(request, pk: int):
     revisit = get_object_or_404(selectors.revisits_for_user(request.user), pk=pk)
     form = RevisitForm(request.POST or None, request.FILES or None)
-    if run_form(form, lambda f: services.record_revisit(actor=request.user, revisit=revisit, **f.cleaned_data)):
+    recorded = run_form(
+        form, lambda f: services.record_revisit(actor=request.user, revisit=revisit, **f.cleaned_data), request=request
+    )
+    if recorded:
         messages.success(request, _("The revisit was recorded."))
         return redirect("inspections:revisits")
     return render(request, "inspections/revisit_form.html", {"form": form, "revisit": revisit})
@@ -329,7 +360,12 @@ def helper_home(request):
 def helper_report(request, pk: int):
     household = get_object_or_404(selectors.covered_households_for_user(request.user), pk=pk)
     form = HelperReportForm(request.POST or None, request.FILES or None, household=household)
-    if run_form(form, lambda f: services.report_observation(actor=request.user, household=household, **f.cleaned_data)):
+    reported = run_form(
+        form,
+        lambda f: services.report_observation(actor=request.user, household=household, **f.cleaned_data),
+        request=request,
+    )
+    if reported:
         messages.success(request, _("Thank you: the township has been told."))
         return redirect("inspections:helper")
     return render(request, "inspections/helper_report.html", {"form": form, "household": household})

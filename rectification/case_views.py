@@ -91,6 +91,7 @@ def case_new(request):
             documents=f.documents(),
             override_reason=f.cleaned_data.get("override_reason", ""),
         ),
+        request=request,
     )
     if case is not None:
         messages.success(request, _("Renovation case %(number)s was opened.") % {"number": case.number})
@@ -184,7 +185,7 @@ def case_detail(request, pk: int):
 def _handle(request, case, form, action, success: str):
     """Validate `form`, run `action(form)`; on a refusal show the case page with the form's errors (nothing
     was changed), on success redirect back to the case."""
-    if run_form(form, action) is not None:
+    if run_form(form, action, request=request) is not None:
         messages.success(request, success)
         return redirect("rectification:case", pk=case.pk)
     return _case_page(request, case, bound=form, status=400)

@@ -89,7 +89,9 @@ def complaint_list(request):
 def complaint_new(request):
     form = ComplaintForm(request.POST or None, request.FILES or None)
     logged = run_form(
-        form, lambda f: services.log_complaint(actor=request.user, complaint=f.instance, files=f.cleaned_data["files"])
+        form,
+        lambda f: services.log_complaint(actor=request.user, complaint=f.instance, files=f.cleaned_data["files"]),
+        request=request,
     )
     if logged is not None:
         complaint, code = logged

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from households.department_lists import remove_read_files
 from households.models import Unit
 from households.selectors import bureau_people, people_of_units
+from housing_safety import held_files
 from housing_safety.access import SYSTEM, Role, require_perm
 from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
@@ -404,7 +405,8 @@ def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
 def remove_expired_files(*, day: datetime.date) -> str:
     """Retention of files that carry personal data. An export file is deleted EXPORT_FILE_RETENTION_DAYS after it
     was made (the row stays, marked expired, so its user sees what happened); a department's uploaded list
-    LIST_FILE_RETENTION_DAYS after upload, once read (households.department_lists.remove_read_files)."""
+    LIST_FILE_RETENTION_DAYS after upload, once read (households.department_lists.remove_read_files); the files a
+    form held for its next submit (housing_safety.held_files) a day before `day` at the latest."""
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     exports = 0
     cut_off = start - datetime.timedelta(days=settings.EXPORT_FILE_RETENTION_DAYS)
@@ -414,4 +416,5 @@ def remove_expired_files(*, day: datetime.date) -> str:
         ExportFile.objects.filter(pk=export.pk).update(file="", status=ExportFile.Status.EXPIRED)
         exports += 1
     lists = remove_read_files(uploaded_before=start - datetime.timedelta(days=settings.LIST_FILE_RETENTION_DAYS))
-    return f"export files removed {exports}, list files removed {lists}"
+    held = held_files.remove_expired(before=start - held_files.hold_for())  # files of forms never completed
+    return f"export files removed {exports}, list files removed {lists}, held files removed {held}"

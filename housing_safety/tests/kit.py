@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import html
 import os
 import re
 import socket
@@ -83,6 +84,16 @@ def today() -> datetime.date:
 def body(response) -> str:
     """The response's HTML as text, for assertions on what a page shows (and must not show)."""
     return response.content.decode()
+
+
+def confirmation(response, button: str = "confirm") -> dict[str, list[str]]:
+    """What a confirmation page's button sends (web.confirm_form): its hidden inputs again, plus the button."""
+    form = body(response).split("data-once>", 1)[1].split("</form>", 1)[0]
+    data: dict[str, list[str]] = {button: ["1"]}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form):
+        if name != "csrfmiddlewaretoken":
+            data.setdefault(html.unescape(name), []).append(html.unescape(value))
+    return data
 
 
 def assert_login_redirect(response, path: str) -> None:

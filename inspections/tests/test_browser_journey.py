@@ -36,6 +36,12 @@ def fill_appraisal(page, *, grade: str, worst: str, recommendation: str, photo: 
         page.set_input_files("#id_photos", str(photo))
 
 
+def submit_and_confirm(page) -> None:
+    """Save, then confirm on the page that shows what will be recorded (an appraisal cannot be changed afterwards)."""
+    page.click("button.primary")
+    page.get_by_role("button", name="确认提交（提交后不能修改）").click()
+
+
 def test_township_staff_appraises_on_a_phone_and_the_placard_follows_the_status(
     browser, live_server, tmp_path, settings
 ):
@@ -56,7 +62,7 @@ def test_township_staff_appraises_on_a_phone_and_the_placard_follows_the_status(
     fill_appraisal(page, grade="D", worst="d", recommendation="rebuild", photo=photo)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=ARTIFACTS / "appraisal-form-390.png", full_page=True)
-    page.click("button.primary")
+    submit_and_confirm(page)
     page.wait_for_url(f"{live_server.url}/field/households/{household.pk}/")
     assert "危房" in page.inner_text("main")
     appraisal = Appraisal.objects.get(dwelling=dwelling)
@@ -73,7 +79,7 @@ def test_township_staff_appraises_on_a_phone_and_the_placard_follows_the_status(
     # After repair, an A appraisal: the household is safe and a placard can be issued and printed.
     page.goto(f"{live_server.url}/field/dwellings/{dwelling.pk}/appraise/")
     fill_appraisal(page, grade="A", worst="a", recommendation="none")
-    page.click("button.primary")
+    submit_and_confirm(page)
     page.wait_for_url(f"{live_server.url}/field/households/{household.pk}/")
     assert "鉴定安全" in page.inner_text("main")
     page.click("text=制牌并打印")
@@ -95,7 +101,7 @@ def test_township_staff_appraises_on_a_phone_and_the_placard_follows_the_status(
     # A later C appraisal supersedes the placard on the wall.
     page.goto(f"{live_server.url}/field/dwellings/{dwelling.pk}/appraise/")
     fill_appraisal(page, grade="C", worst="c", recommendation="repair")
-    page.click("button.primary")
+    submit_and_confirm(page)
     page.wait_for_url(f"{live_server.url}/field/households/{household.pk}/")
     public.goto(f"{live_server.url}/v/{placard.token}/")
     assert "此标识牌已失效" in public.inner_text("main")

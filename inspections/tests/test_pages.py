@@ -41,6 +41,7 @@ from housing_safety.tests.kit import (
     assert_login_redirect,
     body,
     built_once,
+    confirmation,
     count_queries,
     login,
     make_personas,
@@ -419,8 +420,13 @@ def test_appraisal_form_post(client, users, world, persona, side):
         assert response.status_code == 404
         assert household.head_name not in body(response)
     else:
-        assert response.status_code == 302
-        assert response.url == household_url(household)
+        # A valid form is shown for confirmation first: nothing is written until it is confirmed.
+        assert response.status_code == 200
+        assert "确认提交（提交后不能修改）" in body(response)
+        assert snapshot_appraisals() == before
+        confirmed = client.post(url, confirmation(response))
+        assert confirmed.status_code == 302
+        assert confirmed.url == household_url(household)
         appraisal = dwelling.appraisals.get()
         assert appraisal.grade == "D"
         assert appraisal.recorded_by == users[persona]
@@ -435,9 +441,9 @@ def test_field_form_records_a_d_appraisal_with_photo_and_scan(client, users, wor
     client.force_login(users[STAFF])
     scan = SimpleUploadedFile("form.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n")
 
-    response = client.post(
-        appraisal_url(dwelling), {**appraisal_data(), "photos": [png_upload()], "scanned_form": scan}
-    )
+    shown = client.post(appraisal_url(dwelling), {**appraisal_data(), "photos": [png_upload()], "scanned_form": scan})
+    assert not dwelling.appraisals.exists() and not Attachment.objects.exists()  # held for the confirmation only
+    response = client.post(appraisal_url(dwelling), confirmation(shown))
 
     assert response.status_code == 302
     assert response.url == household_url(household)

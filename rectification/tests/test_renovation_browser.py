@@ -156,6 +156,8 @@ def test_township_and_bureau_take_a_renovation_case_from_application_to_payment(
     bureau.check("input[name=grade][value=A]")
     bureau.check("input[name=recommendation][value=none]")
     bureau.get_by_role("button", name="保存鉴定").click()
+    # An appraisal is shown for confirmation before it is kept.
+    bureau.get_by_role("button", name="确认提交（提交后不能修改）").click()
     bureau.wait_for_url(f"{base}/field/households/{household.pk}/")
     new_appraisal = Appraisal.objects.filter(dwelling=dwelling).order_by("-appraised_on", "-pk").first()
     assert (new_appraisal.grade, new_appraisal.appraised_on) == ("A", days_ago(6))

@@ -52,13 +52,13 @@ def test_exports_past_their_retention_are_deleted_and_marked(staff, settings):
     pending = export(staff, age_days=30, status=ExportFile.Status.PENDING)
     old_path = old.file.name
 
-    assert run_job("purge_old_files", DAY) == "export files removed 1, list files removed 0"
+    assert run_job("purge_old_files", DAY) == "export files removed 1, list files removed 0, held files removed 0"
 
     assert not default_storage.exists(old_path)
     old.refresh_from_db()
     assert (old.status, old.file.name) == (ExportFile.Status.EXPIRED, "")
     assert default_storage.exists(recent.file.name) and default_storage.exists(pending.file.name)
-    assert run_job("purge_old_files", DAY) == "export files removed 0, list files removed 0"
+    assert run_job("purge_old_files", DAY) == "export files removed 0, list files removed 0, held files removed 0"
 
 
 def test_read_lists_lose_their_file_after_retention_but_keep_their_record(staff, settings):
@@ -69,7 +69,7 @@ def test_read_lists_lose_their_file_after_retention_but_keep_their_record(staff,
     recent = department_list(staff, age_days=29)
     paths = {item.pk: item.file.name for item in (read, confirmed, reading, recent)}
 
-    assert run_job("purge_old_files", DAY) == "export files removed 0, list files removed 2"
+    assert run_job("purge_old_files", DAY) == "export files removed 0, list files removed 2, held files removed 0"
 
     for item in (read, confirmed):
         assert not default_storage.exists(paths[item.pk])
