@@ -30,7 +30,8 @@ def problem_list_workbook(problems: Iterable[Problem], today: datetime.date) -> 
     sheet = book.sheet(
         _("Problem list"),
         [
-            pgettext("row number", "No."), _("Township"), _("Household"), _("Problem"), _("Rectification measure"),
+            pgettext("row number", "No."), _("Township"), _("Household"), pgettext("problem list column", "Problem"),
+            _("Rectification measure"),
             _("Responsible person"), _("Deadline"), _("Status"),
         ],
     )  # fmt: skip
