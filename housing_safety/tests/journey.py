@@ -16,6 +16,12 @@ from .kit import ARTIFACTS, PASSWORD, no_horizontal_scroll, watch_console
 
 PHONE, DESKTOP = 360, 1440  # the narrowest phone the bureau's staff carry; a bureau desktop
 
+# The elements that stick out past the phone's right edge, innermost first: what a failure names.
+WIDEST = """width => [...document.querySelectorAll('main *')]
+  .filter(e => e.getBoundingClientRect().right > width + 1 && ![...e.children].some(c => c.getBoundingClientRect().right > width + 1))
+  .slice(0, 5)
+  .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)} px): ${(e.textContent || '').trim().slice(0, 30)}`)"""
+
 
 class Journey:
     def __init__(self, browser, base_url: str, name: str, *, width: int = DESKTOP):
@@ -109,7 +115,8 @@ class Journey:
         try:
             no_horizontal_scroll(self.page, PHONE)
         except AssertionError as failure:
-            raise AssertionError(f"{self.page.url} scrolls sideways at {PHONE} px") from failure
+            wide = self.page.evaluate(WIDEST, PHONE)
+            raise AssertionError(f"{self.page.url} scrolls sideways at {PHONE} px: {wide}") from failure
         finally:
             if self.width != PHONE:
                 self.page.set_viewport_size({"width": self.width, "height": 900})
