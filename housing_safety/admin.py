@@ -4,10 +4,10 @@ the schedules' "run now" that survives a broker outage; django-celery-beat's for
 import json
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from celery.schedules import ParseException
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as AuthGroupAdmin
 from django.contrib.auth.models import Group, Permission
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext, ngettext, pgettext_lazy
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
 from django_celery_beat.admin import PeriodicTaskForm as BeatPeriodicTaskForm
+from django_celery_beat.admin import PeriodicTaskInline as BeatPeriodicTaskInline
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from . import mail
@@ -23,6 +24,7 @@ from .admin_base import ReadOnlyAdmin
 from .background import BROKER_DOWN_MESSAGE, enqueue_on_commit
 from .models import OutgoingEmail, PersonalDataAccess
 from .pagination import BoundedPaginator
+from .schedules import describe_crontab
 
 
 @admin.register(OutgoingEmail)
@@ -127,6 +129,12 @@ class PeriodicTaskForm(BeatPeriodicTaskForm):
         return self._clean_json("headers")
 
 
+class TaskNameFilter(admin.AllValuesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("task name")
+
+
 @admin.register(PeriodicTask)
 class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
     """django-celery-beat's schedules, whose "run selected tasks" goes through the one enqueue helper
@@ -134,6 +142,24 @@ class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
     ten-minute retry, instead of a server error. The schedules here take positional arguments only."""
 
     form = PeriodicTaskForm
+    # django-celery-beat's task name field has an English name of its own (not marked for translation): its filter
+    # is titled here.
+    list_filter = ["enabled", "one_off", ("task", TaskNameFilter), "start_time", "last_run_at"]
+    list_display = ("name", "enabled", "schedule", "start_time", "last_run_at", "one_off")
+
+    @admin.display(description=_("schedule"))
+    def schedule(self, obj):
+        return obj.scheduler or "—"
+
+    @admin.display(description=_("schedule in words"))
+    def crontab_translation(self, obj):
+        return describe_crontab(obj.crontab) if obj.crontab_id else "—"
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The library's page reads each crontab's description from this dict: in words, not cron-descriptor's English.
+        readable = {crontab.pk: describe_crontab(crontab) for crontab in CrontabSchedule.objects.all()}
+        extra_context = {**(extra_context or {}), "readable_crontabs": readable}
+        return super(BeatPeriodicTaskAdmin, self).changeform_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Run selected tasks"), permissions=["change"])
     def run_tasks(self, request, queryset):
@@ -165,20 +191,29 @@ class CrontabScheduleForm(forms.ModelForm):
         self.fields["timezone"].show_hidden_initial = False
 
 
+class PeriodicTaskInline(BeatPeriodicTaskInline):
+    """The tasks on a schedule, their task named in Chinese (the library's field name is English)."""
+
+    fields = readonly_fields = ("name", "task_name", "args", "kwargs")
+
+    @admin.display(description=_("task name"))
+    def task_name(self, obj):
+        return obj.task
+
+
 @admin.register(CrontabSchedule)
 class CrontabScheduleAdmin(BeatCrontabScheduleAdmin):
     """django-celery-beat's crontab schedules, answering what its own code raises on as form errors."""
 
     form = CrontabScheduleForm
+    inlines = [PeriodicTaskInline]
+    list_display = ("human_readable", "minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
 
     @admin.display(description=_("human readable"))
     def human_readable(self, obj):
-        # The form sent back with a refused field (minute "-1") shows the description of what was typed: celery's
-        # parser raises its own exception there, which the library does not catch.
-        try:
-            return obj.human_readable
-        except (ParseException, ValueError):
-            return "—"
+        # In words (housing_safety.schedules), not cron-descriptor's English; the form sent back with a refused field
+        # (minute "-1") shows what was typed.
+        return describe_crontab(obj)
 
 
 # Names stored in English or as codes, shown as people read them ------------------------------------------------------
@@ -221,3 +256,26 @@ Permission.__str__ = lambda permission: f"{permission.content_type} | {permissio
 AccessAttempt.__str__ = _access_attempt
 AccessLog.__str__ = _access_log
 AccessFailureLog.__str__ = _access_log
+CrontabSchedule.__str__ = describe_crontab  # its own is the cron expression with "(m/h/dM/MY/d)"
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuthGroupAdmin):
+    """A role's group (named by the role's code, which access.sync_role_groups finds it by) shows its role's name,
+    read only: renaming it would cut it off from its role."""
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.name in Role.values:
+            return ["role_name", "permissions"]
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "role_name"] if obj is not None and obj.name in Role.values else readonly
+
+    @admin.display(description=pgettext_lazy("group", "name"))
+    def role_name(self, obj):
+        return group_name(obj)

@@ -46,13 +46,35 @@ class AutocompleteSelectMultiple(CheckedAutocompleteMixin, widgets.AutocompleteS
     pass
 
 
+def _admin_url_if_allowed(self, remote_field, remote_obj):
+    """A read-only relation links to the related record's admin page only for a reader who may open it there (its
+    model admin's permission and rows): Django links it whatever the reader may open, a link that answers 403 or 404.
+    The reader is the request the change form was rendered for (UntrustedInputMixin.render_change_form)."""
+    request = getattr(self.form, "_admin_request", None)
+    if request is not None:
+        related = self.model_admin.admin_site._registry.get(remote_field.model) if self.model_admin else None
+        allowed = (
+            related is not None
+            and related.has_view_or_change_permission(request, remote_obj)
+            and related.get_queryset(request).filter(pk=remote_obj.pk).exists()
+        )
+        if not allowed:
+            return str(remote_obj)
+    return _django_admin_url(self, remote_field, remote_obj)
+
+
+_django_admin_url = helpers.AdminReadonlyField.get_admin_url
+helpers.AdminReadonlyField.get_admin_url = _admin_url_if_allowed
+
+
 class UntrustedInputMixin:
     """What every ModelAdmin on the site does with input Django's admin takes as it comes:
 
     - a list's action names its rows by their ids (the `_selected_action` boxes); Django filters by them as they
       come, and a value that is no id of the model (text, NUL) was a server error inside that filter. Such a
       request is answered like one with no row ticked: Django's own warning, nothing done;
-    - autocompletes show a value that is no id as no choice (CheckedAutocompleteMixin).
+    - autocompletes show a value that is no id as no choice (CheckedAutocompleteMixin);
+    - a read-only relation links to the related record only for a reader who may open it (_admin_url_if_allowed).
     """
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -64,6 +86,15 @@ class UntrustedInputMixin:
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = AutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The reader of the form's read-only relations (_admin_url_if_allowed), the inlines' rows included.
+        forms = [context["adminform"].form] if "adminform" in context else []
+        for inline in context.get("inline_admin_formsets", ()):
+            forms += inline.formset.forms
+        for form in forms:
+            form._admin_request = request
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def response_action(self, request, queryset):
         pk = self.model._meta.pk

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from households import selectors as household_selectors
@@ -220,6 +221,34 @@ class CampaignAdmin(HistoryAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("villages",)
     readonly_fields = ("launch_link", "launched_at", "launched_by")
+    # For a reader, the lists stored as JSON by their codes are shown by their names.
+    NAMED = {"current_grades": "current_grade_names", "structure_types": "structure_type_names"}
+
+    def get_fields(self, request, obj=None):
+        reader = obj is not None and not self.has_change_permission(request, obj)
+        may_launch = request.user.has_perm("inspections.add_campaign")
+        fields = []
+        for name in super().get_fields(request, obj):
+            if name in self.NAMED.values() or (name == "launch_link" and not may_launch):
+                continue
+            fields.append(self.NAMED.get(name, name) if reader else name)
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.NAMED.values()]
+
+    @staticmethod
+    def _names(values, choices) -> str:
+        names = dict(choices)
+        return pgettext("list separator", ", ").join(str(names.get(v, v)) for v in values or ()) or gettext("All")
+
+    @admin.display(description=_("current grades"))
+    def current_grade_names(self, obj):
+        return self._names(obj.current_grades, CampaignForm.base_fields["current_grades"].choices)
+
+    @admin.display(description=_("structure types"))
+    def structure_type_names(self, obj):
+        return self._names(obj.structure_types, Dwelling.StructureType.choices)
 
     def get_queryset(self, request):
         return (

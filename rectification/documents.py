@@ -88,7 +88,8 @@ def lead_report_workbook(*, year: int, quarter: int) -> bytes:
         size=13,
     )
     summary.header([
-        _("Unit"), _("Sent"), _("Of which to discipline inspection"), _("Received"), _("Receipt confirmed"),
+        _("Unit"), pgettext("leads", "Sent"), _("Of which to discipline inspection"), pgettext("leads", "Received"),
+        _("Receipt confirmed"),
         _("Without receipt"), _("Feedback received"),
     ])  # fmt: skip
     for row in rows:
@@ -97,7 +98,8 @@ def lead_report_workbook(*, year: int, quarter: int) -> bytes:
     detail = book.sheet(
         _("Leads"),
         [
-            _("Sent on"), _("Direction"), _("From unit"), _("To"), _("Subject"), _("Complaint"),
+            _("Sent on"), _("Direction"), _("From unit"), pgettext("lead", "To"), pgettext("lead", "Subject"),
+            _("Complaint"),
             _("Receipt confirmed on"), _("Receipt confirmed by"), _("Feedback on"), _("Feedback"),
         ],
     )  # fmt: skip
@@ -136,7 +138,17 @@ def case_archive(case: RenovationCase, documents: list) -> bytes:
                 number, document.kind.name, document.get_step_display(), name, uploader,
                 timezone.localtime(attachment.uploaded_at).strftime("%Y-%m-%d %H:%M"),
             ])  # fmt: skip
-        steps = book.sheet(_("Steps"), [_("Date"), _("From"), _("To"), _("By"), _("Note"), _("Rule overridden")])
+        steps = book.sheet(
+            _("Steps"),
+            [
+                _("Date"),
+                pgettext("case step", "From"),
+                pgettext("case step", "To"),
+                _("By"),
+                _("Note"),
+                _("Rule overridden"),
+            ],
+        )
         for step in case.transitions.select_related("actor"):
             steps.append([
                 step.on, step.get_from_status_display(), step.get_to_status_display(), step.actor.get_username(),

@@ -10,6 +10,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from households.selectors import townships_for_user
@@ -67,7 +68,7 @@ def _units_sheet(book: WorkbookWriter, day: datetime.date) -> None:
     sheet = book.sheet(_("Unit submissions"), freeze="B3", widths=(26, 14, 18, 12, 14, 60, 60))
     sheet.heading([_cell(sheet, _("Unit reports for %(month)s") % {"month": f"{day:%Y-%m}"}, bold=True, size=14)])
     headers = (
-        _("Unit"), _("Status"), _("Submitted at"), _("Submitted by"), _("Due on"),
+        _("Unit"), _("Status"), _("Submitted at"), _("Submitted by"), pgettext("unit report", "Due on"),
         _("Progress this month (本月整治工作进展情况)"), _("Prominent problems and handling (突出问题处理情况)"),
     )  # fmt: skip
     sheet.header([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
@@ -100,7 +101,7 @@ def _units_sheet(book: WorkbookWriter, day: datetime.date) -> None:
 def _overdue_sheet(book: WorkbookWriter, day: datetime.date) -> None:
     sheet = book.sheet(_("Overdue items"), freeze="A3", widths=(18, 12, 60, 12, 10))
     sheet.heading([_cell(sheet, _("Overdue as of %(day)s") % {"day": f"{day:%Y-%m-%d}"}, bold=True, size=14)])
-    headers = (_("Kind"), _("Township"), _("Item"), _("Due on"), _("Days overdue"))
+    headers = (_("Kind"), _("Township"), _("Item"), pgettext("late item", "Due on"), _("Days overdue"))
     sheet.header([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
     townships = {t.pk: t.name for t in townships_for_user(SYSTEM)}
     # Tens of thousands of rows at province scale: plain values, a date formatted yyyy-mm-dd by openpyxl itself

@@ -6,11 +6,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, QuerySet
 
 from housing_safety.access import scope_of
 
 from ..models import DepartmentList, Household, ListRow, Township, Unit
+from .parse import FIELD_LABELS
 
 IMPORT = "households.add_departmentlist"
 
@@ -156,6 +158,16 @@ def _reconcile(group: list[DepartmentList], full: bool) -> dict:
     }
 
 
+def field_label(name: str) -> str:
+    """A compared field by the name its column has on a department's list (or the household's field's name)."""
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    try:
+        return str(Household._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
 def reconciliation(user: AbstractBaseUser) -> list[dict]:
     """Per department: its latest list against our records, per township and in total: in both and consistent, in
     both with differences (and in which fields), only on their list (new, or a match still to confirm), rows we
@@ -172,5 +184,6 @@ def reconciliation(user: AbstractBaseUser) -> list[dict]:
             department = _reconcile(group, full)
             cache.set(key, department, settings.RECONCILIATION_CACHE_SECONDS)
         department["townships"] = [{**row, "township": townships.get(row["township"])} for row in department["rows"]]
-        report.append({**department, "list": group[-1], "lists": group, "unit": group[0].unit})
+        names = [(field_label(name), count) for name, count in department["fields"]]  # as people read them
+        report.append({**department, "field_names": names, "list": group[-1], "lists": group, "unit": group[0].unit})
     return report

@@ -158,26 +158,7 @@ def test_the_checks_catch_what_they_are_for():
 
 # What the crawl found and is not fixed yet: (a part of) the finding -> why it is still there. Remove a line when its
 # cause is fixed.
-KNOWN = {
-    # Django's admin links a read-only relation to the related record's change page whatever the reader may open.
-    "a link answers 403: /admin/auth/user/": "read-only relation linked to the user admin",
-    "a link answers 403: /admin/households/unit/": "read-only relation linked to the unit admin",
-    "a link answers 403: /admin/inspections/campaign/1/launch/": "the campaign page offers launching to a reader",
-    "a link answers 403: /field/revisits/": "the revisit list links the record form to those who may only view",
-    "a link answers 403: /complaints/": "the lead list links the complaint to those who may not open it",
-    # django-celery-beat: the schedules' descriptions come from cron-descriptor in English, and two labels are not
-    # marked for translation.
-    "of the month": "cron-descriptor", "on day": "cron-descriptor", "only in": "cron-descriptor",
-    "and October": "cron-descriptor", "Every minute": "cron-descriptor",
-    "English 'Task Name'": "django-celery-beat", "English 'Crontab translation'": "django-celery-beat",
-    "code 'unappraised'": "the consolidated report's figures are shown as JSON in its admin page",
-    "code 'none' in 'A、B、C、D 或 none": "the campaign's grades are typed as JSON, 'none' included",
-    "in 'bureau_admin': /admin/auth/group/": "a role group's read-only name field is its role's code",
-    "in 'bureau_official': /admin/auth/group/": "a role group's read-only name field is its role's code",
-    "in 'complaint_clerk': /admin/auth/group/": "a role group's read-only name field is its role's code",
-    "in 'department_liaison': /admin/auth/group/": "a role group's read-only name field is its role's code",
-    "/lists/reconciliation/": "the fields that differ are named by their attributes (template under another change)",
-}  # fmt: skip
+KNOWN: dict[str, str] = {}
 
 
 # The crawl ------------------------------------------------------------------------------------------------------

@@ -201,7 +201,7 @@ class LeadTransfer(models.Model):
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("to unit")
     )
     to_discipline = models.BooleanField(_("to the discipline inspection organs (纪检监察机关)"), default=False)
-    subject = models.TextField(_("subject"))
+    subject = models.TextField(pgettext_lazy("lead", "subject"))
     complaint = models.ForeignKey(
         Complaint, on_delete=models.PROTECT, null=True, blank=True, related_name="leads", verbose_name=_("complaint")
     )

@@ -35,6 +35,15 @@ class LateList:
     describe: Callable  # values -> dict(township_id, unit_id, label, due_on)
     township_path: str  # where the record keeps its township, to narrow a list to one township
     url: Callable  # values -> its page (only the dashboard's short lists link; the workbook and e-mails do not)
+    # A page that records the item (the revisit form) is linked only for who may record it (`record_permission`);
+    # others are led to `reader_url` (the household's page), not to a page that answers them 403.
+    record_permission: str | None = None
+    reader_url: Callable | None = None
+
+    def url_for(self, user: AbstractBaseUser) -> Callable:
+        if self.record_permission and self.reader_url and not user.has_perm(self.record_permission):
+            return self.reader_url
+        return self.url
 
     def rows(self, user: AbstractBaseUser, day: datetime.date) -> QuerySet:
         return self.items(user, day).values("pk", *self.fields)
@@ -93,6 +102,7 @@ LATE_LISTS = (
             "dwelling__household__head_name",
             "dwelling__household__village__name",
             "dwelling__household__village__township_id",
+            "dwelling__household_id",
         ),
         lambda r: {
             "township_id": r["dwelling__household__village__township_id"],
@@ -102,6 +112,8 @@ LATE_LISTS = (
         },
         "dwelling__household__village__township_id",
         lambda r: reverse("inspections:revisit", args=[r["pk"]]),
+        record_permission="inspections.change_revisit",
+        reader_url=lambda r: reverse("inspections:household", args=[r["dwelling__household_id"]]),
     ),
     LateList(
         OverdueKind.PROBLEM,
@@ -178,8 +190,9 @@ def late_items(
             records = records.filter(**{late.township_path: township.pk})
         if limit is not None:
             records = records[:limit]
+        url = late.url_for(user)
         items = [
-            {"object_id": values["pk"], **late.describe(values), **({"url": late.url(values)} if links else {})}
+            {"object_id": values["pk"], **late.describe(values), **({"url": url(values)} if links else {})}
             for values in records
         ]
         for item in items:
