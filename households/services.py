@@ -118,7 +118,10 @@ def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
 
     From the dwellings' stored current grades: dangerous if a home is C/D; not yet appraised if it lives in no
     dwelling or in one never appraised; renovated safe if all homes are A/B and one was renovated; else appraised
-    safe. Plus the plan's three flags. One UPDATE statement; returns the number of households written.
+    safe. Plus the plan's three flags; "已有安全住房却仍住在老旧危房" is a C/D home while the household owns an A/B
+    house, whether that one is marked as lived in or not (a revisit that finds the family back in the old house
+    marks the old one, and the new one may still be marked too). One UPDATE statement; returns the number of
+    households written.
     """
     homes = Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=True)
     dangerous = Exists(homes.filter(current_grade__in=DANGEROUS_GRADES))
@@ -134,9 +137,7 @@ def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
         ),
         flag_owns_safe_but_lives_in_danger=models.ExpressionWrapper(
             dangerous
-            & Exists(
-                Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=False, current_grade__in=SAFE_GRADES)
-            ),
+            & Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__in=SAFE_GRADES)),
             output_field=models.BooleanField(),
         ),
         flag_connected_uncooperative=Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),

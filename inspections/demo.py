@@ -10,7 +10,7 @@ from django.utils import timezone
 from households.models import Dwelling, Household
 
 from . import services
-from .models import Appraisal, ComponentGrade, SecuredHousing
+from .models import Appraisal, ComponentGrade, FindingKind, Revisit, SecuredHousing
 from .selectors import SAFE_STATUSES, with_housing_status
 
 GRADE_WEIGHTS = {"A": 34, "B": 34, "C": 19, "D": 13}
@@ -59,6 +59,7 @@ def seed_appraisals(admin) -> None:
             )
     services.record_appraisals(actor=admin, appraisals=new)
     _seed_secured_and_placards(admin, rng, today)
+    _seed_quarterly_revisit(admin, today)
 
 
 def _seed_secured_and_placards(admin, rng: random.Random, today: datetime.date) -> None:
@@ -77,3 +78,34 @@ def _seed_secured_and_placards(admin, rng: random.Random, today: datetime.date) 
     safe = list(safe.filter(housing_status__in=SAFE_STATUSES).select_related("village"))
     for placard in services.issue_placards(actor=admin, households=safe)[::2]:
         services.record_placard_installation(actor=admin, placard=placard, installed_on=today)
+
+
+def _seed_quarterly_revisit(admin, today: datetime.date) -> None:
+    """This quarter's revisit campaign (every vulnerable house, lived in or not), and one visit of the plan's case:
+    the old C/D house of a household owning a safe one, marked as left, found still lived in (已有安全住房却仍住在
+    老旧危房): the household shows as 危房 with its flag."""
+    campaign, _created = services.launch_quarterly_revisits(day=today, actor=None)
+    old_houses = (
+        campaign.revisits.filter(
+            status=Revisit.Status.PENDING,
+            dwelling__is_occupied=False,
+            dwelling__current_grade__in=["C", "D"],
+            dwelling__household__village__is_demo=True,
+            dwelling__household__dwellings__current_grade__in=["A", "B"],
+        )
+        .select_related("dwelling")
+        .order_by("dwelling__current_grade", "pk")
+    )
+    if campaign.revisits.filter(status=Revisit.Status.DONE, still_lived_in=True).exists():
+        return
+    revisit = old_houses.last()  # a D house when there is one
+    if revisit is not None:
+        services.record_revisit(
+            actor=admin,
+            revisit=revisit,
+            visited_on=today,
+            findings=[FindingKind.LIVES_IN_OLD_DANGEROUS],
+            outcome=Revisit.Outcome.NONE,
+            still_lived_in=True,
+            notes="家中老人仍睡在老屋（演示）",
+        )

@@ -115,6 +115,14 @@ class RevisitForm(forms.Form):
     visited_on = forms.DateField(
         label=_("visited on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
+    # The plan's "已有安全住房却仍住在老旧危房": asked at every revisit, the answer sets the house's "lives here".
+    still_lived_in = forms.TypedChoiceField(
+        label=_("Does anyone still live in this house?"),
+        choices=[("yes", _("Yes, someone still lives here")), ("no", _("No, nobody lives here"))],
+        coerce=lambda answer: answer == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Say whether anyone still lives in this house.")},
+    )
     findings = FindingsField(label=_("findings (leave all unticked if there is no problem)"))
     outcome = forms.ChoiceField(label=_("outcome"), widget=forms.RadioSelect)
     notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

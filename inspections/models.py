@@ -324,6 +324,9 @@ class Revisit(Findings):
         verbose_name=_("visited by"),
     )
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    # The plan's "已有安全住房却仍住在老旧危房": the visit finds out whether anyone still lives in the house; the
+    # answer sets the dwelling's "household lives here" (record_revisit). Empty until visited.
+    still_lived_in = models.BooleanField(_("still lived in"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
 

@@ -262,8 +262,10 @@ def quarter_of(day: datetime.date) -> tuple[int, datetime.date, datetime.date]:
 
 @transaction.atomic
 def launch_quarterly_revisits(*, day: datetime.date, actor: AbstractBaseUser | None = None) -> tuple[Campaign, int]:
-    """The plan's quarterly revisit of every occupied adobe, earth-timber and brick-timber house of a covered
-    household, due by the end of the quarter containing `day`. Safe to run again: one campaign per quarter."""
+    """The plan's quarterly revisit of every adobe, earth-timber and brick-timber house of a covered household, lived
+    in or not, due by the end of the quarter containing `day`: an old house marked as left is where the revisit finds
+    a family that owns a safe house yet still sleeps in the old one (已有安全住房却仍住在老旧危房). Safe to run
+    again: one campaign per quarter (a quarter's campaign made before this rule is widened to it)."""
     quarter, first, last = quarter_of(day)
     with translation.override(settings.LANGUAGE_CODE):  # a stored name, in the bureau's language
         name = _("Quarterly revisit %(year)s Q%(quarter)s") % {"year": first.year, "quarter": quarter}
@@ -275,9 +277,12 @@ def launch_quarterly_revisits(*, day: datetime.date, actor: AbstractBaseUser | N
             "starts_on": first,
             "due_on": last,
             "structure_types": list(Dwelling.VULNERABLE),
-            "occupied_only": True,
+            "occupied_only": False,
         },
     )
+    if campaign.occupied_only:
+        campaign.occupied_only = False
+        campaign.save(update_fields=["occupied_only"])
     return campaign, launch_campaign(actor=None, campaign=campaign)
 
 
@@ -309,10 +314,16 @@ def record_revisit(
     visited_on: datetime.date,
     findings: Iterable[str],
     outcome: str,
+    still_lived_in: bool | None,
     notes: str = "",
     photos: Iterable = (),
 ) -> Revisit:
-    """Record a visit: date (not in the future), findings, outcome, photos. Each finding opens a problem."""
+    """Record a visit: date (not in the future), whether anyone still lives in the house, findings, outcome,
+    photos. Each finding opens a problem.
+
+    The answer sets the dwelling's "household lives here" when it differs (the dwelling's history names the
+    revisit), and the household's stored state and flags follow (refresh_home_state): an old C/D house found
+    lived in makes the household 危房, and "owns a safe house, lives in the old one" when it owns an A/B one."""
     require_perm(actor, "inspections.change_revisit")
     revisit = Revisit.objects.select_for_update().select_related("dwelling__household__village").get(pk=revisit.pk)
     ensure_can_write_in_township(actor, revisit.dwelling.household.township_id)
@@ -321,12 +332,27 @@ def record_revisit(
     check_date("visited_on", visited_on)  # not in the future, not before 2000
     if outcome not in Revisit.Outcome.values:
         raise ValidationError({"outcome": _("Choose an outcome.")})
+    if still_lived_in not in (True, False):
+        raise ValidationError({"still_lived_in": _("Say whether anyone still lives in this house.")})
     photos = _check_files(photos, "photos")
     _set_findings(revisit, findings)
     revisit.visited_on, revisit.visited_by, revisit.outcome, revisit.notes = visited_on, actor, outcome, notes
+    revisit.still_lived_in = still_lived_in
     revisit.status = Revisit.Status.DONE
     revisit._history_user = actor
     revisit.save()
+    dwelling = revisit.dwelling
+    if dwelling.is_occupied != still_lived_in:
+        dwelling.is_occupied = still_lived_in
+        dwelling._history_user = actor
+        with translation.override(settings.LANGUAGE_CODE):
+            dwelling._change_reason = _("Revisit of %(date)s (%(campaign)s): %(answer)s") % {
+                "date": f"{visited_on:%Y-%m-%d}",
+                "campaign": revisit.campaign.name,
+                "answer": _("still lived in") if still_lived_in else _("nobody lives here"),
+            }
+        dwelling.save(update_fields=["is_occupied", "updated_at"])
+        refresh_home_state(household_ids=[dwelling.household_id])
     for uploaded in photos:
         add_attachment(actor=actor, record=revisit, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
     _findings_recorded(actor, revisit)

@@ -197,7 +197,7 @@ APP: dict[str, Entry] = {
         target="revisit_b",
         perm="inspections.change_revisit",
         shows="head_b3",
-        post=lambda w: {"visited_on": today(), "outcome": "none", "notes": "篡改"},
+        post=lambda w: {"visited_on": today(), "still_lived_in": "yes", "outcome": "none", "notes": "篡改"},
     ),
     "inspections:reports": Entry(perm="inspections.change_helperreport", shows="helper_note"),
     "inspections:report": Entry(

@@ -220,12 +220,18 @@ def revisit(home_household):
 def test_a_revisit_visited_in_year_1_1900_or_9999_is_refused(client, staff, revisit, day):
     with pytest.raises(ValidationError) as refused:
         inspection_services.record_revisit(
-            actor=staff, revisit=revisit, visited_on=day, findings=[], outcome=Revisit.Outcome.NONE
+            actor=staff,
+            revisit=revisit,
+            visited_on=day,
+            findings=[],
+            outcome=Revisit.Outcome.NONE,
+            still_lived_in=True,
         )
     assert refused.value.message_dict == {"visited_on": [event_message(day)]}
     client.force_login(staff)
     response = client.post(
-        f"/field/revisits/{revisit.pk}/", {"visited_on": day.isoformat(), "outcome": "none", "notes": "看过"}
+        f"/field/revisits/{revisit.pk}/",
+        {"visited_on": day.isoformat(), "still_lived_in": "yes", "outcome": "none", "notes": "看过"},
     )
     assert response.status_code == 200 and event_message(day) in response.content.decode()
     revisit.refresh_from_db()
@@ -234,7 +240,12 @@ def test_a_revisit_visited_in_year_1_1900_or_9999_is_refused(client, staff, revi
 
 def test_a_revisit_visited_today_is_recorded(staff, revisit):
     inspection_services.record_revisit(
-        actor=staff, revisit=revisit, visited_on=today(), findings=[], outcome=Revisit.Outcome.NONE
+        actor=staff,
+        revisit=revisit,
+        visited_on=today(),
+        findings=[],
+        outcome=Revisit.Outcome.NONE,
+        still_lived_in=True,
     )
     revisit.refresh_from_db()
     assert revisit.visited_on == today()

@@ -149,7 +149,7 @@ def test_quarter_boundaries(day, quarter, first, last):
     assert quarter_of(day) == (quarter, first, last)
 
 
-def test_quarterly_revisits_cover_occupied_vulnerable_houses_once_per_quarter(world):
+def test_quarterly_revisits_cover_vulnerable_houses_lived_in_or_not_once_per_quarter(world):
     made, created = launch_quarterly_revisits(day=D(2026, 10, 1))
     assert (made.schedule_key, made.starts_on, made.due_on, made.kind) == (
         "2026Q4",
@@ -157,11 +157,10 @@ def test_quarterly_revisits_cover_occupied_vulnerable_houses_once_per_quarter(wo
         D(2026, 12, 31),
         "quarterly",
     )
-    assert launched(made) == {
-        world["adobe_base"],
-        world["earth_plain"],
-    }  # not the frame house, the empty one, the removed household's
-    assert created == 2
+    # Every vulnerable house, the one nobody is said to live in too (issue 24: the plan's "已有安全住房却仍住在老旧
+    # 危房" is found there); not the frame house, nor the removed household's.
+    assert launched(made) == {world["adobe_base"], world["earth_plain"], world["empty_plain"]}
+    assert created == 3
     again, created_again = launch_quarterly_revisits(day=D(2026, 11, 20))
     assert again == made and created_again == 0
     assert Campaign.objects.count() == 1
@@ -169,8 +168,8 @@ def test_quarterly_revisits_cover_occupied_vulnerable_houses_once_per_quarter(wo
 
 def test_run_jobs_runs_the_quarterly_job_on_the_first_day_of_a_quarter_only(world, capsys):
     call_command("run_jobs", "--date", "2027-04-01")
-    assert "2 revisits created" in capsys.readouterr().out
+    assert "3 revisits created" in capsys.readouterr().out
     call_command("run_jobs", "--date", "2027-04-02")
     assert "quarterly_revisits" not in capsys.readouterr().out
     call_command("run_jobs", "--date", "2027-04-01")
-    assert Campaign.objects.get().schedule_key == "2027Q2" and Revisit.objects.count() == 2
+    assert Campaign.objects.get().schedule_key == "2027Q2" and Revisit.objects.count() == 3

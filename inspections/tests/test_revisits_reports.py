@@ -66,13 +66,16 @@ def attachments_of(record) -> list[Attachment]:
     return list(Attachment.objects.filter(content_type=ContentType.objects.get_for_model(record), object_id=record.pk))
 
 
-def record(actor, revisit, *, findings=(), outcome=Revisit.Outcome.NONE, visited_on=None, **kwargs) -> Revisit:
+def record(
+    actor, revisit, *, findings=(), outcome=Revisit.Outcome.NONE, visited_on=None, still_lived_in=True, **kwargs
+) -> Revisit:
     return services.record_revisit(
         actor=actor,
         revisit=revisit,
         visited_on=visited_on or timezone.localdate(),
         findings=findings,
         outcome=outcome,
+        still_lived_in=still_lived_in,
         **kwargs,
     )
 

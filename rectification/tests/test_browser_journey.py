@@ -99,6 +99,7 @@ def test_township_staff_records_a_revisit_on_a_phone_and_its_finding_opens_a_pro
     log_in(page, live_server.url, "xinqiao")
     page.goto(f"{live_server.url}/field/revisits/")
     page.click("text=邱金水")
+    page.get_by_label("是，仍有人居住").check()
     page.get_by_label("出现新的损坏").check()
     page.get_by_label("需维修").check()
     page.fill("#id_notes", "后墙出现裂缝")

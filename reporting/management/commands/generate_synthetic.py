@@ -276,7 +276,7 @@ def home_state(dwellings: list[list]) -> tuple[str, bool, bool, bool]:
         status = HousingStatus.RENOVATED_SAFE
     else:
         status = HousingStatus.APPRAISED_SAFE
-    owns_safe = dangerous and any(not d[0] and d[1] in ("A", "B") for d in dwellings)
+    owns_safe = dangerous and any(d[1] in ("A", "B") for d in dwellings)
     uncooperative = any(d[4] and d[5] is False for d in homes)
     leaking = any(d[2] is True for d in homes)
     return status.value, owns_safe, uncooperative, leaking
