@@ -152,6 +152,72 @@ _POVERTY_ALIASES = {
 }  # fmt: skip
 
 
+# The states a clerk writes that are not words of _POVERTY_ALIASES but mean one of them: 脱贫不稳定户 are households
+# out of poverty under monitoring (防返贫监测), recorded as exited; the monitoring label itself is not kept.
+_STATE_ALIASES = {
+    **_POVERTY_ALIASES,
+    "脱贫不稳定": Household.PovertyStatus.EXITED, "脱贫不稳定户": Household.PovertyStatus.EXITED,
+    "已脱贫不稳定户": Household.PovertyStatus.EXITED, "稳定脱贫": Household.PovertyStatus.EXITED,
+    "贫困": Household.PovertyStatus.NOT_EXITED, "在贫": Household.PovertyStatus.NOT_EXITED,
+    "返贫": Household.PovertyStatus.NEWLY_POOR, "新识别": Household.PovertyStatus.NEWLY_POOR,
+}  # fmt: skip
+KNOWN_STATES = "未脱贫、已脱贫、新致贫、脱贫不稳定"
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?")
+
+
+def parse_state(value) -> tuple[str, int | None]:
+    """A poverty state as a clerk writes it, with its year when it has one: '已脱贫' → ('exited', None),
+    '2019年脱贫' or '已脱贫（2019年）' → ('exited', 2019), '新致贫' → ('newly_poor', None); '' → ('', None).
+    ValueError (the word, plain) for anything else."""
+    raw = re.sub(r"[\s()]+", "", plain(value))
+    if not raw:
+        return "", None
+    year = None
+    found = _YEAR.search(raw)
+    if found:
+        year, raw = int(found.group(1)), (raw[: found.start()] + raw[found.end() :])
+    status = _STATE_ALIASES.get(raw) or (raw if raw in Household.PovertyStatus.values else None)
+    if status is None:
+        raise ValueError(plain(value))
+    return str(status), year if status == Household.PovertyStatus.EXITED else None
+
+
+def parse_categories_with_state(value) -> tuple[list[str], str, int | None]:
+    """A category cell that may carry the household's poverty state in parentheses, full-width or not, spaces
+    allowed: '建档立卡贫困户（新致贫）、低保户' → (['registered_poor', 'minimum_living'], 'newly_poor', None).
+    An unknown state is refused in the clerk's terms, naming the cell's category and the state."""
+    text_ = re.sub(r"\s*\)", ")", re.sub(r"\s*\(\s*", "(", plain(value)))
+    words, states = [], []
+    for token in re.findall(r"[^、,，;；/|\s()]*\([^()]*\)|[^、,，;；/|\s()]+", text_):
+        word, _open, inner = token.partition("(")
+        if not _open or _category_code(token):
+            words.append(token)
+            continue
+        words.append(word)
+        inner = inner.removesuffix(")")
+        try:
+            states.append(parse_state(inner))
+        except ValueError:
+            raise ValueError(
+                _("In the category “%(cell)s”, “%(state)s” is not a known poverty state (write one of: %(known)s).")
+                % {"cell": f"{word}（{inner}）", "state": inner, "known": KNOWN_STATES}
+            ) from None
+    codes = parse_categories("、".join(w for w in words if w))
+    if len({status for status, _year in states}) > 1:
+        raise ValueError(_("The categories name two different poverty states: %(cell)s.") % {"cell": plain(value)})
+    status = states[0][0] if states else ""
+    year = next((year for _status, year in states if year), None)
+    return codes, status, year
+
+
+def _category_code(word: str) -> str | None:
+    return (
+        _CATEGORY_ALIASES.get(word)
+        or _category_labels(get_language()).get(word)
+        or (word if word in HouseholdCategory.Code.values else None)
+    )
+
+
 def parse_poverty_status(value) -> str:
     raw = plain(value)
     if not raw:

@@ -139,6 +139,7 @@ def describe_changes(records, full_numbers, attribute: str = "changes", current=
             "source": unit_names.get,
             "categories": lambda codes: "、".join(str(categories.get(code, code)) for code in codes or []),
             "status": lambda value: str(statuses.get(value, value)),
+            "poverty_status": lambda value: str(dict(Household.PovertyStatus.choices).get(value, value)),
             "phone": (lambda value: value) if full_numbers(record) else mask_phone,
         }
         changes = getattr(record, attribute)

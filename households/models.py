@@ -665,6 +665,10 @@ class ListRow(models.Model):
     village = models.ForeignKey(Village, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     categories = models.CharField(_("categories"), max_length=200, blank=True)  # ",code,code," for LIKE matching
     members_count = models.PositiveSmallIntegerField(_("members"), null=True, blank=True)
+    poverty_status = models.CharField(
+        _("poverty status"), max_length=12, choices=Household.PovertyStatus.choices, blank=True
+    )
+    poverty_exit_year = models.PositiveSmallIntegerField(_("year out of poverty"), null=True, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)  # field -> [ours, theirs], applied on confirm
     proposed = models.JSONField(_("proposed changes"), default=dict, blank=True)  # the same, for the township
     errors = models.JSONField(_("errors"), default=list, blank=True)  # [[column header, reason], ...]

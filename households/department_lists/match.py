@@ -17,7 +17,19 @@ def _categories_text(codes: Iterable[str]) -> str:
     return f",{','.join(codes)}," if codes else ""
 
 
-MATCHED_FIELDS = ("pk", "id_number", "head_name", "phone", "village_id", "members_count", "source_id", "status")
+MATCHED_FIELDS = (
+    "pk",
+    "id_number",
+    "head_name",
+    "phone",
+    "village_id",
+    "members_count",
+    "source_id",
+    "status",
+    "poverty_status",
+    "poverty_exit_year",
+    "newly_poor_on",
+)
 
 
 def categories_of(household_ids: Iterable[int]) -> dict[int, set[str]]:
@@ -64,7 +76,10 @@ def compare_rows(
             village_id=v.get("village_id"),
             categories=_categories_text(v.get("categories", [])),
             members_count=v.get("members_count"),
+            poverty_status=v.get("poverty_status", ""),
+            poverty_exit_year=v.get("poverty_exit_year"),
         )
+        v["listed_on"] = department_list.listed_on
         errors = list(p.errors)
         id_number = v.get("id_number")
         if id_number and not v.get("id_error") and id_number in seen:
@@ -75,7 +90,12 @@ def compare_rows(
             row.outcome, row.errors = ListRow.Outcome.INVALID, errors
         elif id_number and not v.get("id_error"):
             household = ours.get(id_number)
-            if household is None:
+            if _exited_without_year(v, household):
+                row.outcome, row.errors = (
+                    ListRow.Outcome.INVALID,
+                    [[str(FIELD_LABELS["poverty_exit_year"]), _no_exit_year()]],
+                )
+            elif household is None:
                 if v.get("village_id") is None:
                     row.outcome = ListRow.Outcome.INVALID
                     row.errors = [[str(FIELD_LABELS["village"]), _("A new household needs its township and village.")]]
@@ -107,7 +127,32 @@ def compare_rows(
     return rows
 
 
-DIRECT_FIELDS = ("head_name", "phone", "village", "members_count")  # what a list may change on its own households
+def _exited_without_year(values: dict, household: dict | None) -> bool:
+    """已脱贫 needs its year: from the list, or already on our record."""
+    return (
+        values.get("poverty_status") == Household.PovertyStatus.EXITED
+        and not values.get("poverty_exit_year")
+        and not (household or {}).get("poverty_exit_year")
+    )
+
+
+def _no_exit_year() -> str:
+    return _(
+        "已脱贫 needs the year the household got out of poverty: write it in the cell, as "
+        "建档立卡贫困户（2019年脱贫）, or add a column 脱贫年度."
+    )
+
+
+# What a list may change on its own households: the poverty state is the department's record like the name.
+DIRECT_FIELDS = (
+    "head_name",
+    "phone",
+    "village",
+    "members_count",
+    "poverty_status",
+    "poverty_exit_year",
+    "newly_poor_on",
+)
 
 
 def split_changes(
@@ -127,6 +172,7 @@ def split_changes(
         differences["village"] = [household["village_id"], values["village_id"]]
     if values.get("members_count") and values["members_count"] != household["members_count"]:
         differences["members_count"] = [household["members_count"], values["members_count"]]
+    differences.update(_state_differences(household, values))
     if household["source_id"] is None:
         differences["source"] = [None, unit.pk]
     if household["status"] != Household.Status.ACTIVE:
@@ -143,3 +189,20 @@ def split_changes(
             if name in differences and not (name == "village" and moves):
                 applied[name] = differences.pop(name)
     return applied, differences
+
+
+def _state_differences(household: dict, values: dict) -> dict:
+    """The poverty state a list gives that differs from ours, with what the state needs: the year out of poverty
+    (the list's, else ours), the date the household became newly poor (ours, else the list's date)."""
+    status = values.get("poverty_status")
+    if not status:
+        return {}
+    differences = {}
+    if status != household["poverty_status"]:
+        differences["poverty_status"] = [household["poverty_status"], status]
+    year = values.get("poverty_exit_year")
+    if status == Household.PovertyStatus.EXITED and year and year != household["poverty_exit_year"]:
+        differences["poverty_exit_year"] = [household["poverty_exit_year"], year]
+    if status == Household.PovertyStatus.NEWLY_POOR and not household["newly_poor_on"] and values.get("listed_on"):
+        differences["newly_poor_on"] = [None, f"{values['listed_on']:%Y-%m-%d}"]
+    return differences

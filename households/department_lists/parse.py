@@ -35,6 +35,13 @@ DEFAULT_HEADERS = {
     **dict.fromkeys(["类别", "对象类别", "帮扶对象类别", "人员类别", "户类型", "救助类别", "对象类型"], "categories"),
     **dict.fromkeys(["家庭人口", "家庭人口数", "人口数", "家庭人数", "户人口数", "保障人口"], "members_count"),
     **dict.fromkeys(["出生日期", "出生年月", "出生年月日"], "birth_date"),
+    # The household's poverty state (未脱贫/已脱贫/新致贫) and the year it got out, as the poverty office's system
+    # exports them; 户类型 stays a category column (lists use it for 低保户, 特困户 ...).
+    **dict.fromkeys(
+        ["帮扶状态", "脱贫状态", "贫困户状态", "贫困状态", "是否脱贫", "脱贫情况", "脱贫标志", "脱贫属性"],
+        "poverty_status",
+    ),
+    **dict.fromkeys(["脱贫年度", "脱贫年份", "脱贫年", "脱贫时间", "脱贫年月"], "poverty_exit_year"),
 }
 FIELD_LABELS = {
     "head_name": gettext_lazy("Name"),
@@ -45,6 +52,9 @@ FIELD_LABELS = {
     "categories": gettext_lazy("Categories"),
     "members_count": gettext_lazy("Members"),
     "birth_date": gettext_lazy("Date of birth"),
+    "poverty_status": gettext_lazy("Poverty state"),
+    "poverty_exit_year": gettext_lazy("Year out of poverty"),
+    "newly_poor_on": gettext_lazy("Newly poor since"),
 }
 
 
@@ -179,10 +189,7 @@ def parse_row(
                 % {"village": village, "township": township or _("any township")},
             )
         parsed.values["village_id"] = village_id
-    try:
-        parsed.values["categories"] = cleaning.parse_categories(cell.get("categories"))
-    except ValueError as error:
-        fail("categories", str(error))
+    _read_poverty_state(parsed, cell, fail, today)
     try:
         members = cleaning.parse_int(cell.get("members_count"), unit="人")
         if members is not None and not 1 <= members <= 30:
@@ -191,6 +198,46 @@ def parse_row(
     except ValueError as error:
         fail("members_count", str(error))
     return parsed
+
+
+def _read_poverty_state(parsed: Parsed, cell: dict, fail, today: datetime.date) -> None:
+    """The categories, and the household's poverty state from the category cell ('建档立卡贫困户（新致贫）') or its
+    own column (帮扶状态 …), with the year out of poverty from either or its column (脱贫年度 …)."""
+    status, year = "", None
+    try:
+        parsed.values["categories"], status, year = cleaning.parse_categories_with_state(cell.get("categories"))
+    except ValueError as error:
+        fail("categories", str(error))
+    try:
+        column_status, column_year = cleaning.parse_state(cell.get("poverty_status"))
+    except ValueError as error:
+        fail(
+            "poverty_status",
+            _("“%(state)s” is not a known poverty state (write one of: %(known)s).")
+            % {"state": str(error), "known": cleaning.KNOWN_STATES},
+        )
+        column_status, column_year = "", None
+    if status and column_status and status != column_status:
+        fail("poverty_status", _("The category cell names another poverty state than this column."))
+    status, year = status or column_status, year or column_year
+    raw_year = cleaning.plain(cell.get("poverty_exit_year"))
+    if raw_year:
+        found = re.match(r"((?:19|20)\d\d)", raw_year)
+        if found is None or not 2013 <= int(found.group(1)) <= today.year:
+            fail(
+                "poverty_exit_year",
+                _("“%(value)s” is not a year out of poverty (2013 to %(year)s).")
+                % {"value": raw_year, "year": today.year},
+            )
+        else:
+            year = int(found.group(1))
+    elif year is not None and not 2013 <= year <= today.year:
+        fail(
+            "categories",
+            _("%(value)s is not a year out of poverty (2013 to %(year)s).") % {"value": year, "year": today.year},
+        )
+    parsed.values["poverty_status"] = status
+    parsed.values["poverty_exit_year"] = year if status == "exited" else None
 
 
 def chunks(rows: Iterator, size: int) -> Iterator[list]:

@@ -189,6 +189,8 @@ LIST_ROW_COLUMNS = (
     "village_id",
     "categories",
     "members_count",
+    "poverty_status",
+    "poverty_exit_year",
     "changes",
     "proposed",
     "errors",
@@ -269,6 +271,9 @@ def _match_accepted(department_list: DepartmentList, accepted: Iterable[int]) ->
             "village_id": row.village_id,
             "members_count": row.members_count,
             "categories": [code for code in row.categories.split(",") if code],
+            "poverty_status": row.poverty_status,
+            "poverty_exit_year": row.poverty_exit_year,
+            "listed_on": department_list.listed_on,
         }
         household = households[row.suggested_id]
         row.household_id = household["pk"]
@@ -313,6 +318,9 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
         "members_count": "COALESCE(r.members_count, 1)",
         "source_id": "%s",
         "registered_on": "%s",
+        "poverty_status": "r.poverty_status",
+        "poverty_exit_year": "r.poverty_exit_year",
+        "newly_poor_on": "CASE WHEN r.poverty_status = 'newly_poor' THEN %s END",
     }
     columns, values, defaults = insert_select(Household, listed, now=now)
     cursor.execute(
@@ -322,7 +330,7 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
         FROM households_listrow r
         WHERE r.department_list_id = %s AND r.outcome = 'new'
         """,
-        [unit_id, department_list.listed_on, *defaults, list_id],
+        [unit_id, department_list.listed_on, department_list.listed_on, *defaults, list_id],
     )
     created = cursor.rowcount
     cursor.execute(
@@ -345,12 +353,24 @@ def _apply(cursor, department_list: DepartmentList, now) -> dict:
                    = (SELECT township_id FROM households_village WHERE id = households_household.village_id)
                 THEN r.village_id ELSE households_household.village_id END,
             members_count = COALESCE(r.members_count, households_household.members_count),
+            poverty_status = CASE
+                WHEN r.poverty_status = '' THEN households_household.poverty_status
+                WHEN r.poverty_status = 'exited'
+                 AND COALESCE(r.poverty_exit_year, households_household.poverty_exit_year) IS NULL
+                THEN households_household.poverty_status
+                ELSE r.poverty_status END,
+            poverty_exit_year = CASE WHEN r.poverty_status = 'exited'
+                THEN COALESCE(r.poverty_exit_year, households_household.poverty_exit_year)
+                ELSE households_household.poverty_exit_year END,
+            newly_poor_on = CASE WHEN r.poverty_status = 'newly_poor'
+                THEN COALESCE(households_household.newly_poor_on, %s)
+                ELSE households_household.newly_poor_on END,
             updated_at = %s
         FROM households_listrow r
         WHERE r.household_id = households_household.id AND households_household.source_id = %s
           AND r.id IN ({own_sql})
         """,
-        [now, unit_id, *own_params],
+        [department_list.listed_on, now, unit_id, *own_params],
     )
     updated = cursor.rowcount
     cursor.execute(
