@@ -489,7 +489,7 @@ def test_township_staff_list_only_their_townships_cases(client, users, world):
     home = {case.number for key, case in world.cases.items() if key != "other"}
     assert case_numbers(text) == home
     assert NAMES["other"] not in text
-    progress = re.findall(r"<tbody><tr><td>([^<]+)</td>", text)
+    progress = re.findall(r'<tbody><tr><th scope="row">([^<]+)</th>', text)
     assert progress == [HOME]
 
 
@@ -950,7 +950,7 @@ def paid_without_voucher(world, key: str, township_user=None) -> RenovationCase:
 def archive_rows(text: str) -> dict[str, tuple]:
     """{township: (cases, present, required, percent or None, cases with gaps)} from the archive table."""
     rows = re.findall(
-        r"<tr><td>([^<]+)</td>"
+        r'<tr><th scope="row">([^<]+)</th>'
         r'<td class="num"[^>]*>(\d+)</td>'
         r'<td class="num"[^>]*>(\d+)/(\d+)</td>'
         r'<td class="num"[^>]*>(—|\d+%)</td>'
@@ -1021,13 +1021,13 @@ def subsidy_tables(text: str) -> dict[int, dict]:
     for section in text.split("<h2>")[1:]:
         year = int(re.match(r"(\d{4}) 年度</h2>", section).group(1))
         rows = re.findall(
-            r'<tr><td>([^<]+)</td><td class="num"[^>]*>(\d+)</td><td class="num"[^>]*>([\d.]+)</td>'
+            r'<tr><th scope="row">([^<]+)</th><td class="num"[^>]*>(\d+)</td><td class="num"[^>]*>([\d.]+)</td>'
             r'<td class="num"[^>]*>([\d.]+)</td></tr>',
             section,
         )
         total = re.search(
-            r'<tfoot><tr><th>合计</th><th class="num">(\d+)</th><th class="num">([\d.]+)</th>'
-            r'<th class="num">([\d.]+)</th></tr></tfoot>',
+            r'<tfoot><tr><th>合计</th><th class="num"[^>]*>(\d+)</th><th class="num"[^>]*>([\d.]+)</th>'
+            r'<th class="num"[^>]*>([\d.]+)</th></tr></tfoot>',
             section,
         )
         result[year] = {

@@ -127,7 +127,7 @@ def move_buttons(text: str) -> dict[str, str]:
 def counts_table(text: str) -> dict[str, tuple[int, ...]]:
     """{township: (numbers…)} from the bureau's counts table (problems: open, overdue, resolved, verified;
     revisits: to visit, overdue, visited)."""
-    rows = re.findall(r"<tr><td>([^<]+)</td>((?:<td class=\"num\"[^>]*>\d+</td>)+)</tr>", text)
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>((?:<td class="num"[^>]*>\d+</td>)+)</tr>', text)
     return {name: tuple(int(n) for n in re.findall(r">(\d+)<", cells)) for name, cells in rows}
 
 
