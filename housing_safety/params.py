@@ -35,6 +35,18 @@ def year_param(query, name: str = "year", *, ahead: int = AHEAD_YEARS) -> int | 
     return int_param(query, name, minimum=EARLIEST.year, maximum=timezone.localdate().year + ahead)
 
 
+def area_lookups(query, *, township: str, village: str | None = None) -> dict[str, int]:
+    """?township= and ?village= as filters on a record's township and village paths (the dashboard's drill-down
+    links a figure to its list narrowed to the area). Applied to a list already in the user's scope, an area
+    outside it shows nothing; a value that is not an id is ignored."""
+    lookups = {}
+    for name, path in (("township", township), ("village", village)):
+        value = int_param(query, name)
+        if path and value is not None:
+            lookups[path] = value
+    return lookups
+
+
 class IdConverter:
     """`<id:pk>`: a record's id in a path, within the database's range; anything else matches no URL (404)."""
 

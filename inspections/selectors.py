@@ -73,6 +73,16 @@ def status_filter(status: str, today: datetime.date | None = None) -> Q:
     return secured if status == HousingStatus.SECURED else Q(home_status=status) & ~secured
 
 
+def appraised_filter() -> Q:
+    """Households whose homes have an appraisal (已鉴定), on covered households (annotated with their status): the
+    homes they live in are appraised (their stored state is not 未鉴定), or, living safely elsewhere (保障安全), one
+    of their houses was appraised. Living safely elsewhere is not an appraisal: a secured household whose house was
+    never appraised is its own figure, 保障安全（未鉴定旧房）. The dashboard's figure and the field list's filter."""
+    secured = Q(housing_status=HousingStatus.SECURED)
+    appraised_house = Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__isnull=False))
+    return (~secured & ~Q(home_status=HousingStatus.UNAPPRAISED)) | (secured & appraised_house)
+
+
 def covered_households_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Household]:
     """The user's households still on the covered list, with their status."""
     households = households_for_user(user).filter(status=Household.Status.ACTIVE)

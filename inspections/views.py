@@ -23,7 +23,7 @@ from households.models import Household
 from households.selectors import dwellings_for_user, search_households, townships_for_user, villages_for_user
 from housing_safety.access import scope_of
 from housing_safety.pagination import BoundedPaginator
-from housing_safety.params import int_param
+from housing_safety.params import area_lookups, int_param
 from housing_safety.web import CONFIRM, DONE, GET_POST, GONE, POST, confirm_form, page, run_form
 from housing_safety.workspace import panels_for
 
@@ -49,9 +49,11 @@ def field_home(request):
     households = search_households(request.user, selectors.covered_households_for_user(request.user), query)
     if status in HousingStatus.values:
         households = households.filter(selectors.status_filter(status))
+    if request.GET.get("appraised") == "1":  # the dashboard's figure 已鉴定
+        households = households.filter(selectors.appraised_filter())
     village = int_param(request.GET, "village")
-    if village is not None:  # the dashboard's drill-down: township -> village -> its households
-        households = households.filter(village_id=village)
+    # the dashboard's drill-down: township -> village -> its households
+    households = households.filter(**area_lookups(request.GET, township="village__township_id", village="village_id"))
     page = _page(request, households.order_by("village_id", "head_name", "pk"))
     return render(
         request,
@@ -145,6 +147,7 @@ def overdue(request):
         households = selectors.due_soon_unappraised_for_user(request.user, today, DUE_SOON_DAYS)
     else:
         households = selectors.overdue_unappraised_for_user(request.user, today)
+    households = households.filter(**area_lookups(request.GET, township="village__township_id", village="village_id"))
     page = _page(request, households.order_by("registered_on", "pk"))
     for household in page:
         household.due_on = selectors.appraisal_due_on(household.registered_on)
@@ -155,6 +158,7 @@ def overdue(request):
 @page(permission="households.view_household")
 def dangerous(request):
     households = selectors.dangerous_for_user(request.user).order_by("village_id", "head_name", "pk")
+    households = households.filter(**area_lookups(request.GET, township="village__township_id", village="village_id"))
     return render(request, "inspections/dangerous.html", {"page": _page(request, households)})
 
 
@@ -274,6 +278,8 @@ def placard_coverage(request):
     month, day = (int(part) for part in settings.PLACARD_DEADLINE.split("-"))
     deadline = datetime.date(today.year, month, day)
     rows = selectors.placard_coverage(request.user, today)
+    if (township := int_param(request.GET, "township")) is not None:  # the dashboard's township drill-down
+        rows = [row for row in rows if row["township"].pk == township]
     return render(
         request,
         "inspections/placard_coverage.html",
@@ -323,6 +329,13 @@ def revisit_list(request):
     """Revisits still to do in one's scope, earliest due first; overdue ones flagged."""
     today = timezone.localdate()
     revisits = selectors.revisits_for_user(request.user).filter(status=Revisit.Status.PENDING).order_by("due_on", "pk")
+    if request.GET.get("show") == "overdue":  # the dashboard's late list
+        revisits = revisits.filter(selectors.revisit_overdue(today))
+    revisits = revisits.filter(
+        **area_lookups(
+            request.GET, township="dwelling__household__village__township_id", village="dwelling__household__village_id"
+        )
+    )
     counts = None
     if scope_of(request.user).everything:  # the same table for everyone who sees every township
         # Counting every revisit of the province is the one cost of this page that grows with the data (0.8 s at

@@ -15,7 +15,7 @@ from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.pagination import BoundedPaginator
-from housing_safety.params import int_param, year_param
+from housing_safety.params import area_lookups, int_param, year_param
 from housing_safety.web import GET_POST, POST, page, run_form
 from housing_safety.workflow import permits
 
@@ -29,7 +29,7 @@ from .forms import (
     NewDwellingForm,
     SupplementaryPaymentForm,
 )
-from .models import CASE_STEPS, CaseStatus, DocumentKind, RenovationCase
+from .models import CASE_STEPS, CLOSED_CASE_STATUSES, CaseStatus, DocumentKind, RenovationCase
 
 VIEW = "rectification.view_renovationcase"
 INCOMPLETE_SHOWN = 200
@@ -40,12 +40,15 @@ def case_list(request):
     cases = selectors.cases_for_user(request.user)
     status, year, township = request.GET.get("status", ""), year_param(request.GET), int_param(request.GET, "township")
     stalled = request.GET.get("stalled") == "1"
-    if status in CaseStatus.values:
+    if status == "open":  # the dashboard's figure: every case not yet closed
+        cases = cases.exclude(status__in=CLOSED_CASE_STATUSES)
+    elif status in CaseStatus.values:
         cases = cases.filter(status=status)
     if year is not None:
         cases = cases.filter(programme_year=year)
     if township is not None:
         cases = cases.filter(township_id=township)
+    cases = cases.filter(**area_lookups(request.GET, township="", village="household__village_id"))
     if stalled:
         cases = selectors.stalled_cases(cases)
     context = {
@@ -66,6 +69,9 @@ def dangerous_without_case(request):
     # In the order households were registered (by village, as lists arrive): a partial index on the dangerous
     # dwellings serves the page without sorting the province.
     dwellings = selectors.dangerous_without_case_for_user(request.user).order_by("household_id", "pk")
+    dwellings = dwellings.filter(
+        **area_lookups(request.GET, township="household__village__township_id", village="household__village_id")
+    )
     page = BoundedPaginator(dwellings, 50).get_page(request.GET.get("page"))
     return render(request, "rectification/dangerous_without_case.html", {"page": page})
 

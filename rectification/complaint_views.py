@@ -19,7 +19,7 @@ from households.selectors import attachments_for_user
 from housing_safety import disclosure
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
-from housing_safety.params import int_param, year_param
+from housing_safety.params import area_lookups, int_param, year_param
 from housing_safety.web import GET_POST, POST, page, run_form
 from housing_safety.workdays import last_known_year
 from housing_safety.workflow import permits
@@ -61,6 +61,7 @@ def _filtered(request):
         complaints = selectors.overdue_complaints(complaints)
     elif show == "mine":
         complaints = complaints.filter(handler=request.user)
+    complaints = complaints.filter(**area_lookups(request.GET, township="township_id", village="village_id"))
     return complaints.order_by("-received_at", "-pk"), status, show
 
 
@@ -230,6 +231,7 @@ def lead_list(request):
     unreceipted = set(selectors.leads_without_receipt(leads).values_list("pk", flat=True))
     if request.GET.get("show") == "unreceipted":
         leads = leads.filter(pk__in=unreceipted)
+    leads = leads.filter(**area_lookups(request.GET, township="from_unit__township_id"))  # a township unit's leads
     page = BoundedPaginator(leads.order_by("-sent_on", "-pk"), 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
     return render(

@@ -12,6 +12,7 @@ from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
+from housing_safety.params import area_lookups
 from housing_safety.web import POST, page, run_form
 
 from . import documents, selectors, services
@@ -28,6 +29,7 @@ def _filtered(request):
         problems = problems.filter(selectors.problem_overdue())
     elif status in Problem.Status.values:
         problems = problems.filter(status=status)
+    problems = problems.filter(**area_lookups(request.GET, township="township_id", village="household__village_id"))
     return problems.order_by("township__code", "deadline", "pk"), status
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
@@ -21,6 +22,7 @@ from housing_safety.params import int_param
 from housing_safety.web import GET_POST, page, run_form
 from inspections.selectors import HousingStatus, covered_households_for_user
 from rectification.models import CASE_STEPS
+from rectification.selectors import leads_for_user, leads_without_receipt
 
 from . import charts, documents, selectors, services
 from .forms import ReportForm
@@ -33,31 +35,54 @@ TABLE_KEYS = (
     "complaints_open", "complaints_overdue",
 )  # fmt: skip
 LATE_LIST_LENGTH = 5
-# Where a figure leads: the list of the same records, (URL name, query, the permission that list needs).
+# Where a figure leads: the list of the same records, (URL name, query, the permission that list needs); on a
+# township's drill-down the list is narrowed to that township (?township=, each list's own filter), so the list
+# counts what the figure counts (reporting/tests/test_dashboard_links.py follows every link).
 VIEW_HOUSEHOLD, VIEW_CASE = "households.view_household", "rectification.view_renovationcase"
 FIGURE_LINKS = {
-    "covered": ("inspections:field", "", VIEW_HOUSEHOLD),
-    "appraised": ("inspections:status", "", VIEW_HOUSEHOLD),
-    "appraisal_overdue": ("inspections:overdue", "", VIEW_HOUSEHOLD),
-    "dangerous_without_case": ("rectification:dangerous-without-case", "", VIEW_CASE),
-    "cases_open": ("rectification:cases", "", VIEW_CASE),
-    "placard_share": ("inspections:placard-coverage", "", "inspections.view_placard"),
+    "covered": ("inspections:field", {}, VIEW_HOUSEHOLD),
+    "appraised": ("inspections:field", {"appraised": "1"}, VIEW_HOUSEHOLD),
+    "appraisal_overdue": ("inspections:overdue", {}, VIEW_HOUSEHOLD),
+    "dangerous_without_case": ("rectification:dangerous-without-case", {}, VIEW_CASE),
+    "cases_open": ("rectification:cases", {"status": "open"}, VIEW_CASE),
+    "placard_share": ("inspections:placard-coverage", {}, "inspections.view_placard"),
     # the late lists, by kind
-    "appraisal": ("inspections:overdue", "", VIEW_HOUSEHOLD),
-    "revisit": ("inspections:revisits", "", "inspections.view_revisit"),
-    "problem": ("rectification:problems", "?status=overdue", "rectification.view_problem"),
-    "case": ("rectification:cases", "?stalled=1", VIEW_CASE),
-    "complaint": ("rectification:complaints", "?show=overdue", "rectification.view_complaint"),
-    "lead": ("rectification:leads", "", "rectification.view_leadtransfer"),
+    "appraisal": ("inspections:overdue", {}, VIEW_HOUSEHOLD),
+    "revisit": ("inspections:revisits", {"show": "overdue"}, "inspections.view_revisit"),
+    "problem": ("rectification:problems", {"status": "overdue"}, "rectification.view_problem"),
+    "case": ("rectification:cases", {"stalled": "1"}, VIEW_CASE),
+    "complaint": ("rectification:complaints", {"show": "overdue"}, "rectification.view_complaint"),
+    "lead": ("rectification:leads", {"show": "unreceipted"}, "rectification.view_leadtransfer"),
+    # the table's other figures
+    "status_dangerous": ("inspections:dangerous", {}, VIEW_HOUSEHOLD),
+    "revisits_overdue": ("inspections:revisits", {"show": "overdue"}, "inspections.view_revisit"),
+    "problems_open": ("rectification:problems", {"status": "unresolved"}, "rectification.view_problem"),
+    "problems_overdue": ("rectification:problems", {"status": "overdue"}, "rectification.view_problem"),
+    "complaints_open": ("rectification:complaints", {"status": "open"}, "rectification.view_complaint"),
+    "complaints_overdue": ("rectification:complaints", {"show": "overdue"}, "rectification.view_complaint"),
 }
+BY_TOWNSHIP_ONLY = {"placard_share"}  # the placard coverage is a table of townships
 
 
-def _figure_link(user, key: str) -> str:
-    """The list behind a figure, when there is one the user may open."""
-    if key not in FIGURE_LINKS:
+def _figure_link(user, key: str, township=None, village=None) -> str:
+    """The list behind a figure, when there is one the user may open; narrowed to `township` or `village` when
+    given."""
+    if key not in FIGURE_LINKS or (village is not None and key in BY_TOWNSHIP_ONLY):
         return ""
     name, query, permission = FIGURE_LINKS[key]
-    return f"{reverse(name)}{query}" if user.has_perm(permission) else ""
+    if not user.has_perm(permission):
+        return ""
+    area = {"village": village.pk} if village is not None else {"township": township.pk} if township else {}
+    query = {**query, **area}
+    return f"{reverse(name)}?{urlencode(query)}" if query else reverse(name)
+
+
+def _row_links(user, rows, township, keys) -> None:
+    """Each row's figures link to their lists narrowed to the row's area (a township, or on a township's
+    drill-down a village): row.links, by figure."""
+    for row in rows:
+        area = {"village": row.area} if township is not None else {"township": row.area}
+        row.links = {key: link for key in keys if (link := _figure_link(user, key, **area))}
 
 
 def _columns(keys) -> list[selectors.Column]:
@@ -86,12 +111,15 @@ def dashboard(request):
     statuses = [(label, totals[f"status_{value}"]) for value, label in HousingStatus.choices]
     grades = [(_("Grade %(grade)s") % {"grade": g}, totals[f"grade_{g}"]) for g in ("A", "B", "C", "D")]
     steps = [(step.label, totals[f"step_{step}"]) for step in CASE_STEPS]
+    _row_links(user, rows, township, TABLE_KEYS)
     trend = selectors.made_safe_by_month(user, today, township=township)
     context = {
         "township": township,
         "rows": rows,
         "totals": totals,
-        "tiles": [(column, totals[column.key], _figure_link(user, column.key)) for column in _columns(TILE_KEYS)],
+        "tiles": [
+            (column, totals[column.key], _figure_link(user, column.key, township)) for column in _columns(TILE_KEYS)
+        ],
         "table_columns": _columns(TABLE_KEYS),
         "status_chart": charts.stacked(statuses, ["#4c9f70", "#2f7ebc", "#8e6cbf", "#d1495b", "#b8b8b8"]),
         "grade_chart": charts.bars(grades, "#7a8793"),
@@ -101,7 +129,7 @@ def dashboard(request):
         ),
         "timeline": charts.phase_timeline(today),
         "late": [
-            {**group, "url": _figure_link(user, group["kind"])}
+            {**group, "url": _figure_link(user, group["kind"], township)}
             for group in selectors.late_items(user, today, limit=LATE_LIST_LENGTH, township=township)
         ],
         "late_counts": {
@@ -110,13 +138,19 @@ def dashboard(request):
             "problem": totals["problems_overdue"],
             "case": totals["cases_stalled"],
             "complaint": totals["complaints_overdue"],
-            "lead": totals["leads_without_receipt"],
+            # the city's leads: every unit's in scope (departments' and the bureau's too), as its list shows them;
+            # the table's total counts the townships' units only
+            "lead": totals["leads_without_receipt"] if township is not None else _leads_without_receipt(user, today),
         },
         "today": today,
         "consistency": _consistency(user) if township is None else [],
         "city": scope_of(user).everything,
     }
     return render(request, "reporting/dashboard.html", context)
+
+
+def _leads_without_receipt(user, today: datetime.date) -> int:
+    return leads_without_receipt(leads_for_user(user), today).count()
 
 
 def _village_dashboard(request, village, today: datetime.date):

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from households.models import Dwelling, Household, HouseholdCategory, Township, Unit, Village
+from households.models import Household, HouseholdCategory, Township, Unit, Village
 from households.selectors import dwellings_for_user, townships_for_user, villages_for_user
 from housing_safety.access import SYSTEM, narrowed_to_township, reader_for_unit
 from inspections import selectors as safety
@@ -111,13 +111,9 @@ PATHS = {
 
 
 def appraised_filter() -> Q:
-    """Households whose homes have an appraisal (已鉴定), on covered households (annotated with their status): the
-    homes they live in are appraised (their stored state is not 未鉴定), or, living safely elsewhere (保障安全), one
-    of their houses was appraised. Living safely elsewhere is not an appraisal: a secured household whose house was
-    never appraised is its own figure, 保障安全（未鉴定旧房）."""
-    secured = Q(housing_status=HousingStatus.SECURED)
-    appraised_house = Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__isnull=False))
-    return (~secured & ~Q(home_status=HousingStatus.UNAPPRAISED)) | (secured & appraised_house)
+    """Households whose homes have an appraisal (已鉴定): the rule is the inspections app's (the field list filters
+    by it too)."""
+    return safety.appraised_filter()
 
 
 def month_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:

@@ -198,7 +198,8 @@ def test_background_export_file_download_query_count(client, world, django_asser
 # test_figures_and_dashboard.py pins the dashboard while households, problems, complaints and leads grow, with no late
 # revisit and no stalled case; these grow too here.
 
-DASHBOARD_QUERIES = {"city": 32, "township": 32, "staff": 28}
+# the city counts its late leads once more: every unit's, as the leads list shows them
+DASHBOARD_QUERIES = {"city": 33, "township": 32, "staff": 28}
 
 
 @pytest.mark.parametrize("view", list(DASHBOARD_QUERIES))
