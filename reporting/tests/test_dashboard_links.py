@@ -4,6 +4,8 @@ staff following a link to another township find nothing of it."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.urls import resolve, reverse
 
@@ -108,8 +110,10 @@ def test_the_lists_narrow_to_a_village(client, world, official):  # noqa: F811
 
 
 def follow_row_links(client, url: str) -> dict:
-    """{(area, figure): (the table's figure, what its list counts)} for every linked figure of the table's rows."""
+    """{(area, figure): (the table's figure, what its list counts)} for every linked figure of the table's rows,
+    each link in the page."""
     response = client.get(url)
+    page = html.unescape(response.content.decode())
     found = {}
     for row in response.context["rows"]:
         if not row.figures["covered"]:  # a township without households: zeros all along
@@ -119,6 +123,7 @@ def follow_row_links(client, url: str) -> dict:
                 figure = (row.figures["placard_installed"], row.figures["placard_safe"])
             else:
                 figure = row.figures[key]
+            assert f'href="{link}"' in page, link
             found[(row.area.name, key)] = (figure, listed(client, link))
     return found
 
