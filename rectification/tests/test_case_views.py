@@ -105,10 +105,11 @@ def iso(day: datetime.date) -> str:
 
 
 def errors_of(text: str) -> list[str]:
-    """Field errors and the form's non-field errors."""
-    nonfield = re.findall(r'<ul class="errorlist nonfield">(.*?)</ul>', text, re.S)
+    """Field errors (under each field) and the form's non-field errors (the error summary's items that link to no
+    field: the summary lists field errors too, as links)."""
+    summary = re.findall(r"data-error-summary>(.*?)</div>", text, re.S)
     return re.findall(r'<p class="error">(.*?)</p>', text) + [
-        item for block in nonfield for item in re.findall(r"<li>(.*?)</li>", block, re.S)
+        item.strip() for block in summary for item in re.findall(r"<li>(.*?)</li>", block, re.S) if "<a " not in item
     ]
 
 
