@@ -270,7 +270,14 @@ def test_a_valid_appraisal_is_shown_for_confirmation_and_nothing_is_written(clie
     text = body(response)
     assert response.status_code == 200
     assert CONFIRM in text and "返回修改" in text
-    for shown in ("陈金水", "东坑村3组12号", timezone.localdate().isoformat(), "D级：整栋危险", "roof.png", "张工、李工"):
+    for shown in (
+        "陈金水",
+        "东坑村3组12号",
+        timezone.localdate().isoformat(),
+        "D级：整栋危险",
+        "roof.png",
+        "张工、李工",
+    ):
         assert shown in text, shown
     assert len(re.findall(r"<dd data-component>", text)) == len(Appraisal.COMPONENTS)
     assert ALL_A_BUT_D not in text
@@ -330,3 +337,27 @@ def test_grade_warnings_follow_the_worst_component():
     assert grade_warnings(appraisal("D", foundation="b")) == ["构件最低为 b 级，但房屋综合评定为 D 级：请确认。"]
     assert grade_warnings(appraisal("D", foundation="c")) == []
     assert grade_warnings(appraisal("A", foundation="n")) == []
+
+
+def test_a_complaint_intake_keeps_its_photo_when_a_field_is_missing(client):
+    from rectification.models import Complaint
+
+    clerk = make_user(Role.COMPLAINT_CLERK)
+    client.force_login(clerk)
+    new = reverse("rectification:complaint-new")
+    data = {
+        "channel": "hotline", "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "reporter_name": "王举报", "reporter_phone": "13912345678", "township": township("350881100").pk,
+        "category": "construction_quality", "content": "",
+    }  # fmt: skip
+
+    refused = client.post(new, {**data, "files": [png("屋面.png")]})
+
+    assert "请修改以下 1 处后再提交" in body(refused) and KEPT.format(name="屋面.png") in body(refused)
+    assert not Complaint.objects.exists()
+    logged = client.post(new, {**data, "content": "新房屋面漏水", "held": batch_of(refused)})
+    assert logged.status_code == 302
+    complaint = Complaint.objects.get()
+    files = Attachment.objects.filter(content_type__model="complaint", object_id=complaint.pk)
+    assert list(files.values_list("original_name", flat=True)) == ["屋面.png"]
+    assert not HeldUpload.objects.exists()
