@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 # Clicks allowed from the login page (its submit is click 1). The target: a daily page within two clicks of
 # the home; then the task's own clicks (a choice ticked, a photo chosen, the form sent).
 CLICKS = {
-    # log in; the household by the search box (Enter) and its hit; its revisit to record; the outcome; save
-    "staff-revisit": 6,
+    # log in; the household by the search box (Enter) and its hit; its revisit to record; whether anyone still
+    # lives there; the outcome; save
+    "staff-revisit": 7,
     # log in; the home's "my households" line; 报告问题 on the household; 漏雨透风; the photo; send
     "helper-leaking-roof": 6,
 }
@@ -53,6 +54,7 @@ def test_township_staff_finds_a_household_and_records_its_revisit(browser, live_
     expect(journey.page.locator("main h1")).to_contain_text("林秀英")
     journey.click(journey.page.locator("main").get_by_role("link", name="待回访"))
     expect(journey.page.locator("main")).to_contain_text("台风后排查")
+    journey.tick(journey.page.get_by_label("是，仍有人居住"))
     journey.tick(journey.page.get_by_label("无需处理"))
     journey.click(journey.page.get_by_role("button", name="保存回访"))
     expect(journey.page.locator(".messages")).to_contain_text("回访已登记")
