@@ -1,11 +1,12 @@
 """Files a form received are not lost when the form is refused: they are held (HeldUpload) for the same person's
 next submit of the same form, shown as 「已保留：photo.jpg（无需重新选择）」 with a box to remove each, and used when
-no new file is chosen (a field of several files gets the new ones added). A held file goes through every check of
-the form and its service again when it is used: holding proves nothing about a file.
+no new file is chosen in their field (files chosen again replace them: a person who picks them again anyway does not
+record them twice). A held file goes through every check of the form and its service again when it is used.
 
 The form names its held files by a random batch (a hidden input); a batch is only ever read for the person who
 made it and for HELD_UPLOAD_HOURS: someone else's batch, or an expired one, is refused with a clear message and
-changes nothing. The files of a field in error are not held: its message says what to choose again.
+changes nothing. A file that its field refuses, or that an error message names, is not held: the message says what
+to choose again.
 
 `web.run_form(form, action, request=request)` does all this for a page's form; `web.confirm_form` also holds the
 files of a record shown for confirmation, behind a marker consumed once, so a second click records nothing twice.
@@ -102,15 +103,14 @@ def attach(request, form) -> Held:
         if not kept:
             continue
         key = form.add_prefix(name)
-        chosen = [f for f in files.getlist(key) if f]
-        multiple = getattr(form.fields[name].widget, "allow_multiple_selected", False)
-        if chosen and not multiple:  # a new file replaces the one held
+        if any(files.getlist(key)):  # files chosen again replace the ones held: none is recorded twice
             _forget(kept)
             held.rows = [row for row in held.rows if row not in kept]
             continue
-        files.setlist(key, [_as_upload(row) for row in kept] + chosen)
-        for row in kept:
-            row.upload = files.getlist(key)[kept.index(row)]
+        uploads = [_as_upload(row) for row in kept]
+        files.setlist(key, uploads)
+        for row, uploaded in zip(kept, uploads, strict=True):
+            row.upload = uploaded
     form.files = files
     return held
 

@@ -165,11 +165,10 @@ def test_a_photo_chosen_before_an_error_is_kept_and_used_without_choosing_it_aga
     assert not HeldUpload.objects.exists()  # what was held is gone once recorded
 
 
-def test_a_new_photo_is_added_to_the_kept_ones(client_staff, dwelling):
+def test_photos_chosen_again_replace_the_kept_ones_so_none_is_recorded_twice(client_staff, dwelling):
     refused = client_staff.post(url(dwelling), {**appraisal_data(organisation=""), "photos": [png("roof.png")]})
-    shown = client_staff.post(
-        url(dwelling), {**appraisal_data(), "held": batch_of(refused), "photos": [png("wall.png")]}
-    )
+    again = {**appraisal_data(), "held": batch_of(refused), "photos": [png("roof.png"), png("wall.png")]}
+    shown = client_staff.post(url(dwelling), again)
 
     client_staff.post(url(dwelling), confirmation(shown))
 
