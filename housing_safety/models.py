@@ -9,12 +9,11 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .dates import event_date
+from .dates import PlausibleYear, due_date, event_date
 
 
 class OutgoingEmail(models.Model):
@@ -181,7 +180,7 @@ class HolidayYear(models.Model):
         PACKAGE = "package", _("Filled from the chinese-calendar package")
 
     year = models.PositiveSmallIntegerField(
-        _("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        _("year"), unique=True, validators=[PlausibleYear(ahead=5)]
     )
     notice_number = models.CharField(
         _("notice number"), max_length=60, blank=True, help_text=_("For example 国办发明电〔2025〕7号.")
@@ -211,7 +210,7 @@ class HolidayDay(models.Model):
         WORK = "work", _("Make-up working day")
 
     calendar = models.ForeignKey(HolidayYear, on_delete=models.CASCADE, related_name="days", verbose_name=_("year"))
-    day = models.DateField(_("date"), unique=True)
+    day = models.DateField(_("date"), unique=True, validators=[due_date])
     kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices, default=Kind.OFF)
     name = models.CharField(_("holiday"), max_length=40, blank=True, help_text=_("For example 春节."))
 
