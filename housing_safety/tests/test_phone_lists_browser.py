@@ -1,4 +1,4 @@
-"""Phones (issue 17), in a browser at 360 px: the main lists of township staff, the official and the liaison show each
+"""Phones (issue 17), in a browser at 360 px: the main lists of township staff, the official, the liaison and the complaint clerk show each
 row as a card whose values carry their labels (the ::before content drawn from data-label), the totals are on screen,
 the page never scrolls sideways, and every link or button of the lists, pager, tabs and filters is at least 44 px
 tall. The world is the IDOR sweep's (township B's records); screenshots go to test-artifacts/."""
@@ -18,6 +18,7 @@ LISTS = {
     "idor-staff-b": ["/safety/overdue/", "/field/revisits/", "/problems/", "/renovation/", "/complaints/"],
     "idor-official": ["/dashboard/", "/reports/", "/safety/status/", "/renovation/subsidies/", "/renovation/archive/"],
     "idor-liaison-b": ["/lists/", "/lists/reconciliation/"],
+    "idor-clerk": ["/complaints/", "/leads/"],
 }
 SHOTS = {"/safety/overdue/": "phone-list-overdue.png", "/dashboard/": "phone-list-dashboard.png"}
 
@@ -32,7 +33,7 @@ TOTALS = """() => [...document.querySelectorAll('main table.responsive tfoot tr'
   .map(row => row.getBoundingClientRect().height)"""
 # What acts in the lists: row links, links in list tables, pager, tabs, filters' buttons and fields.
 TARGETS = """() => [...document.querySelectorAll(
-    'main .list li > a, main table.responsive a, main .pager a, main nav.tabs a, main a.button, main button, '
+    'main .list li > a, main .list .grow a, main table.responsive a, main .pager a, main nav.tabs a, main a.button, main button, '
     + 'main .search select, main .search input:not([type=checkbox]):not([type=hidden]), main label.check')]
   .filter(el => el.getClientRects().length)
   .map(el => [el.tagName + ' ' + (el.textContent || el.name || '').trim().slice(0, 20), el.getBoundingClientRect().height])"""
