@@ -9,6 +9,7 @@ from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
 
 from . import selectors, services
 from .models import (
+    CampaignPhase,
     CaseTransition,
     ComplaintDeadline,
     DocumentKind,
@@ -150,7 +151,10 @@ class RenovationCaseAdmin(ScopedAdminMixin, HistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.has_perm(services.renovation.OVERRIDE):
+        # Overriding a rule is a change: a case read only (closed, or by a reader) has nothing to override.
+        if request.user.has_perm(services.renovation.OVERRIDE) and (
+            obj is None or self.has_change_permission(request, obj)
+        ):
             return fieldsets
         return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "override_reason"]})
                 for name, opts in fieldsets]  # fmt: skip
@@ -213,3 +217,13 @@ class LeadTransferAdmin(ScopedAdminMixin, HistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CampaignPhase)
+class CampaignPhaseAdmin(HistoryAdmin):
+    """The plan's work phases year by year (三、工作安排): the dashboard's timeline and a new problem's phase read
+    them. Phases may overlap; each lies within its year."""
+
+    list_display = ("year", "number", "name", "starts_on", "ends_on")
+    list_filter = ("year",)
+    ordering = ("-year", "number")

@@ -92,3 +92,14 @@ def test_a_campaigns_grades_are_named_and_its_launch_offered_to_who_may_launch(c
     html, found = shown(client, url)
     assert not found, found
     assert launch in html
+
+
+def test_a_lead_to_the_discipline_organs_is_named_in_chinese():
+    from rectification.models import LeadTransfer
+
+    lead = LeadTransfer(
+        direction=LeadTransfer.Direction.OUTGOING, from_unit=Unit.objects.order_by("pk").first(), to_discipline=True,
+        subject="线索", sent_on=datetime.date(2026, 5, 1),
+    )  # fmt: skip
+    with override("zh-hans"):
+        assert str(lead).endswith("→ 纪检监察机关")

@@ -245,7 +245,7 @@ class LeadTransfer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sent_on} {self.from_unit} → {self.to_unit or _('discipline inspection')}"
+        return f"{self.sent_on} {self.from_unit} → {self.recipient}"
 
     @property
     def recipient(self) -> str:
