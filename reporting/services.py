@@ -32,7 +32,7 @@ from housing_safety.notices import notify, post_notices
 from rectification.documents import lead_report_workbook
 
 from . import documents, selectors
-from .models import ConsolidatedReport, ExportFile, MonthlyReport, OverdueItem, ReportKind, ReportStatus
+from .models import ConsolidatedReport, ExportFile, MonthlyReport, OverdueItem, OverdueKind, ReportKind, ReportStatus
 
 SUBMIT = "reporting.submit_monthlyreport"
 EMAIL_LIST_LIMIT = 50  # items per kind listed in an overdue e-mail; the rest are counted and linked
@@ -335,6 +335,26 @@ def sweep_deadlines(*, day: datetime.date) -> dict[str, int]:
     return counts
 
 
+# Where an overdue notice leads when all it tells of is of one kind: that kind's late list (the person's own scope);
+# items of several kinds lead to the person's home, whose to-dos count each kind.
+LATE_LIST_LINKS = {
+    OverdueKind.APPRAISAL: ("inspections:overdue", ""),
+    OverdueKind.REVISIT: ("inspections:revisits", "?show=overdue"),
+    OverdueKind.PROBLEM: ("rectification:problems", "?status=overdue"),
+    OverdueKind.CASE: ("rectification:cases", "?stalled=1"),
+    OverdueKind.COMPLAINT: ("rectification:complaints", "?show=overdue"),
+    OverdueKind.LEAD: ("rectification:leads", "?show=unreceipted"),
+}
+
+
+def _overdue_link(items: list[OverdueItem]) -> str:
+    kinds = {item.kind for item in items}
+    if len(kinds) != 1:
+        return reverse("home")
+    name, query = LATE_LIST_LINKS[kinds.pop()]
+    return reverse(name) + query
+
+
 def _announce_overdue(day: datetime.date) -> int:
     """Tell each unit's people the overdue items not yet announced, once: a notice in their inbox and the e-mail,
     written together with the items' `announced` flag, so a second sweep the same day announces only what it found
@@ -367,7 +387,7 @@ def _announce_overdue(day: datetime.date) -> int:
                 title=_("%(count)s items became overdue for %(unit)s on %(day)s")
                 % {"count": len(items), "unit": unit.name, "day": f"{day:%Y-%m-%d}"},
                 body="；".join(f"{label} {len(listed)}" for label, listed in groups.items()),
-                url=reverse("home"),
+                url=_overdue_link(items),
                 email_body=render_to_string("reporting/email/overdue.txt", context),
             )
             if reached:

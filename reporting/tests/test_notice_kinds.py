@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from households.models import Unit
 from households.tests.factories import make_user
@@ -42,30 +43,38 @@ def test_the_reminder_before_the_23rd_reaches_each_township_person_and_links_to_
     assert response.url == report.get_absolute_url() and client.get(response.url).status_code == 200
 
 
-def _late_lead(from_unit, to_unit, admin) -> LeadTransfer:
+SENT = D(2027, 1, 20)
+
+
+def _late_lead(from_unit, to_unit, admin, sent_on=SENT) -> LeadTransfer:
     return LeadTransfer.objects.create(
         direction=LeadTransfer.Direction.OUTGOING,
         from_unit=from_unit,
         to_unit=to_unit,
         subject="低保户住房待核实",
-        sent_on=D(2027, 1, 20),
+        sent_on=sent_on,
         created_by=admin,
     )
 
 
 def test_a_lead_without_receipt_reaches_the_sending_departments_liaison(
-    smtp_server, personas, poverty_office, xinqiao, admin, django_capture_on_commit_callbacks
+    smtp_server, client, personas, poverty_office, xinqiao, admin, django_capture_on_commit_callbacks
 ):
     liaison = personas[Role.DEPARTMENT_LIAISON]
     liaison.email = "fupin.lianluo@zhangping.example"
     liaison.save()
-    _late_lead(poverty_office, Unit.objects.get(township=xinqiao), admin)
+    today = timezone.localdate()  # the list the notice links to counts from today
+    _late_lead(poverty_office, Unit.objects.get(township=xinqiao), admin, sent_on=today - datetime.timedelta(days=20))
     with django_capture_on_commit_callbacks(execute=True):
-        services.sweep_deadlines(day=D(2027, 2, 1))
+        services.sweep_deadlines(day=today)
     item = OverdueItem.objects.get(kind="lead")
     assert item.announced
     [notice] = Notice.objects.filter(recipient=liaison)
-    assert notice.title.endswith("新增逾期事项 1 项") and notice.url
+    assert notice.title.endswith("新增逾期事项 1 项")
+    assert notice.url == reverse("rectification:leads") + "?show=unreceipted"  # the item's list, in their scope
+    client.force_login(liaison)
+    listed = client.get(notice.url)
+    assert listed.status_code == 200 and "低保户住房待核实" in listed.content.decode()
     [message] = [message for _s, recipients, message in smtp_server.messages if liaison.email in recipients]
     assert "低保户住房待核实" in message.get_content()
 
