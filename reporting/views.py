@@ -79,10 +79,10 @@ def _figure_link(user, key: str, township=None, village=None) -> str:
 
 def _row_links(user, rows, township, keys) -> None:
     """Each row's figures link to their lists narrowed to the row's area (a township, or on a township's
-    drill-down a village): row.links, by figure."""
+    drill-down a village): row.links, by figure; a figure of nothing (0, or no share) links nowhere."""
     for row in rows:
         area = {"village": row.area} if township is not None else {"township": row.area}
-        row.links = {key: link for key in keys if (link := _figure_link(user, key, **area))}
+        row.links = {key: link for key in keys if row.figures.get(key) and (link := _figure_link(user, key, **area))}
 
 
 def _columns(keys) -> list[selectors.Column]:
