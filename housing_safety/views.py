@@ -54,7 +54,7 @@ def unmask(request, kind: str, pk: int):
         "record": record,
         "next": back,
         "error": error,
-        "summary": [{"href": "#id_reason", "label": _("Reason"), "message": error}] if error else [],
+        "error_summary": [{"href": "#id_reason", "label": _("Reason"), "message": error}] if error else [],
         "reason": request.POST.get("reason", ""),
         "suggestions": [_("Home visit to check identity"), _("Phone call about the case"), _("Checking a list")],
         "minutes": disclosure.UNMASK_MINUTES,

@@ -20,3 +20,9 @@ def error_items(form) -> list[dict]:
             href = "" if field.is_hidden else f"#{field.auto_id}"
             items.append({"href": href, "label": "" if field.is_hidden else field.label, "message": message})
     return items
+
+
+@register.simple_tag(takes_context=True)
+def error_summary_items(context) -> list[dict]:
+    """The summary's items: the page's own `error_summary` list if it has one, else those of its `form`."""
+    return error_items(context.get("error_summary") or context.get("form"))

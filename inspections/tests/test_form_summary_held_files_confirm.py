@@ -360,3 +360,16 @@ def test_a_complaint_intake_keeps_its_photo_when_a_field_is_missing(client):
     files = Attachment.objects.filter(content_type__model="complaint", object_id=complaint.pk)
     assert list(files.values_list("original_name", flat=True)) == ["屋面.png"]
     assert not HeldUpload.objects.exists()
+
+
+def test_a_form_written_by_hand_has_the_summary_too(client_staff, dwelling):
+    from housing_safety import disclosure
+
+    household = dwelling.household
+    unmask = reverse("unmask", args=[disclosure.record_type(household), household.pk])
+
+    response = client_staff.post(unmask, {"reason": ""})
+
+    text = body(response)
+    assert response.status_code == 400
+    assert "请修改以下 1 处后再提交" in text and '<a href="#id_reason">理由：' in text and 'id="id_reason"' in text
