@@ -240,10 +240,15 @@ class UnitAdmin(PersonalDataAdminMixin, ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.units_for_user
     personal_fields = {"phone": mask_phone}
     masked_phone = masked_display("phone", mask_phone, _("phone"))
-    list_display = ("name", "kind", "township", "contact_name", "phone", "email", "is_active")
-    list_filter = ("kind", "is_active", NoticeReachFilter)
+    list_display = ("name", "kind", "township", "contact_name", "phone", "email", "reports_monthly", "is_active")
+    list_filter = ("kind", "reports_monthly", "is_active", NoticeReachFilter)
     search_fields = ("name", "contact_name")
-    fieldsets = ((None, {"fields": ("name", "kind", "township", "contact_name", "phone", "email", "is_active")}),)
+    fieldsets = (
+        (
+            None,
+            {"fields": ("name", "kind", "township", "contact_name", "phone", "email", "reports_monthly", "is_active")},
+        ),
+    )
 
 
 class UserProfileForm(forms.ModelForm):

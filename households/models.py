@@ -149,6 +149,18 @@ class Unit(models.Model):
     phone = PhoneField(_("phone"))
     email = models.EmailField(_("e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The plan (四（四）): "各责任单位每月23日前向住建局报送本月整治工作进展情况…11月10日前报送专项整治工作工作总结".
+    # The responsible units are those the plan names per task (filled by migration 0013); the bureau receives the
+    # reports and is never one of them.
+    reports_monthly = models.BooleanField(
+        _("reports to the bureau (monthly progress and year-end summary)"),
+        default=True,
+        help_text=_(
+            "A responsible unit named in the plan's tasks reports its progress before the 23rd of each month and its "
+            "year-end summary before 10 November. The housing bureau receives the reports and does not report to "
+            "itself."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -165,6 +177,13 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.kind == self.Kind.BUREAU and self.reports_monthly:
+            raise ValidationError(
+                {"reports_monthly": _("The housing bureau receives the units' reports; it does not report to itself.")}
+            )
 
 
 class HouseholdCategory(models.Model):

@@ -73,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {f"rectification.{p}" for p in ("approve_case", "complete_case", "override_case_rules")}
         | _COMPLAINT_DESK
         | _crud("rectification", "complaintdeadline")
+        | _crud("rectification", "campaignphase")  # the plan's work phases, year by year
         | {"rectification.handle_complaint"}
         | _REPORTS_BUREAU
         | {"reporting.submit_monthlyreport"}  # the bureau's own unit report, for admins whose profile names it

@@ -9,6 +9,7 @@ from housing_safety.admin_base import HistoryAdmin, ScopedAdminMixin
 
 from . import selectors, services
 from .models import (
+    CampaignPhase,
     CaseTransition,
     ComplaintDeadline,
     DocumentKind,
@@ -216,3 +217,13 @@ class LeadTransferAdmin(ScopedAdminMixin, HistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CampaignPhase)
+class CampaignPhaseAdmin(HistoryAdmin):
+    """The plan's work phases year by year (三、工作安排): the dashboard's timeline and a new problem's phase read
+    them. Phases may overlap; each lies within its year."""
+
+    list_display = ("year", "number", "name", "starts_on", "ends_on")
+    list_filter = ("year",)
+    ordering = ("-year", "number")

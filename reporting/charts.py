@@ -6,7 +6,6 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 PALETTE = ["#4c9f70", "#2f7ebc", "#8e6cbf", "#d1495b", "#b8b8b8", "#e0a030", "#3aa6a6", "#7a8793", "#c76b98"]
 
@@ -67,37 +66,37 @@ def columns(months: list[dict], series: list[tuple[str, str | Promise, str]], he
     return {"months": result, "legend": legend, "width": 40 * len(months), "height": base + 20, "axis": base}
 
 
-# The plan's work phases (DOMAIN.md "Work phases and reporting"), as month-day ranges of each year.
-PLAN_PHASES = [
-    ((5, 15), (6, 10), _("Phase 1: problem lists (一乡镇一清单)")),
-    ((6, 11), (6, 30), _("Phase 2: inspection and fixing (排查整治)")),
-    ((7, 1), (10, 31), _("Phase 3: dynamic monitoring (动态监测)")),
-    ((11, 1), (11, 30), _("Phase 4: summary (总结)")),
-]
+LANE = 12  # each phase on its own lane of the timeline: phases may overlap (一 and 二 do)
 
 
 def phase_timeline(today: datetime.date) -> dict:
-    """The phases of today's year on one axis (percent positions) with today marked, clamped to the axis."""
-    year = today.year
-    axis_start = datetime.date(year, *PLAN_PHASES[0][0])
-    axis_end = datetime.date(year, *PLAN_PHASES[-1][1])
+    """The phases of today's year (the bureau's table, rectification.CampaignPhase) on one axis, one lane each
+    (percent positions), with today marked, clamped to the axis. Several phases may be current."""
+    from rectification.phases import phases_of_year
+
+    rows = sorted(phases_of_year(today.year), key=lambda phase: phase.number)
+    if not rows:
+        return {"phases": [], "today": today, "within": False, "missing": True, "height": 44, "axis": 34}
+    axis_start = min(phase.starts_on for phase in rows)
+    axis_end = max(phase.ends_on for phase in rows)
     span = (axis_end - axis_start).days or 1
 
     def position(day: datetime.date) -> float:
         return round(100 * min(max((day - axis_start).days, 0), span) / span, 2)
 
     phases = []
-    for index, (start, end, label) in enumerate(PLAN_PHASES):
-        first, last = datetime.date(year, *start), datetime.date(year, *end)
+    for index, phase in enumerate(rows):
+        first, last = phase.starts_on, phase.ends_on
         phases.append(
             {
-                "label": label,
+                "label": phase.name,
                 "first": first,
                 "last": last,
                 "start": position(first),
-                "width": position(last) - position(first),
-                "colour": PALETTE[index],
-                "current": first <= today <= last,
+                "width": max(position(last) - position(first), 0.5),
+                "colour": PALETTE[index % len(PALETTE)],
+                "current": phase.is_current(today),
+                "y": 4 + index * LANE,
             }
         )
     today_at = position(today)
@@ -108,4 +107,7 @@ def phase_timeline(today: datetime.date) -> dict:
         "today_at": today_at,
         "anchor": anchor,
         "within": axis_start <= today <= axis_end,
+        "missing": False,
+        "axis": 6 + len(rows) * LANE,
+        "height": 16 + len(rows) * LANE,
     }

@@ -16,9 +16,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from households.selectors import townships_for_user
 from housing_safety.access import SYSTEM
 from housing_safety.excel import CENTER, HEADER_FILL, WorkbookWriter
+from rectification.models import Problem
 
 from . import selectors
-from .models import MonthlyReport, ReportKind
+from .models import MonthlyReport, ReportKind, ReportStatus
 
 NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0.00", "share": "0.0%"}
 GROUP_FILL = PatternFill("solid", fgColor="BDD7EE")
@@ -72,7 +73,9 @@ def _units_sheet(book: WorkbookWriter, day: datetime.date) -> None:
         _("Progress this month (本月整治工作进展情况)"), _("Prominent problems and handling (突出问题处理情况)"),
     )  # fmt: skip
     sheet.header([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
-    reports = MonthlyReport.objects.filter(kind=ReportKind.MONTHLY, period=day.replace(day=1)).select_related(
+    month = MonthlyReport.objects.filter(kind=ReportKind.MONTHLY, period=day.replace(day=1))
+    # the units that report, and what a unit no longer reporting did submit
+    reports = (selectors.expected(month) | month.filter(status=ReportStatus.SUBMITTED)).select_related(
         "unit", "submitted_by"
     )
     labels = {
@@ -126,6 +129,90 @@ def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:
     _units_sheet(book, day)
     _overdue_sheet(book, day)
     return book.to_bytes()
+
+
+# The year-end summary -----------------------------------------------------------------------------------------
+
+
+def year_end_workbook(summary: dict) -> bytes:
+    """The year-end summary (工作总结) of selectors.year_end_summary: the plan's tasks and mechanisms with the year's
+    figures, problems by source and by township, the problems fixed this year, what is still open, and the units'
+    own summaries."""
+    from .selectors import year_end
+
+    start, day, year = summary["start"], summary["day"], summary["year"]
+    book = WorkbookWriter()
+    sheet = book.sheet(_("Year-end summary"), widths=(62, 16))
+    _title(
+        sheet,
+        _("Rural housing safety: year-end summary of the special campaign, %(year)s") % {"year": year},
+        _("The year from %(start)s to %(day)s; figures as of %(when)s.")
+        % {"start": f"{start:%Y-%m-%d}", "day": f"{day:%Y-%m-%d}", "when": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
+    )
+    for heading, figures in summary["sections"]:
+        sheet.heading([_cell(sheet, str(heading), bold=True, fill=GROUP_FILL), _cell(sheet, "", fill=GROUP_FILL)])
+        for label, value, kind in figures:
+            sheet.append([_cell(sheet, str(label)), _cell(sheet, value, number_format=NUMBER_FORMATS[kind])])
+    sheet.heading([""])
+    sheet.heading([_cell(sheet, _("Problems by source"), bold=True, fill=GROUP_FILL)])
+    sheet.header([_("Source"), _("Problems found this year"), _("Problems fixed this year")])
+    for label, found, fixed in summary["by_source"]:
+        sheet.append([label, found, fixed])
+
+    townships = book.sheet(_("By township"), freeze="B2", widths=(14, 12, 12, 12, 12, 12, 12, 12, 12))
+    townships.header(
+        [
+            _("Township"), _("Covered households"), _("Appraised"), _("Dangerous houses lived in"), _("Open cases"),
+            _("Problems found this year"), _("Problems fixed this year"), _("Problems still open"),
+            _("Problems overdue"),
+        ]
+    )  # fmt: skip
+    for row in summary["townships"]:
+        figures, problems = row["figures"], row["problems"]
+        townships.append(
+            [
+                row["township"].name, figures["covered"], figures["appraised"], figures["dangerous_houses"],
+                figures["cases_open"], problems["found"], problems["fixed"], problems["open"], problems["overdue"],
+            ]
+        )  # fmt: skip
+
+    kinds, sources = dict(Problem.Kind.choices), dict(Problem.Source.choices)
+    fixed = book.sheet(_("Problems fixed this year"), freeze="A2", widths=(12, 16, 12, 50, 40, 12))
+    fixed.header([_("Township"), _("Kind"), _("Source"), _("Problem"), _("Resolution"), _("Resolved on")])
+    for problem in year_end.fixed_problems(start, day).iterator(chunk_size=2000):
+        resolved = timezone.localtime(problem.resolved_at).date() if problem.resolved_at else None
+        fixed.append(
+            [
+                problem.township.name, str(kinds.get(problem.kind, problem.kind)),
+                str(sources.get(problem.source, problem.source)), problem.description, problem.resolution, resolved,
+            ]
+        )  # fmt: skip
+
+    still = book.sheet(_("Problems still open"), freeze="A2", widths=(12, 16, 12, 50, 16, 12))
+    still.header([_("Township"), _("Kind"), _("Source"), _("Problem"), _("Responsible person"), _("Deadline")])
+    for problem in year_end.open_problems().iterator(chunk_size=2000):
+        still.append(
+            [
+                problem.township.name, str(kinds.get(problem.kind, problem.kind)),
+                str(sources.get(problem.source, problem.source)), problem.description, problem.responsible_person,
+                problem.deadline,
+            ]
+        )  # fmt: skip
+    _overdue_sheet(book, day)  # everything else still late: appraisals, revisits, cases, complaints, leads
+
+    units = book.sheet(_("Units' summaries"), freeze="B2", widths=(26, 14, 18, 60, 60))
+    units.header([_("Unit"), _("Status"), _("Submitted at"), _("Progress"), _("Problems and handling")])
+    reports = MonthlyReport.objects.filter(kind=ReportKind.YEAR_END, period__year=year).select_related("unit")
+    for report in reports.order_by("unit__kind", "unit__name"):
+        submitted_at = timezone.localtime(report.submitted_at).replace(tzinfo=None) if report.submitted_at else None
+        units.append(
+            [report.unit.name, report.get_status_display(), submitted_at, report.progress, report.problems_handled]
+        )
+    return book.to_bytes()
+
+
+def year_end_filename(year: int) -> str:
+    return _("year-end-summary-%(year)s.xlsx") % {"year": year}
 
 
 # The chart ----------------------------------------------------------------------------------------------------

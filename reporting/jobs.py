@@ -46,6 +46,13 @@ def _open_year_end(day: datetime.date) -> str:
     return f"opened {opened}, reminded {reminded}"
 
 
+def _close_year_end(day: datetime.date) -> str:
+    """10 November, 18:00: units' summaries not submitted become late, and the city's year-end summary goes out."""
+    late = services.mark_late_reports(day=day, kind=ReportKind.YEAR_END)
+    email = services.send_year_end_summary(day=day)
+    return f"marked late {late}; year-end summary {email.key}"
+
+
 def _sweep(day: datetime.date) -> str:
     counts = services.sweep_deadlines(day=day)
     told = announce_missing_year(day)  # from 1 December: next year's holidays to enter, announced once
@@ -100,7 +107,7 @@ JOBS = [
     Job(
         "close_year_end_summaries",
         lambda day: (day.month, day.day) == _year_end_due(),
-        lambda day: f"marked late {services.mark_late_reports(day=day, kind=ReportKind.YEAR_END)}",
+        _close_year_end,
         _cron("0", str(settings.REPORT_CUTOFF_HOUR), str(_year_end_due()[1]), str(_year_end_due()[0])),
     ),
     # The outbox: e-mail the broker or the mail server could not take, and background tasks the broker refused

@@ -101,11 +101,12 @@ def _link(path: str) -> str:
 
 
 def open_reports(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
-    """Open the reports of `kind` for every active unit that has none for that month, figures filled in; the number
-    opened. Units that already have theirs are left alone."""
+    """Open the reports of `kind` for every unit that reports (selectors.reporting_units: the plan's responsible
+    units, never the bureau) and has none for that month, figures filled in; the number opened. Units that already
+    have theirs are left alone."""
     period = report_period(kind, day)
     have = MonthlyReport.objects.filter(kind=kind, period=period).values("unit_id")
-    units = list(Unit.objects.filter(is_active=True).exclude(pk__in=have))
+    units = list(selectors.reporting_units().exclude(pk__in=have))
     figures = selectors.figures_for_units(units, day)
     now = timezone.now()
     reports = [
@@ -126,7 +127,9 @@ def open_reports(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
 def refresh_open_reports(*, day: datetime.date) -> int:
     """Bring the figures of every report not yet submitted up to date (submission freezes them)."""
     reports = list(
-        MonthlyReport.objects.exclude(status=ReportStatus.SUBMITTED).filter(period__lte=day).select_related("unit")
+        selectors.expected(MonthlyReport.objects.exclude(status=ReportStatus.SUBMITTED))
+        .filter(period__lte=day)
+        .select_related("unit")
     )
     now = timezone.now()
     by_day = defaultdict(list)  # past months' figures stop at their month end: one computation per distinct day
@@ -199,7 +202,7 @@ def save_report(
 
 def mark_late_reports(*, day: datetime.date, kind: str | None = None) -> int:
     """Reports due on or before `day` and not submitted become late (逾期未报); the number marked."""
-    reports = MonthlyReport.objects.filter(status=ReportStatus.OPEN, due_on__lte=day)
+    reports = selectors.expected(MonthlyReport.objects.filter(status=ReportStatus.OPEN, due_on__lte=day))
     if kind:
         reports = reports.filter(kind=kind)
     return reports.update(status=ReportStatus.LATE)
@@ -210,7 +213,7 @@ def remind_units(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:
     e-mail); once per unit and month. The number of units reached."""
     period = report_period(kind, day)
     reports = list(
-        MonthlyReport.objects.filter(kind=kind, period=period)
+        selectors.expected(MonthlyReport.objects.filter(kind=kind, period=period))
         .exclude(status=ReportStatus.SUBMITTED)
         .select_related("unit")
     )
@@ -418,6 +421,41 @@ def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
         subject=subject,
         body=_("The quarterly report on lead transfers (线索双向移送) for %(year)s Q%(quarter)s is attached.")
         % {"year": year, "quarter": quarter},
+        attachments=[{"path": path, "filename": filename, "mimetype": XLSX_TYPE}],
+    )
+
+
+# The year-end summary -----------------------------------------------------------------------------------------
+
+
+def send_year_end_summary(*, day: datetime.date) -> OutgoingEmail:
+    """On YEAR_END_SUMMARY_DUE (10 November) at 18:00: the campaign's year-end summary (工作总结), from 1 January to
+    `day`, task by task and mechanism by mechanism of the plan (documents.year_end_workbook), e-mailed to the
+    bureau's recipients as the consolidated report is; the bureau's people find it in their inbox. Once a year."""
+    year = day.year
+    key = f"year-end-summary:{year}"
+    existing = OutgoingEmail.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    summary = selectors.year_end_summary(year, day)
+    filename = documents.year_end_filename(year)
+    path = default_storage.save(f"reports/{filename}", ContentFile(documents.year_end_workbook(summary)))
+    subject = _("Year-end summary of the special campaign on rural housing safety, %(year)s") % {"year": year}
+    url = reverse("reporting:year-end", args=[year])
+    post_notices(key=key, users=bureau_people(), title=subject, url=url)
+    lines = [
+        _("The year-end summary (工作总结) of %(year)s, from %(start)s to %(day)s, is attached.")
+        % {"year": year, "start": f"{summary['start']:%Y-%m-%d}", "day": f"{day:%Y-%m-%d}"},
+        "",
+    ]
+    for heading, figures in summary["sections"]:
+        lines += [str(heading), *(f"  {label}：{value if value is not None else '-'}" for label, value, _k in figures)]
+    lines += ["", _link(url)]
+    return queue_email(
+        key=key,
+        to=bureau_recipients(),
+        subject=subject,
+        body="\n".join(str(line) for line in lines),
         attachments=[{"path": path, "filename": filename, "mimetype": XLSX_TYPE}],
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, year_end_views
 
 app_name = "reporting"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("reports/<id:pk>/", views.report_detail, name="report"),
     path("reports/consolidated/<id:pk>.xlsx", views.consolidated_download, name="consolidated"),
     path("reports/consolidated/now.xlsx", views.consolidated_now, name="consolidated-now"),
+    path("reports/year-end/<int:year>/", year_end_views.year_end, name="year-end"),
+    path("reports/year-end/<int:year>.xlsx", year_end_views.year_end_workbook, name="year-end-xlsx"),
     path("exports/", views.export_index, name="exports"),
     path("exports/<str:dataset>.xlsx", views.export_download, name="export"),
     path("exports/files/<id:pk>/", views.export_file, name="export-file"),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from housing_safety.workspace import Link, Todo
 
 from .models import ReportStatus
-from .selectors import reports_for_user, units_reporting_for
+from .selectors import expected, reports_for_user, units_reporting_for
 
 LINKS = (
     Link("lists", _("Dashboard"), "reporting:dashboard", "reporting.view_dashboard", icon="speedometer2"),
@@ -47,6 +47,6 @@ def todos(user, today: datetime.date):
                 note=_("Due on %(date)s") % {"date": formats.date_format(report.due_on, "SHORT_DATE_FORMAT")},
             )
     if user.has_perm("reporting.view_dashboard"):
-        late = reports_for_user(user).exclude(status=ReportStatus.SUBMITTED).filter(due_on__lt=today).count()
+        late = expected(reports_for_user(user)).exclude(status=ReportStatus.SUBMITTED).filter(due_on__lt=today).count()
         yield Todo(group, _("Unit reports late"), late, reverse("reporting:reports"), "danger" if late else "muted")
         yield Todo(group, _("Open the dashboard"), None, reverse("reporting:dashboard"), "info")

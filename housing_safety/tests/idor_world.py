@@ -45,7 +45,15 @@ from inspections.models import Campaign, Revisit, SecuredHousing, SpotCheck
 from inspections.selectors import with_housing_status
 from inspections.tests.factories import AppraisalFactory
 from rectification import services as rectification_services
-from rectification.models import CaseStatus, Complaint, ComplaintDeadline, DocumentKind, LeadTransfer, Problem
+from rectification.models import (
+    CampaignPhase,
+    CaseStatus,
+    Complaint,
+    ComplaintDeadline,
+    DocumentKind,
+    LeadTransfer,
+    Problem,
+)
 from rectification.models import SubsidyStandard as SubsidyStandardModel
 from rectification.tests.factories import dangerous_dwelling, new_case, safe_appraisal, standards, walk
 from reporting import services as reporting_services
@@ -320,6 +328,7 @@ def build_world() -> World:
         "subsidy_standard": SubsidyStandardModel.objects.order_by("pk").first(),
         "complaint_deadline": ComplaintDeadline.objects.order_by("pk").first(),
         "holiday_year": HolidayYear.objects.get(year=2026),  # prefilled from chinese-calendar
+        "campaign_phase": CampaignPhase.objects.order_by("pk").first(),  # seeded from the plan's windows
         "group": Group.objects.get(name=Role.TOWNSHIP_STAFF),
         "periodic_task": PeriodicTask.objects.order_by("pk").first(),
         "crontab": CrontabSchedule.objects.order_by("pk").first(),

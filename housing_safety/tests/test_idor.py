@@ -320,6 +320,11 @@ APP: dict[str, Entry] = {
     ),
     "reporting:consolidated": Entry(target="consolidated", reach=PERMISSION, perm="reporting.view_consolidatedreport"),
     "reporting:consolidated-now": Entry(perm="reporting.view_consolidatedreport"),
+    # The city's year-end summary (its page and workbook): the bureau's, like the consolidated report; by year.
+    "reporting:year-end": Entry(perm="reporting.view_consolidatedreport", args=lambda w: [[timezone.localdate().year]]),
+    "reporting:year-end-xlsx": Entry(
+        perm="reporting.view_consolidatedreport", args=lambda w: [[timezone.localdate().year]]
+    ),
     "reporting:exports": Entry(perm=VIEW_HOUSEHOLD),
     # The parameter is a dataset name, not a record: each export is a list, scoped like the pages.
     "reporting:export": Entry(perm=VIEW_HOUSEHOLD, args=lambda w: [[name] for name in DATASETS], shows="head_b1"),
@@ -476,6 +481,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "rectification.subsidystandard": AdminModel("subsidy_standard", PERMISSION),
     "rectification.subsidypayment": AdminModel("payment_b"),
     "rectification.complaintdeadline": AdminModel("complaint_deadline", PERMISSION),
+    "rectification.campaignphase": AdminModel("campaign_phase", PERMISSION),  # the plan's work phases, per year
     "rectification.leadtransfer": AdminModel("lead_b", shows="lead"),
     "reporting.monthlyreport": AdminModel("report_b", shows="progress"),
     "reporting.consolidatedreport": AdminModel("consolidated", PERMISSION),

@@ -9,6 +9,7 @@ from .complaints import (
     ComplaintTransition,
     LeadTransfer,
 )
+from .phases import CampaignPhase
 from .problems import Problem, ProblemTransition
 from .renovation import (
     CASE_STEPS,
@@ -29,6 +30,7 @@ __all__ = [
     "CLOSED_CASE_STATUSES",
     "MOVING_TYPES",
     "OPEN_COMPLAINT_STATUSES",
+    "CampaignPhase",
     "CaseDocument",
     "CaseStatus",
     "CaseTransition",

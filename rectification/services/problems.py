@@ -20,6 +20,7 @@ from housing_safety.workflow import Workflow
 from inspections.models import FindingKind, HelperReport, Revisit
 
 from ..models import Problem, ProblemTransition
+from ..phases import phase_number_on
 
 S = Problem.Status
 # (from, to) -> permission the actor needs. Township staff work a problem; only the bureau verifies it
@@ -38,15 +39,9 @@ PROBLEM_MOVES = Workflow(
 
 
 def phase_on(day: datetime.date) -> int:
-    """The plan's work phase for a date: to May self-inspection, June rectification, July-October monitoring,
-    November-December summary."""
-    if day.month <= 5:
-        return Problem.Phase.SELF_INSPECTION
-    if day.month == 6:
-        return Problem.Phase.RECTIFICATION
-    if day.month <= 10:
-        return Problem.Phase.MONITORING
-    return Problem.Phase.SUMMARY
+    """The plan's work phase a problem found on `day` belongs to, from the bureau's table of phases
+    (rectification.phases.phase_number_on: the latest begun of those current)."""
+    return phase_number_on(day)
 
 
 @transaction.atomic

@@ -19,7 +19,8 @@ from .figures import (
     village_table,
 )
 from .late import LATE_LISTS, iter_late_items, late_items
-from .reports import report_cell_state, report_grid, reports_for_user, units_reporting_for
+from .reports import expected, report_cell_state, report_grid, reporting_units, reports_for_user, units_reporting_for
+from .year_end import year_end_due, year_end_summary
 
 __all__ = [
     "AREA_KEYS",
@@ -29,6 +30,7 @@ __all__ = [
     "LEAD_KEYS",
     "Column",
     "area_figures",
+    "expected",
     "figures_for_units",
     "iter_late_items",
     "late_items",
@@ -36,9 +38,12 @@ __all__ = [
     "made_safe_by_month",
     "report_cell_state",
     "report_grid",
+    "reporting_units",
     "reports_for_user",
     "township_table",
     "unit_figures",
     "units_reporting_for",
     "village_table",
+    "year_end_due",
+    "year_end_summary",
 ]

@@ -13,16 +13,28 @@ from housing_safety.access import Role, scope_of
 from ..models import MonthlyReport, ReportKind, ReportStatus
 
 
+def reporting_units() -> QuerySet[Unit]:
+    """The units that report to the bureau (月度进展 before the 23rd, 工作总结 before 10 November): active, marked as
+    a responsible unit of the plan (Unit.reports_monthly), and never the bureau itself, which receives them."""
+    return Unit.objects.filter(is_active=True, reports_monthly=True).exclude(kind=Unit.Kind.BUREAU)
+
+
+def expected(reports: QuerySet[MonthlyReport]) -> QuerySet[MonthlyReport]:
+    """Reports still expected of their unit: those of units that report. A unit no longer reporting (the bureau's
+    own rows opened before issue 24) keeps its rows as history, but they are neither late nor reminded."""
+    return reports.filter(unit__in=reporting_units().values("pk"))
+
+
 def units_reporting_for(user: AbstractBaseUser) -> QuerySet[Unit]:
-    """The units whose reports the user may fill in: a township staff's township units, a liaison's department,
-    the bureau's own unit for its administrators (through their profile's unit)."""
+    """The units whose reports the user may fill in: a township staff's township units, a liaison's department
+    (through their profile's unit); only units that report (the bureau receives the reports, it files none)."""
     if not user.has_perm("reporting.submit_monthlyreport"):
         return Unit.objects.none()
     scope = scope_of(user)
     own = Q(members__user=user) if getattr(user, "pk", None) else Q(pk__in=[])
     if scope.role == Role.TOWNSHIP_STAFF:
         own |= Q(kind=Unit.Kind.TOWNSHIP, township_id__in=scope.township_ids)
-    return Unit.objects.filter(own, is_active=True).distinct()
+    return reporting_units().filter(own).distinct()
 
 
 def reports_for_user(user: AbstractBaseUser) -> QuerySet[MonthlyReport]:
@@ -38,14 +50,23 @@ def reports_for_user(user: AbstractBaseUser) -> QuerySet[MonthlyReport]:
 def report_grid(user: AbstractBaseUser, months: list[datetime.date], kind: str = ReportKind.MONTHLY) -> list[dict]:
     """Units x months: each cell the report (or None) for that month; two queries."""
     reports = {(r.unit_id, r.period): r for r in reports_for_user(user).filter(kind=kind, period__in=months)}
-    if scope_of(user).everything:
-        units = Unit.objects.filter(Q(is_active=True) | Q(pk__in={unit_id for unit_id, _p in reports}))
+    if scope_of(user).everything:  # the units that report, and those that once submitted a report shown here
+        submitted = {unit_id for (unit_id, _p), r in reports.items() if r.status == ReportStatus.SUBMITTED}
+        units = Unit.objects.filter(Q(pk__in=reporting_units().values("pk")) | Q(pk__in=submitted))
     else:
         units = units_reporting_for(user)
     return [
-        {"unit": unit, "cells": [reports.get((unit.pk, month)) for month in months]}
+        {"unit": unit, "cells": [_shown(reports.get((unit.pk, month)), unit) for month in months]}
         for unit in units.order_by("kind", "township__code", "name")  # townships in statistical-code order
     ]
+
+
+def _shown(report: MonthlyReport | None, unit: Unit) -> MonthlyReport | None:
+    """A unit that no longer reports shows only what it submitted."""
+    reports = unit.is_active and unit.reports_monthly and unit.kind != Unit.Kind.BUREAU
+    if report is None or reports or report.status == ReportStatus.SUBMITTED:
+        return report
+    return None
 
 
 def report_cell_state(report: MonthlyReport | None) -> str:

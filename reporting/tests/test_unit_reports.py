@@ -17,7 +17,7 @@ from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
 from housing_safety.access import Role
 from housing_safety.models import OutgoingEmail
-from reporting import services
+from reporting import selectors, services
 from reporting.models import ConsolidatedReport, MonthlyReport, ReportKind, ReportStatus
 
 pytestmark = pytest.mark.django_db
@@ -65,9 +65,9 @@ def test_monthly_reports_open_due_on_the_23rd_with_figures_filled_in(opened, xin
     assert (opened.period, opened.due_on, opened.status) == (D(2027, 1, 1), D(2027, 1, 23), ReportStatus.OPEN)
     assert opened.figures["covered"] == 2 and opened.figures["unappraised"] == 2
     assert report_of(shuangyang).figures["covered"] == 1
-    bureau = MonthlyReport.objects.get(unit__kind=Unit.Kind.BUREAU)
-    assert bureau.figures["covered"] == 3  # the bureau's own report covers the whole city
-    assert MonthlyReport.objects.count() == Unit.objects.filter(is_active=True).count()
+    # the units that report (issue 24): the plan's responsible units, not the bureau, which receives the reports
+    assert not MonthlyReport.objects.filter(unit__kind=Unit.Kind.BUREAU).exists()
+    assert MonthlyReport.objects.count() == Unit.objects.filter(is_active=True, reports_monthly=True).count()
     assert opened.figures_at is not None and opened.submitted_at is None
 
 
@@ -178,8 +178,6 @@ def test_a_report_submitted_while_the_figures_are_refreshed_keeps_its_frozen_fig
 ):
     """The sweep reads the unsubmitted reports, computes their figures (many queries), then writes them; a unit
     submitting in between (on PostgreSQL, another connection) must keep the figures it submitted."""
-    from reporting import selectors
-
     moment = at(D(2027, 1, 20), 10)
     compute = selectors.figures_for_units
 
@@ -216,29 +214,24 @@ def test_opened_figures_are_what_each_unit_sees(xinqiao, shuangyang, poverty_off
         created_by=admin,
     )
     services.open_reports(kind=ReportKind.MONTHLY, day=JANUARY)
-    for unit in Unit.objects.filter(pk__in=[township_unit.pk, poverty_office.pk]) | Unit.objects.filter(
-        kind=Unit.Kind.BUREAU
-    ):
+    for unit in Unit.objects.filter(pk__in=[township_unit.pk, poverty_office.pk]):
         assert MonthlyReport.objects.get(unit=unit).figures == selectors.unit_figures(unit, JANUARY), unit.name
     assert report_of(shuangyang).figures == selectors.unit_figures(Unit.objects.get(township=shuangyang), JANUARY)
     received = MonthlyReport.objects.get(unit=poverty_office).figures
     assert (received["covered"], received["leads_received"]) == (1, 1)
-    assert MonthlyReport.objects.get(unit__kind=Unit.Kind.BUREAU).figures["covered"] == 4
+    assert selectors.unit_figures(Unit.objects.get(kind=Unit.Kind.BUREAU), JANUARY)["covered"] == 4  # the city
 
 
-def test_an_administrator_files_the_bureaus_own_report_through_their_profile(opened, personas):
+def test_the_bureau_files_no_report_to_itself_even_through_an_administrators_profile(opened, personas):
+    """Issue 24: the bureau receives the units' reports; an administrator of the bureau's unit has none to file and
+    may not file a township's."""
     from households.services import set_user_role
     from households.tests.factories import make_user
 
     bureau_unit = Unit.objects.get(kind=Unit.Kind.BUREAU)
-    bureau_report = MonthlyReport.objects.get(unit=bureau_unit)
-    admin = personas[Role.BUREAU_ADMIN]
-    with pytest.raises(PermissionDenied):
-        services.save_report(actor=admin, report=bureau_report, progress="局", problems_handled="无", submit=True)
     filer = make_user(Role.BUREAU_ADMIN)
     set_user_role(user=filer, role=Role.BUREAU_ADMIN, unit=bureau_unit)
-    services.save_report(actor=filer, report=bureau_report, progress="局本级", problems_handled="无", submit=True)
-    assert row(bureau_report)["status"] == ReportStatus.SUBMITTED
+    assert not selectors.units_reporting_for(filer).exists()
     with pytest.raises(PermissionDenied):
         services.save_report(actor=filer, report=opened, progress="代报", problems_handled="无", submit=True)
 
@@ -345,12 +338,13 @@ def test_the_grid_shows_the_official_every_active_unit_and_each_state(client, of
     response = client.get(reverse("reporting:reports"))
     assert response.status_code == 200
     rows = grid_rows(response.content.decode())
-    assert set(rows) == set(Unit.objects.filter(is_active=True).values_list("name", flat=True))
+    # the units that report (issue 24): not the bureau, which receives the reports
+    assert set(rows) == set(Unit.objects.filter(is_active=True, reports_monthly=True).values_list("name", flat=True))
     assert "漳平市残疾人联合会" not in rows
     assert rows["新桥镇人民政府"] == ["open", "on_time"]  # last month, this month
     assert rows["双洋镇人民政府"] == ["open", "late"]
     assert rows[poverty_office.name] == ["open", "missing"]
-    assert rows["漳平市住房和城乡建设局"] == ["open", "open"]
+    assert "漳平市住房和城乡建设局" not in rows
 
 
 def test_township_staff_see_only_their_own_units_row(client, staff, this_month):
