@@ -60,7 +60,10 @@ def test_the_windows_are_data_the_bureau_edits_not_months_in_code():
     assert phase_on(D(YEAR, 7, 5)) == Problem.Phase.RECTIFICATION  # 二 was the last to begin
     assert phase_on(D(YEAR, 1, 5)) == Problem.Phase.SELF_INSPECTION  # before any phase: the list of 一
     assert phase_number_on(D(YEAR, 12, 20)) == Problem.Phase.SUMMARY
+    # a year not entered reads the nearest entered year's windows (the bureau's dates, not months in code) ...
+    assert numbers(D(YEAR + 5, 7, 5)) == [3] and numbers(D(YEAR + 5, 5, 20)) == [1, 2]
     CampaignPhase.objects.filter(year=YEAR).delete()
+    # ... while the dashboard says it is missing
     assert phase_timeline(D(YEAR, 6, 1))["missing"] is True
 
 

@@ -54,25 +54,24 @@ def assert_unchanged(problem: Problem, status: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("month", "phase"),
+    ("day", "phase"),
     [
-        (1, Problem.Phase.SELF_INSPECTION),
-        (2, Problem.Phase.SELF_INSPECTION),
-        (3, Problem.Phase.SELF_INSPECTION),
-        (4, Problem.Phase.SELF_INSPECTION),
-        (5, Problem.Phase.SELF_INSPECTION),
-        (6, Problem.Phase.RECTIFICATION),
-        (7, Problem.Phase.MONITORING),
-        (8, Problem.Phase.MONITORING),
-        (9, Problem.Phase.MONITORING),
-        (10, Problem.Phase.MONITORING),
-        (11, Problem.Phase.SUMMARY),
-        (12, Problem.Phase.SUMMARY),
+        (D(2026, 1, 1), Problem.Phase.SELF_INSPECTION),  # before the year's first phase: the list of 一
+        (D(2026, 5, 14), Problem.Phase.SELF_INSPECTION),
+        (D(2026, 5, 15), Problem.Phase.RECTIFICATION),  # 一 and 二 both current: the latest begun (issue 24)
+        (D(2026, 6, 11), Problem.Phase.RECTIFICATION),
+        (D(2026, 6, 30), Problem.Phase.RECTIFICATION),
+        (D(2026, 7, 1), Problem.Phase.MONITORING),
+        (D(2026, 10, 31), Problem.Phase.MONITORING),
+        (D(2026, 11, 1), Problem.Phase.SUMMARY),
+        (D(2026, 12, 28), Problem.Phase.SUMMARY),  # after the last phase: the last begun
     ],
 )
-def test_phase_on_every_month(month, phase):
-    assert phase_on(D(2026, month, 1)) == phase
-    assert phase_on(D(2026, month, 28)) == phase
+def test_phase_on_follows_the_years_phases(day, phase):
+    """The phases of 2026 as migration rectification.0009 seeds them (the plan's windows; a later year not entered
+    reads the latest entered year's windows); see test_plan_phases."""
+    assert phase_on(day) == phase
+    assert phase_on(day.replace(year=day.year + 3)) == phase  # a year not entered reads the nearest year's windows
 
 
 # The transition table ---------------------------------------------------------------------------------------
