@@ -207,7 +207,7 @@ def month_to_close():
     official.email = "official@zhangping.example"
     official.save(update_fields=["email"])
     opened = services.open_reports(kind=ReportKind.MONTHLY, day=datetime.date(2027, 1, 1))
-    assert opened == Unit.objects.filter(is_active=True).count() > 0
+    assert opened == Unit.objects.filter(is_active=True, reports_monthly=True).count() > 0  # not the bureau
     return MonthlyReport.objects.filter(kind=ReportKind.MONTHLY, period=datetime.date(2027, 1, 1))
 
 
