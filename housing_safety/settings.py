@@ -202,6 +202,11 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "axes.W006"] + ([] if PRODUCT
 APPRAISAL_DEADLINE_MONTHS = env.int("APPRAISAL_DEADLINE_MONTHS", default=1)
 SUPERVISION_HOTLINE = env.str("SUPERVISION_HOTLINE", default="0597-7526007")
 PLACARD_DEADLINE = env.str("PLACARD_DEADLINE", default="06-30")  # month-day, each year
+# "一经鉴定为危房，即行整改": days after a C/D appraisal by which a renovation case (or safe housing elsewhere) must
+# exist; and the plan's first-half deadline (month-day) for new households' renovations (the year registered, or
+# the next for those registered after it).
+DANGEROUS_ACTION_DAYS = env.int("DANGEROUS_ACTION_DAYS", default=30)
+RENOVATION_DEADLINE = env.str("RENOVATION_DEADLINE", default="06-30")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # what placard QR codes point at
 PLACARD_VERIFY_RATE = env.str("PLACARD_VERIFY_RATE", default="30/m")
 PROBLEM_DEFAULT_DAYS = env.int("PROBLEM_DEFAULT_DAYS", default=30)  # deadline of a problem opened by a finding

@@ -74,9 +74,15 @@ def _seed_secured_and_placards(admin, rng: random.Random, today: datetime.date) 
                     since=today - datetime.timedelta(days=200),
                 ),
             )
-    safe = with_housing_status(demo.filter(village__township__code__in=["350881100", "350881101", "350881105"]))
-    safe = list(safe.filter(housing_status__in=SAFE_STATUSES).select_related("village"))
-    for placard in services.issue_placards(actor=admin, households=safe)[::2]:
+    # Every covered household's house gets its placard, whatever its status ("贫困户房屋安全状况制牌上墙", issue 24):
+    # a dangerous house's names its grade and the action under way, an unappraised one's reads 待鉴定. Half of the
+    # safe ones and of the others are on the wall; the rest are past 30 June without one (the late list).
+    covered = with_housing_status(demo.filter(village__township__code__in=["350881100", "350881101", "350881105"]))
+    covered = list(covered.filter(status=Household.Status.ACTIVE).select_related("village"))
+    issued = services.issue_placards(actor=admin, households=covered)
+    safe = [p for p in issued if p.status in SAFE_STATUSES]
+    others = [p for p in issued if p.status not in SAFE_STATUSES]
+    for placard in safe[::2] + others[::2]:
         services.record_placard_installation(actor=admin, placard=placard, installed_on=today)
 
 

@@ -16,7 +16,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, HousingStatus
 from households.selectors import attachments_for_user, household_scope_filter, households_for_user, townships_for_user
@@ -148,6 +150,43 @@ def due_soon_unappraised_for_user(user: AbstractBaseUser, today: datetime.date, 
     return covered_households_for_user(user, today).filter(appraisal_overdue(soon) & ~appraisal_overdue(today))
 
 
+# The plan's yearly deadlines ("6月底前") --------------------------------------------------------------------------
+
+
+def _month_day(month_day: str) -> tuple[int, int]:
+    month, day = (int(part) for part in month_day.split("-"))
+    return month, day
+
+
+def yearly_due(since: datetime.date, month_day: str) -> datetime.date:
+    """The first yearly deadline (month-day, e.g. "06-30") on or after `since`: 30 June of the year registered,
+    or of the next year for a household registered after June."""
+    month, day = _month_day(month_day)
+    due = datetime.date(since.year, month, day)
+    return due if since <= due else due.replace(year=since.year + 1)
+
+
+def yearly_due_passed_cutoff(today: datetime.date, month_day: str) -> datetime.date:
+    """The last `since` whose yearly deadline is before `today`: the latest deadline day before today (the
+    deadline of every date up to it has passed, of every later date not)."""
+    month, day = _month_day(month_day)
+    due = datetime.date(today.year, month, day)
+    return due if due < today else due.replace(year=today.year - 1)
+
+
+def yearly_due_year(field: str, month_day: str):
+    """The year of `field`'s yearly deadline, in the database: its year, plus one after the month-day."""
+    month, day = _month_day(month_day)
+    later = Q(**{f"{field}__month__gt": month}) | Q(**{f"{field}__month": month, f"{field}__day__gt": day})
+    return ExtractYear(field) + Case(When(later, then=Value(1)), default=Value(0))
+
+
+def placard_due_on(registered_on: datetime.date) -> datetime.date:
+    """ "6月底前完成贫困户房屋安全状况制牌上墙": a household's placard is due on the wall by 30 June (PLACARD_DEADLINE)
+    of the year it was registered, or of the next year for one registered after June."""
+    return yearly_due(registered_on, settings.PLACARD_DEADLINE)
+
+
 def dangerous_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Household]:
     return covered_households_for_user(user, today).filter(status_filter(HousingStatus.DANGEROUS, today))
 
@@ -185,16 +224,20 @@ def with_placard_basis(households: QuerySet[Household], today: datetime.date | N
 
 
 def current_placards(households: QuerySet[Household], today: datetime.date | None = None) -> QuerySet[Placard]:
-    """Placards that still certify their household's status: same status, same appraisal or arrangement."""
+    """Placards that still certify their household's status: same status, same appraisal or arrangement (a
+    placard of a house not yet appraised: still not appraised). Every status has its placard (issue 24: "贫困户房屋
+    安全状况制牌上墙", every poor household): a dangerous house's names its grade and the action under way."""
     matching = (
         with_placard_basis(households.filter(status=Household.Status.ACTIVE), today)
         .filter(pk=OuterRef("household_id"), housing_status=OuterRef("status"))
         .filter(
             Q(housing_status=HousingStatus.SECURED, basis_secured_id=OuterRef("secured_housing_id"))
             | (~Q(housing_status=HousingStatus.SECURED) & Q(basis_appraisal_id=OuterRef("appraisal_id")))
+            # 待鉴定: the placard of a house not yet appraised certifies no appraisal; it holds until one is made
+            | Q(housing_status=HousingStatus.UNAPPRAISED)
         )
     )
-    return Placard.objects.filter(Exists(matching), status__in=SAFE_STATUSES)
+    return Placard.objects.filter(Exists(matching))
 
 
 def current_basis(household: Household, today: datetime.date | None = None) -> tuple[str, int | None, int | None]:
@@ -208,6 +251,42 @@ def current_basis(household: Household, today: datetime.date | None = None) -> t
     return status, appraisal_id, None
 
 
+def placard_actions(placards: list[Placard]) -> dict[int, str]:
+    """What a placard that is not 鉴定安全/改造安全/保障安全 says is being done, by placard id, in one query: for a
+    dangerous house (C/D) the renovation under way (its type and step) or, with no case yet, that it must be put
+    right at once and by when ("一经鉴定为危房，即行整改"); for a house not yet appraised, by when it will be (待鉴定).
+    The public check (/v/) reads it live, so the village sees what is done about the house (社会监督)."""
+    from rectification.models import CLOSED_CASE_STATUSES, RenovationCase  # rectification builds on this app
+
+    dangerous = [p for p in placards if p.status == HousingStatus.DANGEROUS]
+    cases: dict[int, RenovationCase] = {}
+    if dangerous:
+        open_cases = RenovationCase.objects.filter(household_id__in={p.household_id for p in dangerous}).exclude(
+            status__in=CLOSED_CASE_STATUSES
+        )
+        for case in open_cases.order_by("-pk").only("household_id", "renovation_type", "status"):
+            cases.setdefault(case.household_id, case)
+    actions = {}
+    for placard in placards:
+        if placard.status == HousingStatus.DANGEROUS:
+            case = cases.get(placard.household_id)
+            if case is not None:
+                actions[placard.pk] = _("Being renovated: %(type)s, %(step)s") % {
+                    "type": case.get_renovation_type_display(),
+                    "step": case.get_status_display(),
+                }
+            elif placard.appraisal is not None:
+                due = placard.appraisal.appraised_on + datetime.timedelta(days=settings.DANGEROUS_ACTION_DAYS)
+                actions[placard.pk] = _("To be put right at once, a renovation arranged by %(date)s") % {
+                    "date": f"{due:%Y-%m-%d}"
+                }
+        elif placard.status == HousingStatus.UNAPPRAISED:
+            actions[placard.pk] = _("To be appraised by %(date)s") % {
+                "date": f"{appraisal_due_on(placard.household.registered_on):%Y-%m-%d}"
+            }
+    return actions
+
+
 def placard_is_current(placard: Placard, today: datetime.date | None = None) -> bool:
     return current_placards(Household.objects.filter(pk=placard.household_id), today).filter(pk=placard.pk).exists()
 
@@ -215,14 +294,14 @@ def placard_is_current(placard: Placard, today: datetime.date | None = None) -> 
 def placard_counts(
     user: AbstractBaseUser, by: str = "village__township_id", today: datetime.date | None = None
 ) -> dict:
-    """{group: {"safe": covered households with a safe status, "installed": of those, with a current placard on
-    the wall}}, grouped by a household path such as "village__township_id" or "village_id"."""
+    """{group: {"covered": covered households (every one gets a placard, whatever its status), "installed": of
+    those, with a current placard on the wall}}, grouped by a household path such as "village__township_id"."""
     households = covered_households_for_user(user, today)
-    safe = households.filter(housing_status__in=SAFE_STATUSES).values_list(by).annotate(n=Count("pk")).order_by()
+    covered = households.values_list(by).annotate(n=Count("pk")).order_by()
     counts: dict = {}
-    for key, rows in (("safe", safe), ("installed", installed_placard_counts(user, by, today).items())):
+    for key, rows in (("covered", covered), ("installed", installed_placard_counts(user, by, today).items())):
         for group, n in rows:
-            counts.setdefault(group, {"safe": 0, "installed": 0})[key] = n
+            counts.setdefault(group, {"covered": 0, "installed": 0})[key] = n
     return counts
 
 
@@ -238,19 +317,39 @@ def installed_placard_counts(user: AbstractBaseUser, by: str, today: datetime.da
     return dict(installed)
 
 
+def placard_missing(today: datetime.date | None = None) -> Q:
+    """Covered households past their placard deadline (placard_due_on) without a current placard on the wall."""
+    today = today or timezone.localdate()
+    on_the_wall = current_placards(Household.objects.all(), today).filter(
+        household_id=OuterRef("pk"), installed_on__isnull=False
+    )
+    cutoff = yearly_due_passed_cutoff(today, settings.PLACARD_DEADLINE)
+    return Q(registered_on__lte=cutoff) & ~Exists(on_the_wall)
+
+
+def placards_missing_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Household]:
+    return covered_households_for_user(user, today).filter(placard_missing(today))
+
+
 def placard_coverage(user: AbstractBaseUser, today: datetime.date | None = None) -> list[dict]:
-    """Per township: safe households, those with a current placard on the wall, and the share."""
+    """Per township: covered households, those with a current placard on the wall, the share, and those past
+    their deadline without one."""
+    today = today or timezone.localdate()
     counts = placard_counts(user, today=today)
+    missing = dict(
+        placards_missing_for_user(user, today).values_list("village__township_id").annotate(n=Count("pk")).order_by()
+    )
     rows = []
     for township in townships_for_user(user):
-        row = counts.get(township.pk, {"safe": 0, "installed": 0})
-        total, done = row["safe"], row["installed"]
+        row = counts.get(township.pk, {"covered": 0, "installed": 0})
+        total, done = row["covered"], row["installed"]
         rows.append(
             {
                 "township": township,
-                "safe": total,
+                "covered": total,
                 "installed": done,
                 "share": round(100 * done / total) if total else None,
+                "late": missing.get(township.pk, 0),
             }
         )
     return rows

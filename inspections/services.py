@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from households.models import Attachment, Dwelling, Household, Township
+from households.models import Attachment, Dwelling, Household, HousingStatus, Township
 from households.selectors import households_for_user, people_of_unit
 from households.services import add_attachment, refresh_home_state
 from households.uploads import validate_attachment_file
@@ -151,10 +151,12 @@ def _next_serials(township: Township, count: int) -> list[str]:
 def issue_placards(
     *, actor: AbstractBaseUser, households: Iterable[Household], today: datetime.date | None = None
 ) -> list[Placard]:
-    """Issue a placard for every given household that is safe and has no placard for its current status yet.
+    """Issue a placard for every given covered household that has no placard for its current status yet, whatever
+    the status: the plan asks for "贫困户房屋安全状况制牌上墙", every poor household's house, not only the safe ones
+    (a dangerous house's placard names its grade and the action under way, an unappraised one's says 待鉴定).
 
-    Idempotent: a household whose current placard still certifies its current status gets nothing new. Households
-    that are not safe are skipped (the caller lists them); every household must be in the actor's scope.
+    Idempotent: a household whose current placard still certifies its current status gets nothing new. Every
+    household must be in the actor's scope.
     """
     require_perm(actor, "inspections.add_placard")
     today = today or timezone.localdate()
@@ -166,8 +168,8 @@ def issue_placards(
         if household.status != Household.Status.ACTIVE:
             continue
         status, appraisal_id, secured_id = selectors.current_basis(household, today)
-        if status not in selectors.SAFE_STATUSES:
-            continue
+        if status == HousingStatus.UNAPPRAISED:
+            appraisal_id = None  # 待鉴定 certifies no appraisal (a second home's does not make this one appraised)
         same = Placard.objects.filter(
             household=household, status=status, appraisal_id=appraisal_id, secured_housing_id=secured_id
         )

@@ -51,6 +51,8 @@ def field_home(request):
         households = households.filter(selectors.status_filter(status))
     if request.GET.get("appraised") == "1":  # the dashboard's figure 已鉴定
         households = households.filter(selectors.appraised_filter())
+    if request.GET.get("placard") == "late":  # the late list: past the placard deadline without one on the wall
+        households = households.filter(selectors.placard_missing())
     village = int_param(request.GET, "village")
     # the dashboard's drill-down: township -> village -> its households
     households = households.filter(**area_lookups(request.GET, township="village__township_id", village="village_id"))
@@ -209,8 +211,7 @@ def issue_placards(request):
     households = _placard_households(request, request.POST)
     if households is None:
         return HttpResponseBadRequest(_("Name a household, village or township."))
-    safe = list(households.filter(housing_status__in=selectors.SAFE_STATUSES).select_related("village"))
-    created = services.issue_placards(actor=request.user, households=safe)
+    created = services.issue_placards(actor=request.user, households=list(households.select_related("village")))
     messages.success(request, _("%(count)d new placards issued.") % {"count": len(created)})
     parameter = next(p for p in ("household", "village", "township") if request.POST.get(p))
     # The print page's two sizes only: the size is copied into the redirect (one over 2,048 characters made it a 400
@@ -232,8 +233,9 @@ def print_placards(request):
         .select_related("appraisal__dwelling", "secured_housing", "household__village__township__unit")
         .order_by("household__village__name", "household__head_name", "-issued_at")
     )
-    current = placards.filter(pk__in=selectors.current_placards(households).values("pk"))
-    cards = [(p, _qr_svg(p)) for p in current]
+    current = list(placards.filter(pk__in=selectors.current_placards(households).values("pk")))
+    actions = selectors.placard_actions(current)
+    cards = [(p, _qr_svg(p), actions.get(p.pk)) for p in current]
     return render(
         request,
         "inspections/placards_print.html",
@@ -315,6 +317,7 @@ def verify_placard(request, token: str):
         {
             "placard": placard,
             "is_current": selectors.placard_is_current(placard),
+            "action": selectors.placard_actions([placard]).get(placard.pk),
             "masked_name": mask_name(placard.household.head_name),
             "hotline": settings.SUPERVISION_HOTLINE,
         },

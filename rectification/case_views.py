@@ -3,6 +3,7 @@ case page with its timeline, archive and moves, the archive ZIP, and the bureau'
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -51,6 +52,8 @@ def case_list(request):
     cases = cases.filter(**area_lookups(request.GET, township="", village="household__village_id"))
     if stalled:
         cases = selectors.stalled_cases(cases)
+    if request.GET.get("late") == "plan":  # the late list: new households' renovations past the plan's 30 June
+        cases = cases.filter(selectors.renovation_plan_overdue())
     context = {
         "page": BoundedPaginator(cases.order_by("township_id", "number"), 50).get_page(request.GET.get("page")),
         "statuses": CaseStatus.choices,
@@ -69,11 +72,17 @@ def dangerous_without_case(request):
     # In the order households were registered (by village, as lists arrive): a partial index on the dangerous
     # dwellings serves the page without sorting the province.
     dwellings = selectors.dangerous_without_case_for_user(request.user).order_by("household_id", "pk")
-    dwellings = dwellings.filter(
+    late = request.GET.get("late") == "1"  # the late list: no action within DANGEROUS_ACTION_DAYS (即行整改)
+    if late:
+        dwellings = dwellings.filter(selectors.dangerous_action_overdue())
+    dwellings = selectors.with_action_due(dwellings).filter(
         **area_lookups(request.GET, township="household__village__township_id", village="household__village_id")
     )
     page = BoundedPaginator(dwellings, 50).get_page(request.GET.get("page"))
-    return render(request, "rectification/dangerous_without_case.html", {"page": page})
+    for dwelling in page:
+        dwelling.action_due = selectors.action_due_on(dwelling.graded_on) if dwelling.graded_on else None
+    context = {"page": page, "late": late, "days": settings.DANGEROUS_ACTION_DAYS}
+    return render(request, "rectification/dangerous_without_case.html", context)
 
 
 @page(methods=GET_POST, permission="rectification.add_renovationcase")

@@ -6,15 +6,30 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 from django.db.models.functions import Cast
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from households.identity import half_width
 from households.models import Dwelling, Household, Unit
 from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety.access import Role, scope_of
-from inspections.models import DANGEROUS_GRADES
+from inspections.models import DANGEROUS_GRADES, Appraisal
+from inspections.selectors import current_appraisal, secured_on, yearly_due, yearly_due_passed_cutoff, yearly_due_year
 
 from .models import (
     CASE_STEPS,
@@ -102,6 +117,65 @@ def dangerous_without_case() -> Q:
     """A dwelling currently graded C or D with no open renovation case (for dwellings lived in)."""
     has_open_case = open_cases(RenovationCase.objects.filter(dwelling=OuterRef("pk")))
     return Q(current_grade__in=DANGEROUS_GRADES) & ~Exists(has_open_case)
+
+
+def dangerous_action_cutoff(today: datetime.date) -> datetime.date:
+    """The last appraisal date whose DANGEROUS_ACTION_DAYS have run out before `today`."""
+    return today - datetime.timedelta(days=settings.DANGEROUS_ACTION_DAYS + 1)
+
+
+def dangerous_action_overdue(today: datetime.date | None = None) -> Q:
+    """ "一经鉴定为危房，即行整改": a dwelling graded C or D more than DANGEROUS_ACTION_DAYS ago (by its current, newest
+    appraisal) with no open renovation case, whose household does not live safely elsewhere (保障安全). For
+    dwellings lived in by covered households (the list of dangerous houses without a case)."""
+    today = today or timezone.localdate()
+    recent = Appraisal.objects.filter(dwelling=OuterRef("pk"), appraised_on__gt=dangerous_action_cutoff(today))
+    return dangerous_without_case() & ~Exists(recent) & ~Q(household_id__in=secured_on(today))
+
+
+def with_action_due(dwellings: QuerySet[Dwelling], today: datetime.date | None = None) -> QuerySet[Dwelling]:
+    """Annotate `graded_on`, the date of the current appraisal (the action is due DANGEROUS_ACTION_DAYS later,
+    action_due_on), and `action_overdue` (dangerous_action_overdue), in the same query."""
+    return dwellings.annotate(
+        graded_on=current_appraisal("appraised_on"),
+        action_overdue=ExpressionWrapper(dangerous_action_overdue(today), output_field=BooleanField()),
+    )
+
+
+def action_due_on(graded_on: datetime.date) -> datetime.date:
+    return graded_on + datetime.timedelta(days=settings.DANGEROUS_ACTION_DAYS)
+
+
+def dangerous_late_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Dwelling]:
+    late = dangerous_without_case_for_user(user).filter(dangerous_action_overdue(today))
+    return late.annotate(graded_on=current_appraisal("appraised_on"))
+
+
+def renovation_due_on(registered_on: datetime.date) -> datetime.date:
+    """ "动态新增各类贫困户危房改造任务……6月底前全面完成": a new household's renovation is due by 30 June
+    (RENOVATION_DEADLINE) of the year it was registered, or of the next year if registered after June."""
+    return yearly_due(registered_on, settings.RENOVATION_DEADLINE)
+
+
+def renovation_plan_overdue(today: datetime.date | None = None) -> Q:
+    """Open cases not yet accepted whose household's renovation_due_on has passed, for houses found dangerous by
+    that deadline (the plan's first-half task of new households, "上半年完成新增危房改造扫尾任务"; a house found
+    dangerous later falls under "即行整改": the action deadline, then the stalled-case rule)."""
+    today = today or timezone.localdate()
+    month_day = settings.RENOVATION_DEADLINE
+    found_by_the_deadline = LessThanOrEqual(
+        yearly_due_year("trigger_appraisal__appraised_on", month_day),
+        yearly_due_year("household__registered_on", month_day),
+    )
+    return (
+        ~Q(status__in=CLOSED_CASE_STATUSES)
+        & Q(accepted_on__isnull=True, household__registered_on__lte=yearly_due_passed_cutoff(today, month_day))
+        & Q(found_by_the_deadline)
+    )
+
+
+def with_renovation_due(cases: QuerySet[RenovationCase]) -> QuerySet[RenovationCase]:
+    return cases.annotate(registered_on=F("household__registered_on"))
 
 
 def stalled_cases(cases: QuerySet[RenovationCase], today: datetime.date | None = None) -> QuerySet[RenovationCase]:

@@ -126,6 +126,9 @@ class OverdueKind(models.TextChoices):
     CASE = "case", _("Renovation case stalled")
     COMPLAINT = "complaint", _("Complaint overdue")
     LEAD = "lead", _("Lead without receipt")
+    DANGEROUS = "dangerous", _("Dangerous house without action")
+    RENOVATION = "renovation", _("Renovation past the plan's deadline")
+    PLACARD = "placard", _("Placard not on the wall")
 
 
 class OverdueItem(models.Model):

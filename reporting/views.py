@@ -31,8 +31,8 @@ from .models import ConsolidatedReport, ReportKind, ReportStatus
 TILE_KEYS = ("covered", "appraised", "appraisal_overdue", "dangerous_without_case", "cases_open", "placard_share")
 TABLE_KEYS = (
     "covered", "appraised", "secured_unappraised", "appraisal_overdue", "status_dangerous", "dangerous_without_case",
-    "cases_open", "cases_completed_month", "placard_share", "revisits_overdue", "problems_open", "problems_overdue",
-    "complaints_open", "complaints_overdue",
+    "dangerous_late", "cases_open", "cases_completed_month", "renovations_late", "placard_share", "placards_late",
+    "revisits_overdue", "problems_open", "problems_overdue", "complaints_open", "complaints_overdue",
 )  # fmt: skip
 LATE_LIST_LENGTH = 5
 # Where a figure leads: the list of the same records, (URL name, query, the permission that list needs); on a
@@ -53,6 +53,9 @@ FIGURE_LINKS = {
     "case": ("rectification:cases", {"stalled": "1"}, VIEW_CASE),
     "complaint": ("rectification:complaints", {"show": "overdue"}, "rectification.view_complaint"),
     "lead": ("rectification:leads", {"show": "unreceipted"}, "rectification.view_leadtransfer"),
+    "dangerous": ("rectification:dangerous-without-case", {"late": "1"}, VIEW_CASE),
+    "renovation": ("rectification:cases", {"late": "plan"}, VIEW_CASE),
+    "placard": ("inspections:field", {"placard": "late"}, VIEW_HOUSEHOLD),
     # the table's other figures
     "status_dangerous": ("inspections:dangerous", {}, VIEW_HOUSEHOLD),
     "revisits_overdue": ("inspections:revisits", {"show": "overdue"}, "inspections.view_revisit"),
@@ -60,6 +63,9 @@ FIGURE_LINKS = {
     "problems_overdue": ("rectification:problems", {"status": "overdue"}, "rectification.view_problem"),
     "complaints_open": ("rectification:complaints", {"status": "open"}, "rectification.view_complaint"),
     "complaints_overdue": ("rectification:complaints", {"show": "overdue"}, "rectification.view_complaint"),
+    "dangerous_late": ("rectification:dangerous-without-case", {"late": "1"}, VIEW_CASE),
+    "renovations_late": ("rectification:cases", {"late": "plan"}, VIEW_CASE),
+    "placards_late": ("inspections:field", {"placard": "late"}, VIEW_HOUSEHOLD),
 }
 BY_TOWNSHIP_ONLY = {"placard_share"}  # the placard coverage is a table of townships
 
@@ -138,6 +144,9 @@ def dashboard(request):
             "problem": totals["problems_overdue"],
             "case": totals["cases_stalled"],
             "complaint": totals["complaints_overdue"],
+            "dangerous": totals["dangerous_late"],
+            "renovation": totals["renovations_late"],
+            "placard": totals["placards_late"],
             # the city's leads: every unit's in scope (departments' and the bureau's too), as its list shows them;
             # the table's total counts the townships' units only
             "lead": totals["leads_without_receipt"] if township is not None else _leads_without_receipt(user, today),

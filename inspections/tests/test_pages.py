@@ -751,12 +751,13 @@ def test_placard_coverage(client, users, world, placards, persona):
         township = TOWNSHIP_NAMES[side]
         if side in SEES[persona]:
             installed = 1 if side == "home" else 0
-            assert (rows[township]["safe"], rows[township]["installed"]) == (2, installed)
-            assert rows[township]["share"] == 50 * installed
+            # every covered household (dangerous, safe, secured, unappraised), not only the safe ones (issue 24)
+            assert (rows[township]["covered"], rows[township]["installed"]) == (4, installed)
+            assert rows[township]["share"] == 25 * installed
         elif township in rows:
-            assert (rows[township]["safe"], rows[township]["installed"]) == (0, 0)
+            assert (rows[township]["covered"], rows[township]["installed"]) == (0, 0)
     if "home" in SEES[persona]:
-        assert 'data-label="覆盖率">50%</td>' in text
+        assert 'data-label="覆盖率">25%</td>' in text
 
 
 # --------------------------------------------------------------------------------------- placard flows

@@ -196,7 +196,7 @@ class Bench:
             statuses = [values[f"status_{status}"] for status in safety.HousingStatus.values]
             values["covered"] = sum(statuses)
             values["unappraised"] = values["status_unappraised"]
-            values["placard_safe"] = sum(values[f"status_{status}"] for status in safety.SAFE_STATUSES)
+            values["placard_households"] = values["covered"]
             values["dangerous_houses"] = values["grade_C"] + values["grade_D"]
             values["dangerous_with_case"] = values["dangerous_houses"] - values["dangerous_without_case"]
             values["subsidy_paid_month"] = float(Decimal(values["subsidy_paid_month"]))

@@ -54,17 +54,20 @@ def _columns() -> list[Column]:
         Column("dangerous_houses", _("Dangerous houses lived in"), dangerous),
         Column("dangerous_with_case", _("With a renovation case"), dangerous),
         Column("dangerous_without_case", _("Without a renovation case"), dangerous),
+        Column("dangerous_late", _("Without action past the deadline"), dangerous),
         Column("cases_open", _("Open cases"), cases),
     ]
     columns += [Column(f"step_{step}", step.label, cases) for step in CASE_STEPS]
     columns += [
         Column("cases_completed_month", _("Completed this month"), cases),
         Column("cases_stalled", _("Stalled cases"), cases),
+        Column("renovations_late", _("Past the plan's 30 June"), cases),
         Column("subsidy_paid_month", _("Subsidy paid this month (yuan)"), cases, "money"),
         Column("subsidy_paid_year", _("Subsidy paid this year (yuan)"), cases, "money"),
-        Column("placard_safe", _("Safe households"), placards),
+        Column("placard_households", _("Households to placard"), placards),
         Column("placard_installed", _("With a current placard"), placards),
         Column("placard_share", _("Placard coverage"), placards, "share"),
+        Column("placards_late", _("Past the deadline without a placard"), placards),
         Column("revisits_pending", _("Revisits to do"), revisits),
         Column("revisits_overdue", _("Revisits overdue"), revisits),
         Column("revisits_done", _("Revisits done"), revisits),
@@ -150,16 +153,17 @@ def area_figures(user: AbstractBaseUser, *, by: str = "township", day: datetime.
         path["household"],
         **per_status,
         appraisal_overdue=Count("pk", filter=safety.appraisal_overdue(day)),
+        placards_late=Count("pk", filter=safety.placard_missing(day)),
         appraised=Count("pk", filter=appraised_filter()),
         secured_unappraised=Count("pk", filter=~appraised_filter() & Q(housing_status=HousingStatus.SECURED)),
     )
-    counted = [*per_status, "appraisal_overdue", "appraised", "secured_unappraised"]
+    counted = [*per_status, "appraisal_overdue", "placards_late", "appraised", "secured_unappraised"]
     _merge(figures, household_counts, {key: key for key in counted})
     for values in figures.values():
         values["covered"] = sum(values[f"status_{value}"] for value in HousingStatus.values)
         values["unappraised"] = values[f"status_{HousingStatus.UNAPPRAISED}"]
         # covered = appraised + unappraised + secured_unappraised: 保障安全 is not an appraisal (issue 24).
-        values["placard_safe"] = sum(values[f"status_{value}"] for value in safety.SAFE_STATUSES)
+        values["placard_households"] = values["covered"]  # every covered household's house, whatever its status
 
     by_category = covered.values(path["household"], "categories__code").annotate(n=Count("pk"))
     for row in by_category.order_by():
@@ -175,8 +179,9 @@ def area_figures(user: AbstractBaseUser, *, by: str = "township", day: datetime.
         path["dwelling"],
         **per_grade,
         dangerous_without_case=Count("pk", filter=rectification.dangerous_without_case()),
+        dangerous_late=Count("pk", filter=rectification.dangerous_action_overdue(day)),
     )
-    _merge(figures, dwelling_counts, {key: key for key in [*per_grade, "dangerous_without_case"]})
+    _merge(figures, dwelling_counts, {key: key for key in [*per_grade, "dangerous_without_case", "dangerous_late"]})
     for values in figures.values():
         values["dangerous_houses"] = values[f"grade_{Grade.C}"] + values[f"grade_{Grade.D}"]
         values["dangerous_with_case"] = values["dangerous_houses"] - values["dangerous_without_case"]
@@ -191,8 +196,11 @@ def area_figures(user: AbstractBaseUser, *, by: str = "township", day: datetime.
         path["case"],
         open=Count("pk", filter=~Q(status__in=CLOSED_CASE_STATUSES)),
         completed=Count("pk", filter=Q(accepted_on__range=(first, day))),
+        late=Count("pk", filter=rectification.renovation_plan_overdue(day)),
     )
-    _merge(figures, case_counts, {"open": "cases_open", "completed": "cases_completed_month"})
+    _merge(
+        figures, case_counts, {"open": "cases_open", "completed": "cases_completed_month", "late": "renovations_late"}
+    )
     stalled = rectification.stalled_cases(cases, day)
     _merge(figures, _grouped(stalled, path["case"], n=Count("pk")), {"n": "cases_stalled"})
     paid = _grouped(
@@ -250,7 +258,8 @@ def lead_figures(user: AbstractBaseUser, day: datetime.date | None = None) -> di
 
 
 def _add_shares(values: dict) -> dict:
-    values["placard_share"] = values["placard_installed"] / values["placard_safe"] if values["placard_safe"] else None
+    households = values["placard_households"]
+    values["placard_share"] = values["placard_installed"] / households if households else None
     return values
 
 

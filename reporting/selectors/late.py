@@ -1,4 +1,5 @@
-"""What is late, kind by kind (appraisals, revisits, problems, renovation cases, complaints, leads): the dashboard's
+"""What is late, kind by kind (appraisals, revisits, problems, renovation cases, complaints, leads; dangerous houses
+without action, renovations past the plan's 30 June, placards not on the wall): the dashboard's
 short lists, the consolidated report's overdue sheet and the overdue e-mails read the same lists."""
 
 from __future__ import annotations
@@ -73,6 +74,19 @@ def _late_complaints(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
 
 def _late_leads(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
     return rectification.leads_without_receipt(rectification.leads_for_user(user), day).order_by("sent_on", "pk")
+
+
+def _late_dangerous(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
+    return rectification.dangerous_late_for_user(user, day).order_by("graded_on", "pk")
+
+
+def _late_renovations(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
+    cases = rectification.cases_for_user(user).filter(rectification.renovation_plan_overdue(day))
+    return cases.order_by("household__registered_on", "pk")
+
+
+def _late_placards(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
+    return safety.placards_missing_for_user(user, day).order_by("registered_on", "pk")
 
 
 def _problem_label(p: dict) -> str:
@@ -159,6 +173,49 @@ LATE_LISTS = (
         },
         "from_unit__township_id",
         lambda lead: reverse("rectification:leads"),
+    ),
+    LateList(
+        OverdueKind.DANGEROUS,
+        _late_dangerous,
+        (
+            "graded_on",
+            "current_grade",
+            "household_id",
+            "household__head_name",
+            "household__village__name",
+            "household__village__township_id",
+        ),
+        lambda d: {
+            "township_id": d["household__village__township_id"],
+            "label": f"{d['household__head_name']} · {d['household__village__name']} · {d['current_grade']}",
+            "due_on": rectification.action_due_on(d["graded_on"]),
+        },
+        "household__village__township_id",
+        lambda d: reverse("inspections:household", args=[d["household_id"]]),
+    ),
+    LateList(
+        OverdueKind.RENOVATION,
+        _late_renovations,
+        ("number", "township_id", "household__head_name", "household__registered_on", "status"),
+        lambda c: {
+            "township_id": c["township_id"],
+            "label": f"{c['number']} {c['household__head_name']} · {CaseStatus(c['status']).label}",
+            "due_on": rectification.renovation_due_on(c["household__registered_on"]),
+        },
+        "township_id",
+        lambda c: reverse("rectification:case", args=[c["pk"]]),
+    ),
+    LateList(
+        OverdueKind.PLACARD,
+        _late_placards,
+        ("head_name", "village__name", "village__township_id", "registered_on"),
+        lambda h: {
+            "township_id": h["village__township_id"],
+            "label": f"{h['head_name']} · {h['village__name']}",
+            "due_on": safety.placard_due_on(h["registered_on"]),
+        },
+        "village__township_id",
+        lambda h: reverse("inspections:household", args=[h["pk"]]),
     ),
 )
 

@@ -162,7 +162,7 @@ def test_the_attached_workbook_carries_the_dashboard_figures(smtp_server, world,
         "status_dangerous",
         "status_unappraised",
         "dangerous_houses",
-        "placard_safe",
+        "placard_households",
         "placard_installed",
         "placard_share",
     ]

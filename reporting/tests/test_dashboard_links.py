@@ -22,7 +22,7 @@ def listed(client, url: str):
     assert response.status_code == 200, url
     context = response.context
     if resolve(url.split("?")[0]).url_name == "placard-coverage":
-        return sum(row["installed"] for row in context["rows"]), sum(row["safe"] for row in context["rows"])
+        return sum(row["installed"] for row in context["rows"]), sum(row["covered"] for row in context["rows"])
     page = context["page"]
     assert not page.paginator.capped
     return page.paginator.count
@@ -39,7 +39,7 @@ def follow_every_link(client, url: str, township=None) -> dict:
         if township is not None:
             assert f"township={township.pk}" in link, link
         if column.key == "placard_share":
-            found[column.key] = ((totals["placard_installed"], totals["placard_safe"]), listed(client, link))
+            found[column.key] = ((totals["placard_installed"], totals["placard_households"]), listed(client, link))
         else:
             found[column.key] = (value, listed(client, link))
     for group in context["late"]:
@@ -120,7 +120,7 @@ def follow_row_links(client, url: str) -> dict:
             continue
         for key, link in row.links.items():
             if key == "placard_share":
-                figure = (row.figures["placard_installed"], row.figures["placard_safe"])
+                figure = (row.figures["placard_installed"], row.figures["placard_households"])
             else:
                 figure = row.figures[key]
             assert f'href="{link}"' in page, link

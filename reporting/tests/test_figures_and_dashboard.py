@@ -230,7 +230,9 @@ XINQIAO = expected(
     dangerous_without_case=1,
     cases_open=1,
     step_applied=1,
-    placard_safe=2,
+    placard_households=6,
+    dangerous_late=1,  # 陈危房 D since 1 July, no case (一经鉴定为危房，即行整改)
+    placards_late=4,  # registered by 30 June, no placard on the wall
     placard_share=0.0,
     problems_open=2,
     problems_overdue=2,
@@ -257,7 +259,9 @@ SHUANGYANG = expected(
     status_unappraised=1,
     dangerous_houses=1,
     dangerous_without_case=1,
-    placard_safe=1,
+    placard_households=3,
+    dangerous_late=1,  # 钱撤回 D since 1 June, the case withdrawn
+    placards_late=2,
     placard_share=0.0,
     problems_open=1,
     leads_sent=1,
@@ -277,7 +281,9 @@ DONGKENG = expected(
     status_unappraised=1,
     dangerous_houses=1,
     dangerous_without_case=1,
-    placard_safe=1,
+    placard_households=3,
+    dangerous_late=1,
+    placards_late=2,
     placard_share=0.0,
     problems_open=1,
     problems_overdue=1,
@@ -300,7 +306,8 @@ NANYANG = expected(
     dangerous_with_case=1,
     cases_open=1,
     step_applied=1,
-    placard_safe=1,
+    placard_households=3,
+    placards_late=2,
     placard_share=0.0,
     problems_open=1,
     problems_overdue=1,
@@ -352,7 +359,9 @@ def test_the_total_adds_up_the_townships(world):
         dangerous_without_case=2,
         cases_open=1,
         step_applied=1,
-        placard_safe=3,
+        placard_households=9,
+        dangerous_late=2,
+        placards_late=6,
         placard_share=0.0,
         problems_open=3,
         problems_overdue=2,
@@ -458,7 +467,9 @@ def test_unit_figures_of_a_department_count_only_its_households(world):
         status_dangerous=1,
         dangerous_houses=1,
         dangerous_without_case=1,
-        placard_safe=1,
+        placard_households=2,
+        dangerous_late=1,
+        placards_late=2,
         placard_share=0.0,
         leads_sent=1,
         leads_received=2,
@@ -757,7 +768,8 @@ def test_accepted_cases_count_as_renovated_and_unpaid_ones_as_stalled(made_safe,
         "cases_open": 2,  # accepted but not yet paid: still open
         "step_accepted": 2,
         "cases_stalled": 2,  # both accepted more than RENOVATION_PAYMENT_DAYS before the day, unpaid
-        "placard_safe": 3,
+        "placard_households": 3,
+        "placards_late": 3,  # registered in 2025: due on the wall by 30 June 2026
     }
     other = row_for(rows, shuangyang)
     assert (other["status_secured"], other["status_unappraised"], other["appraisal_overdue"]) == (2, 1, 1)
