@@ -197,3 +197,21 @@ def units_nobody_can_receive() -> QuerySet[Unit]:
         .alias(has_staff=Exists(staff), has_liaisons=Exists(liaisons), has_bureau=Exists(bureau))
         .filter(unreachable)
     )
+
+
+def narrowed_area(user: AbstractBaseUser, query) -> dict | None:
+    """The area a list is narrowed to by ?township= and ?village= (the dashboard's drill-down), resolved within the
+    user's scope: {"township": Township | None, "village": Village | None}, both None when the ids name nothing the
+    user may see (an id of another township is never resolved to its name); None when the list is not narrowed.
+    At most one query: the village brings its township along."""
+    from housing_safety.params import int_param
+
+    township_id, village_id = int_param(query, "township"), int_param(query, "village")
+    if township_id is None and village_id is None:  # not narrowed (a value that is not an id is ignored)
+        return None
+    if village_id is not None:
+        village = villages_for_user(user).filter(pk=village_id).first()
+        if village is None or (township_id is not None and village.township_id != township_id):
+            return {"township": None, "village": None}
+        return {"township": village.township, "village": village}
+    return {"township": townships_for_user(user).filter(pk=township_id).first(), "village": None}
