@@ -231,8 +231,14 @@ class VillageAdmin(ScopedImportExportAdmin):
 @admin.register(Township)
 class TownshipAdmin(ScopedAdminMixin, HistoryAdmin):
     scope_selector = selectors.townships_for_user
-    list_display = ("code", "name", "kind")
+    list_display = ("code", "name", "kind", "problem_owner")
     search_fields = ("name", "code")
+    fields = ("code", "name", "kind", "problem_owner")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "problem_owner":  # a person who can work the township's problems
+            kwargs["queryset"] = User.objects.filter(is_active=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Unit)

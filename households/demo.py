@@ -87,6 +87,7 @@ def seed_demo(*, households: int = 300) -> list[tuple[str, str]]:
         raise ImproperlyConfigured("seed_demo refuses to run in production mode (DJANGO_ENV=production).")
     _ensure_township_addresses()
     logins = _ensure_users()
+    _ensure_problem_owners()
     admin = User.objects.get(username="admin")
     villages = _ensure_villages(admin)
     _ensure_households(admin, villages, households)
@@ -101,6 +102,21 @@ def _ensure_township_addresses() -> None:
         mailbox = TOWNSHIP_MAILBOXES.get(unit.township.code, f"zf{unit.township.code}")
         unit.email = f"{mailbox}@{DEMO_MAIL_DOMAIN}"
         unit.save(update_fields=["email"])
+
+
+# The plan's "明确时间表和责任人": 新桥镇 names its staff member, the others their government's contact, and 双洋镇
+# neither, so its problems show on its staff's home as lacking a responsible person.
+NO_PROBLEM_OWNER = "350881101"
+
+
+def _ensure_problem_owners() -> None:
+    """Each township's person for problems (a setting made by hand is kept)."""
+    Township.objects.filter(code="350881100", problem_owner__isnull=True).update(
+        problem_owner=User.objects.get(username="xinqiao")
+    )
+    Unit.objects.filter(kind=Unit.Kind.TOWNSHIP, contact_name="").exclude(township__code=NO_PROBLEM_OWNER).update(
+        contact_name="联络员（演示）"
+    )
 
 
 def _ensure_users() -> list[tuple[str, str]]:

@@ -92,6 +92,20 @@ class Township(models.Model):
     code = models.CharField(_("statistical code"), max_length=9, unique=True, validators=[RegexValidator(r"^\d{9}$")])
     name = models.CharField(_("name"), max_length=50, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    # The plan (三（一）): the problem list "明确时间表和责任人". A problem opened by a finding names this person;
+    # without one, the township unit's contact (Unit.contact_name) stands in (responsible_for_problems).
+    problem_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person responsible for problems"),
+        help_text=_(
+            "Named as the responsible person of every problem a finding opens in this township. Without one, the "
+            "contact of the township's unit is named."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -101,6 +115,16 @@ class Township(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def responsible_for_problems(self) -> str:
+        """The responsible person a new problem of this township names: the township's named user, else its unit's
+        contact (with the phone, so the list says whom to call); "" when it has neither (flagged on the home)."""
+        if self.problem_owner_id:
+            return self.problem_owner.get_full_name() or self.problem_owner.get_username()
+        unit = getattr(self, "unit", None)
+        if unit is not None and unit.contact_name:
+            return f"{unit.contact_name} {unit.phone}".strip()[:50]
+        return ""
 
 
 class Village(models.Model):

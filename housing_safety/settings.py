@@ -210,6 +210,22 @@ RENOVATION_DEADLINE = env.str("RENOVATION_DEADLINE", default="06-30")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # what placard QR codes point at
 PLACARD_VERIFY_RATE = env.str("PLACARD_VERIFY_RATE", default="30/m")
 PROBLEM_DEFAULT_DAYS = env.int("PROBLEM_DEFAULT_DAYS", default=30)  # deadline of a problem opened by a finding
+# The plan's problem list "明确时间表": days to the deadline of a problem a finding opens, by its kind (a kind not named
+# takes PROBLEM_DEFAULT_DAYS). A setting, not a table: the plan names no figure, these are the bureau's operating
+# defaults chosen once for the campaign, and each problem's own deadline stays editable. "kind=days,kind=days".
+PROBLEM_DAYS_BY_KIND = env.dict(
+    "PROBLEM_DAYS_BY_KIND",
+    cast={"value": int},
+    default={
+        "lives_in_old_dangerous": 15,  # a family sleeping in a dangerous house: out first
+        "new_damage": 30,  # "发现问题的即行整改"
+        "leaking": 30,
+        "connected_hazard": 90,  # a neighbour who refuses to reinforce takes negotiation
+        "placard_missing": 15,
+        "missing_documents": 30,
+        "data_mismatch": 15,
+    },
+)
 # Renovation cases: the shortest public posting (days, both ends counted), when a case without a move counts as
 # stalled, and within how many days of completion acceptance the subsidy is due.
 RENOVATION_POSTING_DAYS = env.int("RENOVATION_POSTING_DAYS", default=7)

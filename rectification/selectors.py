@@ -76,6 +76,12 @@ def problem_overdue(today: datetime.date | None = None) -> Q:
     return Q(status__in=Problem.OPEN_STATUSES, deadline__lt=today or timezone.localdate())
 
 
+def problem_unowned() -> Q:
+    """Still open without a responsible person (the plan's "明确时间表和责任人"; the deadline is required, so a
+    problem lacks at most the person)."""
+    return Q(status__in=Problem.OPEN_STATUSES, responsible_person="")
+
+
 def problem_counts_by_township(user: AbstractBaseUser, today: datetime.date | None = None) -> list[dict]:
     """Open, overdue and closed problems per township."""
     by_township = problem_counts(problems_for_user(user), "township_id", today)

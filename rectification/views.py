@@ -27,6 +27,8 @@ def _filtered(request):
         problems = problems.filter(status__in=Problem.OPEN_STATUSES)
     elif status == "overdue":  # the home's line: still open after its deadline
         problems = problems.filter(selectors.problem_overdue())
+    elif status == "unowned":  # the home's line: open without a responsible person
+        problems = problems.filter(selectors.problem_unowned())
     elif status in Problem.Status.values:
         problems = problems.filter(status=status)
     problems = problems.filter(**area_lookups(request.GET, township="township_id", village="household__village_id"))

@@ -54,6 +54,7 @@ def _problem_todos(user, today):
         open=Count("pk", filter=Q(status__in=Problem.OPEN_STATUSES)),
         overdue=Count("pk", filter=selectors.problem_overdue(today)),
         resolved=Count("pk", filter=Q(status=Problem.Status.RESOLVED)),
+        unowned=Count("pk", filter=selectors.problem_unowned()),
     )
     url = reverse("rectification:problems")
     if user.has_perm("rectification.change_problem"):
@@ -61,6 +62,14 @@ def _problem_todos(user, today):
             group, _("Problems overdue"), counts["overdue"], f"{url}?status=overdue", _tone(counts["overdue"], "danger")
         )
         yield Todo(group, _("Problems open"), counts["open"], f"{url}?status=unresolved", _tone(counts["open"], "info"))
+        # The plan's "明确时间表和责任人": a problem without its responsible person is the township's to fill in.
+        yield Todo(
+            group,
+            _("Problems without a responsible person or deadline"),
+            counts["unowned"],
+            f"{url}?status=unowned",
+            _tone(counts["unowned"], "warning"),
+        )
     if user.has_perm("rectification.verify_problem"):
         yield Todo(
             group,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -226,7 +227,7 @@ def test_each_finding_of_a_revisit_opens_one_problem(staff, revisit, dwelling, h
     assert problem.household == home_household
     assert problem.dwelling == dwelling
     assert problem.status == Problem.Status.OPEN
-    assert problem.deadline == today + datetime.timedelta(days=30)
+    assert problem.deadline == today + datetime.timedelta(days=settings.PROBLEM_DAYS_BY_KIND[kind])
     assert problem.phase == phase_on(today)
     assert problem.created_by == staff
     assert problem.description == f"{FindingKind(kind).label}：回访所见"
@@ -239,8 +240,10 @@ def test_description_without_notes_is_the_finding_label(staff, revisit):
 
 def test_deadline_follows_the_setting(staff, revisit, settings):
     settings.PROBLEM_DEFAULT_DAYS = 7
-    record(staff, revisit, findings=["leaking"])
-    assert Problem.objects.get().deadline == timezone.localdate() + datetime.timedelta(days=7)
+    settings.PROBLEM_DAYS_BY_KIND = {"new_damage": 10}
+    record(staff, revisit, findings=["leaking", "new_damage"])
+    assert Problem.objects.get(kind="leaking").deadline == timezone.localdate() + datetime.timedelta(days=7)
+    assert Problem.objects.get(kind="new_damage").deadline == timezone.localdate() + datetime.timedelta(days=10)
 
 
 def test_phase_and_deadline_follow_the_day_the_problem_opens(staff, revisit, monkeypatch):

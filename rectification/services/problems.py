@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households.models import Attachment
+from households.models import Attachment, Township
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
@@ -44,6 +44,18 @@ def phase_on(day: datetime.date) -> int:
     return phase_number_on(day)
 
 
+def deadline_for(kind: str, day: datetime.date) -> datetime.date:
+    """The plan's "明确时间表": a problem found on `day` is due PROBLEM_DAYS_BY_KIND days later (by its kind; the
+    others PROBLEM_DEFAULT_DAYS)."""
+    return day + datetime.timedelta(days=settings.PROBLEM_DAYS_BY_KIND.get(kind, settings.PROBLEM_DEFAULT_DAYS))
+
+
+def responsible_for(township_id: int) -> str:
+    """The plan's "明确…责任人": the township's person for problems (Township.responsible_for_problems)."""
+    township = Township.objects.select_related("problem_owner", "unit").get(pk=township_id)
+    return township.responsible_for_problems()
+
+
 @transaction.atomic
 def save_problem(*, actor: AbstractBaseUser, problem: Problem) -> Problem:
     """Create or edit a problem's description, measure, responsible person and deadline (not its status)."""
@@ -54,6 +66,8 @@ def save_problem(*, actor: AbstractBaseUser, problem: Problem) -> Problem:
     if problem.household_id and not problem.township_id:
         problem.township_id = problem.household.village.township_id
     problem.created_by = problem.created_by or actor
+    if not problem.pk and not problem.responsible_person.strip() and problem.township_id:
+        problem.responsible_person = responsible_for(problem.township_id)
     problem.full_clean()
     ensure_can_write_in_township(actor, problem.township_id)
     problem._history_user = actor
@@ -100,12 +114,14 @@ def move_problem(
 
 def open_problems_for_findings(*, actor: AbstractBaseUser, record: Revisit | HelperReport) -> list[Problem]:
     """Each finding of a revisit or helper's report opens a problem, unless one for the same dwelling (or, without
-    a dwelling, household) and kind is still open: a repeated finding adds nothing."""
+    a dwelling, household) and kind is still open: a repeated finding adds nothing. The problem names the township's
+    responsible person and is due by its kind (the plan's "明确时间表和责任人")."""
     source = Problem.Source.REVISIT if isinstance(record, Revisit) else Problem.Source.HELPER_REPORT
     dwelling = record.dwelling
     household = dwelling.household if dwelling else record.household
     notes = record.notes if isinstance(record, Revisit) else record.note
     today = timezone.localdate()
+    responsible = responsible_for(household.village.township_id)
     created = []
     for kind in record.found_kinds():
         same = Problem.objects.filter(kind=kind, status__in=Problem.OPEN_STATUSES)
@@ -121,7 +137,8 @@ def open_problems_for_findings(*, actor: AbstractBaseUser, record: Revisit | Hel
             revisit=record if source == Problem.Source.REVISIT else None,
             helper_report=record if source == Problem.Source.HELPER_REPORT else None,
             description="：".join(filter(None, [str(FindingKind(kind).label), notes])),
-            deadline=today + datetime.timedelta(days=settings.PROBLEM_DEFAULT_DAYS),
+            responsible_person=responsible,
+            deadline=deadline_for(kind, today),
             phase=phase_on(today),
             created_by=actor,
         )
