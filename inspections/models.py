@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 # The grades are defined with the dwelling, which stores its current grade; they are used from here too.
-from households.models import DANGEROUS_GRADES, SAFE_GRADES, Dwelling, Grade, Household
+from households.models import DANGEROUS_GRADES, SAFE_GRADES, Dwelling, Grade, Household  # noqa: F401
 from housing_safety.dates import EARLIEST, due_date, event_date
+
+from . import grading
 
 
 class ComponentGrade(models.TextChoices):
@@ -104,14 +106,9 @@ class Appraisal(models.Model):
         return [name for name in re.split(r"[、,，;；/\s]+", self.appraisers or "") if name]
 
     def clean(self):
-        errors = {}
+        # The grade against its components and its recommendation: the national guideline's rules (grading.py).
+        errors = grading.refusals(self)
         grades = set(self.component_grades())
-        if self.grade and "d" in grades and self.grade not in DANGEROUS_GRADES:
-            errors["grade"] = _("A component is graded d, so the house can only be C or D.")
-        elif self.grade and "c" in grades and self.grade == Grade.A:
-            errors["grade"] = _("A component is graded c, so the house can be B at best.")
-        if self.grade in DANGEROUS_GRADES and self.recommendation == self.Recommendation.NONE:
-            errors["recommendation"] = _("A grade C or D house needs a recommendation.")
         # A date in the future or before 2000 is the field validator's to refuse (housing_safety.dates).
         built = self.dwelling.year_built if self.dwelling_id else None
         if self.appraised_on and built and EARLIEST.year <= self.appraised_on.year < built:

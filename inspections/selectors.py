@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from households.models import Attachment, Dwelling, Household, HousingStatus
 from households.selectors import attachments_for_user, household_scope_filter, households_for_user, townships_for_user
 
+from . import grading
 from .models import Appraisal, HelperReport, Placard, Revisit, SecuredHousing
 
 SAFE_STATUSES = (HousingStatus.APPRAISED_SAFE, HousingStatus.RENOVATED_SAFE, HousingStatus.SECURED)
@@ -458,30 +459,7 @@ def _reports_on_record(user: AbstractBaseUser, household: Household) -> QuerySet
     return reports.none()
 
 
-# The grading rules' second half. Appraisal.clean refuses a grade better than the worst component allows (a d
-# component makes the house C or D; a c component, B at best). A grade two steps or more worse than the worst
-# component is allowed, the appraiser may know better (a site hazard, a leaning house), but it is usually a slip of
-# the finger on a record nobody can change afterwards: the confirmation page asks.
-_COMPONENT_ORDER = "abcd"
-_GRADE_ORDER = "ABCD"
-
-
 def grade_warnings(appraisal: Appraisal) -> list[str]:
-    """What the grading rules find doubtful in an appraisal about to be recorded (empty when nothing), in words."""
-    from django.utils.translation import gettext as _
-
-    graded = [grade for grade in appraisal.component_grades() if grade in _COMPONENT_ORDER]
-    if not graded or appraisal.grade not in _GRADE_ORDER:
-        return []
-    worst = max(graded, key=_COMPONENT_ORDER.index)
-    if _GRADE_ORDER.index(appraisal.grade) - _COMPONENT_ORDER.index(worst) < 2:
-        return []
-    if set(graded) == {"a"}:
-        return [
-            _("Every component is graded a, yet the house is graded %(grade)s: please check.")
-            % {"grade": appraisal.grade}
-        ]
-    return [
-        _("The worst component is graded %(worst)s, yet the house is graded %(grade)s: please check.")
-        % {"worst": worst, "grade": appraisal.grade}
-    ]
+    """What the national guideline leaves to judgement and looks doubtful in an appraisal about to be recorded
+    (empty when nothing), in words; its rules are refused by Appraisal.clean. Both live in inspections.grading."""
+    return grading.warnings(appraisal)
