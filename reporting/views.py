@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from households.selectors import townships_for_user, villages_for_user
 from housing_safety import disclosure
-from housing_safety.access import scope_of
+from housing_safety.access import narrowed_to_township, scope_of
 from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
@@ -167,7 +167,18 @@ def _village_dashboard(request, village, today: datetime.date):
     status, each leading to its record; the way back is the breadcrumbs."""
     households = covered_households_for_user(request.user, today).filter(village=village)
     page_ = BoundedPaginator(households.order_by("head_name", "pk"), 50).get_page(request.GET.get("page"))
+    # the township level's tiles, narrowed to the village (its row of the township's table), each to its list
+    by_village = selectors.area_figures(
+        narrowed_to_township(request.user, village.township_id), by="village", day=today
+    )
+    figures = selectors.figures.total([{**dict.fromkeys(selectors.KEYS, 0), **by_village.get(village.pk, {})}])
+    tiles = [
+        (column, figures[column.key], _figure_link(request.user, column.key, village=village))
+        for column in _columns(TILE_KEYS)
+    ]
     context = {
+        "tiles": tiles,
+        "totals": figures,
         "village": village,
         "township": village.township,
         "page": page_,
