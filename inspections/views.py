@@ -85,7 +85,8 @@ def household_detail(request, pk: int):
             "household": household,
             "dwellings": dwellings,
             "placards": [(p, p.pk in current) for p in placards],
-            "is_safe": household.housing_status in selectors.SAFE_STATUSES,
+            # every covered household gets its placard, whatever its status (贫困户房屋安全状况制牌上墙, issue 24)
+            "placard_issuable": household.status == Household.Status.ACTIVE,
             **selectors.household_record(request.user, household),
             "panels": panels_for("households.household", request.user, household),
         },

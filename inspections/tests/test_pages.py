@@ -355,7 +355,8 @@ def test_household_page_in_scope_only(client, users, world, persona, side):
     assert (appraisal_url(household.dwellings.get()) in text) == (persona in ADD_APPRAISAL)
 
 
-def test_household_page_offers_placard_issue_only_for_safe_households(client, users, world):
+def test_household_page_offers_placard_issue_for_every_covered_household(client, users, world):
+    """ "贫困户房屋安全状况制牌上墙" (issue 24): every poor household's house, not only the safe ones."""
     client.force_login(users[STAFF])
 
     safe = body(client.get(household_url(world["home"]["safe"])))
@@ -363,7 +364,7 @@ def test_household_page_offers_placard_issue_only_for_safe_households(client, us
 
     issue = reverse("inspections:placard-issue")
     assert issue in safe and "制牌并打印" in safe
-    assert issue not in dangerous
+    assert issue in dangerous and "制牌并打印" in dangerous
     assert "尚未制牌。" in safe and "尚未制牌。" in dangerous
 
 
@@ -810,7 +811,8 @@ def test_issue_with_a_size_that_is_no_size_prints_a4(client, users, world, size)
     assert Placard.objects.filter(household=household).count() == 1
 
 
-def test_issue_is_idempotent_and_skips_unsafe_households(client, users, world):
+def test_issue_is_idempotent_and_covers_every_household(client, users, world):
+    """ "贫困户房屋安全状况制牌上墙" (issue 24): dangerous and unappraised households get theirs too."""
     client.force_login(users[STAFF])
     village = world["home"]["village"]
     url = reverse("inspections:placard-issue")
@@ -819,8 +821,8 @@ def test_issue_is_idempotent_and_skips_unsafe_households(client, users, world):
     first = set(Placard.objects.values_list("household__head_name", flat=True))
     client.post(url, {"village": village.pk})
 
-    assert first == {NAMES["home"]["safe"], NAMES["home"]["secured"]}
-    assert Placard.objects.count() == 2
+    assert first == set(NAMES["home"].values())
+    assert Placard.objects.count() == len(NAMES["home"]) == 4
 
 
 def test_print_page_for_a_village_has_one_article_per_current_placard(client, users, world, placards):

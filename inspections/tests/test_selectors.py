@@ -558,10 +558,16 @@ def test_placard_basis_is_the_appraisal_of_the_home_not_of_an_empty_house(villag
     assert placard_is_current(placard, TODAY) is True
 
 
-def test_only_placards_certifying_a_safe_status_are_current(village):
+def test_a_dangerous_houses_placard_is_current_while_its_appraisal_stands(village):
+    """ "贫困户房屋安全状况制牌上墙" (issue 24): a dangerous house has its placard too (its grade and the action under
+    way); it is current while the house stays dangerous on the same appraisal, superseded once re-appraised."""
     household = household_with(village, "D")
     appraisal = Appraisal.objects.get(dwelling__household=household)
-    odd = Placard.objects.create(household=household, serial="100-000001", status="dangerous", appraisal=appraisal)
+    placard = Placard.objects.create(household=household, serial="100-000001", status="dangerous", appraisal=appraisal)
     assert status_of(household) == HousingStatus.DANGEROUS
-    assert placard_is_current(odd, TODAY) is False
-    assert list(current_placards(Household.objects.all(), TODAY)) == []
+    assert placard_is_current(placard, TODAY) is True
+    assert list(current_placards(Household.objects.all(), TODAY)) == [placard]
+    wrong = Placard.objects.create(
+        household=household, serial="100-000002", status="appraised_safe", appraisal=appraisal
+    )
+    assert placard_is_current(wrong, TODAY) is False  # a status the house does not have is never current

@@ -494,7 +494,9 @@ def household_in(village, grade: str | None = None, on=datetime.date(2025, 6, 1)
     return household
 
 
-def test_placards_are_issued_only_for_safe_households(staff, xinqiao_village, today):
+def test_placards_are_issued_for_every_household_whatever_its_status(staff, xinqiao_village, today):
+    """ "贫困户房屋安全状况制牌上墙" (issue 24): the house's safety status for every poor household, not only the safe
+    ones; a dangerous house's placard certifies its appraisal (C/D), an unappraised one's no appraisal (待鉴定)."""
     safe_a = household_in(xinqiao_village, "A")
     safe_b = household_in(xinqiao_village, "B")
     dangerous = household_in(xinqiao_village, "D")
@@ -509,11 +511,16 @@ def test_placards_are_issued_only_for_safe_households(staff, xinqiao_village, to
 
     assert [(p.household, p.status) for p in created] == [
         (safe_a, "appraised_safe"),
+        (dangerous, "dangerous"),
         (safe_b, "appraised_safe"),
+        (partly, "dangerous"),
+        (unappraised, "unappraised"),
         (secured, "secured"),
     ]
     by_household = {p.household_id: p for p in Placard.objects.all()}
-    assert set(by_household) == {safe_a.pk, safe_b.pk, secured.pk}
+    assert set(by_household) == {safe_a.pk, dangerous.pk, safe_b.pk, partly.pk, unappraised.pk, secured.pk}
+    assert by_household[dangerous.pk].appraisal.grade == "D" and by_household[partly.pk].appraisal.grade == "C"
+    assert by_household[unappraised.pk].appraisal is None and by_household[unappraised.pk].secured_housing is None
     assert by_household[safe_a.pk].appraisal == Appraisal.objects.get(dwelling__household=safe_a)
     assert by_household[safe_a.pk].secured_housing is None
     assert by_household[secured.pk].secured_housing == arrangement
@@ -522,7 +529,7 @@ def test_placards_are_issued_only_for_safe_households(staff, xinqiao_village, to
         assert placard.issued_by == staff
         assert placard.history.get().history_user == staff
         assert len(placard.token) >= 20
-    assert len({p.token for p in by_household.values()}) == 3
+    assert len({p.token for p in by_household.values()}) == 6
 
 
 def test_issuing_is_idempotent(staff, xinqiao_village, today):

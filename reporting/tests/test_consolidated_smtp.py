@@ -177,7 +177,7 @@ def test_the_attached_workbook_carries_the_dashboard_figures(smtp_server, world,
     xinqiao, shuangyang, total = by_name["新桥镇"], by_name["双洋镇"], by_name["合计"]
     assert [xinqiao[column_of(k)] for k in ("covered", "grade_A", "grade_B", "grade_C", "grade_D")] == [4, 1, 1, 0, 1]
     assert xinqiao[column_of("appraisal_overdue")] == 1 and xinqiao[column_of("unappraised")] == 1
-    assert xinqiao[column_of("placard_share")] == pytest.approx(0.5)
+    assert xinqiao[column_of("placard_share")] == pytest.approx(0.25)  # one placard over every covered household
     assert [shuangyang[column_of(k)] for k in ("covered", "grade_B", "grade_C", "appraisal_overdue")] == [3, 1, 1, 0]
     assert [total[column_of(k)] for k in ("covered", "dangerous_houses", "appraisal_overdue")] == [7, 2, 1]
 
