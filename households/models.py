@@ -163,6 +163,9 @@ class Unit(models.Model):
         BUREAU = "bureau", _("Housing bureau")
         DEPARTMENT = "department", _("Partner department")
         TOWNSHIP = "township", _("Township government")
+        # The plan (五（二）): "牵头单位按季度报市纪委监委": the city discipline commission receives the lead report; it
+        # is no partner department (no lists, no monthly report, no staff here).
+        DISCIPLINE = "discipline", _("Discipline inspection commission")
 
     name = models.CharField(_("name"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -185,6 +188,14 @@ class Unit(models.Model):
             "itself."
         ),
     )
+    receives_lead_report = models.BooleanField(
+        _("receives the quarterly lead report"),
+        default=False,
+        help_text=_(
+            "The city discipline commission (市纪委监委): the bureau's quarterly report on lead transfers is e-mailed "
+            "to its address."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -192,11 +203,17 @@ class Unit(models.Model):
         verbose_name = _("responsible unit")
         verbose_name_plural = _("responsible units")
         constraints = [
+            models.UniqueConstraint(
+                fields=["receives_lead_report"],
+                condition=Q(receives_lead_report=True),
+                name="unit_one_lead_report_recipient",
+                violation_error_message=_("Only one unit receives the quarterly lead report."),
+            ),
             models.CheckConstraint(
                 condition=Q(kind="township", township__isnull=False) | (~Q(kind="township") & Q(township__isnull=True)),
                 name="unit_township_iff_township_kind",
                 violation_error_message=_("A township unit needs its township; other units have none."),
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +221,10 @@ class Unit(models.Model):
 
     def clean(self):
         super().clean()
+        if self.kind == self.Kind.DISCIPLINE and self.reports_monthly:
+            raise ValidationError(
+                {"reports_monthly": _("The discipline commission receives the lead report; it does not report.")}
+            )
         if self.kind == self.Kind.BUREAU and self.reports_monthly:
             raise ValidationError(
                 {"reports_monthly": _("The housing bureau receives the units' reports; it does not report to itself.")}

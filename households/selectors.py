@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from housing_safety.access import Role, can_view_personal_data, scope_of
@@ -215,3 +216,23 @@ def narrowed_area(user: AbstractBaseUser, query) -> dict | None:
             return {"township": None, "village": None}
         return {"township": village.township, "village": village}
     return {"township": townships_for_user(user).filter(pk=township_id).first(), "village": None}
+
+
+def lead_report_recipient() -> Unit | None:
+    """The unit the quarterly lead report goes to (the plan: "牵头单位按季度报市纪委监委"), active or not: None when
+    no unit is marked as its recipient."""
+    return Unit.objects.filter(receives_lead_report=True).first()
+
+
+LEAD_REPORT_ADDRESS_CACHE = "lead-report-address-missing"
+
+
+def lead_report_address_missing(*, cached: bool = False) -> bool:
+    """No active recipient of the lead report with an e-mail address: the administrator's home and the health page
+    say so, and the quarterly job records that it could not send. /healthz reads it `cached` (five minutes: the
+    load balancer's check stays one query)."""
+    if cached and (known := cache.get(LEAD_REPORT_ADDRESS_CACHE)) is not None:
+        return known
+    missing = not Unit.objects.filter(receives_lead_report=True, is_active=True).exclude(email="").exists()
+    cache.set(LEAD_REPORT_ADDRESS_CACHE, missing, 300)
+    return missing

@@ -31,12 +31,15 @@ def attachment_download(request, pk: int):
 def healthz(request):
     """For the load balancer: 200 when this host can serve, 503 naming the part that failed (housing_safety.health).
     From 1 December, next year's holidays missing from the holiday table make it "degraded" with a 200: deadlines
-    are estimated, nothing fails (housing_safety.holidays)."""
+    are estimated, nothing fails (housing_safety.holidays); so does the discipline commission without an address
+    (the quarterly lead report cannot reach it)."""
     checks = {"database": health.database_state(), "broker": health.broker_state()}
     healthy = health.FAILED not in checks.values()
     status = "ok" if healthy else "unavailable"
     if healthy and (holiday_state := holidays.health_state(timezone.localdate())) != "ok":
         checks["holidays"], status = holiday_state, "degraded"
+    if healthy and selectors.lead_report_address_missing(cached=True):  # "牵头单位按季度报市纪委监委" cannot be sent
+        checks["lead_report_recipient"], status = "no address", "degraded"
     return JsonResponse({"status": status, **checks}, status=200 if healthy else 503)
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from housing_safety.workspace import Link, Panel, Todo
 
+from . import selectors
 from .department_lists import lists_for_user
 from .models import ChangeProposal, DepartmentList, Household
 from .selectors import proposals_for_user, units_nobody_can_receive
@@ -67,6 +68,19 @@ def system_todos(user, today: datetime.date):
         "danger" if count else "muted",
         _("Give each an e-mail address or an active person."),
     )
+    # The plan's "牵头单位按季度报市纪委监委": while the commission has no address, the lead report cannot reach it.
+    if selectors.lead_report_address_missing():
+        recipient = selectors.lead_report_recipient()
+        yield Todo(
+            pgettext_lazy("menu section", "System"),
+            _("The discipline commission has no e-mail address"),
+            None,
+            reverse("admin:households_unit_change", args=[recipient.pk])
+            if recipient
+            else reverse("admin:households_unit_changelist"),
+            "danger",
+            _("The quarterly lead report cannot reach it: enter its address."),
+        )
 
 
 HISTORY_ROWS = 15

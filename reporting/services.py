@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from households.department_lists import remove_read_files
 from households.models import Unit
-from households.selectors import bureau_people, people_of_units
+from households.selectors import bureau_people, lead_report_recipient, people_of_units
 from housing_safety import held_files
 from housing_safety.access import SYSTEM, Role, require_perm
 from housing_safety.excel import XLSX_TYPE
@@ -415,13 +415,43 @@ def send_quarterly_lead_report(*, day: datetime.date) -> OutgoingEmail | None:
     path = default_storage.save(f"reports/{filename}", ContentFile(lead_report_workbook(year=year, quarter=quarter)))
     subject = _("Quarterly report on lead transfers, %(year)s Q%(quarter)s") % {"year": year, "quarter": quarter}
     post_notices(key=key, users=bureau_people(), title=subject, url=reverse("rectification:leads"))
-    return queue_email(
-        key=key,
-        to=[*bureau_recipients(), settings.DISCIPLINE_COMMISSION_EMAIL],
-        subject=subject,
-        body=_("The quarterly report on lead transfers (线索双向移送) for %(year)s Q%(quarter)s is attached.")
-        % {"year": year, "quarter": quarter},
-        attachments=[{"path": path, "filename": filename, "mimetype": XLSX_TYPE}],
+    body = _("The quarterly report on lead transfers (线索双向移送) for %(year)s Q%(quarter)s is attached.") % {
+        "year": year,
+        "quarter": quarter,
+    }
+    attachments = [{"path": path, "filename": filename, "mimetype": XLSX_TYPE}]
+    commission = lead_report_recipient()
+    address = commission.email if commission is not None and commission.is_active else ""
+    if not address:
+        _record_undeliverable_lead_report(key, subject, body, attachments, commission)
+    return queue_email(key=key, to=[*bureau_recipients(), address], subject=subject, body=body, attachments=attachments)
+
+
+def _record_undeliverable_lead_report(key, subject, body, attachments, commission) -> None:
+    """ "牵头单位按季度报市纪委监委" with no address to send to: the send is recorded as given up (the outgoing e-mails'
+    admin shows it, with the reason) and the bureau (administrators and officials) is told, once per quarter."""
+    reason = _("The discipline commission (%(unit)s) has no e-mail address: enter it in the responsible units.") % {
+        "unit": commission.name if commission is not None else _("no unit marked as the recipient")
+    }
+    OutgoingEmail.objects.get_or_create(
+        key=f"{key}:commission",
+        defaults={
+            "recipients": [],
+            "subject": subject[:200],
+            "body": body,
+            "attachments": attachments,
+            "status": OutgoingEmail.Status.GAVE_UP,
+            "last_error": reason,
+        },
+    )
+    post_notices(
+        key=f"{key}:commission",
+        users=bureau_people(),
+        title=_("The lead report could not be sent to the discipline commission"),
+        body=reason,
+        url=reverse("admin:households_unit_change", args=[commission.pk])
+        if commission is not None
+        else reverse("admin:households_unit_changelist"),
     )
 
 

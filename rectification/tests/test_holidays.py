@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from households.models import Unit
 from housing_safety import holidays
 from housing_safety.access import Role
 from housing_safety.models import HolidayDay, HolidayYear, Notice, OutgoingEmail
@@ -125,6 +126,7 @@ def test_a_year_is_read_once_for_many_deadlines(django_assert_max_num_queries):
 
 def test_the_warning_shows_on_the_admins_home_and_healthz_from_1_december_only(client, personas, on, settings):
     settings.CELERY_BROKER_URL = ""
+    Unit.objects.filter(receives_lead_report=True).update(email="jiwei@zhangping.example")  # only holidays missing
     admin, staff = personas[Role.BUREAU_ADMIN], personas[Role.TOWNSHIP_STAFF]
     add = reverse("admin:housing_safety_holidayyear_add") + "?year=2027"
     on(D(2026, 11, 30))

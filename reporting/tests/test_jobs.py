@@ -240,7 +240,7 @@ def leads(admin, poverty_office, xinqiao):
 def test_the_quarterly_lead_report_goes_out_once_with_the_quarters_workbook(
     settings, leads, django_capture_on_commit_callbacks
 ):
-    settings.DISCIPLINE_COMMISSION_EMAIL = "jiwei@zhangping.example"
+    Unit.objects.filter(receives_lead_report=True).update(email="jiwei@zhangping.example")
     with django_capture_on_commit_callbacks(execute=True):
         run_job("quarterly_lead_report", D(2027, 4, 1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -262,7 +262,7 @@ def test_the_quarterly_lead_report_goes_out_once_with_the_quarters_workbook(
 def test_the_january_lead_report_covers_the_last_quarter_of_the_year_before(
     settings, leads, django_capture_on_commit_callbacks
 ):
-    settings.DISCIPLINE_COMMISSION_EMAIL = "jiwei@zhangping.example"
+    Unit.objects.filter(receives_lead_report=True).update(email="jiwei@zhangping.example")
     with django_capture_on_commit_callbacks(execute=True):
         run_job("quarterly_lead_report", D(2027, 1, 1))
     [message] = mail.outbox
