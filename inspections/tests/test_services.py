@@ -174,7 +174,7 @@ def test_record_appraisal_rejects_rule_violations_and_writes_nothing(staff, buil
     "fields",
     [
         pytest.param({"timber_frame": "c", "grade": "B"}, id="component-c-grade-B"),
-        pytest.param({"foundation": "d", "grade": "C", "recommendation": "repair"}, id="component-d-grade-C"),
+        pytest.param({"load_bearing_walls": "d", "grade": "C", "recommendation": "repair"}, id="component-d-grade-C"),
         pytest.param({"foundation": "d", "grade": "D", "recommendation": "rebuild"}, id="component-d-grade-D"),
         pytest.param({"grade": "C", "recommendation": "relocate"}, id="grade-C-with-recommendation"),
         pytest.param({"appraised_on": datetime.date(2010, 1, 1)}, id="appraised-in-year-built"),
