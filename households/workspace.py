@@ -69,8 +69,8 @@ def system_todos(user, today: datetime.date):
         _("Give each an e-mail address or an active person."),
     )
     # The plan's "牵头单位按季度报市纪委监委": while the commission has no address, the lead report cannot reach it.
-    if selectors.lead_report_address_missing():
-        recipient = selectors.lead_report_recipient()
+    recipient = selectors.lead_report_recipient()  # one query: the unit, read for its address and its link
+    if recipient is None or not recipient.is_active or not recipient.email:
         yield Todo(
             pgettext_lazy("menu section", "System"),
             _("The discipline commission has no e-mail address"),
