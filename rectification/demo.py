@@ -21,6 +21,7 @@ from .models import (
     Complaint,
     DocumentKind,
     LeadTransfer,
+    Problem,
     RenovationCase,
     RenovationType,
     SubsidyStandard,
@@ -119,8 +120,27 @@ def _appraise_safe(admin, dwelling, on: datetime.date) -> None:
     )  # fmt: skip
 
 
+def _seed_problem_without_owner(admin) -> None:
+    """The plan's "明确时间表和责任人": 双洋镇 names nobody for its problems (households.demo.NO_PROBLEM_OWNER), so
+    this problem names nobody and shows on its staff's home as 缺少责任人或时限的问题."""
+    shuangyang = Township.objects.get(code="350881101")
+    if Problem.objects.filter(township=shuangyang, description__endswith="（演示）").exists():
+        return
+    services.save_problem(
+        actor=admin,
+        problem=Problem(
+            township=shuangyang,
+            source=Problem.Source.SELF_INSPECTION,
+            kind=Problem.Kind.DATA_MISMATCH,
+            description="系统数据与纸质档案户数不一致（演示）",
+            deadline=timezone.localdate() + datetime.timedelta(days=15),
+        ),
+    )
+
+
 def seed_complaints(admin) -> None:
     """A few hotline complaints at different steps, and leads in and out of the bureau."""
+    _seed_problem_without_owner(admin)
     if Complaint.objects.filter(content__endswith="（演示）").exists():
         return
     User = get_user_model()
