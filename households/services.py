@@ -136,8 +136,7 @@ def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
             output_field=models.CharField(),
         ),
         flag_owns_safe_but_lives_in_danger=models.ExpressionWrapper(
-            dangerous
-            & Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__in=SAFE_GRADES)),
+            dangerous & Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__in=SAFE_GRADES)),
             output_field=models.BooleanField(),
         ),
         flag_connected_uncooperative=Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),

@@ -179,9 +179,7 @@ class HolidayYear(models.Model):
         ENTERED = "entered", _("Entered from the notice")
         PACKAGE = "package", _("Filled from the chinese-calendar package")
 
-    year = models.PositiveSmallIntegerField(
-        _("year"), unique=True, validators=[PlausibleYear(ahead=5)]
-    )
+    year = models.PositiveSmallIntegerField(_("year"), unique=True, validators=[PlausibleYear(ahead=5)])
     notice_number = models.CharField(
         _("notice number"), max_length=60, blank=True, help_text=_("For example 国办发明电〔2025〕7号.")
     )
