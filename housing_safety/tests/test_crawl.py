@@ -171,6 +171,13 @@ def _route_of(path: str):
         return None
 
 
+# Every page a signed-in user opens wears the shell (the bureau's bar with the logout as a POST); the public pages
+# (the complaint lookup, the placard check) wear the public bar, and the admin's pop-ups (a related record added from
+# a form) open without a bar, as Django's do.
+SHELL_LOGOUT = 'class="shell-logout"'
+PUBLIC = re.compile(r"^/(q|v)/")
+
+
 def crawl(client: Client) -> tuple[dict[str, list[str]], dict[str, int], set[str]]:
     """From `/`, every same-site link as the client: {URL: what it shows that it must not}, {URL: error status} for
     links that answer an error, and the route names reached."""
@@ -200,8 +207,12 @@ def crawl(client: Client) -> tuple[dict[str, list[str]], dict[str, int], set[str
         else:
             reached.add(match.view_name if match else url)
             reached.add(urlsplit(url).path)
-            page = read_page(response.content.decode())
-            if shown := offending(page.texts):
+            html = response.content.decode()
+            page = read_page(html)
+            shown = offending(page.texts)
+            if SHELL_LOGOUT not in html and not PUBLIC.match(urlsplit(url).path) and "_popup=1" not in url:
+                shown.append("a page without the shell (no menu, search or logout)")
+            if shown:
                 findings[url] = shown
             targets = [] if LEAF.search(url) else page.links
         for href in targets:
