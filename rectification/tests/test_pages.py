@@ -535,7 +535,8 @@ def test_revisit_list_shows_pending_revisits_in_scope(client, users, world, pers
     assert len(list_items(text)) == len(expected)
     for key in ("overdue", "due", "other"):
         link = reverse("inspections:revisit", args=[world.revisits[key].pk])
-        assert (link in text) == (world.revisits[key].dwelling.household.head_name in text)
+        shown = world.revisits[key].dwelling.household.head_name in text
+        assert (link in text) == (shown and persona in CHANGE_REVISIT)  # the form is linked only for who may record
     assert reverse("inspections:revisit", args=[world.revisits["done"].pk]) not in text
     # Overdue ones flagged, the others not; earliest due first.
     overdue = item_with(text, NAMES["home"])
@@ -622,6 +623,7 @@ def test_revisit_form_get(client, users, world, persona, side):
 def revisit_data(**overrides) -> dict:
     return {
         "visited_on": today().isoformat(),
+        "still_lived_in": "yes",
         "findings": ["leaking", "new_damage"],
         "outcome": Revisit.Outcome.REPAIR,
         "notes": "后墙裂缝扩大",
@@ -963,6 +965,7 @@ def test_problem_list_status_options_are_distinct(client, users, world, status, 
         "",
         "unresolved",
         "overdue",
+        "unowned",
         "open",
         "in_progress",
         "resolved",
