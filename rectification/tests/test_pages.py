@@ -615,7 +615,7 @@ def test_revisit_form_get(client, users, world, persona, side):
     assert response.status_code == 200
     assert "登记回访" in text and "保存回访" in text
     assert name in text and revisit.dwelling.address in text and "二季度危房回访" in text
-    for field in ("visited_on", "findings", "outcome", "notes", "photos"):
+    for field in ("visited_on", "still_lived_in", "findings", "outcome", "notes", "photos"):
         assert f'name="{field}"' in text
     assert "需维修" in text and "漏雨透风" in text
 
