@@ -11,9 +11,10 @@ class HousingSafetyConfig(AppConfig):
         from django.urls import register_converter
 
         from . import lookups  # noqa: F401  (registers field__any_of)
-        from .params import IdConverter
+        from .params import IdConverter, YearConverter
 
         register_converter(IdConverter, "id")  # <id:pk> in every URLconf, before any is loaded
+        register_converter(YearConverter, "year")  # <year:year>
         from .access import sync_role_groups
 
         # Permissions exist only after post_migrate has created them, so the role groups are

@@ -60,3 +60,15 @@ class IdConverter:
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+class YearConverter:
+    """`<year:year>`: a year in a path, four digits; anything else matches no URL (404). The view bounds it further."""
+
+    regex = "[0-9]{4}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return f"{int(value):04d}"

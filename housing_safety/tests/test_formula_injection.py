@@ -329,6 +329,12 @@ def test_quarterly_lead_report(client, world):
     carries(check_workbook(content, "leads"), PLUS, HYPERLINK, MINUS, FULL, label="leads")
 
 
+def test_year_end_summary(client, world):
+    client.force_login(world["admin"])
+    content = content_of(client.get(reverse("reporting:year-end-xlsx", args=[TODAY.year])))
+    carries(check_workbook(content, "year-end"), HYPERLINK, label="year-end")  # the open problem's description
+
+
 def test_case_archive_index(client, world):
     client.force_login(world["admin"])
     archive = zipfile.ZipFile(io.BytesIO(content_of(client.get(reverse("rectification:case-archive", args=[world["case"].pk])))))  # fmt: skip
@@ -365,6 +371,7 @@ COVERED_URLS = {
     "reporting:export", "reporting:export-file", "reporting:consolidated", "reporting:consolidated-now",
     "rectification:problem-export", "rectification:complaint-export", "rectification:lead-report",
     "rectification:case-archive", "households:list-invalid", "households:reconciliation-export",
+    "reporting:year-end-xlsx",
 }  # fmt: skip
 
 

@@ -63,6 +63,7 @@ APPS = ("households", "inspections", "rectification", "reporting", "housing_safe
 DUE_FIELDS = {
     "until", "starts_on", "due_on", "acceptance_due", "handling_due", "deadline", "village_posting_start",
     "village_posting_end", "township_posting_start", "township_posting_end",
+    "ends_on", "day",  # a work phase's end, a holiday (both entered ahead of time)
 }  # fmt: skip
 YEAR_FIELDS = {
     ("households.household", "poverty_exit_year"),

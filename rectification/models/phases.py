@@ -16,6 +16,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from housing_safety.dates import due_date
+
 
 class CampaignPhase(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
@@ -25,8 +27,10 @@ class CampaignPhase(models.Model):
         help_text=_("The plan's 第一阶段 to 第四阶段: 1 to 4."),
     )
     name = models.CharField(_("name"), max_length=60)
-    starts_on = models.DateField(_("starts on"))
-    ends_on = models.DateField(_("ends on"), help_text=_("The last day of the phase. Phases may overlap."))
+    starts_on = models.DateField(_("starts on"), validators=[due_date])
+    ends_on = models.DateField(
+        _("ends on"), validators=[due_date], help_text=_("The last day of the phase. Phases may overlap.")
+    )
     history = HistoricalRecords()
 
     class Meta:
