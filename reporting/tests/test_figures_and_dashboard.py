@@ -390,6 +390,10 @@ def test_the_removed_household_counts_nowhere(world):
         "status_dangerous": (2, 3),
         "dangerous_houses": (2, 3),
         "dangerous_without_case": (1, 2),
+        # Issue 24's figures: its D house would be late to rectify, and it would lack its placard, late too.
+        "dangerous_late": (1, 2),
+        "placard_households": (6, 7),
+        "placards_late": (4, 5),
     }
 
 
@@ -684,7 +688,9 @@ def count_queries(client, url, django_assert_num_queries, expected_queries: int)
 
 @pytest.mark.parametrize(
     ("who", "drill_down", "queries"),
-    [("official", False, 33), ("official", True, 32), ("staff", False, 28)],
+    # Issue 24 added four queries, none per household: the three new late lists (危房逾期未整改, 危房改造逾期未完成,
+    # 逾期未制牌上墙) and the work phases the timeline reads; test_query_counts.DASHBOARD_QUERIES pins the same.
+    [("official", False, 37), ("official", True, 36), ("staff", False, 32)],
     ids=["official-city", "official-township", "staff"],
 )
 def test_dashboard_queries_do_not_grow_with_households(
@@ -702,7 +708,17 @@ def test_dashboard_queries_do_not_grow_with_households(
         assert len(response.context["rows"]) > rows_before  # the new villages are rows too
     shown = {group["kind"]: len(group["items"]) for group in response.context["late"]}
     if who == "official" and not drill_down:  # the growth filled the late lists beyond what they show
-        assert shown == {"appraisal": 5, "revisit": 0, "problem": 5, "case": 0, "complaint": 5, "lead": 5}
+        assert shown == {
+            "appraisal": 5,
+            "revisit": 0,
+            "problem": 5,
+            "case": 0,
+            "complaint": 5,
+            "lead": 5,
+            "dangerous": 5,  # issue 24: the added C and D houses are past their rectification deadline
+            "renovation": 0,
+            "placard": 5,  # and the added households lack their placard
+        }
     else:  # one township's lists: as many as its counts say, five at most
         counts = response.context["late_counts"]
         assert shown == {kind: min(5, counts[kind]) for kind in shown}
@@ -808,6 +824,11 @@ def test_late_items_for_the_bureau(world, official):
         ("case", []),
         ("complaint", [(world.k_late.pk, 15)]),
         ("lead", [(world.l_late.pk, 3)]),
+        # Issue 24: D houses past their rectification deadline (one item per dwelling), cases past theirs (none
+        # here), and households still without their placard (limit 5: the earliest registered first).
+        ("dangerous", [(world.s_d.dwellings.get().pk, 142), (world.h_d.dwellings.get().pk, 112)]),
+        ("renovation", []),
+        ("placard", [(h.pk, 143) for h in (world.h_sec, world.h_a, world.h_d, world.h_c, world.s_b)]),
     ]
     appraisal = late[0]["items"][1]
     assert appraisal["due_on"] == D(2026, 10, 1) and appraisal["label"] == "黄逾期 · 东坑村"

@@ -188,10 +188,14 @@ def test_opening_the_reports_twice_leaves_one_per_active_unit(poverty_office):
     poverty_office.save()
     assert run_job("open_monthly_reports", D(2027, 1, 1)) != "opened 0"
     assert run_job("open_monthly_reports", D(2027, 1, 1)) == "opened 0"
-    active = set(Unit.objects.filter(is_active=True).values_list("pk", flat=True))
+    # Issue 24: only the plan's responsible units report; the bureau receives the reports and files none.
+    reporting = Unit.objects.filter(is_active=True, reports_monthly=True).exclude(kind=Unit.Kind.BUREAU)
+    active = set(reporting.values_list("pk", flat=True))
     per_unit = Counter(MonthlyReport.objects.values_list("unit_id", flat=True))
     assert set(per_unit) == active and set(per_unit.values()) == {1}
     assert poverty_office.pk not in per_unit
+    assert Unit.objects.get(kind=Unit.Kind.BUREAU).pk not in per_unit
+    assert not Unit.objects.filter(pk__in=per_unit, reports_monthly=False).exists()
     assert set(MonthlyReport.objects.values_list("period", "due_on", "kind")) == {
         (D(2027, 1, 1), D(2027, 1, 23), ReportKind.MONTHLY)
     }
@@ -211,9 +215,11 @@ def test_reminders_twice_send_one_email_per_unsubmitted_unit(
     with django_capture_on_commit_callbacks(execute=True):
         run_job("monthly_report_reminders", D(2027, 1, 20))
     sent = Counter(tuple(message.to) for message in mail.outbox)
+    # Issue 24: the bureau files no report, so it gets no reminder of its own (its address has one all the same).
     bureau = Unit.objects.get(kind=Unit.Kind.BUREAU).email
-    assert sent == {("shuangyang@zhangping.example",): 1, (bureau,): 1}
-    assert OutgoingEmail.objects.filter(key__startswith="reminder:monthly:2027-01:").count() == 2
+    assert bureau
+    assert sent == {("shuangyang@zhangping.example",): 1}
+    assert OutgoingEmail.objects.filter(key__startswith="reminder:monthly:2027-01:").count() == 1
     [to_shuangyang] = [m for m in mail.outbox if m.to == ["shuangyang@zhangping.example"]]
     assert "2027-01-23" in to_shuangyang.subject and "双洋镇" in to_shuangyang.body
 

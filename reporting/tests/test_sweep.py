@@ -238,7 +238,18 @@ def test_every_kind_of_late_record_becomes_an_item_of_the_right_unit(
     poverty_office.email = "fupin@zhangping.example"
     poverty_office.save()
     counts, sent = sweep(DAY)
-    assert counts == {"appraisal": 0, "revisit": 1, "problem": 1, "case": 1, "complaint": 1, "lead": 1}
+    assert counts == {
+        "appraisal": 0,
+        "revisit": 1,
+        "problem": 1,
+        "case": 1,
+        "complaint": 1,
+        "lead": 1,
+        # issue 24's late kinds: none of these records is one (the D house's case is recent, no placard is due yet)
+        "dangerous": 0,
+        "renovation": 0,
+        "placard": 0,
+    }
     items = {
         (item.kind, item.object_id): (item.township_id, item.unit_id, item.due_on) for item in OverdueItem.objects.all()
     }
