@@ -178,6 +178,7 @@ class Bench:
             "payment_days": settings.RENOVATION_PAYMENT_DAYS,
             "lead_since": today - datetime.timedelta(days=settings.LEAD_RECEIPT_DAYS),
             "lead_days": settings.LEAD_RECEIPT_DAYS,
+            "action_cutoff": today - datetime.timedelta(days=settings.DANGEROUS_ACTION_DAYS + 1),
         }
 
     def raw_rows(self, sql: str) -> list[tuple]:

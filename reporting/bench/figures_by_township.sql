@@ -50,7 +50,11 @@ dwelling_figures AS (
            count(*) FILTER (WHERE d.current_grade = 'B') AS "grade_B",
            count(*) FILTER (WHERE d.current_grade = 'C') AS "grade_C",
            count(*) FILTER (WHERE d.current_grade = 'D') AS "grade_D",
-           count(*) FILTER (WHERE d.current_grade IN ('C', 'D') AND o.dwelling_id IS NULL) AS dangerous_without_case
+           count(*) FILTER (WHERE d.current_grade IN ('C', 'D') AND o.dwelling_id IS NULL) AS dangerous_without_case,
+           count(*) FILTER (WHERE d.current_grade IN ('C', 'D') AND o.dwelling_id IS NULL
+                            AND NOT EXISTS (SELECT 1 FROM inspections_appraisal a
+                                            WHERE a.dwelling_id = d.id AND a.appraised_on > %(action_cutoff)s)
+                            AND d.household_id NOT IN (SELECT household_id FROM secured)) AS dangerous_late
     FROM households_dwelling d
     JOIN households hh ON hh.id = d.household_id
     LEFT JOIN open_case_dwellings o ON o.dwelling_id = d.id
