@@ -418,7 +418,9 @@ def leaked(text: str, markers: dict[str, Marker], allowed: frozenset[str] = froz
 # Did a refused write change anything? ------------------------------------------------------------------------------
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
-_BOOKKEEPING = {"django_session"}  # every request may renew its session
+# Every request may renew its session; a refused form keeps the files its user chose, for that user only, a day
+# (housing_safety.held_files), so that nobody picks them twice.
+_BOOKKEEPING = {"django_session", "housing_safety_heldupload"}
 
 
 def written_tables(queries) -> set[str]:
