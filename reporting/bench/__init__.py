@@ -74,6 +74,11 @@ LIST_PAGES = [
 TARGETS = {"dashboard": 2.0, "lists": 1.5, "status": 1.5, "campaign": 2.0, "report": 2.0, "http": 0.3}
 
 
+# Figures the hand-written baseline does not compute yet: placards past their deadline need the current-placard
+# matching (inspections.selectors.current_placards) written in SQL (issue 24's note).
+NOT_IN_BASELINE = {"placards_late"}
+
+
 class Bench:
     def __init__(self, *, repeat: int = 5, emit: Callable[[dict], None] = print):
         self.repeat = repeat
@@ -207,12 +212,15 @@ class Bench:
         return figures
 
     def check_same_figures(self) -> None:
+        """The SQL baseline yields area_figures' numbers, except NOT_IN_BASELINE."""
         ours = selectors.area_figures(self.users["official"], by="township", day=self.day)
         theirs = self.sql_figures()
         for township_id in set(ours) | set(theirs):
             mine, sql = ours.get(township_id, {}), theirs.get(township_id, {})
             differing = {
-                k: (mine.get(k, 0), sql.get(k, 0)) for k in selectors.AREA_KEYS if mine.get(k, 0) != sql.get(k, 0)
+                k: (mine.get(k, 0), sql.get(k, 0))
+                for k in selectors.AREA_KEYS
+                if k not in NOT_IN_BASELINE and mine.get(k, 0) != sql.get(k, 0)
             }
             if differing:
                 raise RuntimeError(
