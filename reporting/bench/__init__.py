@@ -78,6 +78,7 @@ TARGETS = {"dashboard": 2.0, "lists": 1.5, "status": 1.5, "campaign": 2.0, "repo
 # deadline need the current-placard matching (inspections.selectors.current_placards) written in SQL, and
 # renovations past the plan's 30 June the case deadline rule.
 NOT_IN_BASELINE = {"placards_late", "placard_installed", "renovations_late"}
+LATE_NOT_IN_BASELINE = {"dangerous", "renovation", "placard"}  # issue 24's late kinds, not in LATE_ITEMS_SQL yet
 
 
 class Bench:
@@ -244,6 +245,7 @@ class Bench:
             str(group["kind"]) for group in selectors.late_items(SYSTEM, self.day) for _item in group["items"]
         )
         raw_late = Counter(row[0] for row in self.raw_rows(LATE_ITEMS_SQL))
+        late = Counter({kind: n for kind, n in late.items() if kind not in LATE_NOT_IN_BASELINE})
         if late != raw_late:
             raise RuntimeError(f"the late items differ: ours {dict(late)}, raw {dict(raw_late)}")
 
@@ -352,7 +354,7 @@ class Bench:
                         INSERT INTO {Revisit._meta.db_table} ({columns})
                         SELECT {values}
                         FROM households_dwelling d JOIN households_household h ON h.id = d.household_id
-                        WHERE d.is_occupied AND h.status = 'active' AND d.structure_type = ANY(%s)
+                        WHERE h.status = 'active' AND d.structure_type = ANY(%s)
                         ON CONFLICT (campaign_id, dwelling_id) DO NOTHING
                         """,
                         [campaign.pk, day, *defaults, list(Dwelling.VULNERABLE)],
