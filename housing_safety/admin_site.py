@@ -5,10 +5,13 @@ pages answering the same input with a server error."""
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
@@ -67,6 +70,26 @@ _django_admin_url = helpers.AdminReadonlyField.get_admin_url
 helpers.AdminReadonlyField.get_admin_url = _admin_url_if_allowed
 
 
+class DateHierarchyChangeList:
+    """A list's date hierarchy (`?attempt_time__year=…`) turns its year, month and day into a range of datetimes;
+    Django refuses a day that does not exist but not a year Python cannot hold (25 digits: OverflowError) nor the
+    range past year 9999 (ValueError, outside its guard). Both are answered like Django's own refusal of a bad
+    filter: the list without it and "?e=1"."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            if not self.date_hierarchy:
+                raise
+            raise IncorrectLookupParameters(error) from error
+
+
+@functools.cache
+def _with_date_hierarchy_guard(changelist_class):
+    return type(changelist_class.__name__, (DateHierarchyChangeList, changelist_class), {})
+
+
 class UntrustedInputMixin:
     """What every ModelAdmin on the site does with input Django's admin takes as it comes:
 
@@ -74,8 +97,12 @@ class UntrustedInputMixin:
       come, and a value that is no id of the model (text, NUL) was a server error inside that filter. Such a
       request is answered like one with no row ticked: Django's own warning, nothing done;
     - autocompletes show a value that is no id as no choice (CheckedAutocompleteMixin);
-    - a read-only relation links to the related record only for a reader who may open it (_admin_url_if_allowed).
+    - a read-only relation links to the related record only for a reader who may open it (_admin_url_if_allowed);
+    - a date hierarchy's year beyond the calendar refuses the filter, not the page (DateHierarchyChangeList).
     """
+
+    def get_changelist(self, request, **kwargs):
+        return _with_date_hierarchy_guard(super().get_changelist(request, **kwargs))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):

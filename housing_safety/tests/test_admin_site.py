@@ -97,3 +97,29 @@ def test_an_autocomplete_shows_the_chosen_record(client):
     opened = client.get("/admin/households/dwelling/add/", {"household": household.pk})
 
     assert f'<option value="{household.pk}" selected>' in opened.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "attempt_time__year=1234567890123456789012345",  # found by test_fuzz.py: OverflowError in Django
+        "attempt_time__year=9999",  # the year after it does not exist: ValueError outside Django's guard
+        "attempt_time__year=9999&attempt_time__month=12&attempt_time__day=31",
+        "attempt_time__year=2026&attempt_time__month=99999999999999999999999",
+    ],
+)
+@pytest.mark.parametrize("url", ["/admin/axes/accesslog/", "/admin/reporting/monthlyreport/"])
+def test_a_date_hierarchy_beyond_the_calendar_is_a_refused_filter_not_a_server_error(client, superuser, url, query):
+    client.force_login(superuser)
+    query = query.replace("attempt_time", "period") if "reporting" in url else query
+
+    response = client.get(f"{url}?{query}")
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+def test_a_date_hierarchy_within_the_calendar_still_filters(client, superuser):
+    client.force_login(superuser)
+
+    assert client.get("/admin/axes/accesslog/?attempt_time__year=2026&attempt_time__month=12").status_code == 200
