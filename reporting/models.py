@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households.models import Township, Unit
-from housing_safety.dates import due_date, event_date
+from housing_safety.dates import PlausibleYear, due_date, event_date
 
 from .datasets import EXPORT_FIELDS
 
@@ -243,3 +243,85 @@ class ExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SubmissionReview(models.TextChoices):
+    PENDING = "pending", _("Awaiting Longyan's review (待审核)")
+    PASSED = "passed", _("Passed (通过)")
+    RETURNED = "returned", _("Returned (退回)")
+
+
+class DataSubmission(models.Model):
+    """The year's data sent to Longyan for review: "全面完成住房安全有保障信息审核录入……4月份完成，五月提交龙岩市审核".
+    One per year, with the files sent (the provincial-system exports as they stood, or the files uploaded), who sent
+    them, when and how, and Longyan's answer when it comes (通过, or 退回 with its remarks)."""
+
+    Review = SubmissionReview
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True, validators=[PlausibleYear()])
+    sent_on = models.DateField(_("sent on"), validators=[event_date])
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by")
+    )
+    recipient = models.CharField(_("sent to"), max_length=100)
+    method = models.CharField(
+        _("how it was sent"), max_length=200, blank=True, help_text=_("For example: 省级系统报送, 公文交换, 邮寄光盘.")
+    )
+    review = models.CharField(
+        _("Longyan's review"), max_length=10, choices=SubmissionReview.choices, default=SubmissionReview.PENDING
+    )
+    review_remarks = models.TextField(_("review remarks"), blank=True)
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True, validators=[event_date])
+    review_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("review recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("data submission to Longyan")
+        verbose_name_plural = _("data submissions to Longyan")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review="pending", reviewed_on__isnull=True)
+                | (~Q(review="pending") & Q(reviewed_on__isnull=False)),
+                name="submission_reviewed_iff_reviewed_on",
+            ),
+            models.CheckConstraint(
+                condition=~Q(review="returned", review_remarks=""), name="submission_returned_has_remarks"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} · {self.recipient}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reporting:submission", args=[self.year])
+
+
+class SubmissionFile(models.Model):
+    """One file sent with a year's submission: a provincial-system export built when the sending was recorded, or
+    a file uploaded. `personal`: it carries full ID and phone numbers, so only who may see them downloads it."""
+
+    submission = models.ForeignKey(
+        DataSubmission, on_delete=models.PROTECT, related_name="files", verbose_name=_("submission")
+    )
+    dataset = models.CharField(_("dataset"), max_length=12, blank=True)
+    name = models.CharField(_("file name"), max_length=200)
+    file = models.FileField(_("file"), upload_to="submissions/", max_length=200)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    personal = models.BooleanField(_("full ID and phone numbers"), default=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("submitted file")
+        verbose_name_plural = _("submitted files")
+
+    def __str__(self) -> str:
+        return self.name
