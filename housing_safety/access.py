@@ -47,6 +47,8 @@ _REPORTS_BUREAU = _crud("reporting", "monthlyreport", "consolidatedreport", "ove
     "reporting.view_dashboard"
 }
 _REPORTS_UNIT = {"reporting.view_monthlyreport", "reporting.submit_monthlyreport"}
+# 五月提交龙岩市审核: the bureau records the year's sending to Longyan, its files, and Longyan's answer.
+_SUBMISSION_BUREAU = _crud("reporting", "datasubmission")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BUREAU_ADMIN: (
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("rectification", "campaignphase")  # the plan's work phases, year by year
         | {"rectification.handle_complaint"}
         | _REPORTS_BUREAU
+        | _SUBMISSION_BUREAU
         | {"reporting.submit_monthlyreport"}  # the bureau's own unit report, for admins whose profile names it
         | _crud("housing_safety", "outgoingemail", actions=("change", "view"))
         | _crud("housing_safety", "holidayyear", "holidayday")  # the State Council's holidays, year by year
@@ -92,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _crud("rectification", "complaint", "complainttransition", "leadtransfer", actions=("view",))
     | {"rectification.handle_complaint"}
     | _REPORTS_BUREAU
+    | _SUBMISSION_BUREAU
     | {"households.view_departmentlist"},
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))

@@ -1,6 +1,10 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from .models import MonthlyReport
+from inspections.forms import MultipleFileField
+
+from .models import MonthlyReport, SubmissionReview
 
 
 class ReportForm(forms.ModelForm):
@@ -13,3 +17,44 @@ class ReportForm(forms.ModelForm):
             "progress": forms.Textarea(attrs={"rows": 6}),
             "problems_handled": forms.Textarea(attrs={"rows": 6}),
         }
+
+
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class SubmissionForm(forms.Form):
+    """Recording the year's sending to Longyan; the service holds the rules (one per year, something attached)."""
+
+    year = forms.IntegerField(label=_("year of the data"), min_value=0, max_value=9999)
+    sent_on = forms.DateField(label=pgettext_lazy("data submission", "sent on"), widget=DATE)
+    recipient = forms.CharField(label=_("sent to"), max_length=100)
+    method = forms.CharField(
+        label=_("how it was sent"), max_length=200, required=False, help_text=_("For example: 省级系统报送, 公文交换.")
+    )
+    attach_exports = forms.BooleanField(
+        label=_("Attach the provincial-system exports as they stand now (households, dwellings, appraisals, cases)"),
+        required=False,
+        initial=True,
+    )
+    uploads = MultipleFileField(
+        label=_("files sent (uploaded)"),
+        required=False,
+        help_text=_("PDF, Word or Excel: the letter and the files as they were sent."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["uploads"].widget.attrs = {"accept": ".pdf,.doc,.docx,.xls,.xlsx"}
+
+
+class ReviewForm(forms.Form):
+    review = forms.ChoiceField(
+        label=_("Longyan's review"),
+        choices=[
+            (SubmissionReview.PASSED, SubmissionReview.PASSED.label),
+            (SubmissionReview.RETURNED, SubmissionReview.RETURNED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reviewed_on = forms.DateField(label=_("reviewed on"), widget=DATE)
+    remarks = forms.CharField(label=_("review remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

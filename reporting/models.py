@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from households.models import Township, Unit
@@ -259,7 +260,7 @@ class DataSubmission(models.Model):
     Review = SubmissionReview
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True, validators=[PlausibleYear()])
-    sent_on = models.DateField(_("sent on"), validators=[event_date])
+    sent_on = models.DateField(pgettext_lazy("data submission", "sent on"), validators=[event_date])
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by")
     )

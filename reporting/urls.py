@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, year_end_views
+from . import submission_views, views, year_end_views
 
 app_name = "reporting"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("reports/consolidated/now.xlsx", views.consolidated_now, name="consolidated-now"),
     path("reports/year-end/<year:year>/", year_end_views.year_end, name="year-end"),
     path("reports/year-end/<year:year>.xlsx", year_end_views.year_end_workbook, name="year-end-xlsx"),
+    path("reports/longyan/", submission_views.submission_list, name="submissions"),
+    path("reports/longyan/<year:year>/", submission_views.submission_detail, name="submission"),
+    path("reports/longyan/files/<id:pk>/", submission_views.submission_file, name="submission-file"),
     path("exports/", views.export_index, name="exports"),
     path("exports/<str:dataset>.xlsx", views.export_download, name="export"),
     path("exports/files/<id:pk>/", views.export_file, name="export-file"),

@@ -24,7 +24,7 @@ from inspections.selectors import HousingStatus, covered_households_for_user
 from rectification.models import CASE_STEPS
 from rectification.selectors import leads_for_user, leads_without_receipt
 
-from . import charts, documents, selectors, services
+from . import charts, documents, selectors, services, submissions
 from .forms import ReportForm
 from .models import ConsolidatedReport, ReportKind, ReportStatus
 
@@ -153,6 +153,10 @@ def dashboard(request):
         },
         "today": today,
         "consistency": _consistency(user) if township is None else [],
+        # 今年数据是否已提交龙岩 (五月提交龙岩市审核): the city's view only, for who may see the submissions
+        "submission": submissions.state_for_year(user, today.year, today)
+        if township is None and user.has_perm("reporting.view_datasubmission")
+        else None,
         "city": scope_of(user).everything,
     }
     return render(request, "reporting/dashboard.html", context)

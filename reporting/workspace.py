@@ -11,12 +11,20 @@ from django.utils.translation import gettext_lazy as _
 
 from housing_safety.workspace import Link, Todo
 
+from . import submissions
 from .models import ReportStatus
 from .selectors import expected, reports_for_user, units_reporting_for
 
 LINKS = (
     Link("lists", _("Dashboard"), "reporting:dashboard", "reporting.view_dashboard", icon="speedometer2"),
     Link("lists", _("Unit reports"), "reporting:reports", "reporting.view_monthlyreport", icon="calendar-check"),
+    Link(
+        "lists",
+        _("Data submission to Longyan"),
+        "reporting:submissions",
+        "reporting.view_datasubmission",
+        icon="send-check",
+    ),
     Link(
         "lists",
         _("Exports for the provincial system"),
@@ -46,7 +54,27 @@ def todos(user, today: datetime.date):
                 "danger" if late else "warning",
                 note=_("Due on %(date)s") % {"date": formats.date_format(report.due_on, "SHORT_DATE_FORMAT")},
             )
+    if user.has_perm("reporting.view_datasubmission"):
+        yield _submission_todo(user, today, group)
     if user.has_perm("reporting.view_dashboard"):
         late = expected(reports_for_user(user)).exclude(status=ReportStatus.SUBMITTED).filter(due_on__lt=today).count()
         yield Todo(group, _("Unit reports late"), late, reverse("reporting:reports"), "danger" if late else "muted")
         yield Todo(group, _("Open the dashboard"), None, reverse("reporting:dashboard"), "info")
+
+
+def _submission_todo(user, today: datetime.date, group) -> Todo:
+    """今年数据是否已提交龙岩 (五月提交龙岩市审核): sent (on, by), not yet (due 31 May), or late. One query."""
+    state = submissions.state_for_year(user, today.year, today)
+    due = formats.date_format(state.due_on, "SHORT_DATE_FORMAT")
+    if state.sent:
+        sent = state.submission
+        note = _("Sent on %(date)s by %(who)s") % {
+            "date": formats.date_format(sent.sent_on, "SHORT_DATE_FORMAT"),
+            "who": sent.sent_by.get_full_name() or sent.sent_by.get_username(),
+        }
+        label = _("This year's data sent to Longyan")
+        return Todo(group, label, None, sent.get_absolute_url(), "warning" if state.late else "muted", note=note)
+    label = _("This year's data not yet sent to Longyan")
+    note = (_("Was due by %(date)s: late") if state.late else _("Due by %(date)s")) % {"date": due}
+    tone = "danger" if state.late else "warning" if today.month >= 4 else "info"
+    return Todo(group, label, None, reverse("reporting:submissions"), tone, note=note)

@@ -57,6 +57,7 @@ from rectification.models import (
 from rectification.models import SubsidyStandard as SubsidyStandardModel
 from rectification.tests.factories import dangerous_dwelling, new_case, safe_appraisal, standards, walk
 from reporting import services as reporting_services
+from reporting import submissions as submission_services
 from reporting.models import ExportFile, ExportTemplate, MonthlyReport, OverdueItem, ReportKind
 
 TODAY = timezone.localdate
@@ -321,6 +322,15 @@ def build_world() -> World:
     spot_check.townships.set([shuangyang])
     inspection_services.draw_spot_check(actor=admin, spot_check=spot_check)
     world.objects["spot_check"] = spot_check
+    # Last year's data sent to Longyan, with a file naming B's head by ID number (the bureau's, by year).
+    sent_year = today.year - 1
+    submission = submission_services.record_submission(
+        actor=admin, year=sent_year, sent_on=datetime.date(sent_year, 5, 20), recipient="龙岩市住建局",
+        attach_exports=False,
+        uploads=[SimpleUploadedFile("报送.xlsx", _xlsx([["户主", M["head_b1"].text, M["id_b1"].text]]))],
+    )  # fmt: skip
+    world.objects["submission"] = submission
+    world.objects["submission_file"] = submission.files.get()
 
     # Configuration rows that exist in every installation (migrations make most of them).
     world.objects |= {

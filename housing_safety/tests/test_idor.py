@@ -325,6 +325,24 @@ APP: dict[str, Entry] = {
     "reporting:year-end-xlsx": Entry(
         perm="reporting.view_consolidatedreport", args=lambda w: [[timezone.localdate().year]]
     ),
+    # The year's data sent to Longyan (五月提交龙岩市审核): the bureau's, by year; a file with full ID numbers only for
+    # who may see them.
+    "reporting:submissions": Entry(
+        perm="reporting.view_datasubmission",
+        write_perm="reporting.add_datasubmission",
+        post=lambda w: {"year": timezone.localdate().year, "sent_on": today(), "recipient": "篡改", "method": "篡改"},
+    ),
+    "reporting:submission": Entry(
+        target="submission",
+        reach=PERMISSION,
+        perm="reporting.view_datasubmission",
+        args=lambda w: [[w["submission"].year]],
+        write_perm="reporting.change_datasubmission",
+        post=lambda w: {"review": "returned", "reviewed_on": today(), "remarks": "篡改"},
+    ),
+    "reporting:submission-file": Entry(
+        target="submission_file", reach=PERMISSION, perm=("reporting.view_datasubmission", PERSONAL_DATA_PERMISSION)
+    ),
     "reporting:exports": Entry(perm=VIEW_HOUSEHOLD),
     # The parameter is a dataset name, not a record: each export is a list, scoped like the pages.
     "reporting:export": Entry(perm=VIEW_HOUSEHOLD, args=lambda w: [[name] for name in DATASETS], shows="head_b1"),

@@ -1,0 +1,190 @@
+"""The year's data submission to Longyan (数据提交龙岩): its writes (record the sending, record Longyan's review) and
+its reads (this year's state for the dashboard and the home).
+
+The plan: "（三）全面完成住房安全有保障信息审核录入……4月份完成，五月提交龙岩市审核". The files sent are the
+provincial-system exports (reporting.exports) as they stand when the sending is recorded, built through the same
+machinery as the exports page (the sender's scope and masking), and/or the files the bureau actually sent, uploaded.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from households.uploads import validate_attachment_file
+from housing_safety.access import can_view_personal_data, require_perm
+from housing_safety.dates import PlausibleYear, check_date
+
+from .models import DataSubmission, SubmissionFile, SubmissionReview
+
+DUE_MONTH_DAY = (5, 31)  # 五月提交龙岩市审核: the sending is late from 1 June
+DEFAULT_RECIPIENT = "龙岩市住房和城乡建设局"
+
+
+def due_on(year: int) -> datetime.date:
+    return datetime.date(year, *DUE_MONTH_DAY)
+
+
+def submissions_for_user(user: AbstractBaseUser) -> QuerySet[DataSubmission]:
+    """The bureau's submissions: every year for who may view them, nothing for anyone else."""
+    if not user.has_perm("reporting.view_datasubmission"):
+        return DataSubmission.objects.none()
+    return DataSubmission.objects.select_related("sent_by", "review_recorded_by")
+
+
+@dataclass(frozen=True)
+class SubmissionState:
+    """Whether the year's data was sent to Longyan: the record when it was, and whether it is (or was) late."""
+
+    year: int
+    due_on: datetime.date
+    submission: DataSubmission | None
+    late: bool  # not sent by 31 May, or sent after it
+
+    @property
+    def sent(self) -> bool:
+        return self.submission is not None
+
+
+def state_for_year(user: AbstractBaseUser, year: int, today: datetime.date) -> SubmissionState:
+    """One query."""
+    submission = submissions_for_user(user).filter(year=year).first()
+    due = due_on(year)
+    late = submission.sent_on > due if submission else today > due
+    return SubmissionState(year, due, submission, late)
+
+
+def _check_uploads(files: Iterable) -> list:
+    files = [f for f in files if f]
+    errors = []
+    for uploaded in files:
+        try:
+            validate_attachment_file(uploaded)
+        except ValidationError as error:
+            errors.extend(f"{uploaded.name}: {message}" for message in error.messages)
+    if errors:
+        raise ValidationError({"uploads": errors})
+    return files
+
+
+def check_submission(
+    *, year: int, sent_on: datetime.date | None, recipient: str, attach_exports: bool, uploads
+) -> None:
+    """The rules of a sending, for a form to show before anything is written."""
+    errors: dict[str, list[str]] = {}
+    try:
+        PlausibleYear()(year)
+    except ValidationError as error:
+        errors["year"] = error.messages
+    if sent_on is None:
+        errors["sent_on"] = [_("Enter the day the data was sent.")]
+    else:
+        try:
+            check_date("sent_on", sent_on)
+        except ValidationError as error:
+            errors["sent_on"] = error.message_dict["sent_on"]
+        else:
+            if "year" not in errors and sent_on.year < year:
+                errors["sent_on"] = [_("The data of %(year)s cannot have been sent before %(year)s.") % {"year": year}]
+    if not recipient.strip():
+        errors["recipient"] = [_("Say to whom the data was sent.")]
+    if not attach_exports and not [f for f in uploads if f]:
+        errors["uploads"] = [
+            _("Attach what was sent: the provincial-system exports, or the files sent, uploaded here.")
+        ]
+    if "year" not in errors and DataSubmission.objects.filter(year=year).exists():
+        errors["year"] = [_("The submission of %(year)s is already recorded.") % {"year": year}]
+    if errors:
+        raise ValidationError(errors)
+
+
+def record_submission(
+    *,
+    actor: AbstractBaseUser,
+    year: int,
+    sent_on: datetime.date,
+    recipient: str,
+    method: str = "",
+    attach_exports: bool = True,
+    uploads: Iterable = (),
+    ip_address: str | None = None,
+) -> DataSubmission:
+    """Record that the year's data was sent to Longyan (one record per year), with the files sent: the four
+    provincial-system exports built now as the sender sees them (masked where the sender may not see full numbers),
+    and any files uploaded (held to the attachment rules)."""
+    from . import exports
+
+    require_perm(actor, "reporting.add_datasubmission")
+    uploads = list(uploads)
+    check_submission(year=year, sent_on=sent_on, recipient=recipient, attach_exports=attach_exports, uploads=uploads)
+    uploads = _check_uploads(uploads)
+    personal = can_view_personal_data(actor)
+    try:
+        with transaction.atomic():
+            submission = DataSubmission(
+                year=year, sent_on=sent_on, sent_by=actor, recipient=recipient.strip(), method=method.strip()
+            )
+            submission._history_user = actor
+            submission.save()
+            files = []
+            if attach_exports:
+                for name, spec in exports.DATASETS.items():
+                    handle = exports.write_export(actor, name, ip_address=ip_address)
+                    file = SubmissionFile(submission=submission, dataset=name, personal=personal)
+                    file.name = f"{year}-{name}.xlsx"
+                    file.rows = spec.rows(actor).count()
+                    file.file.save(f"{year}-{name}.xlsx", File(handle), save=False)
+                    handle.close()
+                    files.append(file)
+            for uploaded in uploads:
+                file = SubmissionFile(submission=submission, name=uploaded.name[:200], personal=True)
+                file.file.save(uploaded.name, uploaded, save=False)
+                files.append(file)
+            SubmissionFile.objects.bulk_create(files)
+    except IntegrityError:  # the same year recorded at the same moment by someone else
+        raise ValidationError({"year": _("The submission of %(year)s is already recorded.") % {"year": year}}) from None
+    return submission
+
+
+def check_review(*, submission: DataSubmission, review: str, remarks: str, reviewed_on: datetime.date | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if review not in (SubmissionReview.PASSED, SubmissionReview.RETURNED):
+        errors["review"] = [_("Choose Longyan's answer: passed or returned.")]
+    if review == SubmissionReview.RETURNED and not remarks.strip():
+        errors["remarks"] = [_("Say why Longyan returned the data.")]
+    if reviewed_on is None:
+        errors["reviewed_on"] = [_("Enter the day of Longyan's answer.")]
+    else:
+        try:
+            check_date("reviewed_on", reviewed_on)
+        except ValidationError as error:
+            errors["reviewed_on"] = error.message_dict["reviewed_on"]
+        else:
+            if reviewed_on < submission.sent_on:
+                errors["reviewed_on"] = [_("Longyan cannot have answered before the data was sent.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def record_review(
+    *, actor: AbstractBaseUser, submission: DataSubmission, review: str, remarks: str = "", reviewed_on: datetime.date
+) -> DataSubmission:
+    """Longyan's answer (通过, or 退回 with its remarks); a later answer (a returned year sent again and passed)
+    replaces it, the history keeping the earlier one."""
+    require_perm(actor, "reporting.change_datasubmission")
+    submission = DataSubmission.objects.select_for_update().get(pk=submission.pk)
+    check_review(submission=submission, review=review, remarks=remarks, reviewed_on=reviewed_on)
+    submission.review, submission.review_remarks, submission.reviewed_on = review, remarks.strip(), reviewed_on
+    submission.review_recorded_by = actor
+    submission._history_user = actor
+    submission.save(update_fields=["review", "review_remarks", "reviewed_on", "review_recorded_by"])
+    return submission
