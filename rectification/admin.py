@@ -14,6 +14,7 @@ from .models import (
     ComplaintDeadline,
     DocumentKind,
     LeadTransfer,
+    PlanItem,
     Problem,
     ProblemTransition,
     RenovationCase,
@@ -46,8 +47,10 @@ class ProblemAdmin(ScopedAdminMixin, HistoryAdmin):
     """Problems are entered and edited here; their status moves on the problem page (one transition table)."""
 
     scope_selector = selectors.problems_for_user
-    list_display = ("kind", "township", "household", "deadline", "status", "source", "responsible_person")
-    list_filter = (ProblemTownshipFilter, "status", "kind", "source", "phase")
+    list_display = (
+        "kind", "plan_item", "township", "household", "deadline", "status", "source", "responsible_person",
+    )  # fmt: skip
+    list_filter = (ProblemTownshipFilter, "status", "plan_item", "kind", "source", "phase")
     search_fields = ("description", "household__head_name", "responsible_person")
     autocomplete_fields = ("household", "dwelling")
     show_full_result_count = False
@@ -62,7 +65,7 @@ class ProblemAdmin(ScopedAdminMixin, HistoryAdmin):
         "verified_by",
     )
     fieldsets = (
-        (None, {"fields": ("township", "household", "dwelling", "source", "kind", "phase")}),
+        (None, {"fields": ("township", "household", "dwelling", "source", "kind", "plan_item", "phase")}),
         (_("Rectification"), {"fields": ("description", "measure", "responsible_person", "deadline")}),
         (_("Progress"), {"fields": readonly_fields}),
     )
@@ -75,7 +78,13 @@ class ProblemAdmin(ScopedAdminMixin, HistoryAdmin):
             kwargs["queryset"] = household_selectors.households_for_user(request.user)
         elif db_field.name == "dwelling":
             kwargs["queryset"] = household_selectors.dwellings_for_user(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "plan_item":
+            field.help_text = _(
+                "Left empty, a new problem takes the task or mechanism its kind or source belongs to, where the plan "
+                "makes it plain."
+            )
+        return field
 
     def save_model(self, request, obj, form, change):
         services.save_problem(actor=request.user, problem=obj)
@@ -227,3 +236,15 @@ class CampaignPhaseAdmin(HistoryAdmin):
     list_display = ("year", "number", "name", "starts_on", "ends_on")
     list_filter = ("year",)
     ordering = ("-year", "number")
+
+
+@admin.register(PlanItem)
+class PlanItemAdmin(HistoryAdmin):
+    """The plan's tasks (整治内容), mechanisms (工作机制) and dated requirements (工作要求), with their responsible
+    units and the deadline in the plan's words: the dashboard's progress lines and the problem list's 任务/机制 read
+    them. What each item is measured by (`rule`) is fixed; its words and units are the bureau's."""
+
+    list_display = ("__str__", "kind", "deadline", "every_township", "rule")
+    list_filter = ("kind",)
+    filter_horizontal = ("responsible_units",)
+    fields = ("kind", "number", "title", "text", "deadline", "responsible_units", "every_township", "rule")

@@ -32,14 +32,14 @@ def problem_list_workbook(problems: Iterable[Problem], today: datetime.date) -> 
         [
             pgettext("row number", "No."), _("Township"), _("Household"), pgettext("problem list column", "Problem"),
             _("Rectification measure"),
-            _("Responsible person"), _("Deadline"), _("Status"),
+            _("Responsible person"), _("Deadline"), _("Status"), _("Task or mechanism"),
         ],
     )  # fmt: skip
     for number, problem in enumerate(problems, start=1):
         row = [
             number, problem.township.name, problem.household.head_name if problem.household else "",
             problem.description, problem.measure, problem.responsible_person, problem.deadline,
-            problem.get_status_display(),
+            problem.get_status_display(), str(problem.plan_item) if problem.plan_item else "",
         ]  # fmt: skip
         if problem.status in Problem.OPEN_STATUSES and problem.deadline < today:
             sheet.append(row, font=OVERDUE_FONT, fill=OVERDUE_FILL)

@@ -40,6 +40,7 @@ from .models import (
     ComplaintStatus,
     DocumentKind,
     LeadTransfer,
+    PlanItem,
     Problem,
     RenovationCase,
     SubsidyPayment,
@@ -51,8 +52,14 @@ def problems_for_user(user: AbstractBaseUser) -> QuerySet[Problem]:
     scope = scope_of(user)
     if not user.has_perm("rectification.view_problem"):
         return Problem.objects.none()
-    problems = Problem.objects.select_related("township", "household__village", "dwelling")
+    problems = Problem.objects.select_related("township", "household__village", "dwelling", "plan_item")
     return problems if scope.everything else problems.filter(township_id__in=scope.township_ids)
+
+
+def problem_plan_items() -> list[PlanItem]:
+    """The plan's tasks and mechanisms a problem can fall under (the problem list's 任务/机制), in the plan's order."""
+    items = PlanItem.objects.filter(kind__in=[PlanItem.Kind.TASK, PlanItem.Kind.MECHANISM])
+    return list(items.order_by("-kind", "number"))
 
 
 def problem_counts(problems: QuerySet[Problem], by: str, today: datetime.date | None = None) -> dict:

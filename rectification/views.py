@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +14,7 @@ from households.selectors import attachments_for_user
 from housing_safety.access import scope_of
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
-from housing_safety.params import area_lookups
+from housing_safety.params import area_lookups, int_param
 from housing_safety.web import POST, page, run_form
 
 from . import documents, selectors, services
@@ -32,6 +34,10 @@ def _filtered(request):
     elif status in Problem.Status.values:
         problems = problems.filter(status=status)
     problems = problems.filter(**area_lookups(request.GET, township="township_id", village="household__village_id"))
+    if request.GET.get("plan") == "none":  # not yet placed under a task or mechanism
+        problems = problems.filter(plan_item__isnull=True)
+    elif (plan_item := int_param(request.GET, "plan")) is not None:  # the plan's 任务/机制 (the dashboard's lines)
+        problems = problems.filter(plan_item_id=plan_item)
     return problems.order_by("township__code", "deadline", "pk"), status
 
 
@@ -42,6 +48,10 @@ def problem_list(request):
         "page": BoundedPaginator(problems, 50).get_page(request.GET.get("page")),
         "status": status,
         "statuses": Problem.Status.choices,
+        "plan": request.GET.get("plan", ""),
+        # the export lists what the filters show (status, 任务/机制, area), every page of it
+        "export_query": urlencode({key: value for key, value in request.GET.items() if value and key != "page"}),
+        "plan_items": selectors.problem_plan_items(),
         "today": timezone.localdate(),
         "counts": selectors.problem_counts_by_township(request.user) if scope_of(request.user).everything else None,
     }

@@ -52,6 +52,7 @@ from rectification.models import (
     ComplaintDeadline,
     DocumentKind,
     LeadTransfer,
+    PlanItem,
     Problem,
 )
 from rectification.models import SubsidyStandard as SubsidyStandardModel
@@ -339,6 +340,7 @@ def build_world() -> World:
         "complaint_deadline": ComplaintDeadline.objects.order_by("pk").first(),
         "holiday_year": HolidayYear.objects.get(year=2026),  # prefilled from chinese-calendar
         "campaign_phase": CampaignPhase.objects.order_by("pk").first(),  # seeded from the plan's windows
+        "plan_item": PlanItem.objects.order_by("pk").first(),  # the plan's tasks and mechanisms, seeded
         "group": Group.objects.get(name=Role.TOWNSHIP_STAFF),
         "periodic_task": PeriodicTask.objects.order_by("pk").first(),
         "crontab": CrontabSchedule.objects.order_by("pk").first(),

@@ -500,6 +500,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "rectification.subsidypayment": AdminModel("payment_b"),
     "rectification.complaintdeadline": AdminModel("complaint_deadline", PERMISSION),
     "rectification.campaignphase": AdminModel("campaign_phase", PERMISSION),  # the plan's work phases, per year
+    "rectification.planitem": AdminModel("plan_item", PERMISSION),  # the plan's tasks and mechanisms (issue 24)
     "rectification.leadtransfer": AdminModel("lead_b", shows="lead"),
     "reporting.monthlyreport": AdminModel("report_b", shows="progress"),
     "reporting.consolidatedreport": AdminModel("consolidated", PERMISSION),

@@ -9,7 +9,7 @@ from .complaints import (
     ComplaintTransition,
     LeadTransfer,
 )
-from .phases import CampaignPhase
+from .phases import CampaignPhase, PlanItem
 from .problems import Problem, ProblemTransition
 from .renovation import (
     CASE_STEPS,
@@ -41,6 +41,7 @@ __all__ = [
     "ComplaintTransition",
     "DocumentKind",
     "LeadTransfer",
+    "PlanItem",
     "Problem",
     "ProblemTransition",
     "RenovationCase",

@@ -60,6 +60,12 @@ class Problem(models.Model):
     )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    # The plan's 第一阶段: problems found "从落实任务和4项机制两方面": the task or mechanism the problem falls short of.
+    plan_item = models.ForeignKey(
+        "rectification.PlanItem", on_delete=models.PROTECT, null=True, blank=True, related_name="problems",
+        limit_choices_to={"kind__in": ["task", "mechanism"]}, verbose_name=_("task or mechanism"),
+        help_text=_("The plan's task (整治内容) or mechanism (工作机制) this problem falls short of."),
+    )  # fmt: skip
     revisit = models.ForeignKey(
         Revisit, on_delete=models.PROTECT, null=True, blank=True, related_name="problems", verbose_name=_("revisit")
     )

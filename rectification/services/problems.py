@@ -21,6 +21,7 @@ from inspections.models import FindingKind, HelperReport, Revisit
 
 from ..models import Problem, ProblemTransition
 from ..phases import phase_number_on
+from ..plan import default_plan_item
 
 S = Problem.Status
 # (from, to) -> permission the actor needs. Township staff work a problem; only the bureau verifies it
@@ -68,6 +69,8 @@ def save_problem(*, actor: AbstractBaseUser, problem: Problem) -> Problem:
     problem.created_by = problem.created_by or actor
     if not problem.pk and not problem.responsible_person.strip() and problem.township_id:
         problem.responsible_person = responsible_for(problem.township_id)
+    if not problem.pk and problem.plan_item_id is None:  # the plan's "从落实任务和4项机制两方面", where it is plain
+        problem.plan_item = default_plan_item(problem.kind, problem.source)
     problem.full_clean()
     ensure_can_write_in_township(actor, problem.township_id)
     problem._history_user = actor
@@ -140,6 +143,7 @@ def open_problems_for_findings(*, actor: AbstractBaseUser, record: Revisit | Hel
             responsible_person=responsible,
             deadline=deadline_for(kind, today),
             phase=phase_on(today),
+            plan_item=default_plan_item(kind, source),
             created_by=actor,
         )
         problem._history_user = actor
