@@ -143,6 +143,12 @@ class Village(models.Model):
     is_revolutionary_base_village = models.BooleanField(
         _("province-designated revolutionary base village"), default=False
     )
+    # The plan (二（四）): "对31个省定革命基点村群众的住房情况组织一次排查认定". Marked by loading the province's list
+    # (inspections.base_villages); the year and batch it was first named in are kept while it stays on the list.
+    base_village_year = models.PositiveSmallIntegerField(
+        _("year named a base village"), null=True, blank=True, validators=[PlausibleYear(1949, ahead=1)]
+    )
+    base_village_batch = models.CharField(_("base village batch"), max_length=100, blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False, help_text=_("Created by seed_demo; not real."))
     history = HistoricalRecords()
 
@@ -265,6 +271,10 @@ class Household(StoredSummaryMixin, models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("On the list")
         REMOVED = "removed", _("Removed from the list")
+        # The plan (二（四）): a household of a base village whose house is surveyed (基点村排查) before it is
+        # registered; a house found dangerous registers it (建档立卡:
+        # inspections.services.register_base_village_household).
+        UNREGISTERED = "unregistered", _("Not registered (base village survey)")
 
     head_name = models.CharField(_("head of household"), max_length=50)
     id_number = IdNumberField(_("ID number"), unique=True, null=True, blank=True)
@@ -306,7 +316,7 @@ class Household(StoredSummaryMixin, models.Model):
         validators=[event_date],
     )
     notes = models.TextField(_("notes"), blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     removed_on = models.DateField(_("removed on"), null=True, blank=True, validators=[event_date])
     removal_reason = models.CharField(_("reason for removal"), max_length=200, blank=True)
     # The state of the homes it lives in, stored so that lists and counts over a province read one column

@@ -306,3 +306,47 @@ def set_user_role(*, user: AbstractBaseUser, role: str, townships: Iterable = ()
     user.save(update_fields=["is_staff"])
     sync_user_role(user=user)
     return profile
+
+
+# The province's revolutionary base villages (省定革命基点村) ------------------------------------------------------
+
+
+@transaction.atomic
+def set_base_villages(
+    *, actor: AbstractBaseUser, village_ids: Iterable[int], year: int, batch: str = "", reason: str = ""
+) -> dict[str, int]:
+    """Make the listed villages the base villages: those not yet marked are marked with the year and batch they are
+    named in, those marked and no longer listed are unmarked (their year and batch cleared); a village listed again
+    keeps the year it was first named. Bureau-wide (the bureau administrator's or official's list), two UPDATEs and
+    one history row per village that changed, so loading the same list twice changes nothing the second time."""
+    require_perm(actor, "inspections.add_basevillagelist")
+    village_ids = set(village_ids)
+    marked = list(Village.objects.filter(pk__in=village_ids, is_revolutionary_base_village=False))
+    unmarked = list(Village.objects.filter(is_revolutionary_base_village=True).exclude(pk__in=village_ids))
+    for village in marked:
+        village.is_revolutionary_base_village, village.base_village_year = True, year
+        village.base_village_batch = batch[:100]
+    for village in unmarked:
+        village.is_revolutionary_base_village, village.base_village_year, village.base_village_batch = False, None, ""
+    changed = marked + unmarked
+    fields = ["is_revolutionary_base_village", "base_village_year", "base_village_batch"]
+    Village.objects.bulk_update(changed, fields)
+    Village.history.bulk_history_create(changed, default_user=actor, default_change_reason=reason[:100])
+    return {"marked": len(marked), "unmarked": len(unmarked)}
+
+
+@transaction.atomic
+def register_surveyed_household(
+    *, actor: AbstractBaseUser, household: Household, registered_on: datetime.date, reason: str
+) -> Household:
+    """建档立卡 of a household surveyed in a base village (Household.Status.UNREGISTERED): it goes on the covered list
+    registered on `registered_on` (its one-month appraisal clock and first-half renovation deadline start then), with
+    the category 革命基点村群众; its history names `reason` (the finding)."""
+    if household.status != Household.Status.UNREGISTERED:
+        raise ValidationError(_("Only a household not yet registered can be registered by the base-village survey."))
+    ensure_can_write_in_township(actor, household.township_id)
+    household.status, household.registered_on = Household.Status.ACTIVE, registered_on
+    household._history_user, household._change_reason = actor, reason[:100]
+    household.save(update_fields=["status", "registered_on", "updated_at"])
+    household.categories.add(HouseholdCategory.objects.get(code=HouseholdCategory.Code.BASE_VILLAGE))
+    return household

@@ -50,6 +50,12 @@ _REPORTS_UNIT = {"reporting.view_monthlyreport", "reporting.submit_monthlyreport
 # 五月提交龙岩市审核: the bureau records the year's sending to Longyan, its files, and Longyan's answer.
 _SUBMISSION_BUREAU = _crud("reporting", "datasubmission")
 
+# The province's list of base villages (省定革命基点村): the bureau's administrators and officials load it, which
+# marks the villages and launches their one-off survey; the survey's registrations are its audit.
+_BASE_VILLAGES = _crud("inspections", "basevillagelist", actions=("add", "view")) | {
+    "inspections.view_basevillageregistration"
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BUREAU_ADMIN: (
         _crud("households", *_REGISTRY, "userprofile")
@@ -84,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _crud("housing_safety", "holidayyear", "holidayday")  # the State Council's holidays, year by year
         | _crud("households", "departmentlist", actions=("add", "view"))
         | _crud("households", "columnmapping")
+        | _BASE_VILLAGES
     ),
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
     | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
@@ -96,7 +103,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | {"rectification.handle_complaint"}
     | _REPORTS_BUREAU
     | _SUBMISSION_BUREAU
-    | {"households.view_departmentlist"},
+    | {"households.view_departmentlist"}
+    | _BASE_VILLAGES,
     Role.TOWNSHIP_STAFF: (
         _crud("households", "township", "village", "unit", actions=("view",))
         | _crud("households", "household", "dwelling", "attachment")

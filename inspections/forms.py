@@ -128,12 +128,25 @@ class RevisitForm(forms.Form):
     notes = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     photos = MultipleFileField(label=_("photos"), required=False)
 
-    def __init__(self, *args, **kwargs):
-        from .models import Revisit
+    # The base-village survey (基点村排查) judges each house: C/D of a household not yet registered registers it.
+    assessed_grade = forms.ChoiceField(
+        label=_("Grade found by the survey (排查认定)"),
+        widget=forms.RadioSelect,
+        help_text=_("C or D: a dangerous house; a household not yet registered is registered (建档立卡)."),
+        error_messages={"required": _("Judge the house's grade: the base-village survey asks for it.")},
+    )
+
+    def __init__(self, *args, revisit=None, **kwargs):
+        from .models import Campaign, Grade, Revisit
 
         super().__init__(*args, **kwargs)
         self.fields["outcome"].choices = Revisit.Outcome.choices
         self.fields["visited_on"].initial = timezone.localdate()
+        if revisit is not None and revisit.campaign.kind == Campaign.Kind.BASE_VILLAGE:
+            self.fields["assessed_grade"].choices = Grade.choices
+        else:
+            del self.fields["assessed_grade"]
+        self.order_fields(["visited_on", "still_lived_in", "assessed_grade"])
 
 
 class HelperReportForm(forms.Form):

@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 # The grades are defined with the dwelling, which stores its current grade; they are used from here too.
 from households.models import DANGEROUS_GRADES, SAFE_GRADES, Dwelling, Grade, Household  # noqa: F401
-from housing_safety.dates import EARLIEST, due_date, event_date
+from housing_safety.dates import EARLIEST, PlausibleYear, due_date, event_date
 
 from . import grading
 
@@ -324,6 +324,9 @@ class Revisit(Findings):
     # The plan's "已有安全住房却仍住在老旧危房": the visit finds out whether anyone still lives in the house; the
     # answer sets the dwelling's "household lives here" (record_revisit). Empty until visited.
     still_lived_in = models.BooleanField(_("still lived in"), null=True, blank=True)
+    # The plan (二（四）): the base-village survey "排查认定" judges each house; a house judged C/D of a household not
+    # yet registered registers it (建档立卡). Asked only in a base-village survey, empty elsewhere.
+    assessed_grade = models.CharField(_("grade found by the survey"), max_length=1, choices=Grade.choices, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
 
@@ -341,6 +344,92 @@ class Revisit(Findings):
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.dwelling}"
+
+
+class BaseVillageList(models.Model):
+    """One upload of the province's list of revolutionary base villages (省定革命基点村): read and checked row by row
+    (preview), then confirmed: the listed villages are marked, those no longer listed unmarked, and the one-off
+    base-village survey (基点村排查) takes every house in them."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed, not confirmed")
+        CONFIRMED = "confirmed", _("Confirmed")
+
+    year = models.PositiveSmallIntegerField(_("year named"), validators=[PlausibleYear(1949, ahead=1)])
+    batch = models.CharField(_("batch"), max_length=100, blank=True)
+    file = models.FileField(_("file"), upload_to="base-villages/%Y/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(_("fingerprint"), max_length=64, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    # [{"row": Excel row, "code": ..., "name": ..., "village_id": id or None, "error": reason or ""}, ...]
+    rows = models.JSONField(_("rows as read"), default=list, editable=False)
+    error = models.TextField(_("why the file was refused"), blank=True, editable=False)
+    counts = models.JSONField(_("counts"), default=dict, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, validators=[event_date])
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("campaign")
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("base village list")
+        verbose_name_plural = _("base village lists")
+
+    def __str__(self) -> str:
+        return f"{self.year} · {self.original_name}"
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.error) or any(row["error"] for row in self.rows)
+
+
+class BaseVillageRegistration(models.Model):
+    """The audit record of 建档立卡 by the base-village survey: a household of a base village, not registered, whose
+    house the survey or an appraisal found dangerous (C/D), put on the covered list."""
+
+    household = models.OneToOneField(
+        Household, on_delete=models.PROTECT, related_name="base_village_registration", verbose_name=_("household")
+    )
+    dwelling = models.ForeignKey(Dwelling, on_delete=models.PROTECT, related_name="+", verbose_name=_("dwelling"))
+    grade = models.CharField(_("grade found"), max_length=1, choices=Grade.choices)
+    registered_on = models.DateField(_("registered on"), validators=[event_date])
+    revisit = models.ForeignKey(
+        Revisit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("revisit")
+    )
+    appraisal = models.ForeignKey(
+        Appraisal, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("appraisal")
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-registered_on", "-pk"]
+        verbose_name = _("base village registration")
+        verbose_name_plural = _("base village registrations")
+        constraints = [
+            models.CheckConstraint(condition=Q(grade__in=["C", "D"]), name="base_village_registration_dangerous"),
+            models.CheckConstraint(
+                condition=Q(revisit__isnull=False) | Q(appraisal__isnull=False),
+                name="base_village_registration_has_finding",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} · {self.grade} · {self.registered_on}"
 
 
 class HelperReport(Findings):

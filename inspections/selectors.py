@@ -360,8 +360,13 @@ def placard_coverage(user: AbstractBaseUser, today: datetime.date | None = None)
 
 
 def campaign_dwellings(campaign) -> QuerySet[Dwelling]:
-    """The dwellings a (saved) campaign's scope matches: covered households only; empty selections mean all."""
-    dwellings = Dwelling.objects.filter(household__status=Household.Status.ACTIVE)
+    """The dwellings a (saved) campaign's scope matches: covered households only; empty selections mean all. The
+    base-village survey (基点村排查) also takes the houses of households not yet registered: the plan asks for "31个
+    省定革命基点村群众的住房情况", every resident's, and a house it finds dangerous registers the household."""
+    statuses = [Household.Status.ACTIVE]
+    if campaign.kind == campaign.Kind.BASE_VILLAGE:
+        statuses.append(Household.Status.UNREGISTERED)
+    dwellings = Dwelling.objects.filter(household__status__in=statuses)
     if campaign.occupied_only:
         dwellings = dwellings.filter(is_occupied=True)
     township_ids = list(campaign.townships.values_list("pk", flat=True))

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, HousingStatus, Township
 from households.selectors import households_for_user, people_of_unit
-from households.services import add_attachment, refresh_home_state
+from households.services import add_attachment, refresh_home_state, register_surveyed_household
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from housing_safety.bulk import insert_select
@@ -28,9 +28,12 @@ from housing_safety.notices import notify
 
 from . import selectors
 from .models import (
+    DANGEROUS_GRADES,
     Appraisal,
+    BaseVillageRegistration,
     Campaign,
     FindingKind,
+    Grade,
     HelperReport,
     Placard,
     Revisit,
@@ -89,6 +92,9 @@ def record_appraisal(
     appraisal._history_user = actor
     appraisal.save()
     refresh_current_grades(household_ids=[appraisal.dwelling.household_id])
+    register_base_village_household(
+        actor=actor, dwelling=appraisal.dwelling, grade=appraisal.grade, on=appraisal.appraised_on, appraisal=appraisal
+    )
     for uploaded in scans:
         add_attachment(actor=actor, record=appraisal, uploaded_file=uploaded, kind=Attachment.Kind.SCANNED_FORM)
     for uploaded in photos:
@@ -117,6 +123,18 @@ def record_appraisals(*, actor: AbstractBaseUser, appraisals: Iterable[Appraisal
     Appraisal.objects.bulk_create(appraisals)
     Appraisal.history.bulk_history_create(appraisals, default_user=actor)
     refresh_current_grades(household_ids={appraisal.dwelling.household_id for appraisal in appraisals})
+    surveyed = set(
+        Household.objects.filter(
+            pk__in={appraisal.dwelling.household_id for appraisal in appraisals if appraisal.grade in DANGEROUS_GRADES},
+            status=Household.Status.UNREGISTERED,
+        ).values_list("pk", flat=True)
+    )
+    for appraisal in appraisals:  # only a dangerous house of a household not yet registered: none in most loads
+        if appraisal.dwelling.household_id in surveyed:
+            register_base_village_household(
+                actor=actor, dwelling=appraisal.dwelling, grade=appraisal.grade, on=appraisal.appraised_on,
+                appraisal=appraisal,
+            )  # fmt: skip
     return appraisals
 
 
@@ -249,9 +267,11 @@ def launch_campaign(*, actor: AbstractBaseUser | None, campaign: Campaign) -> in
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign.pk, campaign.due_on, Revisit.Status.PENDING, *defaults, *params])
         created = max(cursor.rowcount, 0)
-    campaign.launched_at = campaign.launched_at or timezone.now()
-    campaign.launched_by = campaign.launched_by or actor
-    campaign.save(update_fields=["launched_at", "launched_by"])
+    if campaign.launched_at is None or (campaign.launched_by_id is None and actor is not None):
+        # Launching again writes nothing (nor a history row) once the campaign's launch is recorded.
+        campaign.launched_at = campaign.launched_at or timezone.now()
+        campaign.launched_by = campaign.launched_by or actor
+        campaign.save(update_fields=["launched_at", "launched_by"])
     return created
 
 
@@ -319,6 +339,7 @@ def record_revisit(
     still_lived_in: bool | None,
     notes: str = "",
     photos: Iterable = (),
+    assessed_grade: str = "",
 ) -> Revisit:
     """Record a visit: date (not in the future), whether anyone still lives in the house, findings, outcome,
     photos. Each finding opens a problem.
@@ -336,10 +357,14 @@ def record_revisit(
         raise ValidationError({"outcome": _("Choose an outcome.")})
     if still_lived_in not in (True, False):
         raise ValidationError({"still_lived_in": _("Say whether anyone still lives in this house.")})
+    survey = revisit.campaign.kind == Campaign.Kind.BASE_VILLAGE
+    if survey and assessed_grade not in Grade.values:
+        raise ValidationError({"assessed_grade": _("Judge the house's grade: the base-village survey asks for it.")})
     photos = _check_files(photos, "photos")
     _set_findings(revisit, findings)
     revisit.visited_on, revisit.visited_by, revisit.outcome, revisit.notes = visited_on, actor, outcome, notes
     revisit.still_lived_in = still_lived_in
+    revisit.assessed_grade = assessed_grade if survey else ""
     revisit.status = Revisit.Status.DONE
     revisit._history_user = actor
     revisit.save()
@@ -357,8 +382,55 @@ def record_revisit(
         refresh_home_state(household_ids=[dwelling.household_id])
     for uploaded in photos:
         add_attachment(actor=actor, record=revisit, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
+    if survey:
+        register_base_village_household(
+            actor=actor, dwelling=dwelling, grade=assessed_grade, on=visited_on, revisit=revisit
+        )
     _findings_recorded(actor, revisit)
     return revisit
+
+
+def register_base_village_household(
+    *,
+    actor: AbstractBaseUser,
+    dwelling: Dwelling,
+    grade: str,
+    on: datetime.date,
+    revisit: Revisit | None = None,
+    appraisal: Appraisal | None = None,
+) -> BaseVillageRegistration | None:
+    """The plan (二（四）): "对31个省定革命基点村群众的住房情况组织一次排查认定，对经认定属危旧房的进行建档立卡".
+
+    A house found C/D, by the base-village survey's revisit or by an appraisal, of a household of a base village
+    that is not yet registered (Household.Status.UNREGISTERED) registers the household
+    (households.services.register_surveyed_household: on the covered list from the day found, category
+    革命基点村群众) and records who, when and on which finding (BaseVillageRegistration). Anything else (a safe
+    grade, a covered household, a village no longer on the province's list) registers nothing: None."""
+    if grade not in DANGEROUS_GRADES:
+        return None
+    household = Household.objects.select_for_update().select_related("village").get(pk=dwelling.household_id)
+    if household.status != Household.Status.UNREGISTERED or not household.village.is_revolutionary_base_village:
+        return None
+    with translation.override(settings.LANGUAGE_CODE):  # the history's reason, in the bureau's language
+        finding = (
+            _("revisit of %(date)s") % {"date": f"{on:%Y-%m-%d}"}
+            if revisit is not None
+            else _("appraisal of %(date)s") % {"date": f"{on:%Y-%m-%d}"}
+        )
+        reason = _("Registered by the base-village survey: house graded %(grade)s (%(finding)s)") % {
+            "grade": grade,
+            "finding": finding,
+        }
+    register_surveyed_household(actor=actor, household=household, registered_on=on, reason=reason)
+    return BaseVillageRegistration.objects.create(
+        household=household,
+        dwelling=dwelling,
+        grade=grade,
+        registered_on=on,
+        revisit=revisit,
+        appraisal=appraisal,
+        registered_by=actor,
+    )
 
 
 @transaction.atomic

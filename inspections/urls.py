@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import base_village_views, views
 
 app_name = "inspections"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("field/revisits/<id:pk>/", views.revisit_record, name="revisit"),
     path("field/reports/", views.report_list, name="reports"),
     path("field/reports/<id:pk>/", views.report_detail, name="report"),
+    path("base-villages/", base_village_views.base_village_index, name="base-villages"),
+    path("base-villages/<id:pk>/", base_village_views.base_village_list, name="base-village-list"),
+    path("base-villages/<id:pk>/confirm/", base_village_views.base_village_confirm, name="base-village-confirm"),
     path("helper/", views.helper_home, name="helper"),
     path("helper/households/<id:pk>/report/", views.helper_report, name="helper-report"),
 ]

@@ -356,7 +356,7 @@ def revisit_list(request):
 @page(methods=GET_POST, permission="inspections.change_revisit")
 def revisit_record(request, pk: int):
     revisit = get_object_or_404(selectors.revisits_for_user(request.user), pk=pk)
-    form = RevisitForm(request.POST or None, request.FILES or None)
+    form = RevisitForm(request.POST or None, request.FILES or None, revisit=revisit)
     recorded = run_form(
         form, lambda f: services.record_revisit(actor=request.user, revisit=revisit, **f.cleaned_data), request=request
     )

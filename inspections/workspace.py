@@ -48,6 +48,13 @@ LINKS = (
         "inspections.view_placard",
         icon="signpost-2",
     ),
+    Link(
+        "households",
+        _("Revolutionary base villages"),
+        "inspections:base-villages",
+        "inspections.view_basevillagelist",
+        icon="flag",
+    ),
 )
 
 

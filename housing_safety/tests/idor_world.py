@@ -40,6 +40,7 @@ from households.tests.factories import (
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
 from housing_safety.models import HolidayYear, Notice, OutgoingEmail
 from housing_safety.tests.kit import table_rows
+from inspections import base_villages
 from inspections import services as inspection_services
 from inspections.models import Campaign, Revisit, SecuredHousing, SpotCheck
 from inspections.selectors import with_housing_status
@@ -323,6 +324,13 @@ def build_world() -> World:
     spot_check.townships.set([shuangyang])
     inspection_services.draw_spot_check(actor=admin, spot_check=spot_check)
     world.objects["spot_check"] = spot_check
+    # A province's list of base villages, its one row refused (an unknown code): confirming it changes nothing.
+    world.objects["base_village_list"] = base_villages.preview_list(
+        actor=admin,
+        year=2020,
+        batch="",
+        uploaded_file=SimpleUploadedFile("基点村.csv", "村代码,村名称\n350881999999,无此村\n".encode()),
+    )
     # Last year's data sent to Longyan, with a file naming B's head by ID number (the bureau's, by year).
     sent_year = today.year - 1
     submission = submission_services.record_submission(

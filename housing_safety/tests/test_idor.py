@@ -192,6 +192,18 @@ APP: dict[str, Entry] = {
         target="placard_b", perm="inspections.change_placard", post=lambda w: {"installed_on": today()}
     ),
     "inspections:placard-coverage": Entry(perm="inspections.view_placard"),
+    # The province's list of base villages: the bureau's (administrators and officials load and confirm it).
+    "inspections:base-villages": Entry(
+        perm="inspections.view_basevillagelist",
+        write_perm="inspections.add_basevillagelist",
+        post=lambda w: {"year": "2020", "batch": "篡改"},
+    ),
+    "inspections:base-village-list": Entry(
+        target="base_village_list", reach=PERMISSION, perm="inspections.view_basevillagelist"
+    ),
+    "inspections:base-village-confirm": Entry(
+        target="base_village_list", reach=PERMISSION, perm="inspections.add_basevillagelist", post=lambda w: {}
+    ),
     "inspections:revisits": Entry(perm="inspections.view_revisit", shows="head_b3"),
     "inspections:revisit": Entry(
         target="revisit_b",
