@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from households.department_lists import remove_read_files
 from households.models import Unit
 from households.selectors import bureau_people, lead_report_recipient, people_of_units
-from housing_safety import held_files
+from housing_safety import held_files, printing
 from housing_safety.access import SYSTEM, Role, require_perm
 from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
@@ -494,7 +494,8 @@ def remove_expired_files(*, day: datetime.date) -> str:
     """Retention of files that carry personal data. An export file is deleted EXPORT_FILE_RETENTION_DAYS after it
     was made (the row stays, marked expired, so its user sees what happened); a department's uploaded list
     LIST_FILE_RETENTION_DAYS after upload, once read (households.department_lists.remove_read_files); the files a
-    form held for its next submit (housing_safety.held_files) a day before `day` at the latest."""
+    form held for its next submit (housing_safety.held_files) a day before `day` at the latest; a large print's PDF
+    (housing_safety.printing) as an export file."""
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     exports = 0
     cut_off = start - datetime.timedelta(days=settings.EXPORT_FILE_RETENTION_DAYS)
@@ -505,4 +506,8 @@ def remove_expired_files(*, day: datetime.date) -> str:
         exports += 1
     lists = remove_read_files(uploaded_before=start - datetime.timedelta(days=settings.LIST_FILE_RETENTION_DAYS))
     held = held_files.remove_expired(before=start - held_files.hold_for())  # files of forms never completed
-    return f"export files removed {exports}, list files removed {lists}, held files removed {held}"
+    prints = printing.remove_expired(before=cut_off)  # large prints: names and addresses, kept like an export
+    return (
+        f"export files removed {exports}, list files removed {lists}, held files removed {held}, "
+        f"print files removed {prints}"
+    )

@@ -148,6 +148,9 @@ APP: dict[str, Entry] = {
     "notices": Entry(),
     "notices-read-all": Entry(post=lambda w: {}),
     "notice-open": Entry(target="notice_b", reach=OWNER, post=lambda w: {}),
+    # A large print (housing_safety.printing): its page and its PDF are its asker's alone.
+    "print-job": Entry(target="print_job_b", reach=OWNER),
+    "print-job-file": Entry(target="print_job_b", reach=OWNER),
     "set_language": Entry(public=True),
     "healthz": Entry(public=True),
     # The QR code on the house door: anyone who scans it sees the village and the masked name, nothing more.
@@ -176,6 +179,10 @@ APP: dict[str, Entry] = {
     "inspections:appraise": Entry(
         target="dwelling_b", perm="inspections.add_appraisal", shows="address", post=_appraisal_body
     ),
+    # The appraisal form on paper (inspections/documents.py): one appraisal's, the blank one, a village's batch.
+    "inspections:appraisal-form": Entry(target="appraisal_b", perm="inspections.view_appraisal", shows="head_b1"),
+    "inspections:appraisal-form-blank": Entry(perm="inspections.add_appraisal"),
+    "inspections:village-forms": Entry(target="village_b", perm="inspections.view_appraisal", post=lambda w: {}),
     "inspections:overdue": Entry(perm=VIEW_HOUSEHOLD, shows="head_b4"),
     "inspections:dangerous": Entry(perm=VIEW_HOUSEHOLD, shows="head_b3"),
     "inspections:status": Entry(perm=VIEW_HOUSEHOLD),
