@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from households.department_lists import remove_read_files
 from households.models import Unit
 from households.selectors import bureau_people, lead_report_recipient, people_of_units
+from households.uploads import scrub_image, validate_attachment_file
 from housing_safety import held_files, printing
 from housing_safety.access import SYSTEM, Role, require_perm
 from housing_safety.excel import XLSX_TYPE
@@ -197,6 +198,48 @@ def save_report(
             fields += ["figures", "figures_at", "status", "submitted_by", "submitted_at", "on_time"]
         report._history_user = actor
         report.save(update_fields=fields)
+    return report
+
+
+STAMPED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def check_stamped_copy(uploaded) -> str:
+    """A stamped copy is a scan: a PDF, JPEG or PNG by its content (not its name), within ATTACHMENT_MAX_BYTES, a
+    picture that decodes within ATTACHMENT_MAX_PIXELS; the detected type. A picture is re-encoded without its
+    metadata (kept on the upload, as attachments' are)."""
+    mime = validate_attachment_file(uploaded)
+    if mime not in STAMPED_TYPES:
+        raise ValidationError(
+            _("The stamped copy must be a scan as a PDF, JPEG or PNG file; this file is not one."), code="bad_type"
+        )
+    if getattr(uploaded, "scrubbed", None) is None:
+        uploaded.scrubbed = scrub_image(uploaded, mime)
+    return mime
+
+
+def receive_stamped_copy(*, actor: AbstractBaseUser, report: MonthlyReport, uploaded_file) -> MonthlyReport:
+    """The unit's people upload the scan of their report signed and stamped (盖章件), once the report is submitted;
+    a later upload replaces it (the earlier file stays in the report's history). The bureau sees it as received."""
+    _check_may_file(actor, report)
+    check_stamped_copy(uploaded_file)
+    stored, mime, _day = uploaded_file.scrubbed
+    with transaction.atomic():
+        report = MonthlyReport.objects.select_for_update(of=("self",)).select_related("unit").get(pk=report.pk)
+        if report.status != ReportStatus.SUBMITTED:
+            raise ValidationError(
+                {"stamped_copy": _("Submit the report first; then upload the scan of its signed and stamped copy.")}
+            )
+        report.stamped_copy.save(f"stamped{STAMPED_TYPES[mime]}", stored, save=False)
+        report.stamped_copy_type = mime
+        report.stamped_copy_name = (getattr(uploaded_file, "name", "") or "")[:200]
+        report.stamped_received_at, report.stamped_received_by = timezone.now(), actor
+        report._history_user = actor
+        report.save(
+            update_fields=[
+                "stamped_copy", "stamped_copy_type", "stamped_copy_name", "stamped_received_at", "stamped_received_by"
+            ]
+        )  # fmt: skip
     return report
 
 

@@ -337,7 +337,17 @@ APP: dict[str, Entry] = {
         write_perm="reporting.submit_monthlyreport",
         post=lambda w: {"progress": "篡改", "problems_handled": "篡改"},
     ),
+    # A unit report as a Word document (its narrative inside) and its stamped scan: whoever sees the report.
+    "reporting:report-docx": Entry(target="report_b", perm="reporting.view_monthlyreport", shows="progress"),
+    "reporting:report-stamped-copy": Entry(target="report_b", perm="reporting.view_monthlyreport"),
     "reporting:consolidated": Entry(target="consolidated", reach=PERMISSION, perm="reporting.view_consolidatedreport"),
+    "reporting:consolidated-docx": Entry(
+        target="consolidated", reach=PERMISSION, perm="reporting.view_consolidatedreport"
+    ),
+    "reporting:consolidated-now-docx": Entry(perm="reporting.view_consolidatedreport"),
+    "reporting:year-end-docx": Entry(
+        perm="reporting.view_consolidatedreport", args=lambda w: [[timezone.localdate().year]]
+    ),
     "reporting:consolidated-now": Entry(perm="reporting.view_consolidatedreport"),
     # The city's year-end summary (its page and workbook): the bureau's, like the consolidated report; by year.
     "reporting:year-end": Entry(perm="reporting.view_consolidatedreport", args=lambda w: [[timezone.localdate().year]]),
