@@ -38,6 +38,7 @@ _COMPLAINT_DESK = (
     _crud("rectification", "complaint", "leadtransfer")
     | {"rectification.view_complainttransition", "rectification.view_complaintdeadline"}
     | {"rectification.manage_complaint", "rectification.view_reporter"}
+    | {"rectification.view_leadquarterreturn"}  # the units' quarterly lead returns, which the lead report reads
     | {"households.add_attachment"}  # photos and scans that come with a complaint
 )
 
@@ -100,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _crud("rectification", "renovationcase", *_CASE_RECORDS, actions=("view",))
     | {"rectification.approve_case"}
     | _crud("rectification", "complaint", "complainttransition", "leadtransfer", actions=("view",))
+    | {"rectification.view_leadquarterreturn"}
     | {"rectification.handle_complaint"}
     | _REPORTS_BUREAU
     | _SUBMISSION_BUREAU
@@ -129,6 +131,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     )
     | _crud("inspections", "appraisal", actions=("view",))
     | _crud("rectification", "leadtransfer")  # their own unit's leads
+    | _crud("rectification", "leadquarterreturn")  # and its quarterly lead return
     | _REPORTS_UNIT
     | _crud("households", "departmentlist", actions=("add", "view")),  # their own department's lists
     Role.COMPLAINT_CLERK: _crud("households", "township", "village", "household", "dwelling", actions=("view",))

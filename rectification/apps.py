@@ -23,9 +23,9 @@ class RectificationConfig(AppConfig):
         if open_problems_for_findings not in FINDING_HANDLERS:
             FINDING_HANDLERS.append(open_problems_for_findings)
 
-        from .demo import seed_complaints, seed_renovation
+        from .demo import seed_complaints, seed_lead_returns, seed_renovation
 
-        for step in (seed_renovation, seed_complaints):
+        for step in (seed_renovation, seed_complaints, seed_lead_returns):
             if step not in DEMO_STEPS:
                 DEMO_STEPS.append(step)
 

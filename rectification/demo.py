@@ -26,7 +26,7 @@ from .models import (
     RenovationType,
     SubsidyStandard,
 )
-from .selectors import dangerous_without_case_for_user
+from .selectors import dangerous_without_case_for_user, quarter_bounds
 
 S = CaseStatus
 DEMO_STANDARDS = {
@@ -190,3 +190,55 @@ def seed_complaints(admin) -> None:
                 subject="排查中发现疑似危房未纳入改造（演示）", sent_on=_ago(days_ago),
             ),
         )  # fmt: skip
+
+
+def seed_lead_returns(admin) -> None:
+    """Last quarter's lead returns (线索季报): the poverty office filed its figures with a correction and its reason,
+    民政局 filed them as the register has them, the other departments did not (the bureau's overview and report mark
+    them). A few leads of that quarter in the register first."""
+    from households.services import set_user_role
+    from housing_safety.access import Role
+
+    from . import lead_returns
+    from .models.complaints import LeadQuarterReturn
+
+    today = timezone.localdate()
+    year, quarter = lead_returns.previous_quarter(*lead_returns.quarter_of(today))
+    if LeadQuarterReturn.objects.filter(year=year, quarter=quarter).exists():
+        return
+    window = lead_returns.window(year, quarter)
+    first, _last = quarter_bounds(year, quarter)
+    bureau = Unit.objects.get(kind=Unit.Kind.BUREAU)
+    poverty, civil = Unit.objects.get(name="漳平市扶贫开发办公室"), Unit.objects.get(name="漳平市民政局")
+    out = LeadTransfer.Direction.OUTGOING
+    stories = ((poverty, bureau, 20, True), (poverty, None, 45, False), (civil, bureau, 60, True))
+    for unit, to_unit, days, receipt in stories:
+        sent_on = first + datetime.timedelta(days=days)
+        services.record_lead(
+            actor=admin,
+            lead=LeadTransfer(
+                direction=out, from_unit=unit, to_unit=to_unit, to_discipline=to_unit is None, sent_on=sent_on,
+                subject="走访中发现危房改造对象评议不公开（演示）" if to_unit is None else "疑似危房未纳入改造（演示）",
+                receipt_on=sent_on + datetime.timedelta(days=2) if receipt else None,
+                receipt_by="住建局村镇站（演示）" if receipt else "",
+            ),
+        )  # fmt: skip
+    civil_liaison, created = get_user_model().objects.get_or_create(
+        username="minzheng-demo", defaults={"first_name": "民政局联络员（演示）"}
+    )
+    if created:
+        civil_liaison.set_unusable_password()  # records the demo's filings; nobody signs in with it
+        civil_liaison.save(update_fields=["password"])
+    set_user_role(user=civil_liaison, role=Role.DEPARTMENT_LIAISON, unit=civil)
+    filed_at = timezone.make_aware(datetime.datetime.combine(window.due_on, datetime.time(10)))
+    register = lead_returns.register_figures_by_unit(year, quarter)
+    services.file_lead_return(
+        actor=get_user_model().objects.get(username="liaison"), unit=poverty, year=year, quarter=quarter,
+        figures={**register[poverty.pk], "sent_to_units": register[poverty.pk]["sent_to_units"] + 1},
+        situation="本季度入户核查发现问题线索2条，已按规定移送（演示）",
+        difference_reason="9月下旬移送住建局的1条线索尚未录入登记台账（演示）", now=filed_at,
+    )  # fmt: skip
+    services.file_lead_return(
+        actor=civil_liaison, unit=civil, year=year, quarter=quarter, figures=register[civil.pk],
+        situation="低保对象住房核查中发现线索1条，已移送住建局（演示）", now=filed_at - datetime.timedelta(days=1),
+    )  # fmt: skip

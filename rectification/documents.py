@@ -16,8 +16,9 @@ from openpyxl.styles import Font, PatternFill
 
 from housing_safety.excel import WorkbookWriter
 
+from . import lead_returns
 from .models import Complaint, LeadTransfer, Problem, RenovationCase
-from .selectors import lead_counts_by_unit, quarter_bounds
+from .selectors import quarter_bounds
 
 OVERDUE_FILL = PatternFill("solid", fgColor="FDE8E8")
 OVERDUE_FONT = Font(color="A61B1B")
@@ -76,25 +77,34 @@ def complaints_workbook(
 
 def lead_report_workbook(*, year: int, quarter: int) -> bytes:
     """The quarterly lead report (units to the bureau, the bureau to the city discipline commission): a summary
-    per participating unit with a total row, and every lead of the quarter. Runs for any quarter."""
+    per unit with a total row, and every lead of the quarter. Runs for any quarter.
+
+    A participating department's figures are those it filed (its quarterly lead return, with its work situation and
+    why its figures differ from the register); a department that did not file is reported with the lead register's
+    figures, marked so; the bureau's and the townships' figures are the register's."""
     first, last = quarter_bounds(year, quarter)
-    rows = lead_counts_by_unit(year, quarter)
-    keys = ("outgoing", "to_discipline", "incoming", "receipted", "unreceipted", "feedback")
+    rows = lead_returns.report_rows(year, quarter)
+    keys = ("sent", "to_discipline", "received", "receipted", "unreceipted", "feedback")
     book = WorkbookWriter()
-    summary = book.sheet(_("Summary"), widths=[36])
+    summary = book.sheet(_("Summary"), widths=[36, 24, 10, 12, 10, 10, 10, 10, 40, 40])
     summary.title(
         _("Leads transferred, %(year)s Q%(quarter)s (%(first)s to %(last)s)")
         % {"year": year, "quarter": quarter, "first": f"{first:%Y-%m-%d}", "last": f"{last:%Y-%m-%d}"},
         size=13,
     )
     summary.header([
-        _("Unit"), pgettext("leads", "Sent"), _("Of which to discipline inspection"), pgettext("leads", "Received"),
-        _("Receipt confirmed"),
-        _("Without receipt"), _("Feedback received"),
+        _("Unit"), _("Figures from"), pgettext("leads", "Sent"), _("Of which to discipline inspection"),
+        pgettext("leads", "Received"), _("Receipt confirmed"), _("Without receipt"), _("Feedback received"),
+        _("Work situation (工作情况)"), _("Why the figures differ from the lead register"),
     ])  # fmt: skip
     for row in rows:
-        summary.append([row["unit"].name, *(row[key] for key in keys)])
-    summary.append([_("Total"), *(sum(row[key] for row in rows) for key in keys)])
+        values = [row["unit"].name, str(row["source_label"]), *(row[key] for key in keys)]
+        values += [row["situation"], row["difference_reason"]]
+        if row["source"] == lead_returns.NOT_FILED:
+            summary.append(values, font=OVERDUE_FONT, fill=OVERDUE_FILL)
+        else:
+            summary.append(values)
+    summary.append([_("Total"), "", *(sum(row[key] for row in rows) for key in keys)])
     detail = book.sheet(
         _("Leads"),
         [

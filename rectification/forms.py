@@ -18,6 +18,7 @@ from .models import (
     RenovationCase,
     RenovationType,
 )
+from .models.complaints import LEAD_RETURN_FIGURES, LeadQuarterReturn
 from .selectors import complaint_handlers
 
 
@@ -283,3 +284,24 @@ class LeadReceiptForm(forms.Form):
 class LeadFeedbackForm(forms.Form):
     on = forms.DateField(label=_("feedback on"), widget=DATE)
     feedback = forms.CharField(label=_("feedback"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LeadReturnForm(forms.ModelForm):
+    """A unit's quarterly lead return: the figures start as the lead register's (the view's initial values)."""
+
+    class Meta:
+        model = LeadQuarterReturn
+        fields = (*LEAD_RETURN_FIGURES, "situation", "difference_reason")
+        widgets = {
+            **{name: forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}) for name in LEAD_RETURN_FIGURES},
+            "situation": forms.Textarea(attrs={"rows": 4}),
+            "difference_reason": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "situation": _("How the unit found, transferred and followed up leads this quarter."),
+            "difference_reason": _("Needed where a figure differs from the lead register."),
+        }
+
+    def _post_clean(self):
+        """The service validates and writes; the form's own model validation would refuse a second filing as a
+        duplicate of the first (a correction until the report goes out)."""

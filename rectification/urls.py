@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import case_views, complaint_views, views
+from . import case_views, complaint_views, lead_return_views, views
 
 app_name = "rectification"
 
@@ -32,4 +32,8 @@ urlpatterns = [
     path("leads/report.xlsx", complaint_views.lead_report, name="lead-report"),
     path("leads/<id:pk>/receipt/", complaint_views.lead_receipt, name="lead-receipt"),
     path("leads/<id:pk>/feedback/", complaint_views.lead_feedback, name="lead-feedback"),
+    # The units' quarterly lead returns (线索季报): a quarter's overview, and one unit's return (the quarter in the
+    # path is 1-4, anything else a 404).
+    path("leads/returns/", lead_return_views.lead_return_list, name="lead-returns"),
+    path("leads/returns/<year:year>/<id:quarter>/<id:unit>/", lead_return_views.lead_return, name="lead-return"),
 ]

@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from households.identity import half_width
 from housing_safety.workspace import SEARCH_LIMIT, Link, Panel, SearchGroup, SearchHit, Todo
 
-from . import selectors
+from . import lead_returns, selectors
 from .models import CaseStatus, ComplaintStatus, Problem
+from .models.complaints import LeadQuarterReturn
 
 LINKS = (
     Link("rectification", _("Problem list"), "rectification:problems", "rectification.view_problem", icon="list-check"),
@@ -44,6 +46,7 @@ def todos(user, today: datetime.date):
     yield from _problem_todos(user, today)
     yield from _case_todos(user, today)
     yield from _complaint_todos(user, today)
+    yield from _lead_return_todos(user, today)
 
 
 def _problem_todos(user, today):
@@ -126,6 +129,31 @@ def _complaint_todos(user, today):
         yield Todo(group, _("Complaints assigned to me"), mine, f"{url}?show=mine", _tone(mine, "warning"))
     if user.has_perm("rectification.add_complaint"):
         yield Todo(group, _("Log a complaint"), None, reverse("rectification:complaint-new"), "info")
+
+
+def _lead_return_todos(user, today):
+    """A liaison's unit files its quarter's lead figures while the window is open (the quarter's last days until
+    the bureau's report goes out): one line until it is filed. One query, in the window or not."""
+    if not user.has_perm("rectification.add_leadquarterreturn"):
+        return
+    window = lead_returns.filing_window(today)
+    year, quarter = (window.year, window.quarter) if window else lead_returns.shown_quarter(today)
+    unit = (
+        lead_returns.return_units_for_user(user)
+        .annotate(filed=Exists(LeadQuarterReturn.objects.filter(unit=OuterRef("pk"), year=year, quarter=quarter)))
+        .first()
+    )
+    if unit is None or window is None or unit.filed:
+        return
+    late = today > window.due_on
+    yield Todo(
+        _("Lead transfers"),
+        _("This quarter's lead transfers (%(year)s Q%(quarter)s) to file") % {"year": year, "quarter": quarter},
+        None,
+        reverse("rectification:lead-return", args=[year, quarter, unit.pk]),
+        "danger" if late else "warning",
+        note=_("Due on %(date)s") % {"date": formats.date_format(window.due_on, "SHORT_DATE_FORMAT")},
+    )
 
 
 def search(user, term: str):

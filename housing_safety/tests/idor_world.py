@@ -38,14 +38,14 @@ from households.tests.factories import (
     valid_id_number,
 )
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
-from housing_safety.models import HolidayYear, Notice, OutgoingEmail, PrintJob
-from housing_safety.pdf import html_to_pdf
+from housing_safety.models import HolidayYear, Notice, OutgoingEmail
 from housing_safety.tests.kit import table_rows
 from inspections import base_villages
 from inspections import services as inspection_services
 from inspections.models import Campaign, Revisit, SecuredHousing, SpotCheck
 from inspections.selectors import with_housing_status
 from inspections.tests.factories import AppraisalFactory
+from rectification import lead_returns
 from rectification import services as rectification_services
 from rectification.models import (
     CampaignPhase,
@@ -58,6 +58,7 @@ from rectification.models import (
     Problem,
 )
 from rectification.models import SubsidyStandard as SubsidyStandardModel
+from rectification.models.complaints import LeadQuarterReturn
 from rectification.tests.factories import dangerous_dwelling, new_case, safe_appraisal, standards, walk
 from reporting import services as reporting_services
 from reporting import submissions as submission_services
@@ -109,6 +110,7 @@ M = {
     "helper_note": Marker("帮扶观察泄密标记", ("inspections.view_helperreport",)),
     "builder": Marker("施工队泄密标记", ("rectification.view_renovationcase",)),
     "lead": Marker("线索泄密标记", ("rectification.view_leadtransfer",)),
+    "lead_return": Marker("线索季报泄密标记", ("rectification.view_leadquarterreturn",)),
     "list_file": Marker("民政名单泄密", ("households.view_departmentlist",)),
     "list_new": Marker("名单新户泄密", ("households.view_departmentlist",)),
     "list_new_id": Marker(
@@ -288,6 +290,13 @@ def build_world() -> World:
         ),
     )  # fmt: skip
 
+    # Another department's quarterly lead return (last quarter's): its liaison's and the bureau's only.
+    year, quarter = lead_returns.previous_quarter(*lead_returns.quarter_of(today))
+    world.objects["lead_return_b"] = LeadQuarterReturn.objects.create(
+        unit=civil_affairs, year=year, quarter=quarter, sent_to_units=1,
+        situation=M["lead_return"].text, filed_by=liaison_b, filed_at=timezone.now(),
+    )  # fmt: skip
+
     world.objects["department_list_b"] = _department_list(liaison_b, civil_affairs, b1)
     world.objects["proposal_b"] = ChangeProposal.objects.create(
         household=b1, department_list=world.objects["department_list_b"], row_number=2, township=shuangyang,
@@ -312,10 +321,6 @@ def build_world() -> World:
         user=staff_b, dataset="households", status=ExportFile.Status.READY, rows=1,
         file=ContentFile(_xlsx([["户主", M["head_b1"].text, M["id_b1"].text]]), name="households-b.xlsx"),
         finished_at=timezone.now(),
-    )  # fmt: skip
-    world.objects["print_job_b"] = PrintJob.objects.create(
-        user=staff_b, kind="appraisal_forms", title="鉴定表", status=PrintJob.Status.READY, total=1, done=1,
-        file=ContentFile(html_to_pdf(f"<p>{M['head_b1'].text}</p>"), name="forms-b.pdf"), finished_at=timezone.now(),
     )  # fmt: skip
     world.objects["export_template"] = ExportTemplate.objects.create(
         dataset="households", columns=[["户主姓名", "head_name"]], notes="2026"
@@ -419,10 +424,6 @@ def response_text(response) -> str:
 
 
 def _decode(body: bytes, content_type: str) -> str:
-    if body[:5] == b"%PDF-":  # a printed document: its text as a reader sees it
-        import pypdf
-
-        return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(body)).pages)
     if body[:2] == b"PK":
         try:
             with zipfile.ZipFile(io.BytesIO(body)) as archive:

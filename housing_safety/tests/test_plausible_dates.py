@@ -69,6 +69,7 @@ YEAR_FIELDS = {
     ("households.household", "poverty_exit_year"),
     ("rectification.renovationcase", "programme_year"),
     ("rectification.subsidystandard", "year"),
+    ("rectification.leadquarterreturn", "year"),
 }
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from households.models import Dwelling, Household, PhoneField, Township, Unit, Village
-from housing_safety.dates import due_date, event_date
+from housing_safety.dates import PlausibleYear, due_date, event_date
 from housing_safety.models import Transition
 
 
@@ -250,3 +250,70 @@ class LeadTransfer(models.Model):
     @property
     def recipient(self) -> str:
         return str(self.to_unit) if self.to_unit_id else str(_("Discipline inspection and supervision organs"))
+
+
+#: The figures of a quarterly lead return, as `rectification.selectors.lead_counts_by_unit` names the register's.
+LEAD_RETURN_FIGURES = ("sent_to_units", "sent_to_discipline", "received", "receipts_confirmed", "feedback")
+LEAD_RETURN_MAX = 99_999  # more leads than a unit could send in a quarter is a typing error
+
+
+def _lead_figure(label):
+    return models.PositiveIntegerField(label, default=0, validators=[MaxValueValidator(LEAD_RETURN_MAX)])
+
+
+class LeadQuarterReturn(models.Model):
+    """A participating unit's quarterly lead figures for the bureau (the plan, 五（二）:
+    "市各专项整治参与单位每季度向牵头单位报送本专项问题线索情况，牵头单位按季度报市纪委监委"): pre-filled from the lead
+    register, corrected by the unit where it
+    knows better (with the reason), read by the bureau's quarterly report to the discipline commission."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="lead_returns", verbose_name=_("unit"))
+    year = models.PositiveSmallIntegerField(_("year"), validators=[PlausibleYear()])
+    quarter = models.PositiveSmallIntegerField(_("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)])
+    sent_to_units = _lead_figure(_("leads sent to other units"))
+    sent_to_discipline = _lead_figure(_("leads sent to the discipline inspection organs"))
+    received = _lead_figure(_("leads received from other units"))
+    receipts_confirmed = _lead_figure(_("receipts confirmed for leads sent"))
+    feedback = _lead_figure(_("feedback received for leads sent"))
+    situation = models.TextField(_("work situation (工作情况)"), blank=True)
+    difference_reason = models.TextField(_("why the figures differ from the lead register"), blank=True)
+    register_counts = models.JSONField(_("the lead register's figures when filed"), default=dict, editable=False)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, editable=False, related_name="+",
+        verbose_name=_("filed by"),
+    )  # fmt: skip
+    filed_at = models.DateTimeField(_("filed at"), editable=False, validators=[event_date])
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "-quarter", "unit__name"]
+        verbose_name = _("quarterly lead return")
+        verbose_name_plural = _("quarterly lead returns")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "year", "quarter"],
+                name="lead_return_once_per_unit_and_quarter",
+                violation_error_message=_("This unit has already filed its lead return for this quarter."),
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4),
+                name="lead_return_quarter_1_to_4",
+                violation_error_message=_("The quarter is 1 to 4."),
+            ),
+            models.CheckConstraint(
+                condition=Q(receipts_confirmed__lte=models.F("sent_to_units") + models.F("sent_to_discipline"))
+                & Q(feedback__lte=models.F("sent_to_units") + models.F("sent_to_discipline")),
+                name="lead_return_receipts_within_sent",
+                violation_error_message=_("Receipts and feedback cannot exceed the leads sent."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.year}Q{self.quarter}"
+
+    @property
+    def sent(self) -> int:
+        return self.sent_to_units + self.sent_to_discipline
+
+    def figures(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in LEAD_RETURN_FIGURES}

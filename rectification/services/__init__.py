@@ -11,6 +11,7 @@ from .complaints import (
     record_lead,
     record_lead_feedback,
 )
+from .lead_returns import check_lead_return, file_lead_return
 from .problems import PROBLEM_MOVES, move_problem, open_problems_for_findings, phase_on, save_problem
 from .renovation import (
     CASE_MOVES,
@@ -28,7 +29,9 @@ __all__ = [
     "COMPLAINT_MOVES",
     "PROBLEM_MOVES",
     "add_case_documents",
+    "check_lead_return",
     "confirm_lead_receipt",
+    "file_lead_return",
     "log_complaint",
     "lookup",
     "move_case",
