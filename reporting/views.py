@@ -25,8 +25,9 @@ from rectification.models import CASE_STEPS
 from rectification.selectors import leads_for_user, leads_without_receipt
 
 from . import charts, documents, selectors, services, submissions
-from .forms import ReportForm
+from .forms import ReportForm, StampedCopyForm
 from .models import ConsolidatedReport, ReportKind, ReportStatus
+from .selectors.plan import plan_progress
 
 TILE_KEYS = ("covered", "appraised", "appraisal_overdue", "dangerous_without_case", "cases_open", "placard_share")
 TABLE_KEYS = (
@@ -159,7 +160,29 @@ def dashboard(request):
         else None,
         "city": scope_of(user).everything,
     }
+    context["plan"] = _plan_progress(user, totals, today, township, context)
     return render(request, "reporting/dashboard.html", context)
+
+
+PLAN_FIGURES = (
+    "appraised", "placard_share", "renovations_late", "placards_late", "revisits_overdue", "appraisal_overdue",
+    "dangerous_late", "complaints_open", "complaints_overdue",
+)  # fmt: skip
+
+
+def _plan_progress(user, totals, today, township, context) -> list:
+    """The plan's tasks and mechanisms, each with its progress from the figures above, linked as the figures are."""
+    links = {key: link for key in PLAN_FIGURES if (link := _figure_link(user, key, township))}
+    return plan_progress(
+        user,
+        totals,
+        today,
+        links=links,
+        consistency=context["consistency"],
+        township=township,
+        problems_url=reverse("rectification:problems") if user.has_perm("rectification.view_problem") else "",
+        submission=context["submission"],
+    )
 
 
 def _leads_without_receipt(user, today: datetime.date) -> int:
@@ -245,8 +268,25 @@ def report_detail(request, pk: int):
         report.status != ReportStatus.SUBMITTED
         and selectors.units_reporting_for(request.user).filter(pk=report.unit_id).exists()
     )
-    form = ReportForm(request.POST or None, instance=report)
-    if request.method == "POST":
+    may_stamp = (
+        report.status == ReportStatus.SUBMITTED
+        and selectors.units_reporting_for(request.user).filter(pk=report.unit_id).exists()
+    )
+    stamping = request.method == "POST" and "stamped" in request.POST
+    stamped_form = StampedCopyForm(request.POST if stamping else None, request.FILES if stamping else None)
+    form = ReportForm(None if stamping else request.POST or None, instance=report)
+    if stamping:
+        received = run_form(
+            stamped_form,
+            lambda f: services.receive_stamped_copy(
+                actor=request.user, report=report, uploaded_file=f.cleaned_data["stamped_copy"]
+            ),
+            request=request,
+        )
+        if received is not None:
+            messages.success(request, _("Stamped copy received."))
+            return redirect(received)
+    elif request.method == "POST":
         submit = "submit" in request.POST
 
         def save(form):
@@ -262,9 +302,7 @@ def report_detail(request, pk: int):
         if saved is not None:
             messages.success(request, _("Report submitted.") if submit else _("Draft saved."))
             return redirect(saved)
-    figures = report.figures
-    if report.status != ReportStatus.SUBMITTED:
-        figures = selectors.unit_figures(report.unit, services.figures_day(report, timezone.localdate()))
+    figures = selectors.report_figures(report, timezone.localdate())
     groups: list[tuple[str, list]] = []
     for column in selectors.COLUMNS:
         if not groups or groups[-1][0] != column.group:
@@ -277,6 +315,8 @@ def report_detail(request, pk: int):
         "groups": groups,
         "deadline": services.deadline(report),
         "state": selectors.report_cell_state(report),
+        "may_stamp": may_stamp,
+        "stamped_form": stamped_form,
     }
     return render(request, "reporting/report_detail.html", context)
 

@@ -61,6 +61,14 @@ BY_KIND = {
 BY_SOURCE = {"revisit": ("mechanism", 2), "helper_report": ("mechanism", 3), "complaint": ("mechanism", 4)}
 
 
+def _named(unit, parts) -> bool:
+    """A township's unit by the township's name at its start (拱桥镇人民政府); any other unit by a part of its name
+    (a township's 人民政府 holds 民政, which names the civil affairs bureau)."""
+    if unit.kind == "township":
+        return any(unit.name.startswith(part) for part in parts)
+    return any(part in unit.name for part in parts)
+
+
 def fill(apps, schema_editor):
     PlanItem = apps.get_model("rectification", "PlanItem")
     Unit = apps.get_model("households", "Unit")
@@ -76,7 +84,7 @@ def fill(apps, schema_editor):
             },
         )  # fmt: skip
         if created:
-            item.responsible_units.set([unit for unit in units if any(part in unit.name for part in parts)])
+            item.responsible_units.set([unit for unit in units if _named(unit, parts)])
         items[(item.kind, item.number)] = item
     for kind, key in BY_KIND.items():
         if key in items:

@@ -198,7 +198,8 @@ def test_background_export_file_download_query_count(client, world, django_asser
 
 # the city counts its late leads once more: every unit's, as the leads list shows them
 # a query per late list (issue 24 added three: dangerous houses, renovations, placards) and the work phases
-DASHBOARD_QUERIES = {"city": 38, "township": 36, "staff": 32}  # city: +1, the year's sending to Longyan
+# city: +1, the year's sending to Longyan; the plan's tasks and mechanisms +5, and the bureau's last lead report +1
+DASHBOARD_QUERIES = {"city": 44, "township": 42, "staff": 37}
 
 
 @pytest.mark.parametrize("view", list(DASHBOARD_QUERIES))
