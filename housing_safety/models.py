@@ -231,3 +231,36 @@ class HolidayDay(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+
+class PrintJob(models.Model):
+    """A large print (a village's appraisal forms, a township's archive covers) laid out in the background for one
+    person (housing_safety.printing); its page shows the progress and then the PDF, which only that person
+    downloads. The file is removed EXPORT_FILE_RETENTION_DAYS after it was made, like an export's."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Removed after the retention period")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    kind = models.CharField(pgettext_lazy("print job", "kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(_("pages to lay out"), default=0)
+    done = models.PositiveIntegerField(_("pages laid out"), default=0)
+    file = models.FileField(_("file"), upload_to="print/", max_length=200, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, validators=[event_date])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("print job")
+        verbose_name_plural = _("print jobs")
+
+    def __str__(self) -> str:
+        return self.title

@@ -15,3 +15,11 @@ def deliver_email(self, email_id: int) -> bool:
         if self.request.is_eager:
             return False
         raise self.retry(exc=error, countdown=min(3600, 60 * 2**self.request.retries)) from error
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def build_print_job(job_id: int) -> str:
+    """Lay out one large print (housing_safety.printing)."""
+    from . import printing
+
+    return printing.build(job_id)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from housing_safety import notice_views, workspace_views
+from housing_safety import notice_views, print_views, workspace_views
 from housing_safety import views as housing_views
 
 admin.site.site_header = _("Zhangping rural housing safety")
@@ -17,6 +17,8 @@ urlpatterns = [
     path("notices/read-all/", notice_views.mark_all_read, name="notices-read-all"),
     path("notices/<id:pk>/open/", notice_views.open_notice, name="notice-open"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("print/<id:pk>/", print_views.print_job, name="print-job"),
+    path("print/<id:pk>/file/", print_views.print_job_file, name="print-job-file"),
     path("personal-data/<str:kind>/<id:pk>/", housing_views.unmask, name="unmask"),
     # The apps' routes named outside their namespaces (printed on placards, given to reporters, linked everywhere);
     # the registry's also holds the forced password change, which must come before the admin's own route.

@@ -23,6 +23,12 @@ class InspectionsConfig(AppConfig):
         if seed_appraisals not in DEMO_STEPS:
             DEMO_STEPS.append(seed_appraisals)
 
+        from housing_safety import printing
+
+        from .documents import PRINT_KIND, PRINT_REGISTRATION
+
+        printing.register(PRINT_KIND, **PRINT_REGISTRATION)
+
         from housing_safety.workspace import register_links, register_search, register_todos
 
         from . import workspace

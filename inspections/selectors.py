@@ -201,6 +201,18 @@ def appraisals_for_user(user: AbstractBaseUser) -> QuerySet[Appraisal]:
     )
 
 
+def village_current_appraisals(user: AbstractBaseUser, village_id: int) -> QuerySet[Appraisal]:
+    """The current appraisal of every house of the village's covered households the user may see (a village's
+    batch of printed forms), by head of household and address."""
+    households = covered_households_for_user(user).filter(village_id=village_id)
+    current = Dwelling.objects.filter(household__in=households).annotate(newest=current_appraisal("pk"))
+    return (
+        appraisals_for_user(user)
+        .filter(pk__in=current.values("newest"))
+        .order_by("dwelling__household__head_name", "dwelling__address", "pk")
+    )
+
+
 def secured_housing_for_user(user: AbstractBaseUser) -> QuerySet[SecuredHousing]:
     return SecuredHousing.objects.filter(household_scope_filter(user, "household__")).select_related(
         "household__village"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import base_village_views, views
+from . import base_village_views, print_views, views
 
 app_name = "inspections"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("field/", views.field_home, name="field"),
     path("field/households/<id:pk>/", views.household_detail, name="household"),
     path("field/dwellings/<id:pk>/appraise/", views.appraise_dwelling, name="appraise"),
+    path("field/appraisals/<id:pk>/form/", print_views.appraisal_form, name="appraisal-form"),
+    path("field/appraisals/blank-form/", print_views.blank_appraisal_form, name="appraisal-form-blank"),
+    path("field/villages/<id:pk>/appraisal-forms/", print_views.village_appraisal_forms, name="village-forms"),
     path("safety/overdue/", views.overdue, name="overdue"),
     path("safety/dangerous/", views.dangerous, name="dangerous"),
     path("safety/status/", views.status_overview, name="status"),

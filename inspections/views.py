@@ -66,8 +66,16 @@ def field_home(request):
             "status": status,
             "statuses": HousingStatus.choices,
             "village": village or "",
+            # narrowed to one village: its appraisal forms print as one batch (print_views.village_appraisal_forms)
+            "print_village": village and _whole_village(request.user, village),
         },
     )
+
+
+def _whole_village(user, village_id: int):
+    """The village, where the user's scope is its whole township (its staff, the bureau); otherwise None."""
+    village = villages_for_user(user).filter(pk=village_id).first()
+    return village if village is not None and scope_of(user).covers_township(village.township_id) else None
 
 
 @page()

@@ -4,9 +4,11 @@ month's reports opened, one with a draft."""
 from __future__ import annotations
 
 import datetime
+import io
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from households.models import Unit
@@ -17,6 +19,26 @@ from .models import MonthlyReport, ReportKind
 
 def _at(day: datetime.date, hour: int) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def stamped_scan(unit: str) -> bytes:
+    """A stand-in for a scanned page: the unit's name and a red seal, as a PNG."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (620, 877), "white")
+    draw = ImageDraw.Draw(page)
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 26)
+    except OSError:
+        font = ImageFont.load_default()
+    draw.text((60, 80), f"{unit}（演示盖章件）", fill="black", font=font)
+    for line in range(12):
+        draw.line((60, 160 + line * 40, 560, 160 + line * 40), fill="#999999", width=2)
+    draw.ellipse((380, 640, 540, 800), outline="#c8102e", width=6)
+    draw.text((405, 705), unit[:5], fill="#c8102e", font=font)
+    buffer = io.BytesIO()
+    page.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def seed_reports(admin) -> None:
@@ -45,6 +67,10 @@ def seed_reports(admin) -> None:
             submit=True,
             now=_at(last_month.replace(day=day), 10),
         )
+        if unit.township.code == "350881100":  # 新桥镇 uploads the scan of its signed and stamped report
+            services.receive_stamped_copy(
+                actor=user, report=report, uploaded_file=SimpleUploadedFile("盖章件.png", stamped_scan(unit.name))
+            )
     services.mark_late_reports(day=last_month.replace(day=settings.REPORT_DUE_DAY))
     services.build_consolidated_report(day=last_month.replace(day=settings.REPORT_DUE_DAY))
     current = MonthlyReport.objects.get(unit=units["350881100"], kind=ReportKind.MONTHLY, period=today.replace(day=1))

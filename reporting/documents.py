@@ -66,11 +66,12 @@ def _summary_sheet(book: WorkbookWriter, rows, totals, title, subtitle) -> None:
 
 
 def _units_sheet(book: WorkbookWriter, day: datetime.date) -> None:
-    sheet = book.sheet(_("Unit submissions"), freeze="B3", widths=(26, 14, 18, 12, 14, 60, 60))
+    sheet = book.sheet(_("Unit submissions"), freeze="B3", widths=(26, 14, 18, 12, 14, 60, 60, 14))
     sheet.heading([_cell(sheet, _("Unit reports for %(month)s") % {"month": f"{day:%Y-%m}"}, bold=True, size=14)])
     headers = (
         _("Unit"), _("Status"), _("Submitted at"), _("Submitted by"), pgettext("unit report", "Due on"),
         _("Progress this month (本月整治工作进展情况)"), _("Prominent problems and handling (突出问题处理情况)"),
+        _("Stamped copy"),
     )  # fmt: skip
     sheet.header([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
     month = MonthlyReport.objects.filter(kind=ReportKind.MONTHLY, period=day.replace(day=1))
@@ -94,6 +95,7 @@ def _units_sheet(book: WorkbookWriter, day: datetime.date) -> None:
             report.due_on,
             report.progress,
             report.problems_handled,
+            _("Stamped copy received") if report.stamped_received_at else _("Not received"),
         )
         cells = [_cell(sheet, value, align=WRAP) for value in values]
         cells[2].number_format = "yyyy-mm-dd hh:mm"

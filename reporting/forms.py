@@ -58,3 +58,20 @@ class ReviewForm(forms.Form):
     )
     reviewed_on = forms.DateField(label=_("reviewed on"), widget=DATE)
     remarks = forms.CharField(label=_("review remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StampedCopyForm(forms.Form):
+    """The scan of the unit's report, signed and stamped; refused here as the service would refuse it."""
+
+    stamped_copy = forms.FileField(
+        label=_("scan of the signed and stamped report"),
+        help_text=_("PDF, JPEG or PNG."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    def clean_stamped_copy(self):
+        from .services import check_stamped_copy
+
+        uploaded = self.cleaned_data["stamped_copy"]
+        check_stamped_copy(uploaded)
+        return uploaded

@@ -3,6 +3,8 @@ of what the daily deadline sweep has already announced."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -26,6 +28,11 @@ class ReportStatus(models.TextChoices):
     OPEN = "open", _("To submit (待报送)")
     LATE = "late", _("Overdue, not submitted (逾期未报)")
     SUBMITTED = "submitted", _("Submitted (已报送)")
+
+
+def stamped_copy_upload_to(instance, filename: str) -> str:
+    # A random stored name, as attachments have: the original name is kept in the database, never in a path.
+    return f"reports/stamped/{instance.period:%Y-%m}/{uuid.uuid4().hex}"
 
 
 class MonthlyReport(models.Model):
@@ -61,6 +68,24 @@ class MonthlyReport(models.Model):
         _("submitted at"), null=True, blank=True, editable=False, validators=[event_date]
     )
     on_time = models.BooleanField(_("on time"), null=True, editable=False)
+    # The signed and stamped paper copy (盖章件), scanned: received once the report is submitted.
+    stamped_copy = models.FileField(
+        _("stamped copy (scan)"), upload_to=stamped_copy_upload_to, max_length=200, blank=True, editable=False
+    )
+    stamped_copy_type = models.CharField(_("stamped copy's type"), max_length=40, blank=True, editable=False)
+    stamped_copy_name = models.CharField(_("stamped copy's file name"), max_length=200, blank=True, editable=False)
+    stamped_received_at = models.DateTimeField(
+        _("stamped copy received at"), null=True, blank=True, editable=False, validators=[event_date]
+    )
+    stamped_received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("stamped copy uploaded by"),
+    )
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["figures", "figures_at"])
 

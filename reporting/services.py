@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from households.department_lists import remove_read_files
 from households.models import Unit
 from households.selectors import bureau_people, lead_report_recipient, people_of_units
-from housing_safety import held_files
+from households.uploads import scrub_image, validate_attachment_file
+from housing_safety import held_files, printing
 from housing_safety.access import SYSTEM, Role, require_perm
 from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
@@ -199,6 +200,48 @@ def save_report(
             fields += ["figures", "figures_at", "status", "submitted_by", "submitted_at", "on_time"]
         report._history_user = actor
         report.save(update_fields=fields)
+    return report
+
+
+STAMPED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def check_stamped_copy(uploaded) -> str:
+    """A stamped copy is a scan: a PDF, JPEG or PNG by its content (not its name), within ATTACHMENT_MAX_BYTES, a
+    picture that decodes within ATTACHMENT_MAX_PIXELS; the detected type. A picture is re-encoded without its
+    metadata (kept on the upload, as attachments' are)."""
+    mime = validate_attachment_file(uploaded)
+    if mime not in STAMPED_TYPES:
+        raise ValidationError(
+            _("The stamped copy must be a scan as a PDF, JPEG or PNG file; this file is not one."), code="bad_type"
+        )
+    if getattr(uploaded, "scrubbed", None) is None:
+        uploaded.scrubbed = scrub_image(uploaded, mime)
+    return mime
+
+
+def receive_stamped_copy(*, actor: AbstractBaseUser, report: MonthlyReport, uploaded_file) -> MonthlyReport:
+    """The unit's people upload the scan of their report signed and stamped (盖章件), once the report is submitted;
+    a later upload replaces it (the earlier file stays in the report's history). The bureau sees it as received."""
+    _check_may_file(actor, report)
+    check_stamped_copy(uploaded_file)
+    stored, mime, _day = uploaded_file.scrubbed
+    with transaction.atomic():
+        report = MonthlyReport.objects.select_for_update(of=("self",)).select_related("unit").get(pk=report.pk)
+        if report.status != ReportStatus.SUBMITTED:
+            raise ValidationError(
+                {"stamped_copy": _("Submit the report first; then upload the scan of its signed and stamped copy.")}
+            )
+        report.stamped_copy.save(f"stamped{STAMPED_TYPES[mime]}", stored, save=False)
+        report.stamped_copy_type = mime
+        report.stamped_copy_name = (getattr(uploaded_file, "name", "") or "")[:200]
+        report.stamped_received_at, report.stamped_received_by = timezone.now(), actor
+        report._history_user = actor
+        report.save(
+            update_fields=[
+                "stamped_copy", "stamped_copy_type", "stamped_copy_name", "stamped_received_at", "stamped_received_by"
+            ]
+        )  # fmt: skip
     return report
 
 
@@ -514,7 +557,8 @@ def remove_expired_files(*, day: datetime.date) -> str:
     """Retention of files that carry personal data. An export file is deleted EXPORT_FILE_RETENTION_DAYS after it
     was made (the row stays, marked expired, so its user sees what happened); a department's uploaded list
     LIST_FILE_RETENTION_DAYS after upload, once read (households.department_lists.remove_read_files); the files a
-    form held for its next submit (housing_safety.held_files) a day before `day` at the latest."""
+    form held for its next submit (housing_safety.held_files) a day before `day` at the latest; a large print's PDF
+    (housing_safety.printing) as an export file."""
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     exports = 0
     cut_off = start - datetime.timedelta(days=settings.EXPORT_FILE_RETENTION_DAYS)
@@ -525,4 +569,8 @@ def remove_expired_files(*, day: datetime.date) -> str:
         exports += 1
     lists = remove_read_files(uploaded_before=start - datetime.timedelta(days=settings.LIST_FILE_RETENTION_DAYS))
     held = held_files.remove_expired(before=start - held_files.hold_for())  # files of forms never completed
-    return f"export files removed {exports}, list files removed {lists}, held files removed {held}"
+    prints = printing.remove_expired(before=cut_off)  # large prints: names and addresses, kept like an export
+    return (
+        f"export files removed {exports}, list files removed {lists}, held files removed {held}, "
+        f"print files removed {prints}"
+    )

@@ -9,8 +9,9 @@ from django.utils import timezone
 from housing_safety.db_router import use_replica
 from housing_safety.excel import xlsx_response
 from housing_safety.web import page
+from housing_safety.word import docx_response
 
-from . import documents, selectors
+from . import documents, selectors, word_documents
 
 YEARS_SHOWN = 3  # this year and the two before
 
@@ -41,3 +42,11 @@ def year_end(request, year: int):
 def year_end_workbook(request, year: int):
     summary, _today = _summary(year)
     return xlsx_response(documents.year_end_workbook(summary), documents.year_end_filename(year))
+
+
+@page(permission="reporting.view_consolidatedreport")
+@use_replica()
+def year_end_docx(request, year: int):
+    """The summary as an official document (Word), for the bureau's leaders to edit, sign and stamp."""
+    summary, _today = _summary(year)
+    return docx_response(word_documents.year_end_docx(summary), word_documents.year_end_docx_filename(year))

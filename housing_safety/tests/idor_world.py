@@ -38,7 +38,8 @@ from households.tests.factories import (
     valid_id_number,
 )
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
-from housing_safety.models import HolidayYear, Notice, OutgoingEmail
+from housing_safety.models import HolidayYear, Notice, OutgoingEmail, PrintJob
+from housing_safety.pdf import html_to_pdf
 from housing_safety.tests.kit import table_rows
 from inspections import base_villages
 from inspections import services as inspection_services
@@ -322,6 +323,10 @@ def build_world() -> World:
         file=ContentFile(_xlsx([["户主", M["head_b1"].text, M["id_b1"].text]]), name="households-b.xlsx"),
         finished_at=timezone.now(),
     )  # fmt: skip
+    world.objects["print_job_b"] = PrintJob.objects.create(
+        user=staff_b, kind="appraisal_forms", title="鉴定表", status=PrintJob.Status.READY, total=1, done=1,
+        file=ContentFile(html_to_pdf(f"<p>{M['head_b1'].text}</p>"), name="forms-b.pdf"), finished_at=timezone.now(),
+    )  # fmt: skip
     world.objects["export_template"] = ExportTemplate.objects.create(
         dataset="households", columns=[["户主姓名", "head_name"]], notes="2026"
     )
@@ -424,6 +429,10 @@ def response_text(response) -> str:
 
 
 def _decode(body: bytes, content_type: str) -> str:
+    if body[:5] == b"%PDF-":  # a printed document: its text as a reader sees it
+        import pypdf
+
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(body)).pages)
     if body[:2] == b"PK":
         try:
             with zipfile.ZipFile(io.BytesIO(body)) as archive:

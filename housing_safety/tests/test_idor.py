@@ -148,6 +148,9 @@ APP: dict[str, Entry] = {
     "notices": Entry(),
     "notices-read-all": Entry(post=lambda w: {}),
     "notice-open": Entry(target="notice_b", reach=OWNER, post=lambda w: {}),
+    # A large print (housing_safety.printing): its page and its PDF are its asker's alone.
+    "print-job": Entry(target="print_job_b", reach=OWNER),
+    "print-job-file": Entry(target="print_job_b", reach=OWNER),
     "set_language": Entry(public=True),
     "healthz": Entry(public=True),
     # The QR code on the house door: anyone who scans it sees the village and the masked name, nothing more.
@@ -176,6 +179,10 @@ APP: dict[str, Entry] = {
     "inspections:appraise": Entry(
         target="dwelling_b", perm="inspections.add_appraisal", shows="address", post=_appraisal_body
     ),
+    # The appraisal form on paper (inspections/documents.py): one appraisal's, the blank one, a village's batch.
+    "inspections:appraisal-form": Entry(target="appraisal_b", perm="inspections.view_appraisal", shows="head_b1"),
+    "inspections:appraisal-form-blank": Entry(perm="inspections.add_appraisal"),
+    "inspections:village-forms": Entry(target="village_b", perm="inspections.view_appraisal", post=lambda w: {}),
     "inspections:overdue": Entry(perm=VIEW_HOUSEHOLD, shows="head_b4"),
     "inspections:dangerous": Entry(perm=VIEW_HOUSEHOLD, shows="head_b3"),
     "inspections:status": Entry(perm=VIEW_HOUSEHOLD),
@@ -348,7 +355,17 @@ APP: dict[str, Entry] = {
         write_perm="reporting.submit_monthlyreport",
         post=lambda w: {"progress": "篡改", "problems_handled": "篡改"},
     ),
+    # A unit report as a Word document (its narrative inside) and its stamped scan: whoever sees the report.
+    "reporting:report-docx": Entry(target="report_b", perm="reporting.view_monthlyreport", shows="progress"),
+    "reporting:report-stamped-copy": Entry(target="report_b", perm="reporting.view_monthlyreport"),
     "reporting:consolidated": Entry(target="consolidated", reach=PERMISSION, perm="reporting.view_consolidatedreport"),
+    "reporting:consolidated-docx": Entry(
+        target="consolidated", reach=PERMISSION, perm="reporting.view_consolidatedreport"
+    ),
+    "reporting:consolidated-now-docx": Entry(perm="reporting.view_consolidatedreport"),
+    "reporting:year-end-docx": Entry(
+        perm="reporting.view_consolidatedreport", args=lambda w: [[timezone.localdate().year]]
+    ),
     "reporting:consolidated-now": Entry(perm="reporting.view_consolidatedreport"),
     # The city's year-end summary (its page and workbook): the bureau's, like the consolidated report; by year.
     "reporting:year-end": Entry(perm="reporting.view_consolidatedreport", args=lambda w: [[timezone.localdate().year]]),

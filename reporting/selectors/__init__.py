@@ -18,8 +18,17 @@ from .figures import (
     unit_figures,
     village_table,
 )
-from .late import LATE_LISTS, iter_late_items, late_items
-from .reports import expected, report_cell_state, report_grid, reporting_units, reports_for_user, units_reporting_for
+from .late import LATE_LISTS, announced_late_by_township, iter_late_items, late_counts_by_township, late_items
+from .reports import (
+    bureau_name,
+    expected,
+    report_cell_state,
+    report_figures,
+    report_grid,
+    reporting_units,
+    reports_for_user,
+    units_reporting_for,
+)
 from .year_end import year_end_due, year_end_summary
 
 __all__ = [
@@ -29,14 +38,18 @@ __all__ = [
     "LATE_LISTS",
     "LEAD_KEYS",
     "Column",
+    "announced_late_by_township",
     "area_figures",
+    "bureau_name",
     "expected",
     "figures_for_units",
     "iter_late_items",
+    "late_counts_by_township",
     "late_items",
     "lead_figures",
     "made_safe_by_month",
     "report_cell_state",
+    "report_figures",
     "report_grid",
     "reporting_units",
     "reports_for_user",

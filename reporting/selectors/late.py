@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from inspections import selectors as safety
 from rectification import selectors as rectification
 from rectification.models import CaseStatus, ComplaintCategory, ComplaintStatus, Problem
 
-from ..models import OverdueKind
+from ..models import OverdueItem, OverdueKind
 
 
 @dataclass(frozen=True)
@@ -256,3 +256,24 @@ def late_items(
             item["days"] = (day - item["due_on"]).days
         result.append({"kind": late.kind, "label": OverdueKind(late.kind).label, "items": items})
     return result
+
+
+def late_counts_by_township(user: AbstractBaseUser, day: datetime.date) -> dict[int | None, dict[str, int]]:
+    """How many items of each kind are late in each township (the late lists', counted in the database: one query
+    per kind): {township id: {kind: count}}; items with no township (a department's lead) under None."""
+    counts: dict[int | None, dict[str, int]] = {}
+    for late in LATE_LISTS:
+        grouped = late.items(user, day).order_by().values(late.township_path).annotate(count=Count("pk"))
+        for row in grouped:
+            counts.setdefault(row[late.township_path], {})[late.kind] = row["count"]
+    return counts
+
+
+def announced_late_by_township(day: datetime.date) -> dict[int | None, dict[str, int]]:
+    """The same counts as the daily sweep recorded them on `day` (OverdueItem: first seen on or before, not cleared
+    by then): what a past month's report said, not what is late today."""
+    items = OverdueItem.objects.filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=day), first_seen_on__lte=day)
+    counts: dict[int | None, dict[str, int]] = {}
+    for row in items.order_by().values("township_id", "kind").annotate(count=Count("pk")):
+        counts.setdefault(row["township_id"], {})[row["kind"]] = row["count"]
+    return counts

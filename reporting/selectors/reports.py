@@ -6,11 +6,13 @@ import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from households.models import Unit
 from housing_safety.access import Role, scope_of
 
 from ..models import MonthlyReport, ReportKind, ReportStatus
+from .figures import unit_figures
 
 
 def reporting_units() -> QuerySet[Unit]:
@@ -76,3 +78,18 @@ def report_cell_state(report: MonthlyReport | None) -> str:
     if report.status == ReportStatus.SUBMITTED:
         return "on_time" if report.on_time else "late"
     return "missing" if report.status == ReportStatus.LATE else "open"
+
+
+def report_figures(report: MonthlyReport, today: datetime.date) -> dict:
+    """The figures a report shows and prints: frozen as submitted, or filled in live (to the month's last day for a
+    past month) until then."""
+    if report.status == ReportStatus.SUBMITTED:
+        return report.figures
+    month_end = (report.period + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    return unit_figures(report.unit, min(today, month_end))
+
+
+def bureau_name() -> str:
+    """The bureau that receives the units' reports (主送) and signs the city's documents (落款): its unit's name."""
+    name = Unit.objects.filter(kind=Unit.Kind.BUREAU, is_active=True).order_by("pk").values_list("name", flat=True)
+    return name.first() or gettext("Zhangping Housing and Urban-Rural Development Bureau")

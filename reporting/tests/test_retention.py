@@ -19,6 +19,7 @@ from reporting.models import ExportFile
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2027, 3, 10)
+NOTHING = "export files removed 0, list files removed 0, held files removed 0, print files removed 0"
 
 
 def days_before(days: int) -> datetime.datetime:
@@ -52,13 +53,13 @@ def test_exports_past_their_retention_are_deleted_and_marked(staff, settings):
     pending = export(staff, age_days=30, status=ExportFile.Status.PENDING)
     old_path = old.file.name
 
-    assert run_job("purge_old_files", DAY) == "export files removed 1, list files removed 0, held files removed 0"
+    assert run_job("purge_old_files", DAY) == NOTHING.replace("export files removed 0", "export files removed 1")
 
     assert not default_storage.exists(old_path)
     old.refresh_from_db()
     assert (old.status, old.file.name) == (ExportFile.Status.EXPIRED, "")
     assert default_storage.exists(recent.file.name) and default_storage.exists(pending.file.name)
-    assert run_job("purge_old_files", DAY) == "export files removed 0, list files removed 0, held files removed 0"
+    assert run_job("purge_old_files", DAY) == NOTHING
 
 
 def test_read_lists_lose_their_file_after_retention_but_keep_their_record(staff, settings):
@@ -69,7 +70,7 @@ def test_read_lists_lose_their_file_after_retention_but_keep_their_record(staff,
     recent = department_list(staff, age_days=29)
     paths = {item.pk: item.file.name for item in (read, confirmed, reading, recent)}
 
-    assert run_job("purge_old_files", DAY) == "export files removed 0, list files removed 2, held files removed 0"
+    assert run_job("purge_old_files", DAY) == NOTHING.replace("list files removed 0", "list files removed 2")
 
     for item in (read, confirmed):
         assert not default_storage.exists(paths[item.pk])
@@ -88,3 +89,23 @@ def test_the_export_page_says_a_file_was_removed(client, staff, settings):
 
     assert "超过保存期限，已删除" in page
     assert client.get(f"/exports/files/{old.pk}/").status_code == 404
+
+
+def test_large_prints_past_their_retention_are_deleted_and_marked(staff, settings):
+    """A village's printed forms carry names and addresses: kept as long as an export file, then removed."""
+    from housing_safety.models import PrintJob
+
+    settings.EXPORT_FILE_RETENTION_DAYS = 7
+    made = []
+    for age in (8, 6):
+        job = PrintJob.objects.create(user=staff, kind="appraisal_forms", title="鉴定表", status=PrintJob.Status.READY)
+        job.file.save("forms.pdf", ContentFile(b"%PDF- personal data"), save=True)
+        PrintJob.objects.filter(pk=job.pk).update(created_at=days_before(age))
+        made.append(PrintJob.objects.get(pk=job.pk))
+    old, recent = made
+
+    assert run_job("purge_old_files", DAY).endswith("print files removed 1")
+
+    assert not default_storage.exists(old.file.name) and default_storage.exists(recent.file.name)
+    old.refresh_from_db()
+    assert (old.status, old.file.name) == (PrintJob.Status.EXPIRED, "")
