@@ -73,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {"rectification.verify_problem", "rectification.view_problemtransition"}
         | _crud("inspections", "spotcheck")
         | _crud("inspections", "spotcheckitem", actions=("change", "view"))
+        | _crud("inspections", "guidanceassignment", actions=("add", "change", "view", "delete"))  # 包片负责分工
         # Renovation: the bureau approves, accepts, pays and archives, configures kinds and standards, overrides;
         # its administrators may also record a township's step (the only way to override a document missing there).
         | _crud("rectification", "renovationcase")
@@ -96,7 +97,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.BUREAU_OFFICIAL: _crud("households", *_REGISTRY, actions=("view",))
     | _crud("inspections", "appraisal", *_SAFETY, "campaign", "revisit", "helperreport", actions=("view",))
     | _crud("rectification", "problem", "problemtransition", actions=("view",))
-    | _crud("inspections", "spotcheck", "spotcheckitem", actions=("view",))
+    # 包片: the bureau's officials guide their townships and draw and verify the spot checks there (phase 二)
+    | _crud("inspections", "spotcheck")
+    | _crud("inspections", "spotcheckitem", actions=("change", "view"))
+    | {"inspections.view_guidanceassignment"}
     | {"rectification.verify_problem"}
     | _crud("rectification", "renovationcase", *_CASE_RECORDS, actions=("view",))
     | {"rectification.approve_case"}

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +26,18 @@ from households.models import Dwelling, Household
 from housing_safety.admin_base import AdminExtension, HistoryAdmin, ScopedAdminMixin, extend_admin
 
 from . import selectors, services
-from .models import Appraisal, Campaign, Grade, HelperReport, Placard, Revisit, SecuredHousing, SpotCheck, SpotCheckItem
+from .models import (
+    Appraisal,
+    Campaign,
+    Grade,
+    GuidanceAssignment,
+    HelperReport,
+    Placard,
+    Revisit,
+    SecuredHousing,
+    SpotCheck,
+    SpotCheckItem,
+)
 from .resources import AppraisalResource
 
 
@@ -371,11 +383,34 @@ class SpotCheckItemInline(admin.TabularInline):
         return super().get_queryset(request).select_related("household__village__township", "verified_by")
 
 
+class SpotCheckForm(forms.ModelForm):
+    class Meta:
+        model = SpotCheck
+        fields = ("name", "per_township", "seed", "townships", "guided_by")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "guided_by" in self.fields:  # only the bureau's people guide townships
+            self.fields["guided_by"].queryset = self.fields["guided_by"].queryset.filter(
+                profile__role__in=services.GUIDE_ROLES, is_active=True
+            )
+
+    def clean(self):
+        data = super().clean()
+        if "guided_by" in self.fields:
+            services.check_spot_check_guide(
+                guided_by=data.get("guided_by"), townships=data.get("townships"), year=timezone.localdate().year
+            )
+        return data
+
+
 @admin.register(SpotCheck)
 class SpotCheckAdmin(HistoryAdmin):
-    """Saving a new spot check draws its sample; results are entered row by row and summed per township."""
+    """Saving a new spot check draws its sample (in the drawer's 包片 townships when they guide some and chose none);
+    results are entered row by row and summed per township, each township with the officials who guide it."""
 
-    list_display = ("name", "per_township", "seed", "drawn_at", "drawn_by")
+    form = SpotCheckForm
+    list_display = ("name", "per_township", "seed", "drawn_at", "drawn_by", "guides")
     list_select_related = ("drawn_by",)  # nullable: the admin's automatic select_related skips it
     readonly_fields = ("drawn_at", "drawn_by", "results_by_township")
     inlines = [SpotCheckItemInline]
@@ -383,8 +418,29 @@ class SpotCheckAdmin(HistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Once drawn, the sample's definition is fixed: the seed and size reproduce it.
-        fixed = ("name", "per_township", "seed", "townships") if obj and obj.drawn_at else ()
+        fixed = ("name", "per_township", "seed", "townships", "guided_by") if obj and obj.drawn_at else ()
         return (*fixed, *self.readonly_fields)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("townships")
+
+    def changelist_view(self, request, extra_context=None):
+        # One query for the year's guides of every township, whatever the number of rows.
+        self._guides = selectors.guides_by_township(timezone.localdate().year)
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("guided by (包片)"))
+    def guides(self, obj):
+        guides = getattr(self, "_guides", None)
+        if guides is None:
+            guides = selectors.guides_by_township(timezone.localdate().year)
+        townships = list(obj.townships.all())
+        if not townships:
+            return gettext("All townships")
+        return "；".join(
+            f"{township.name}：{'、'.join(guides.get(township.pk, [])) or '—'}"
+            for township in sorted(townships, key=lambda t: t.code)
+        )
 
     def save_related(self, request, form, formsets, change):
         form.save_m2m()
@@ -407,8 +463,9 @@ class SpotCheckAdmin(HistoryAdmin):
 
     @admin.display(description=_("results by township"))
     def results_by_township(self, obj):
+        guides = selectors.guides_by_township((obj.drawn_at and timezone.localtime(obj.drawn_at).year) or 0)
         rows = (
-            obj.items.values("household__village__township__name")
+            obj.items.values("household__village__township_id", "household__village__township__name")
             .annotate(
                 total=Count("pk"),
                 matches=Count("pk", filter=Q(result=SpotCheckItem.Result.MATCHES)),
@@ -419,8 +476,68 @@ class SpotCheckAdmin(HistoryAdmin):
         return (
             format_html_join(
                 "",
-                "<div>{}：{} / {} / {}</div>",
-                ((r["household__village__township__name"], r["total"], r["matches"], r["mismatch"]) for r in rows),
+                '<div>{}：{} / {} / {} <span class="help">{}</span></div>',
+                (
+                    (
+                        r["household__village__township__name"],
+                        r["total"],
+                        r["matches"],
+                        r["mismatch"],
+                        "、".join(guides.get(r["household__village__township_id"], [])),
+                    )
+                    for r in rows
+                ),
             )
             or "—"
+        )
+
+
+class GuidanceAssignmentForm(forms.ModelForm):
+    class Meta:
+        model = GuidanceAssignment
+        fields = ("year", "township", "official", "note")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("year") is not None:  # the service's rules as the form's errors, before anything is saved
+            services.check_guidance(official=data.get("official"), township=data.get("township"), year=data["year"])
+        return data
+
+
+@admin.register(GuidanceAssignment)
+class GuidanceAssignmentAdmin(HistoryAdmin):
+    """包片负责分工: which bureau official guides which township, year by year (the bureau administrator edits it)."""
+
+    form = GuidanceAssignmentForm
+    list_display = ("year", "township", "official", "note")
+    list_filter = ("year", "township")
+    list_select_related = ("township", "official")
+    search_fields = ("township__name", "official__username", "official__first_name", "official__last_name")
+    fields = ("year", "township", "official", "note")
+
+    def get_queryset(self, request):
+        return selectors.guidance_for_user(request.user).select_related("township", "official")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "official":
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(profile__role__in=services.GUIDE_ROLES, is_active=True)
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"year": timezone.localdate().year, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        services.assign_guidance(
+            actor=request.user,
+            official=obj.official,
+            township=obj.township,
+            year=obj.year,
+            note=obj.note,
+            assignment=obj if change else None,
         )

@@ -496,6 +496,18 @@ class SpotCheck(models.Model):
         related_name="+",
         verbose_name=_("drawn by"),
     )
+    guided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for the townships of (包片)"),
+        help_text=_(
+            "With no township chosen, the sample is drawn in this official's townships of the year (包片). "
+            "Left empty, an official who guides townships draws in their own."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -538,3 +550,40 @@ class SpotCheckItem(models.Model):
 
     def __str__(self) -> str:
         return str(self.household)
+
+
+class GuidanceAssignment(models.Model):
+    """包片 (phase 二 of the plan): a bureau official assigned to a township for one year's guidance and spot checks.
+    "市住建局深入乡镇村开展工作指导……按照……包片负责分工": the official's home shows their townships, and the spot
+    checks they draw are drawn in them. A township may have more than one guide; an official several townships."""
+
+    year = models.PositiveSmallIntegerField(_("year"), validators=[PlausibleYear(ahead=1)])
+    official = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="guidance_assignments",
+        verbose_name=_("bureau official"),
+    )
+    township = models.ForeignKey(
+        "households.Township",
+        on_delete=models.PROTECT,
+        related_name="guidance_assignments",
+        verbose_name=_("township"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True, help_text=_("For example: 第二片区 lead."))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "township__code", "official__username"]
+        verbose_name = _("guidance assignment (包片)")
+        verbose_name_plural = _("guidance assignments (包片)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "official", "township"],
+                name="guidance_once_per_year",
+                violation_error_message=_("This official already guides this township in this year."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} · {self.township} · {self.official}"

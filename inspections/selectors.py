@@ -480,3 +480,43 @@ def grade_warnings(appraisal: Appraisal) -> list[str]:
     """What the national guideline leaves to judgement and looks doubtful in an appraisal about to be recorded
     (empty when nothing), in words; its rules are refused by Appraisal.clean. Both live in inspections.grading."""
     return grading.warnings(appraisal)
+
+
+# 包片 guidance ----------------------------------------------------------------------------------------------------
+
+
+def guidance_for_user(user: AbstractBaseUser) -> QuerySet:
+    """The guidance assignments (包片) a user may read: the bureau's (everything in scope) all of them; others none.
+    Read for the home and the spot checks, edited by the bureau administrator in the admin."""
+    from housing_safety.access import scope_of
+
+    from .models import GuidanceAssignment
+
+    if not scope_of(user).everything or not user.has_perm("inspections.view_guidanceassignment"):
+        return GuidanceAssignment.objects.none()
+    return GuidanceAssignment.objects.all()
+
+
+def guided_township_ids(official: AbstractBaseUser, year: int) -> list[int]:
+    """The townships an official guides in a year (包片), by code order; one query."""
+    from .models import GuidanceAssignment
+
+    if not getattr(official, "pk", None):
+        return []
+    return list(
+        GuidanceAssignment.objects.filter(official=official, year=year)
+        .order_by("township__code")
+        .values_list("township_id", flat=True)
+    )
+
+
+def guides_by_township(year: int) -> dict[int, list[str]]:
+    """{township id: the names of the officials guiding it this year}; one query."""
+    from .models import GuidanceAssignment
+
+    guides: dict[int, list[str]] = {}
+    rows = GuidanceAssignment.objects.filter(year=year).select_related("official").order_by("official__username")
+    for assignment in rows:
+        official = assignment.official
+        guides.setdefault(assignment.township_id, []).append(official.get_full_name() or official.get_username())
+    return guides

@@ -34,6 +34,7 @@ from .models import (
     Campaign,
     FindingKind,
     Grade,
+    GuidanceAssignment,
     HelperReport,
     Placard,
     Revisit,
@@ -514,9 +515,19 @@ def draw_spot_check(*, actor: AbstractBaseUser, spot_check: SpotCheck) -> int:
     if spot_check.drawn_at:
         return 0
     spot_check.seed = spot_check.seed or secrets.token_hex(8)
-    township_ids = list(spot_check.townships.values_list("pk", flat=True)) or list(
-        Township.objects.values_list("pk", flat=True)
-    )
+    township_ids = list(spot_check.townships.values_list("pk", flat=True))
+    if not township_ids:
+        # 包片: with no township chosen, the chosen official's townships of the year, or the drawer's own when they
+        # guide some; the townships drawn are recorded on the check, so its list says where it was drawn.
+        guide = spot_check.guided_by or actor
+        township_ids = selectors.guided_township_ids(guide, timezone.localdate().year)
+        if township_ids:
+            spot_check.guided_by = guide
+            spot_check.townships.set(township_ids)
+        elif spot_check.guided_by_id:
+            raise ValidationError({"guided_by": _("This official guides no township this year.")})
+        else:
+            township_ids = list(Township.objects.values_list("pk", flat=True))
     items = []
     for township in Township.objects.filter(pk__in=township_ids).order_by("code"):
         ids = list(
@@ -529,7 +540,7 @@ def draw_spot_check(*, actor: AbstractBaseUser, spot_check: SpotCheck) -> int:
     SpotCheckItem.objects.bulk_create(items)
     spot_check.drawn_at, spot_check.drawn_by = timezone.now(), actor
     spot_check._history_user = actor
-    spot_check.save(update_fields=["seed", "drawn_at", "drawn_by"])
+    spot_check.save(update_fields=["seed", "drawn_at", "drawn_by", "guided_by"])
     return len(items)
 
 
@@ -551,3 +562,50 @@ def record_spot_check_result(
     item.result, item.notes, item.verified_by, item.verified_at = result, notes.strip(), actor, timezone.now()
     item.save(update_fields=["result", "notes", "verified_by", "verified_at"])
     return item
+
+
+def check_spot_check_guide(*, guided_by, townships, year: int) -> None:
+    """A spot check drawn for an official's townships needs an official who guides some this year (包片)."""
+    if guided_by is not None and not townships and not selectors.guided_township_ids(guided_by, year):
+        raise ValidationError({"guided_by": _("This official guides no township this year.")})
+
+
+# 包片 guidance ----------------------------------------------------------------------------------------------------
+
+GUIDE_ROLES = ("bureau_official", "bureau_admin")
+
+
+def check_guidance(*, official, township, year: int) -> None:
+    """Only the bureau's people guide townships (市住建局深入乡镇村开展工作指导): an official or administrator with an
+    account that is active; the year within the plausible range."""
+    from housing_safety.access import scope_of
+    from housing_safety.dates import PlausibleYear
+
+    errors = {}
+    if official is None or not official.is_active or scope_of(official).role not in GUIDE_ROLES:
+        errors["official"] = _("Choose a bureau official or administrator: only the bureau's people guide townships.")
+    if township is None:
+        errors["township"] = _("Choose a township.")
+    try:
+        PlausibleYear(ahead=1)(year)
+    except ValidationError as error:
+        errors["year"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def assign_guidance(
+    *, actor: AbstractBaseUser, official, township: Township, year: int, note: str = "", assignment=None
+) -> GuidanceAssignment:
+    """Assign (or change) a township's guiding official for a year (包片负责分工); the bureau administrator's."""
+    require_perm(actor, "inspections.change_guidanceassignment" if assignment else "inspections.add_guidanceassignment")
+    check_guidance(official=official, township=township, year=year)
+    assignment = assignment or GuidanceAssignment()
+    taken = GuidanceAssignment.objects.filter(year=year, official=official, township=township)
+    if taken.exclude(pk=assignment.pk).exists():
+        raise ValidationError({"township": _("This official already guides this township in this year.")})
+    assignment.year, assignment.official, assignment.township, assignment.note = year, official, township, note.strip()
+    assignment._history_user = actor
+    assignment.save()
+    return assignment

@@ -9,10 +9,11 @@ class ReportingConfig(AppConfig):
     def ready(self):
         from households.demo import DEMO_STEPS
 
-        from .demo import seed_reports
+        from .demo import seed_plan_followups, seed_reports
 
-        if seed_reports not in DEMO_STEPS:
-            DEMO_STEPS.append(seed_reports)
+        for step in (seed_reports, seed_plan_followups):
+            if step not in DEMO_STEPS:
+                DEMO_STEPS.append(step)
 
         from housing_safety.workspace import register_links, register_todos
 
@@ -20,3 +21,4 @@ class ReportingConfig(AppConfig):
 
         register_links(*workspace.LINKS, position=30)
         register_todos(workspace.todos, position=30)
+        register_todos(workspace.guidance_todos, position=5)  # 包片: an official's townships come first

@@ -79,3 +79,45 @@ def seed_reports(admin) -> None:
     )
     if timezone.now() > services.deadline(current):
         services.mark_late_reports(day=today)
+
+
+def seed_plan_followups(admin) -> None:
+    """Last year's data sent to Longyan and passed (this year's not yet: the home and dashboard say so); the demo
+    official guides three townships this year (包片) and has drawn a spot check in them."""
+    from inspections import services as inspection_services
+    from inspections.models import GuidanceAssignment, SpotCheck
+
+    from . import submissions
+    from .models import DataSubmission
+
+    User = get_user_model()
+    today = timezone.localdate()
+    last_year = today.year - 1
+    if not DataSubmission.objects.filter(year=last_year).exists():
+        sent = submissions.record_submission(
+            actor=admin,
+            year=last_year,
+            sent_on=datetime.date(last_year, 5, 20),
+            recipient=submissions.DEFAULT_RECIPIENT,
+            method="省级系统报送，公文交换报送函（演示）",
+            attach_exports=True,
+        )
+        submissions.record_review(
+            actor=admin,
+            submission=sent,
+            review=DataSubmission.Review.PASSED,
+            remarks="数据完整，审核通过（演示）",
+            reviewed_on=datetime.date(last_year, 6, 12),
+        )
+    official = User.objects.filter(username="official").first()
+    if official is None or GuidanceAssignment.objects.filter(official=official).exists():
+        return
+    from households.models import Township
+
+    townships = list(Township.objects.filter(code__in=["350881100", "350881101", "350881102"]).order_by("code"))
+    for township in townships:
+        inspection_services.assign_guidance(
+            actor=admin, official=official, township=township, year=today.year, note="第一片区（演示）"
+        )
+    check = SpotCheck.objects.create(name=f"{today.year}年包片抽查核实（演示）", per_township=3, seed="demo-guidance")
+    inspection_services.draw_spot_check(actor=official, spot_check=check)

@@ -14,6 +14,7 @@ from housing_safety.workspace import Link, Todo
 from . import submissions
 from .models import ReportStatus
 from .selectors import expected, reports_for_user, units_reporting_for
+from .selectors.guidance import guided_townships
 
 LINKS = (
     Link("lists", _("Dashboard"), "reporting:dashboard", "reporting.view_dashboard", icon="speedometer2"),
@@ -33,6 +34,29 @@ LINKS = (
         icon="download",
     ),
 )
+
+
+def guidance_todos(user, today: datetime.date):
+    """包片: an official's townships of the year on their home, each with its key figures, leading to the township's
+    dashboard (whose every figure leads to its list); the spot checks to verify lead to the spot checks."""
+    if not user.has_perm("inspections.view_guidanceassignment"):
+        return
+    group = _("My townships to guide (包片)")
+    rows = guided_townships(user, today)
+    for row in rows:
+        figures = row.figures
+        note = (
+            _(
+                "%(covered)s covered · %(overdue)s appraisals overdue · %(dangerous)s dangerous without a case · "
+                "%(problems)s problems overdue · %(to_verify)s sampled to verify"
+            )
+            % figures
+        )
+        late = figures["overdue"] or figures["dangerous"] or figures["problems"]
+        url = f"{reverse('reporting:dashboard')}?township={row.township.pk}"
+        yield Todo(group, row.township.name, figures["covered"], url, "warning" if late else "info", note=note)
+    if rows and user.has_perm("inspections.add_spotcheck"):
+        yield Todo(group, _("Spot checks (抽查核实)"), None, reverse("admin:inspections_spotcheck_changelist"), "info")
 
 
 def todos(user, today: datetime.date):

@@ -355,6 +355,10 @@ def build_world() -> World:
     )  # fmt: skip
     world.objects["submission"] = submission
     world.objects["submission_file"] = submission.files.get()
+    # 包片: the official guides township B this year (the bureau's reference data, read by every official)
+    world.objects["guidance"] = inspection_services.assign_guidance(
+        actor=admin, official=world.users["official"], township=shuangyang, year=today.year, note="第一片区"
+    )
 
     # Configuration rows that exist in every installation (migrations make most of them).
     world.objects |= {

@@ -527,6 +527,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "inspections.revisit": AdminModel("revisit_b", shows="address_b3", list_shows="address_b3"),
     "inspections.helperreport": AdminModel("helper_report_b", shows="helper_note", list_shows="head_b1"),
     "inspections.spotcheck": AdminModel("spot_check", PERMISSION),
+    "inspections.guidanceassignment": AdminModel("guidance", PERMISSION),  # 包片: the bureau's, every township's
     "rectification.problem": AdminModel(
         "problem_b",
         shows="problem",
