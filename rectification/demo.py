@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from households.models import Township, Unit
+from households.models import Household, Township, Unit
 from inspections.models import Appraisal
 from inspections.services import record_appraisal
 
@@ -21,6 +21,7 @@ from .models import (
     Complaint,
     DocumentKind,
     LeadTransfer,
+    PlanItem,
     Problem,
     RenovationCase,
     RenovationType,
@@ -138,9 +139,36 @@ def _seed_problem_without_owner(admin) -> None:
     )
 
 
+def _seed_plan_problems(admin) -> None:
+    """新桥镇's list follows the plan's two dimensions ("从落实任务和4项机制两方面"): a missing placard under task 一
+    (past its deadline), a leaking roof under task 二 (both by their kind), and a late appraisal the township placed
+    under mechanism 1 itself."""
+    xinqiao = Township.objects.get(code="350881100")
+    if Problem.objects.filter(township=xinqiao, description__endswith="（演示）").exists():
+        return
+    households = list(Household.objects.filter(village__township=xinqiao, village__is_demo=True).order_by("pk")[:3])
+    today = timezone.localdate()
+    mechanism = PlanItem.objects.filter(kind=PlanItem.Kind.MECHANISM, number=1).first()
+    late_appraisal = "民政新增低保户移交超过1个月未鉴定（演示）"
+    stories = [
+        (Problem.Kind.PLACARD_MISSING, Problem.Source.SELF_INSPECTION, "房屋安全状况牌未上墙（演示）", -5, None),
+        (Problem.Kind.LEAKING, Problem.Source.HELPER_REPORT, "屋面漏雨透风，影响居住质量（演示）", 20, None),
+        (Problem.Kind.OTHER, Problem.Source.SELF_INSPECTION, late_appraisal, 10, mechanism),
+    ]
+    for (kind, source, description, days, plan_item), household in zip(stories, households, strict=False):
+        services.save_problem(
+            actor=admin,
+            problem=Problem(
+                township=xinqiao, household=household, source=source, kind=kind, description=description,
+                deadline=today + datetime.timedelta(days=days), plan_item=plan_item,
+            ),
+        )  # fmt: skip
+
+
 def seed_complaints(admin) -> None:
     """A few hotline complaints at different steps, and leads in and out of the bureau."""
     _seed_problem_without_owner(admin)
+    _seed_plan_problems(admin)
     if Complaint.objects.filter(content__endswith="（演示）").exists():
         return
     User = get_user_model()
