@@ -201,7 +201,7 @@ def test_the_year_end_summary_reads_back_with_the_plans_sections_and_their_figur
         "四、分乡镇：尚未解决的问题",
     ]
     for (heading, figures), table in zip(summary["sections"], document.tables, strict=False):
-        assert str(heading) in lines
+        assert any(line.endswith(str(heading)) for line in lines)  # its own line, or the heading it shares a name with
         assert table_rows(table)[1:] == [[str(label), word_documents._figure(v, kind)] for label, v, kind in figures]
     township_rows = {row[0]: row for row in table_rows(document.tables[-1])[1:]}
     for row in summary["townships"]:
