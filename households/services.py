@@ -11,7 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Case, Exists, OuterRef, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -317,12 +317,18 @@ def set_base_villages(
 ) -> dict[str, int]:
     """Make the listed villages the base villages: those not yet marked are marked with the year and batch they are
     named in, those marked and no longer listed are unmarked (their year and batch cleared); a village listed again
-    keeps the year it was first named. Bureau-wide (the bureau administrator's or official's list), two UPDATEs and
-    one history row per village that changed, so loading the same list twice changes nothing the second time."""
+    keeps the year it was first named (one marked by hand without a year takes this list's). Bureau-wide (the
+    bureau administrator's or official's list), a few statements and one history row per village that changed, so
+    loading the same list twice changes nothing the second time."""
     require_perm(actor, "inspections.add_basevillagelist")
     village_ids = set(village_ids)
-    marked = list(Village.objects.filter(pk__in=village_ids, is_revolutionary_base_village=False))
+    marked = list(
+        Village.objects.filter(pk__in=village_ids).filter(
+            Q(is_revolutionary_base_village=False) | Q(base_village_year__isnull=True)
+        )
+    )
     unmarked = list(Village.objects.filter(is_revolutionary_base_village=True).exclude(pk__in=village_ids))
+    newly = sum(1 for village in marked if not village.is_revolutionary_base_village)
     for village in marked:
         village.is_revolutionary_base_village, village.base_village_year = True, year
         village.base_village_batch = batch[:100]
@@ -332,7 +338,7 @@ def set_base_villages(
     fields = ["is_revolutionary_base_village", "base_village_year", "base_village_batch"]
     Village.objects.bulk_update(changed, fields)
     Village.history.bulk_history_create(changed, default_user=actor, default_change_reason=reason[:100])
-    return {"marked": len(marked), "unmarked": len(unmarked)}
+    return {"marked": newly, "unmarked": len(unmarked)}
 
 
 @transaction.atomic

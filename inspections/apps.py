@@ -22,6 +22,10 @@ class InspectionsConfig(AppConfig):
 
         if seed_appraisals not in DEMO_STEPS:
             DEMO_STEPS.append(seed_appraisals)
+        from .base_village_demo import seed_base_villages
+
+        if seed_base_villages not in DEMO_STEPS:
+            DEMO_STEPS.append(seed_base_villages)
 
         from housing_safety import printing
 

@@ -22,8 +22,12 @@ ORGANISATIONS = ["漳平市住建局村镇站", "龙岩某房屋安全鉴定公�
 def seed_appraisals(admin) -> None:
     rng = random.Random(2021)
     today = timezone.localdate()
+    # The base villages' households not yet registered wait for their survey (base_village_demo), not appraised here.
     dwellings = (
-        Dwelling.objects.filter(household__village__is_demo=True).select_related("household__village").order_by("pk")
+        Dwelling.objects.filter(household__village__is_demo=True)
+        .exclude(household__status=Household.Status.UNREGISTERED)
+        .select_related("household__village")
+        .order_by("pk")
     )
     appraised = set(Appraisal.objects.values_list("dwelling_id", flat=True).distinct())
     new = []  # recorded together, in this order, by one set-based service
