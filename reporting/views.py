@@ -25,7 +25,7 @@ from rectification.models import CASE_STEPS
 from rectification.selectors import leads_for_user, leads_without_receipt
 
 from . import charts, documents, selectors, services, submissions
-from .forms import ReportForm
+from .forms import ReportForm, StampedCopyForm
 from .models import ConsolidatedReport, ReportKind, ReportStatus
 from .selectors.plan import plan_progress
 
@@ -268,8 +268,25 @@ def report_detail(request, pk: int):
         report.status != ReportStatus.SUBMITTED
         and selectors.units_reporting_for(request.user).filter(pk=report.unit_id).exists()
     )
-    form = ReportForm(request.POST or None, instance=report)
-    if request.method == "POST":
+    may_stamp = (
+        report.status == ReportStatus.SUBMITTED
+        and selectors.units_reporting_for(request.user).filter(pk=report.unit_id).exists()
+    )
+    stamping = request.method == "POST" and "stamped" in request.POST
+    stamped_form = StampedCopyForm(request.POST if stamping else None, request.FILES if stamping else None)
+    form = ReportForm(None if stamping else request.POST or None, instance=report)
+    if stamping:
+        received = run_form(
+            stamped_form,
+            lambda f: services.receive_stamped_copy(
+                actor=request.user, report=report, uploaded_file=f.cleaned_data["stamped_copy"]
+            ),
+            request=request,
+        )
+        if received is not None:
+            messages.success(request, _("Stamped copy received."))
+            return redirect(received)
+    elif request.method == "POST":
         submit = "submit" in request.POST
 
         def save(form):
@@ -285,9 +302,7 @@ def report_detail(request, pk: int):
         if saved is not None:
             messages.success(request, _("Report submitted.") if submit else _("Draft saved."))
             return redirect(saved)
-    figures = report.figures
-    if report.status != ReportStatus.SUBMITTED:
-        figures = selectors.unit_figures(report.unit, services.figures_day(report, timezone.localdate()))
+    figures = selectors.report_figures(report, timezone.localdate())
     groups: list[tuple[str, list]] = []
     for column in selectors.COLUMNS:
         if not groups or groups[-1][0] != column.group:
@@ -300,6 +315,8 @@ def report_detail(request, pk: int):
         "groups": groups,
         "deadline": services.deadline(report),
         "state": selectors.report_cell_state(report),
+        "may_stamp": may_stamp,
+        "stamped_form": stamped_form,
     }
     return render(request, "reporting/report_detail.html", context)
 
