@@ -359,3 +359,72 @@ def test_query_counts_of_the_import(world, admin, xinqiao, django_assert_num_que
     with django_assert_num_queries(31):
         done = base_villages.confirm_list(actor=admin, base_list=base_list)
     assert done["marked"] == size - 1 and done["revisits"] == size + 2
+
+
+def test_the_survey_revisits_count_on_the_township_home(world, users):
+    """「对31个省定革命基点村群众的住房情况组织一次排查认定」 is the townships' work: their home's revisits to do count the
+    survey's houses in their township, the houses of households not yet registered included."""
+    from housing_safety.workspace import todos_for
+
+    def to_do(user) -> int:
+        lines = [todo for _group, todos in todos_for(user, D(2026, 12, 7)) for todo in todos]
+        return next(todo.count for todo in lines if str(todo.label) in ("Revisits to do", "待回访"))
+
+    staff = users[Role.TOWNSHIP_STAFF]  # 新桥镇: 梅林村's three houses are its
+    before = to_do(staff)
+    base_villages.confirm_list(actor=users[Role.BUREAU_ADMIN], base_list=load(users[Role.BUREAU_ADMIN]))
+    assert to_do(staff) == before + 3
+
+
+def test_only_the_base_village_survey_takes_households_not_yet_registered(world, admin):
+    """The quarterly revisit and any other campaign stay with covered households (建档立卡 comes first)."""
+    from inspections.services import launch_campaign
+
+    campaign = Campaign.objects.create(
+        name="台风后排查", kind=Campaign.Kind.POST_DISASTER, starts_on=D(2026, 8, 1), due_on=D(2026, 8, 31),
+        occupied_only=False,
+    )  # fmt: skip
+    launch_campaign(actor=admin, campaign=campaign)
+    households = set(campaign.revisits.values_list("dwelling__household__status", flat=True))
+    assert households == {Household.Status.ACTIVE}
+
+
+def test_appraisals_recorded_together_register_too(world, admin):
+    from inspections.services import record_appraisals
+
+    dangerous = dict(
+        foundation="c", load_bearing_walls="c", timber_frame="c", roof_truss="c", floor_roof_slab="c", grade="C",
+        recommendation="repair",
+    )  # fmt: skip
+    base_villages.confirm_list(actor=admin, base_list=load(admin))
+    record_appraisals(
+        actor=admin,
+        appraisals=[
+            AppraisalFactory.build(dwelling=world["surveyed_house"], **dangerous),
+            AppraisalFactory.build(dwelling=world["elsewhere_house"]),  # grade B: stays not registered
+        ],
+    )
+    statuses = dict(Household.objects.filter(status__in=["active", "unregistered"]).values_list("pk", "status"))
+    assert statuses[world["surveyed"].pk] == "active"
+    assert statuses[world["elsewhere_house"].household_id] == "unregistered"
+    assert BaseVillageRegistration.objects.count() == 1
+
+
+def test_query_counts_of_the_base_villages_page(world, users, client, django_assert_num_queries, xinqiao):
+    """Absolute, with more villages and lists than a small demo: the page reads its tables in fixed queries."""
+    admin = users[Role.BUREAU_ADMIN]
+    for n in range(12):
+        village = VillageFactory(township=xinqiao, name=f"多村{n}", code=f"3508811004{n:02d}")
+        DwellingFactory(household=HouseholdFactory(village=village, status=Household.Status.UNREGISTERED))
+    rows = [HEADER] + [[n, "新桥镇", f"3508811004{n:02d}", f"多村{n}"] for n in range(12)]
+    base_villages.confirm_list(actor=admin, base_list=load(admin, rows))
+    for _ in range(3):
+        load(admin)
+    client.force_login(users[Role.BUREAU_OFFICIAL])
+    url = reverse("inspections:base-villages")
+    client.get(url)  # warm: the session, the permissions, the shell's identity
+    # session, user, the campaign, the villages, the survey per village, the registrations per village, the lists'
+    # count and page, and the shell's notices
+    with django_assert_num_queries(10):
+        response = client.get(url)
+    assert response.status_code == 200 and body(response).count("多村") == 12
