@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,7 +22,7 @@ from households.admin_kit import (
     TownshipFilter,
     VillageFilter,
 )
-from households.models import Dwelling, Household
+from households.models import Dwelling, Household, Township
 from housing_safety.admin_base import AdminExtension, HistoryAdmin, ScopedAdminMixin, extend_admin
 
 from . import selectors, services
@@ -422,24 +422,24 @@ class SpotCheckAdmin(HistoryAdmin):
         return (*fixed, *self.readonly_fields)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("townships")
-
-    def changelist_view(self, request, extra_context=None):
-        # One query for the year's guides of every township, whatever the number of rows.
-        self._guides = selectors.guides_by_township(timezone.localdate().year)
-        return super().changelist_view(request, extra_context)
+        # Each check's townships with their guides of this year: two queries whatever the number of rows.
+        guides = GuidanceAssignment.objects.filter(year=timezone.localdate().year).select_related("official")
+        townships = Township.objects.order_by("code").prefetch_related(
+            Prefetch("guidance_assignments", queryset=guides.order_by("official__username"), to_attr="guides")
+        )
+        return super().get_queryset(request).prefetch_related(Prefetch("townships", queryset=townships))
 
     @admin.display(description=_("guided by (包片)"))
     def guides(self, obj):
-        guides = getattr(self, "_guides", None)
-        if guides is None:
-            guides = selectors.guides_by_township(timezone.localdate().year)
         townships = list(obj.townships.all())
         if not townships:
             return gettext("All townships")
         return "；".join(
-            f"{township.name}：{'、'.join(guides.get(township.pk, [])) or '—'}"
-            for township in sorted(townships, key=lambda t: t.code)
+            "{}：{}".format(
+                township.name,
+                "、".join(g.official.get_full_name() or g.official.get_username() for g in township.guides) or "—",
+            )
+            for township in townships
         )
 
     def save_related(self, request, form, formsets, change):

@@ -70,6 +70,8 @@ YEAR_FIELDS = {
     ("rectification.renovationcase", "programme_year"),
     ("rectification.subsidystandard", "year"),
     ("rectification.leadquarterreturn", "year"),
+    ("reporting.datasubmission", "year"),  # the year's data sent to Longyan
+    ("inspections.guidanceassignment", "year"),  # 包片, by year
 }
 
 

@@ -275,7 +275,7 @@ CHANGELISTS = {
     "campaign": (campaigns, 100, {ADMIN: 7, STAFF: 7}),
     "revisit": (revisits, 100, {ADMIN: 9, STAFF: 9}),
     "helperreport": (reports, 100, {ADMIN: 8, STAFF: 8}),
-    "spotcheck": (spot_checks, 100, {ADMIN: 9, OFFICIAL: 9}),  # +2: each check's townships, the year's guides (包片)
+    "spotcheck": (spot_checks, 100, {ADMIN: 8, OFFICIAL: 8}),  # +1: each check's townships (with their guides, 包片)
 }
 
 
