@@ -66,12 +66,12 @@ def build(job_id: int) -> str:
         with translation.override(settings.LANGUAGE_CODE):
             records = list(kind.records(job))
             PrintJob.objects.filter(pk=job.pk).update(total=len(records), done=0)
-            documents = []
+            parts = []
             for start_at in range(0, len(records), CHUNK):
                 chunk = records[start_at : start_at + CHUNK]
-                documents.append(pdf.html_to_document(kind.render(chunk)))
+                parts.append(pdf.html_to_pdf(kind.render(chunk)))
                 PrintJob.objects.filter(pk=job.pk).update(done=start_at + len(chunk))
-            content = pdf.write_documents(documents) if documents else pdf.html_to_pdf(kind.render([]))
+            content = pdf.join_pdfs(parts) if parts else pdf.html_to_pdf(kind.render([]))
         job.file.save(kind.filename(job), ContentFile(content), save=False)
         job.status = PrintJob.Status.READY
     except Exception:

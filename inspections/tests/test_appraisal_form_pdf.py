@@ -20,7 +20,7 @@ from fontTools.ttLib import TTFont
 from households.identity import mask_id_number
 from households.tests.conftest import *  # noqa: F403
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
-from housing_safety import disclosure
+from housing_safety import disclosure, printing
 from housing_safety.models import Notice, PrintJob
 from housing_safety.tests.kit import ADMIN, ANON, CLERK, HELPER, LIAISON, NO_ROLE, OFFICIAL, STAFF, login
 from inspections.documents import GRADE_DEFINITIONS
@@ -176,10 +176,11 @@ def test_the_blank_form_is_one_page_to_fill_in_by_hand(client, personas):
 
 
 def test_a_villages_forms_print_in_the_background_for_the_one_who_asked(
-    client, personas, xinqiao, dangerous, django_capture_on_commit_callbacks
+    client, personas, xinqiao, dangerous, django_capture_on_commit_callbacks, monkeypatch
 ):
     """A batch print for a village: one page per house (its newest appraisal), IDs masked, the PDF for its asker
-    alone, who is told in the inbox."""
+    alone, who is told in the inbox. Laid out a form per chunk here, so that the chunks are joined."""
+    monkeypatch.setattr(printing, "CHUNK", 1)
     village = dangerous.dwelling.household.village
     AppraisalFactory(dwelling=dangerous.dwelling, appraised_on=dangerous.appraised_on.replace(year=2026))
     AppraisalFactory(

@@ -378,6 +378,37 @@ class Bench:
             dwellings=Dwelling.objects.count(),
         )
 
+    # 7. Paper ------------------------------------------------------------------------------------------------------
+
+    def paper(self, forms: int = 500) -> dict:
+        """A village's batch of appraisal forms (issue 18: "Generating 500 appraisal forms for a village: time and
+        peak memory"), laid out as the print job does (chunks of printing.CHUNK, joined at the end). No baseline: a
+        line of its own. Peak memory is the process's resident peak (ru_maxrss) and its growth during the run."""
+        import resource
+
+        from housing_safety import pdf, printing
+        from inspections import documents
+        from inspections.models import Appraisal
+
+        appraisals = list(Appraisal.objects.select_related("dwelling__household__village__township")[:forms])
+        appraisals = (appraisals * (forms // max(len(appraisals), 1) + 1))[:forms]  # a small database repeats them
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        chunks = [appraisals[at : at + printing.CHUNK] for at in range(0, len(appraisals), printing.CHUNK)]
+        content = pdf.join_pdfs([pdf.html_to_pdf(documents._batch_html(chunk)) for chunk in chunks])
+        seconds = time.perf_counter() - started
+        row = {
+            "metric": "appraisal_forms",
+            "forms": len(appraisals),
+            "seconds": round(seconds, 1),
+            "seconds_per_form": round(seconds / max(len(appraisals), 1), 3),
+            "pdf_kb": len(content) // 1024,
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "max_rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024, 1),
+        }
+        self.emit(row)
+        return row
+
 
 def dump(row: dict) -> str:
     return json.dumps(row, ensure_ascii=False)
