@@ -293,6 +293,15 @@ def test_the_unit_uploads_its_stamped_copy_and_the_bureau_sees_it_received(clien
     assert values["新桥镇人民政府"] == "已收到盖章件" and values["双洋镇人民政府"] == "未收到"
 
 
+def test_the_grid_marks_the_reports_whose_stamped_copy_came_in(client, submitted, staff, official):
+    client.force_login(staff)
+    upload(client, submitted["xinqiao"], PDF, "scan.pdf")
+    client.force_login(official)
+    page = client.get(reverse("reporting:reports")).content.decode()
+    marked = page.split('data-stamped="received"')
+    assert len(marked) == 2 and submitted["xinqiao"].get_absolute_url() in marked[0].rsplit("<a", 1)[-1]
+
+
 def test_a_picture_scan_is_kept_re_encoded(client, submitted, staff):
     client.force_login(staff)
     assert upload(client, submitted["xinqiao"], png(), "scan.png").status_code == 302
