@@ -25,6 +25,10 @@ def print_job(request, pk: int):
             "job": job,
             "broker_down": waiting and BROKER_DOWN_MESSAGE,
             "retention_days": settings.EXPORT_FILE_RETENTION_DAYS,
+            # the page the print was asked from (a path of ours: the job's own params, never the request's)
+            "back": job.params.get("back", "")
+            if str(job.params.get("back", "")).startswith("/") and not str(job.params.get("back", "")).startswith("//")
+            else "",
         },
     )
 

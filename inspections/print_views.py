@@ -48,14 +48,15 @@ def village_appraisal_forms(request, pk: int):
     if not scope_of(request.user).covers_township(village.township_id):
         raise Http404
     count = selectors.village_current_appraisals(request.user, village.pk).count()
+    back = f"{reverse('inspections:field')}?village={village.pk}"
     if not count:
         messages.info(request, _("No house in %(village)s has an appraisal to print.") % {"village": village.name})
-        return redirect(f"{reverse('inspections:field')}?village={village.pk}")
+        return redirect(back)
     job = printing.start(
         user=request.user,
         kind=documents.PRINT_KIND,
         title=_("Appraisal forms of %(village)s (%(count)s)") % {"village": village.name, "count": count},
-        params={"village": village.pk},
+        params={"village": village.pk, "back": back},
         total=count,
     )
     return redirect(printing.job_url(job))

@@ -195,8 +195,9 @@ def test_a_villages_forms_print_in_the_background_for_the_one_who_asked(
     job = PrintJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("print-job", args=[job.pk])
     assert (job.status, job.total, job.done) == (PrintJob.Status.READY, 2, 2)
-    page = client.get(response["Location"])
-    assert reverse("print-job-file", args=[job.pk]) in page.content.decode()
+    page = client.get(response["Location"]).content.decode()
+    assert reverse("print-job-file", args=[job.pk]) in page
+    assert f'href="{reverse("inspections:field")}?village={village.pk}"' in page  # back to the village's list
     reader, text = pdf_text(client.get(reverse("print-job-file", args=[job.pk])).content)
     assert len(reader.pages) == 2
     assert "林木根" in text and "郑春花" in text and "2026年6月1日" in text and "2025年6月1日" not in text
