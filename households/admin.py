@@ -210,7 +210,9 @@ class VillageAdmin(ScopedImportExportAdmin):
     scope_selector = selectors.villages_for_user
     resource_classes = [VillageResource]
     allow_delete = True  # a mistyped village with no households may go; PROTECT keeps used ones
-    list_display = ("name", "township", "code", "is_revolutionary_base_village", "is_demo")
+    # The province's list of base villages is loaded on its own page (inspections.base_villages), linked above the list.
+    import_export_change_list_template = "admin/households/village/change_list.html"
+    list_display = ("name", "township", "code", "is_revolutionary_base_village", "base_village_year", "is_demo")
     list_filter = (
         type("VillageTownshipFilter", (TownshipFilter,), {"path": "township_id"}),
         "is_revolutionary_base_village",

@@ -311,6 +311,8 @@ def test_upload_preview_and_confirm_by_clicking(world, users, client):
     client.force_login(users[Role.BUREAU_OFFICIAL])
     home = body(client.get("/"))
     assert reverse("inspections:base-villages") in home  # the menu of the bureau's home
+    villages = body(client.get(reverse("admin:households_village_changelist")))
+    assert f'href="{reverse("inspections:base-villages")}"' in villages  # and the villages page
     response = client.post(
         reverse("inspections:base-villages"),
         {"year": "2020", "batch": "省定", "file": upload(xlsx([*GOOD, [3, "新桥镇", "350881100299", "无此村"]]))},
