@@ -6,7 +6,9 @@ the phone without sideways scrolling; nothing fails in the console or against th
 from __future__ import annotations
 
 import datetime
+import io
 
+import pypdf
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
@@ -15,8 +17,10 @@ from playwright.sync_api import expect
 from households.models import Attachment
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, png_bytes
 from housing_safety.access import Role
+from housing_safety.pdf import PDF_TYPE
 from housing_safety.tests.journey import PHONE, Journey
 from inspections.models import Campaign, HelperReport, Revisit
+from inspections.tests.factories import AppraisalFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -28,6 +32,8 @@ CLICKS = {
     "staff-revisit": 7,
     # log in; the home's "my households" line; 报告问题 on the household; 漏雨透风; the photo; send
     "helper-leaking-roof": 6,
+    # log in; the menu (phone); 工作看板; the village; its households; print the village's forms (issue 18)
+    "staff-village-forms": 6,
 }
 
 
@@ -90,3 +96,29 @@ def test_helper_reports_a_leaking_roof_with_a_photo(browser, live_server, person
         content_type=ContentType.objects.get_for_model(HelperReport), object_id=report.pk, kind="photo"
     )
     assert photos.count() == 1
+
+
+def test_township_staff_prints_a_villages_appraisal_forms(browser, live_server, personas, dongkeng):
+    """Issue 18: "A batch print for a village", one click from the page it belongs to: the township's dashboard,
+    the village, its households, the print; then the PDF, one page per appraised house."""
+    staff = personas[Role.TOWNSHIP_STAFF]
+    for name, address in (("林秀英", "东坑村2组5号"), ("黄土生", "东坑村3组8号")):
+        AppraisalFactory(dwelling=DwellingFactory(household=HouseholdFactory(head_name=name, village=dongkeng),
+                                                  address=address))  # fmt: skip
+
+    journey = Journey(browser, live_server.url, "staff-village-forms", width=PHONE)
+    journey.log_in(staff.username)
+    journey.click(journey.menu().get_by_role("link", name="工作看板"))
+    journey.click(journey.page.locator("main").get_by_role("link", name="东坑村").first)
+    journey.click(journey.page.locator("main a[href^='/field/?village=']").first)
+    journey.click(journey.page.get_by_role("button", name="打印东坑村全部鉴定表（PDF）"))
+    expect(journey.page.locator("main h1")).to_have_text("东坑村鉴定表（2份）")
+    link = journey.page.get_by_role("link", name="打开 PDF 打印（共 2 页）")
+    response = journey.page.request.get(live_server.url + link.get_attribute("href"))  # the browser's own session
+    status, content_type, content = response.status, response.headers["content-type"], response.body()
+    journey.finish(CLICKS["staff-village-forms"])
+
+    assert status == 200 and content_type == PDF_TYPE
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) == 2 and "林秀英" in text and "黄土生" in text
