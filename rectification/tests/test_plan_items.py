@@ -144,3 +144,12 @@ def test_the_township_list_filters_and_exports_by_task_or_mechanism(client, staf
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][-1] == "任务/机制"
     assert [row[-1] for row in rows[1:]] == [str(placard.plan_item)]
+
+
+def test_the_problem_page_names_its_task_or_mechanism(client, staff, xinqiao):
+    """ "从落实任务和4项机制两方面": a problem's page says which task it falls short of, linked to that task's list."""
+    problem = new_problem(staff, xinqiao, kind=Problem.Kind.PLACARD_MISSING)
+    client.force_login(staff)
+    text = body(client.get(reverse("rectification:problem", args=[problem.pk])))
+    assert "任务一 按时完成动态新增贫困户住房安全有保障任务" in text
+    assert f"?plan={problem.plan_item_id}" in text
