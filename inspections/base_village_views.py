@@ -19,6 +19,8 @@ from housing_safety.web import GET_POST, POST, page, run_form
 from . import base_villages
 from .models import BaseVillageRegistration, Campaign, Revisit
 
+REGISTRATIONS_SHOWN = 50
+
 
 class BaseVillageListForm(forms.Form):
     year = forms.IntegerField(
@@ -79,7 +81,13 @@ def base_village_index(request):
     for village in villages:
         village.progress = {**progress.get(village.pk, empty), "registered": registered.get(village.pk, 0)}
     lists = BoundedPaginator(base_villages.lists_for_user(request.user), 20).get_page(request.GET.get("page"))
-    context = {"form": form, "villages": villages, "campaign": campaign, "page": lists}
+    # The audit of 建档立卡 by the survey: who was registered, on which finding, by whom (the newest first).
+    registrations = BaseVillageRegistration.objects.select_related(
+        "household__village__township", "dwelling", "registered_by", "revisit", "appraisal"
+    )[:REGISTRATIONS_SHOWN]
+    context = {
+        "form": form, "villages": villages, "campaign": campaign, "page": lists, "registrations": registrations,
+    }  # fmt: skip
     return render(request, "inspections/base_villages.html", context)
 
 

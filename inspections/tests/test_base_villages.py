@@ -426,7 +426,7 @@ def test_query_counts_of_the_base_villages_page(world, users, client, django_ass
     url = reverse("inspections:base-villages")
     client.get(url)  # warm: the session, the permissions, the shell's identity
     # session, user, the campaign, the villages, the survey per village, the registrations per village, the lists'
-    # count and page, and the shell's notices
-    with django_assert_num_queries(10):
+    # count and page, the registrations (the audit), and the shell's notices
+    with django_assert_num_queries(11):
         response = client.get(url)
     assert response.status_code == 200 and body(response).count("多村") == 12
