@@ -74,6 +74,6 @@ def previous_quarter(day: datetime.date) -> tuple[int, int]:
 
 
 def lead_report_due(year: int, quarter: int) -> datetime.date:
-    """"牵头单位按季度报市纪委监委": the report of a quarter goes out on the first day of the next (the quarterly job
+    """ "牵头单位按季度报市纪委监委": the report of a quarter goes out on the first day of the next (the quarterly job
     of reporting.services.send_quarterly_lead_report)."""
     return quarter_end(year, quarter) + datetime.timedelta(days=1)

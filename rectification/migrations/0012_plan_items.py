@@ -100,85 +100,260 @@ def empty(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0015_discipline_commission_unit'),
-        ('rectification', '0011_phase_dates_plausible'),
+        ("households", "0015_discipline_commission_unit"),
+        ("rectification", "0011_phase_dates_plausible"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalPlanItem',
+            name="HistoricalPlanItem",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('task', 'Task (整治内容)'), ('mechanism', 'Mechanism (工作机制)'), ('requirement', 'Work requirement (工作要求)')], max_length=12, verbose_name='kind')),
-                ('number', models.PositiveSmallIntegerField(help_text="The plan's number: task （一） to （四） are 1 to 4, mechanism 1 to 4, requirement （二） is 2.", validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='number')),
-                ('title', models.CharField(help_text="The plan's words.", max_length=80, verbose_name='title')),
-                ('text', models.TextField(blank=True, verbose_name="the plan's text")),
-                ('every_township', models.BooleanField(default=False, help_text="The plan's 各乡镇街道.", verbose_name='every township and subdistrict')),
-                ('deadline', models.CharField(blank=True, help_text='For example 6月底前 or 每季度.', max_length=60, verbose_name="deadline (the plan's words)")),
-                ('rule', models.CharField(choices=[('new_households', 'New households appraised, renovated and placarded by 30 June'), ('revisit_back', 'Look-back revisits and the problems they find'), ('data_entry', 'Records entered and reconciled by April, sent to Longyan in May'), ('base_villages', "Base villages' households"), ('information_sharing', 'Appraisal within a month, a dangerous house acted on at once'), ('quarterly_revisits', 'Revisits every quarter'), ('monitoring', "Helpers' reports acted on at once"), ('complaints', 'Complaints handled in time'), ('lead_report', 'Quarterly lead report to the discipline commission'), ('unit_reports', 'Monthly reports by the 23rd, year-end summary by 10 November')], db_index=True, help_text='Which figures of the records the dashboard shows for this item, and the deadline it computes.', max_length=24, verbose_name='measured by')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("task", "Task (整治内容)"),
+                            ("mechanism", "Mechanism (工作机制)"),
+                            ("requirement", "Work requirement (工作要求)"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        help_text="The plan's number: task （一） to （四） are 1 to 4, mechanism 1 to 4, requirement （二） is 2.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="number",
+                    ),
+                ),
+                ("title", models.CharField(help_text="The plan's words.", max_length=80, verbose_name="title")),
+                ("text", models.TextField(blank=True, verbose_name="the plan's text")),
+                (
+                    "every_township",
+                    models.BooleanField(
+                        default=False, help_text="The plan's 各乡镇街道.", verbose_name="every township and subdistrict"
+                    ),
+                ),
+                (
+                    "deadline",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example 6月底前 or 每季度.",
+                        max_length=60,
+                        verbose_name="deadline (the plan's words)",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("new_households", "New households appraised, renovated and placarded by 30 June"),
+                            ("revisit_back", "Look-back revisits and the problems they find"),
+                            ("data_entry", "Records entered and reconciled by April, sent to Longyan in May"),
+                            ("base_villages", "Base villages' households"),
+                            ("information_sharing", "Appraisal within a month, a dangerous house acted on at once"),
+                            ("quarterly_revisits", "Revisits every quarter"),
+                            ("monitoring", "Helpers' reports acted on at once"),
+                            ("complaints", "Complaints handled in time"),
+                            ("lead_report", "Quarterly lead report to the discipline commission"),
+                            ("unit_reports", "Monthly reports by the 23rd, year-end summary by 10 November"),
+                        ],
+                        db_index=True,
+                        help_text="Which figures of the records the dashboard shows for this item, and the deadline it computes.",
+                        max_length=24,
+                        verbose_name="measured by",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical task or mechanism of the plan',
-                'verbose_name_plural': 'historical tasks and mechanisms of the plan',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical task or mechanism of the plan",
+                "verbose_name_plural": "historical tasks and mechanisms of the plan",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='PlanItem',
+            name="PlanItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('task', 'Task (整治内容)'), ('mechanism', 'Mechanism (工作机制)'), ('requirement', 'Work requirement (工作要求)')], max_length=12, verbose_name='kind')),
-                ('number', models.PositiveSmallIntegerField(help_text="The plan's number: task （一） to （四） are 1 to 4, mechanism 1 to 4, requirement （二） is 2.", validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='number')),
-                ('title', models.CharField(help_text="The plan's words.", max_length=80, verbose_name='title')),
-                ('text', models.TextField(blank=True, verbose_name="the plan's text")),
-                ('every_township', models.BooleanField(default=False, help_text="The plan's 各乡镇街道.", verbose_name='every township and subdistrict')),
-                ('deadline', models.CharField(blank=True, help_text='For example 6月底前 or 每季度.', max_length=60, verbose_name="deadline (the plan's words)")),
-                ('rule', models.CharField(choices=[('new_households', 'New households appraised, renovated and placarded by 30 June'), ('revisit_back', 'Look-back revisits and the problems they find'), ('data_entry', 'Records entered and reconciled by April, sent to Longyan in May'), ('base_villages', "Base villages' households"), ('information_sharing', 'Appraisal within a month, a dangerous house acted on at once'), ('quarterly_revisits', 'Revisits every quarter'), ('monitoring', "Helpers' reports acted on at once"), ('complaints', 'Complaints handled in time'), ('lead_report', 'Quarterly lead report to the discipline commission'), ('unit_reports', 'Monthly reports by the 23rd, year-end summary by 10 November')], help_text='Which figures of the records the dashboard shows for this item, and the deadline it computes.', max_length=24, unique=True, verbose_name='measured by')),
-                ('responsible_units', models.ManyToManyField(blank=True, related_name='plan_items', to='households.unit', verbose_name='responsible units')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("task", "Task (整治内容)"),
+                            ("mechanism", "Mechanism (工作机制)"),
+                            ("requirement", "Work requirement (工作要求)"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        help_text="The plan's number: task （一） to （四） are 1 to 4, mechanism 1 to 4, requirement （二） is 2.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="number",
+                    ),
+                ),
+                ("title", models.CharField(help_text="The plan's words.", max_length=80, verbose_name="title")),
+                ("text", models.TextField(blank=True, verbose_name="the plan's text")),
+                (
+                    "every_township",
+                    models.BooleanField(
+                        default=False, help_text="The plan's 各乡镇街道.", verbose_name="every township and subdistrict"
+                    ),
+                ),
+                (
+                    "deadline",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example 6月底前 or 每季度.",
+                        max_length=60,
+                        verbose_name="deadline (the plan's words)",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("new_households", "New households appraised, renovated and placarded by 30 June"),
+                            ("revisit_back", "Look-back revisits and the problems they find"),
+                            ("data_entry", "Records entered and reconciled by April, sent to Longyan in May"),
+                            ("base_villages", "Base villages' households"),
+                            ("information_sharing", "Appraisal within a month, a dangerous house acted on at once"),
+                            ("quarterly_revisits", "Revisits every quarter"),
+                            ("monitoring", "Helpers' reports acted on at once"),
+                            ("complaints", "Complaints handled in time"),
+                            ("lead_report", "Quarterly lead report to the discipline commission"),
+                            ("unit_reports", "Monthly reports by the 23rd, year-end summary by 10 November"),
+                        ],
+                        help_text="Which figures of the records the dashboard shows for this item, and the deadline it computes.",
+                        max_length=24,
+                        unique=True,
+                        verbose_name="measured by",
+                    ),
+                ),
+                (
+                    "responsible_units",
+                    models.ManyToManyField(
+                        blank=True, related_name="plan_items", to="households.unit", verbose_name="responsible units"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'task or mechanism of the plan',
-                'verbose_name_plural': 'tasks and mechanisms of the plan',
-                'ordering': ['kind', 'number'],
+                "verbose_name": "task or mechanism of the plan",
+                "verbose_name_plural": "tasks and mechanisms of the plan",
+                "ordering": ["kind", "number"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalPlanItem_responsible_units',
+            name="HistoricalPlanItem_responsible_units",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='rectification.historicalplanitem')),
-                ('unit', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.unit')),
-                ('planitem', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='rectification.planitem')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="rectification.historicalplanitem",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="households.unit",
+                    ),
+                ),
+                (
+                    "planitem",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="rectification.planitem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalPlanItem_responsible_units',
+                "verbose_name": "HistoricalPlanItem_responsible_units",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='historicalproblem',
-            name='plan_item',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text="The plan's task (整治内容) or mechanism (工作机制) this problem falls short of.", limit_choices_to={'kind__in': ['task', 'mechanism']}, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='rectification.planitem', verbose_name='task or mechanism'),
+            model_name="historicalproblem",
+            name="plan_item",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The plan's task (整治内容) or mechanism (工作机制) this problem falls short of.",
+                limit_choices_to={"kind__in": ["task", "mechanism"]},
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="rectification.planitem",
+                verbose_name="task or mechanism",
+            ),
         ),
         migrations.AddField(
-            model_name='problem',
-            name='plan_item',
-            field=models.ForeignKey(blank=True, help_text="The plan's task (整治内容) or mechanism (工作机制) this problem falls short of.", limit_choices_to={'kind__in': ['task', 'mechanism']}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='problems', to='rectification.planitem', verbose_name='task or mechanism'),
+            model_name="problem",
+            name="plan_item",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The plan's task (整治内容) or mechanism (工作机制) this problem falls short of.",
+                limit_choices_to={"kind__in": ["task", "mechanism"]},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="problems",
+                to="rectification.planitem",
+                verbose_name="task or mechanism",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planitem',
-            constraint=models.UniqueConstraint(fields=('kind', 'number'), name='one_plan_item_per_kind_and_number', violation_error_message='The plan already has an item of this kind with this number.'),
+            model_name="planitem",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "number"),
+                name="one_plan_item_per_kind_and_number",
+                violation_error_message="The plan already has an item of this kind with this number.",
+            ),
         ),
         migrations.RunPython(fill, empty),
     ]
