@@ -100,6 +100,16 @@ def warnings(appraisal: Appraisal) -> list[str]:
                     _("The worst component is graded %(worst)s, yet the house is graded %(grade)s: please check.")
                     % {"worst": worst, "grade": grade}
                 )
+    if grade == "B" and "c" in graded:
+        # B 级 "个别非承重构件处于危险状态，但不影响主体结构安全", while the six components of the form all carry the
+        # house: one at c (局部危险) reads as C's "部分承重结构不能满足安全使用要求，局部出现险情". Asked, not refused:
+        # the appraiser's 综合判定 may find the danger confined to a member that does not carry the house.
+        found.append(
+            _(
+                "A load-bearing component is graded c (dangerous in part), yet the house is graded B (only "
+                "non-load-bearing members in danger): please check whether it is C."
+            )
+        )
     if grade == "A" and appraisal.recommendation == "relocate":
         # A 级 房屋结构安全: the house gives no reason to move, but a relocation programme (造福工程) may move a
         # household from a remote or hazard-prone place; the appraiser says which.

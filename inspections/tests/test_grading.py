@@ -24,6 +24,7 @@ A_REBUILD = "A 级房屋结构安全，不能建议拆除重建。"
 ALL_A_BUT_D = "各构件均为 a 级，但房屋综合评定为 D 级：请确认。"
 A_RELOCATE = "房屋为 A 级（结构安全），但处理建议为搬迁安置：请确认，并在备注中写明原因。"
 B_REBUILD = "房屋为 B 级（不影响主体结构安全），但处理建议为拆除重建：请确认。"
+B_WITH_C = "有承重构件评为c级（局部危险），但房屋评定为B级（仅个别非承重构件危险）：请确认是否应为C级。"
 COMPONENTS = [name for name, _label in Appraisal.COMPONENTS]
 
 
@@ -87,6 +88,16 @@ def test_grade_a_with_the_recommendation_to_rebuild_is_refused_and_relocation_is
     rebuild_b = appraisal("B", recommendation="rebuild")
     assert refused(rebuild_b) == {} and warned(rebuild_b) == [B_REBUILD]
     assert warned(appraisal("C", every="c", recommendation="rebuild")) == []
+
+
+def test_a_component_at_c_graded_b_is_a_warning():
+    """B 级: "个别非承重构件处于危险状态，但不影响主体结构安全"; the form's six components all carry the house, and one
+    at c (局部危险) reads as C's "部分承重结构不能满足安全使用要求，局部出现险情". The guideline's 综合判定 leaves room
+    (the danger may lie in a member that carries nothing), so it is asked before saving, not refused."""
+    b_with_c = appraisal("B", load_bearing_walls="c")
+    assert refused(b_with_c) == {} and warned(b_with_c) == [B_WITH_C]
+    assert warned(appraisal("B")) == []  # every component b: B as recorded
+    assert warned(appraisal("C", every="b", recommendation="repair", load_bearing_walls="c")) == []
 
 
 @pytest.fixture
