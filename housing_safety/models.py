@@ -233,16 +233,22 @@ class HolidayDay(models.Model):
             raise ValidationError(errors)
 
 
+class MadeFileStatus(models.TextChoices):
+    """Where a file made in the background for one person stands: a large print (PrintJob) or an export
+    (reporting.ExportFile)."""
+
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Removed after the retention period")
+
+
 class PrintJob(models.Model):
     """A large print (a village's appraisal forms, a township's archive covers) laid out in the background for one
     person (housing_safety.printing); its page shows the progress and then the PDF, which only that person
     downloads. The file is removed EXPORT_FILE_RETENTION_DAYS after it was made, like an export's."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Being prepared")
-        READY = "ready", _("Ready")
-        FAILED = "failed", _("Failed")
-        EXPIRED = "expired", _("Removed after the retention period")
+    Status = MadeFileStatus
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")

@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from households.models import Township, Unit
 from housing_safety.dates import PlausibleYear, due_date, event_date
+from housing_safety.models import MadeFileStatus
 
 from .datasets import EXPORT_FIELDS
 
@@ -246,11 +247,7 @@ class ExportTemplate(models.Model):
 class ExportFile(models.Model):
     """A large export built in the background for one user; only that user downloads it."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Being prepared")
-        READY = "ready", _("Ready")
-        FAILED = "failed", _("Failed")
-        EXPIRED = "expired", _("Removed after the retention period")
+    Status = MadeFileStatus
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
