@@ -234,6 +234,13 @@ APP: dict[str, Entry] = {
     # Problems.
     "rectification:problems": Entry(perm="rectification.view_problem", shows="problem"),
     "rectification:problem-export": Entry(perm="rectification.view_problem", shows="problem"),
+    # The township's problem list on paper (rectification/paper.py): one township's, another's is a 404.
+    "rectification:problem-print": Entry(
+        target="township_b",
+        perm="rectification.view_problem",
+        shows="problem",
+        query=lambda w: {"township": w["township_b"].pk},
+    ),
     "rectification:problem": Entry(target="problem_b", perm="rectification.view_problem", shows="problem"),
     "rectification:problem-move": Entry(
         target="problem_b", write_perm="rectification.change_problem", post=lambda w: {"to": "in_progress"}
