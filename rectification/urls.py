@@ -7,6 +7,7 @@ app_name = "rectification"
 urlpatterns = [
     path("problems/", views.problem_list, name="problems"),
     path("problems/export.xlsx", views.problem_export, name="problem-export"),
+    path("problems/print.pdf", views.problem_print, name="problem-print"),
     path("problems/<id:pk>/", views.problem_detail, name="problem"),
     path("problems/<id:pk>/move/", views.problem_move, name="problem-move"),
     path("renovation/", case_views.case_list, name="cases"),

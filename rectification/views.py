@@ -10,14 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.selectors import attachments_for_user
+from households.selectors import attachments_for_user, townships_for_user
 from housing_safety.access import scope_of
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import area_lookups, int_param
+from housing_safety.pdf import pdf_response
 from housing_safety.web import POST, page, run_form
 
-from . import documents, selectors, services
+from . import documents, paper, selectors, services
 from .forms import ProblemMoveForm
 from .models import Problem
 
@@ -54,6 +55,7 @@ def problem_list(request):
         "plan_items": selectors.problem_plan_items(),
         "today": timezone.localdate(),
         "counts": selectors.problem_counts_by_township(request.user) if scope_of(request.user).everything else None,
+        "print_township": _print_township(request),
     }
     return render(request, "rectification/problem_list.html", context)
 
@@ -65,6 +67,30 @@ def problem_export(request):
     today = timezone.localdate()
     content = documents.problem_list_workbook(problems.iterator(chunk_size=2000), today)
     return xlsx_response(content, f"problems-{today:%Y%m%d}.xlsx")
+
+
+def _print_township(request) -> int | None:
+    """The township whose list prints: the one picked in the filter, else the staff member's own (a scope of one
+    township); None for the bureau before it picks one."""
+    township = int_param(request.GET, "township")
+    scope = scope_of(request.user)
+    if township is None and not scope.everything and len(scope.township_ids) == 1:
+        township = next(iter(scope.township_ids))
+    return township
+
+
+@page(permission="rectification.view_problem")
+def problem_print(request):
+    """The township's problem list on paper (一乡镇一清单): the list as filtered, one township at a time."""
+    township_id = _print_township(request)
+    if township_id is None:
+        messages.info(request, _("Choose a township to print its problem list."))
+        return redirect("rectification:problems")
+    township = get_object_or_404(townships_for_user(request.user), pk=township_id)
+    problems, _status = _filtered(request)
+    content = paper.problem_list_pdf(township, problems.filter(township_id=township.pk))
+    name = _("Problem list of %(township)s") % {"township": township.name}
+    return pdf_response(content, f"{name} {timezone.localdate():%Y-%m-%d}.pdf")
 
 
 @page(permission="rectification.view_problem")

@@ -266,3 +266,47 @@ def menu(page):
     if button.count() and button.is_visible():
         button.click()
     return page.locator("#shell-menu")
+
+
+# Paper documents (housing_safety.pdf): a PDF read back ---------------------------------------------------------------
+
+
+def pdf_text(content: bytes):
+    """The PDF's reader and its text (pypdf), every page's."""
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def embedded_characters(reader) -> set[str]:
+    """Every character the PDF's embedded fonts can draw (their cmaps; WeasyPrint embeds TrueType subsets)."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    covered: set[str] = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descendants = font.get_object().get("/DescendantFonts") or [font]
+            for descendant in descendants:
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                stream = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+                assert stream is not None, "a font used by the PDF is not embedded"
+                cmap = TTFont(io.BytesIO(stream.get_object().get_data())).getBestCmap() or {}
+                covered |= {chr(code) for code in cmap}
+    return covered
+
+
+def keep_page_image(content: bytes, name: str, page: int = 0) -> None:
+    """The PDF's page rendered to test-artifacts/<name> (PNG)."""
+    import pypdfium2
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    document = pypdfium2.PdfDocument(content)
+    try:
+        document[page].render(scale=1.5).to_pil().save(ARTIFACTS / name)
+    finally:
+        document.close()

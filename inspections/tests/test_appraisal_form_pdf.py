@@ -9,57 +9,34 @@ every character of that text (no boxes in place of Chinese). A rendered page of 
 
 from __future__ import annotations
 
-import io
-
-import pypdf
-import pypdfium2
 import pytest
 from django.urls import reverse
-from fontTools.ttLib import TTFont
 
 from households.identity import mask_id_number
 from households.tests.conftest import *  # noqa: F403
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
 from housing_safety import disclosure, printing
 from housing_safety.models import Notice, PrintJob
-from housing_safety.tests.kit import ADMIN, ANON, CLERK, HELPER, LIAISON, NO_ROLE, OFFICIAL, STAFF, login
+from housing_safety.tests.kit import (
+    ADMIN,
+    ANON,
+    CLERK,
+    HELPER,
+    LIAISON,
+    NO_ROLE,
+    OFFICIAL,
+    STAFF,
+    embedded_characters,
+    keep_page_image,
+    login,
+    pdf_text,
+)
 from inspections.documents import GRADE_DEFINITIONS
 from inspections.tests.factories import AppraisalFactory
 
 pytestmark = pytest.mark.django_db
 
 A4_POINTS = (595.28, 841.89)
-
-
-def pdf_text(content: bytes) -> tuple[pypdf.PdfReader, str]:
-    reader = pypdf.PdfReader(io.BytesIO(content))
-    return reader, "\n".join(page.extract_text() for page in reader.pages)
-
-
-def embedded_characters(reader: pypdf.PdfReader) -> set[str]:
-    """Every character the PDF's embedded fonts can draw (their cmaps; WeasyPrint embeds TrueType subsets)."""
-    covered: set[str] = set()
-    for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            descendants = font.get_object().get("/DescendantFonts") or [font]
-            for descendant in descendants:
-                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
-                stream = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
-                assert stream is not None, "a font used by the PDF is not embedded"
-                cmap = TTFont(io.BytesIO(stream.get_object().get_data())).getBestCmap() or {}
-                covered |= {chr(code) for code in cmap}
-    return covered
-
-
-def keep_page_image(content: bytes, name: str) -> None:
-    from housing_safety.tests.kit import ARTIFACTS
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    document = pypdfium2.PdfDocument(content)
-    try:
-        document[0].render(scale=1.5).to_pil().save(ARTIFACTS / name)
-    finally:
-        document.close()
 
 
 @pytest.fixture

@@ -1,0 +1,116 @@
+"""The rectification app's paper documents (issue 18), drawn by housing_safety.pdf from templates under
+rectification/print/: the township's problem list (一乡镇一清单) in the layout townships file it, and the household
+archive's cover and contents list (一户一档) for the paper folder. Every value comes from the records the caller's
+scoped selector found; nothing is typed by hand."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from households.identity import mask_id_number
+from housing_safety.pdf import render_pdf
+
+from .models import CASE_STEPS, CaseStatus, DocumentKind, Problem, RenovationCase
+
+
+def chinese_date(day) -> str:
+    return f"{day:%Y年%m月%d日}".replace("年0", "年").replace("月0", "月") if day else ""
+
+
+# The township's problem list (一乡镇一清单) -----------------------------------------------------------------------
+
+
+def problem_list_pdf(township, problems: Iterable[Problem]) -> bytes:
+    """One landscape A4 table: numbered rows with the timetable and the responsible person, the township and the
+    date on top, the township's responsible leader's signature and stamp under it."""
+    today = timezone.localdate()
+    return render_pdf(
+        "rectification/print/problem_list.html",
+        {"township": township, "problems": list(problems), "today": today, "printed_on": chinese_date(today)},
+    )
+
+
+# The household archive's cover and contents (一户一档) ------------------------------------------------------------
+
+
+def page_count(attachment) -> int:
+    """A PDF's pages (pypdf), one for an image or any other file; a PDF that cannot be read counts as one."""
+    name = (attachment.original_name or attachment.file.name or "").lower()
+    if attachment.mime_type != "application/pdf" and not name.endswith(".pdf"):
+        return 1
+    import pypdf
+
+    try:
+        with attachment.file.open("rb") as handle:
+            return len(pypdf.PdfReader(io.BytesIO(handle.read())).pages) or 1
+    except Exception:  # noqa: BLE001 - a damaged upload still sits in the folder as one sheet
+        return 1
+
+
+@dataclass
+class ContentsRow:
+    number: int | str
+    step: str
+    kind: str
+    required: bool
+    present: bool
+    files: int
+    pages: int
+
+
+def contents_of(case: RenovationCase, documents: list) -> list[ContentsRow]:
+    """Each document kind by step, in the steps' order: those filed (with their pages) and the required ones that
+    are not. A kind the case has not reached yet is listed only when something was filed under it."""
+    reached = set(case.reached_steps())
+    by_kind: dict[int, list] = {}
+    for document in documents:
+        by_kind.setdefault(document.kind_id, []).append(document)
+    rows: list[ContentsRow] = []
+    number = 0
+    labels = dict(CaseStatus.choices)
+    kinds = sorted(
+        DocumentKind.objects.all(),
+        key=lambda k: (CASE_STEPS.index(k.step) if k.step in CASE_STEPS else 99, k.order, k.pk),
+    )
+    for kind in kinds:
+        filed = by_kind.get(kind.pk, [])
+        if not filed and not (kind.is_required and kind.step in reached):
+            continue
+        pages = sum(page_count(document.attachment) for document in filed)
+        if filed:
+            number += 1
+        rows.append(
+            ContentsRow(
+                number=number if filed else "",
+                step=str(labels.get(kind.step, kind.step)),
+                kind=kind.name,
+                required=kind.is_required,
+                present=bool(filed),
+                files=len(filed),
+                pages=pages,
+            )
+        )
+    return rows
+
+
+def archive_folder_pdf(case: RenovationCase, documents: list, *, full_id_number: bool = False) -> bytes:
+    """Two pages: the folder's cover (household, house, case number, programme year, township) and its contents."""
+    household = case.household
+    id_number = household.id_number or ""
+    rows = contents_of(case, documents)
+    return render_pdf(
+        "rectification/print/archive_folder.html",
+        {
+            "case": case,
+            "household": household,
+            "id_number": id_number if full_id_number else mask_id_number(id_number),
+            "rows": rows,
+            "total_pages": sum(row.pages for row in rows),
+            "missing": sum(1 for row in rows if not row.present),
+            "printed_on": chinese_date(timezone.localdate()),
+        },
+    )
