@@ -146,7 +146,7 @@ def test_the_bureau_reads_any_units_return_but_files_none(client, personas, pove
     client.force_login(personas[role])
     response = client.get(url(poverty_office))
     assert response.status_code == 200
-    assert "未报送" in body(response) and "<form method=\"post\"" not in body(response)
+    assert "未报送" in body(response) and '<form method="post"' not in body(response)
     before = snapshot()
     assert client.post(url(poverty_office), post_body()).status_code == 403
     assert snapshot() == before
@@ -186,7 +186,11 @@ def test_the_liaison_files_the_register_figures_as_pre_filled(client, liaison, p
         ({"received": "100000"}, "received", "请填写 0 至 99999 的整数。"),
         ({"feedback": "两"}, "feedback", "输入整数。"),
         ({"received": "5"}, "difference_reason", "数据与线索登记台账不一致：请说明原因（例如尚未录入台账的线索）。"),
-        ({"receipts_confirmed": "4", "difference_reason": "有补录"}, "receipts_confirmed", "回执数多于移送线索数（3）。"),
+        (
+            {"receipts_confirmed": "4", "difference_reason": "有补录"},
+            "receipts_confirmed",
+            "回执数多于移送线索数（3）。",
+        ),
     ],
     ids=["negative", "too-large", "not-a-number", "differs-without-reason", "more-receipts-than-sent"],
 )
@@ -262,7 +266,9 @@ def test_the_liaisons_home_has_the_return_to_file_during_the_window(client, liai
     assert url(poverty_office) not in body(client.get("/"))
 
 
-def test_the_official_sees_every_department_filed_or_not(client, personas, liaison, poverty_office, register, in_window):
+def test_the_official_sees_every_department_filed_or_not(
+    client, personas, liaison, poverty_office, register, in_window
+):
     client.force_login(liaison)
     client.post(url(poverty_office), post_body())
     client.force_login(personas[Role.BUREAU_OFFICIAL])

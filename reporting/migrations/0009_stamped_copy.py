@@ -9,61 +9,95 @@ import reporting.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reporting', '0008_data_submission_to_longyan'),
+        ("reporting", "0008_data_submission_to_longyan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmonthlyreport',
-            name='stamped_copy',
-            field=models.TextField(blank=True, editable=False, max_length=200, verbose_name='stamped copy (scan)'),
+            model_name="historicalmonthlyreport",
+            name="stamped_copy",
+            field=models.TextField(blank=True, editable=False, max_length=200, verbose_name="stamped copy (scan)"),
         ),
         migrations.AddField(
-            model_name='historicalmonthlyreport',
-            name='stamped_copy_name',
+            model_name="historicalmonthlyreport",
+            name="stamped_copy_name",
             field=models.CharField(blank=True, editable=False, max_length=200, verbose_name="stamped copy's file name"),
         ),
         migrations.AddField(
-            model_name='historicalmonthlyreport',
-            name='stamped_copy_type',
+            model_name="historicalmonthlyreport",
+            name="stamped_copy_type",
             field=models.CharField(blank=True, editable=False, max_length=40, verbose_name="stamped copy's type"),
         ),
         migrations.AddField(
-            model_name='historicalmonthlyreport',
-            name='stamped_received_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, validators=[housing_safety.dates.PlausibleDate('event')], verbose_name='stamped copy received at'),
+            model_name="historicalmonthlyreport",
+            name="stamped_received_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                null=True,
+                validators=[housing_safety.dates.PlausibleDate("event")],
+                verbose_name="stamped copy received at",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmonthlyreport',
-            name='stamped_received_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='stamped copy uploaded by'),
+            model_name="historicalmonthlyreport",
+            name="stamped_received_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="stamped copy uploaded by",
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyreport',
-            name='stamped_copy',
-            field=models.FileField(blank=True, editable=False, max_length=200, upload_to=reporting.models.stamped_copy_upload_to, verbose_name='stamped copy (scan)'),
+            model_name="monthlyreport",
+            name="stamped_copy",
+            field=models.FileField(
+                blank=True,
+                editable=False,
+                max_length=200,
+                upload_to=reporting.models.stamped_copy_upload_to,
+                verbose_name="stamped copy (scan)",
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyreport',
-            name='stamped_copy_name',
+            model_name="monthlyreport",
+            name="stamped_copy_name",
             field=models.CharField(blank=True, editable=False, max_length=200, verbose_name="stamped copy's file name"),
         ),
         migrations.AddField(
-            model_name='monthlyreport',
-            name='stamped_copy_type',
+            model_name="monthlyreport",
+            name="stamped_copy_type",
             field=models.CharField(blank=True, editable=False, max_length=40, verbose_name="stamped copy's type"),
         ),
         migrations.AddField(
-            model_name='monthlyreport',
-            name='stamped_received_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, validators=[housing_safety.dates.PlausibleDate('event')], verbose_name='stamped copy received at'),
+            model_name="monthlyreport",
+            name="stamped_received_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                null=True,
+                validators=[housing_safety.dates.PlausibleDate("event")],
+                verbose_name="stamped copy received at",
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyreport',
-            name='stamped_received_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='stamped copy uploaded by'),
+            model_name="monthlyreport",
+            name="stamped_received_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="stamped copy uploaded by",
+            ),
         ),
     ]
