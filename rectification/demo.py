@@ -252,7 +252,8 @@ def seed_lead_returns(admin) -> None:
             ),
         )  # fmt: skip
     civil_liaison, created = get_user_model().objects.get_or_create(
-        username="minzheng-demo", defaults={"first_name": "民政局联络员（演示）"}
+        username="minzheng-demo",
+        defaults={"first_name": "民政局联络员（演示）", "email": "minzheng-demo@zhangping.example.gov.cn"},
     )
     if created:
         civil_liaison.set_unusable_password()  # records the demo's filings; nobody signs in with it
