@@ -297,6 +297,8 @@ APP: dict[str, Entry] = {
     ),
     # The household archive holds identity documents: personal-data roles only.
     "rectification:case-archive": Entry(target="case_b", perm=(VIEW_CASE, PERSONAL_DATA_PERMISSION), shows="head_b1"),
+    # The paper folder's cover and contents (rectification/paper.py): the ID number masked, as on the case page.
+    "rectification:case-folder": Entry(target="case_b", perm=VIEW_CASE, shows="head_b1"),
     # Complaints and leads.
     "rectification:complaints": Entry(perm="rectification.view_complaint", shows="complaint"),
     "rectification:complaint-export": Entry(perm="rectification.view_complaint", shows="complaint"),
