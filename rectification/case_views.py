@@ -17,10 +17,11 @@ from housing_safety import disclosure
 from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import area_lookups, int_param, year_param
+from housing_safety.pdf import join_pdfs, pdf_response
 from housing_safety.web import GET_POST, POST, page, run_form
 from housing_safety.workflow import permits
 
-from . import selectors, services
+from . import paper, selectors, services
 from .documents import case_archive
 from .forms import (
     CaseDocumentsForm,
@@ -285,14 +286,30 @@ def case_archive_zip(request, pk: int):
     if not can_view_personal_data(request.user):
         raise PermissionDenied
     case = _get_case(request, pk)
-    documents = list(case.documents.select_related("kind", "attachment__uploaded_by").order_by("kind__order", "pk"))
+    documents = _archive_documents(case)
     disclosure.log_export(
         user=request.user, name=_("Archive of case %(number)s") % {"number": case.number}, rows=len(documents),
         ip_address=disclosure.client_ip(request),
     )  # fmt: skip
-    response = HttpResponse(case_archive(case, documents), content_type="application/zip")
+    folder = paper.archive_folder_pdfs(case, documents)  # the cover and contents for the paper folder, ID masked
+    response = HttpResponse(case_archive(case, documents, folder=folder), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{case.number}.zip"'
     return response
+
+
+def _archive_documents(case: RenovationCase) -> list:
+    return list(case.documents.select_related("kind", "attachment__uploaded_by").order_by("kind__order", "pk"))
+
+
+@page(permission=VIEW)
+def case_folder(request, pk: int):
+    """The paper folder's cover and contents list (一户一档) as one PDF; the head's ID number as the case page shows
+    it (in full only after the logged unmask)."""
+    case = _get_case(request, pk)
+    full = disclosure.is_unmasked(request, case.household)
+    cover, contents = paper.archive_folder_pdfs(case, _archive_documents(case), full_id_number=full)
+    name = _("Archive cover and contents %(number)s") % {"number": case.number}
+    return pdf_response(join_pdfs([cover, contents]), f"{name}.pdf")
 
 
 @page(permission=VIEW)

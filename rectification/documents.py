@@ -125,9 +125,10 @@ def lead_report_workbook(*, year: int, quarter: int) -> bytes:
     return book.to_bytes()
 
 
-def case_archive(case: RenovationCase, documents: list) -> bytes:
+def case_archive(case: RenovationCase, documents: list, *, folder: tuple[bytes, bytes] | None = None) -> bytes:
     """The household archive for the paper file, as a ZIP: every document, numbered, and an index workbook
-    (documents, steps, the case's facts) first."""
+    (documents, steps, the case's facts) first; with `folder` (the paper folder's cover and contents list as PDFs,
+    rectification.paper) those two as well."""
     book = WorkbookWriter()
     index = book.sheet(
         _("Documents"),
@@ -175,4 +176,9 @@ def case_archive(case: RenovationCase, documents: list) -> bytes:
             facts.append([label, value])
         index_name = _("Index")
         archive.writestr(f"000-{index_name}.xlsx", book.to_bytes())
+        if folder is not None:
+            cover, contents = folder
+            cover_name, contents_name = _("Archive cover"), _("Archive contents")
+            archive.writestr(f"000-{cover_name}.pdf", cover)
+            archive.writestr(f"000-{contents_name}.pdf", contents)
     return buffer.getvalue()

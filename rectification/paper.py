@@ -97,20 +97,23 @@ def contents_of(case: RenovationCase, documents: list) -> list[ContentsRow]:
     return rows
 
 
-def archive_folder_pdf(case: RenovationCase, documents: list, *, full_id_number: bool = False) -> bytes:
-    """Two pages: the folder's cover (household, house, case number, programme year, township) and its contents."""
+def archive_folder_pdfs(case: RenovationCase, documents: list, *, full_id_number: bool = False) -> tuple[bytes, bytes]:
+    """The paper folder's cover (household, house, case number, programme year, township) and its contents list,
+    one PDF each (the archive ZIP holds both); the ID number masked unless `full_id_number`."""
     household = case.household
     id_number = household.id_number or ""
     rows = contents_of(case, documents)
-    return render_pdf(
-        "rectification/print/archive_folder.html",
-        {
-            "case": case,
-            "household": household,
-            "id_number": id_number if full_id_number else mask_id_number(id_number),
-            "rows": rows,
-            "total_pages": sum(row.pages for row in rows),
-            "missing": sum(1 for row in rows if not row.present),
-            "printed_on": chinese_date(timezone.localdate()),
-        },
+    context = {
+        "case": case,
+        "household": household,
+        "id_number": id_number if full_id_number else mask_id_number(id_number),
+        "rows": rows,
+        "total_pages": sum(row.pages for row in rows),
+        "missing": sum(1 for row in rows if not row.present),
+        "printed_on": chinese_date(timezone.localdate()),
+    }
+    template = "rectification/print/archive_folder.html"
+    return (
+        render_pdf(template, {**context, "part": "cover"}),
+        render_pdf(template, {**context, "part": "contents"}),
     )

@@ -22,6 +22,7 @@ urlpatterns = [
     path("renovation/<id:pk>/new-dwelling/", case_views.case_new_dwelling, name="case-new-dwelling"),
     path("renovation/<id:pk>/supplement/", case_views.case_supplement, name="case-supplement"),
     path("renovation/<id:pk>/archive.zip", case_views.case_archive_zip, name="case-archive"),
+    path("renovation/<id:pk>/folder.pdf", case_views.case_folder, name="case-folder"),
     path("complaints/", complaint_views.complaint_list, name="complaints"),
     path("complaints/new/", complaint_views.complaint_new, name="complaint-new"),
     path("complaints/export.xlsx", complaint_views.complaint_export, name="complaint-export"),

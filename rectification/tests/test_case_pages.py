@@ -57,7 +57,7 @@ def test_archive_zip_holds_every_document_and_an_index(client, staff, case):
     response = client.get(reverse("rectification:case-archive", args=[case.pk]))
     assert response.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert len(names) == case.documents.count() + 1
+    assert len(names) == case.documents.count() + 3  # with the index, the folder's cover and contents (PDF)
     assert any(name.endswith(".xlsx") for name in names)
 
 

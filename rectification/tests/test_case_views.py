@@ -891,7 +891,8 @@ def test_the_archive_zip_holds_every_document_and_an_index(client, users, world)
     documents = list(case.documents.select_related("kind").order_by("kind__order", "pk"))
     assert len(documents) == 15
     [index_name] = [name for name in names if name.endswith(".xlsx")]
-    files = [name for name in names if name != index_name]
+    assert {"000-档案封面.pdf", "000-档案目录.pdf"} <= set(names)  # the paper folder's cover and contents
+    files = [name for name in names if not name.startswith("000-")]
     assert len(files) == len(documents)
     for number, (name, document) in enumerate(zip(files, documents, strict=True), start=1):
         assert name.startswith(f"{number:03d}-{document.kind.name}-")
@@ -933,7 +934,7 @@ def test_bureau_admin_may_export_any_townships_archive(client, users, world):
     response = client.get(reverse("rectification:case-archive", args=[world.cases["other"].pk]))
     assert response.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert len(names) == 3 + 1  # the application's three documents and the index
+    assert len(names) == 3 + 3  # the application's three documents, the index, the folder's cover and contents
 
 
 # ------------------------------------------------------------------------------- 6. archive and subsidy overviews
