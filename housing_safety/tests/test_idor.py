@@ -299,6 +299,10 @@ APP: dict[str, Entry] = {
     "rectification:case-archive": Entry(target="case_b", perm=(VIEW_CASE, PERSONAL_DATA_PERMISSION), shows="head_b1"),
     # The paper folder's cover and contents (rectification/paper.py): the ID number masked, as on the case page.
     "rectification:case-folder": Entry(target="case_b", perm=VIEW_CASE, shows="head_b1"),
+    # A posting notice (公示) of the case's village assessment or township review; no posting period: a 404.
+    "rectification:case-posting": Entry(
+        target="case_b", perm=VIEW_CASE, shows="head_b1", query=lambda w: {"step": "village_assessed"}
+    ),
     # Complaints and leads.
     "rectification:complaints": Entry(perm="rectification.view_complaint", shows="complaint"),
     "rectification:complaint-export": Entry(perm="rectification.view_complaint", shows="complaint"),
