@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -310,6 +310,23 @@ def case_folder(request, pk: int):
     cover, contents = paper.archive_folder_pdfs(case, _archive_documents(case), full_id_number=full)
     name = _("Archive cover and contents %(number)s") % {"number": case.number}
     return pdf_response(join_pdfs([cover, contents]), f"{name}.pdf")
+
+
+@page(permission=VIEW)
+def case_posting(request, pk: int):
+    """The posting notice (公示) of the case's village assessment or township review (?step=), with the cases
+    posted with it; a step the case has no posting period for is a 404."""
+    case = _get_case(request, pk)
+    step = request.GET.get("step", CaseStatus.VILLAGE_ASSESSED)
+    if step not in paper.POSTED_STEPS or getattr(case, paper.POSTED_STEPS[step][0]) is None:
+        raise Http404
+    posted = list(paper.posting_cases(selectors.cases_for_user(request.user), case, step))
+    unit = getattr(case.township, "unit", None)
+    content = paper.posting_notice_pdf(
+        case, step, posted, township_phone=unit.phone if unit else "", hotline=settings.SUPERVISION_HOTLINE
+    )
+    name = _("Posting notice %(number)s") % {"number": case.number}
+    return pdf_response(content, f"{name}.pdf")
 
 
 @page(permission=VIEW)

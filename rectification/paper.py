@@ -117,3 +117,39 @@ def archive_folder_pdfs(case: RenovationCase, documents: list, *, full_id_number
         render_pdf(template, {**context, "part": "cover"}),
         render_pdf(template, {**context, "part": "contents"}),
     )
+
+
+# Posting notices (公示) of the steps that need a public posting -------------------------------------------------
+
+POSTED_STEPS = {  # step: (the case's posting dates, the area the notice covers)
+    CaseStatus.VILLAGE_ASSESSED: ("village_posting_start", "village_posting_end", "household__village_id"),
+    CaseStatus.TOWNSHIP_REVIEWED: ("township_posting_start", "township_posting_end", "township_id"),
+}
+
+
+def posting_cases(cases, case: RenovationCase, step: str):
+    """The cases posted with `case` at `step`: those of its village (or township) with the same posting period."""
+    start, end, area = POSTED_STEPS[step]
+    area_value = case.household.village_id if area == "household__village_id" else case.township_id
+    return (
+        cases.filter(**{start: getattr(case, start), end: getattr(case, end), area: area_value})
+        .select_related("household__village", "township")
+        .order_by("household__village__name", "number")
+    )
+
+
+def posting_notice_pdf(case: RenovationCase, step: str, posted: list, *, township_phone: str, hotline: str) -> bytes:
+    start, end, _area = POSTED_STEPS[step]
+    return render_pdf(
+        "rectification/print/posting_notice.html",
+        {
+            "case": case,
+            "village_step": step == CaseStatus.VILLAGE_ASSESSED,
+            "step_label": CaseStatus(step).label,
+            "posted": posted,
+            "start": chinese_date(getattr(case, start)),
+            "end": chinese_date(getattr(case, end)),
+            "township_phone": township_phone,
+            "hotline": hotline,
+        },
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("renovation/<id:pk>/supplement/", case_views.case_supplement, name="case-supplement"),
     path("renovation/<id:pk>/archive.zip", case_views.case_archive_zip, name="case-archive"),
     path("renovation/<id:pk>/folder.pdf", case_views.case_folder, name="case-folder"),
+    path("renovation/<id:pk>/posting.pdf", case_views.case_posting, name="case-posting"),
     path("complaints/", complaint_views.complaint_list, name="complaints"),
     path("complaints/new/", complaint_views.complaint_new, name="complaint-new"),
     path("complaints/export.xlsx", complaint_views.complaint_export, name="complaint-export"),
