@@ -41,6 +41,12 @@ class SubmissionForm(forms.Form):
         required=False,
         help_text=_("PDF, Word or Excel: the letter and the files as they were sent."),
     )
+    uploads_personal = forms.BooleanField(
+        label=_("The uploaded files carry full ID or phone numbers"),
+        required=False,
+        initial=False,
+        help_text=_("Then only who may see full numbers downloads them; otherwise everyone who sees the submission."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,6 +66,12 @@ class ReviewForm(forms.Form):
     remarks = forms.CharField(label=_("review remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def _check_stamped_copy(uploaded) -> None:
+    from .services import check_stamped_copy
+
+    check_stamped_copy(uploaded)
+
+
 class StampedCopyForm(forms.Form):
     """The scan of the unit's report, signed and stamped; refused here as the service would refuse it."""
 
@@ -67,11 +79,6 @@ class StampedCopyForm(forms.Form):
         label=_("scan of the signed and stamped report"),
         help_text=_("PDF, JPEG or PNG."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        # the field itself refuses a file that is not a scan, so a refused file is not held for the next submit
+        validators=[_check_stamped_copy],
     )
-
-    def clean_stamped_copy(self):
-        from .services import check_stamped_copy
-
-        uploaded = self.cleaned_data["stamped_copy"]
-        check_stamped_copy(uploaded)
-        return uploaded

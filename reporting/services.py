@@ -210,11 +210,17 @@ def check_stamped_copy(uploaded) -> str:
     """A stamped copy is a scan: a PDF, JPEG or PNG by its content (not its name), within ATTACHMENT_MAX_BYTES, a
     picture that decodes within ATTACHMENT_MAX_PIXELS; the detected type. A picture is re-encoded without its
     metadata (kept on the upload, as attachments' are)."""
-    mime = validate_attachment_file(uploaded)
+    refused = ValidationError(
+        _("The stamped copy must be a scan as a PDF, JPEG or PNG file; this file is not one."), code="bad_type"
+    )
+    try:
+        mime = validate_attachment_file(uploaded)
+    except ValidationError as error:
+        if error.code == "bad_type":  # its message lists what attachments take (Word, Excel): not what this takes
+            raise refused from None
+        raise
     if mime not in STAMPED_TYPES:
-        raise ValidationError(
-            _("The stamped copy must be a scan as a PDF, JPEG or PNG file; this file is not one."), code="bad_type"
-        )
+        raise refused
     if getattr(uploaded, "scrubbed", None) is None:
         uploaded.scrubbed = scrub_image(uploaded, mime)
     return mime
@@ -224,7 +230,10 @@ def receive_stamped_copy(*, actor: AbstractBaseUser, report: MonthlyReport, uplo
     """The unit's people upload the scan of their report signed and stamped (盖章件), once the report is submitted;
     a later upload replaces it (the earlier file stays in the report's history). The bureau sees it as received."""
     _check_may_file(actor, report)
-    check_stamped_copy(uploaded_file)
+    try:
+        check_stamped_copy(uploaded_file)
+    except ValidationError as error:  # on the file's field: a form's refused file is not held for its next submit
+        raise ValidationError({"stamped_copy": error.error_list}) from None
     stored, mime, _day = uploaded_file.scrubbed
     with transaction.atomic():
         report = MonthlyReport.objects.select_for_update(of=("self",)).select_related("unit").get(pk=report.pk)

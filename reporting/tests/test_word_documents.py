@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from households.models import Household
 from housing_safety.access import SYSTEM, Role
+from housing_safety.models import HeldUpload
 from housing_safety.tests.kit import rows_of
 from housing_safety.word import DOCX_TYPE
 from reporting import documents, selectors, services, word_documents
@@ -313,7 +314,7 @@ def test_a_picture_scan_is_kept_re_encoded(client, submitted, staff):
     ("content", "name", "reason"),
     [
         (b"MZ\x90\x00 not a scan", "scan.pdf", "盖章件须为 PDF、JPEG 或 PNG 格式的扫描件"),  # a renamed program
-        (b"PK\x03\x04", "scan.docx", "只能上传"),  # not even a Word file
+        (b"PK\x03\x04", "scan.docx", "盖章件须为 PDF、JPEG 或 PNG 格式的扫描件"),  # not even a Word file
     ],
 )
 def test_a_bad_upload_is_refused_in_chinese_and_changes_nothing(client, submitted, staff, content, name, reason):
@@ -323,7 +324,7 @@ def test_a_bad_upload_is_refused_in_chinese_and_changes_nothing(client, submitte
     response = upload(client, report, content, name)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "盖章件" in text and ("只能" in text or reason in text)
+    assert reason in text and "Excel" not in text  # what a stamped copy may be, not what attachments may
     assert rows_of(MonthlyReport) == before
 
 
@@ -339,6 +340,17 @@ def test_a_word_file_is_refused_as_a_stamped_copy(client, submitted, staff):
     response = upload(client, submitted["xinqiao"], buffer.getvalue(), "report.docx")
     assert "盖章件须为 PDF、JPEG 或 PNG 格式的扫描件" in response.content.decode()
     assert rows_of(MonthlyReport) == before
+
+
+@pytest.mark.parametrize(("content", "name"), [(b"just notes", "notes.txt"), (b"just notes", "fake.pdf")])
+def test_a_refused_file_is_not_held_and_the_message_says_what_is_taken(client, submitted, staff, content, name):
+    report = submitted["xinqiao"]
+    client.force_login(staff)
+    text = upload(client, report, content, name).content.decode()
+    assert "盖章件须为 PDF、JPEG 或 PNG 格式的扫描件" in text and "Excel" not in text
+    assert "已保留" not in text and name not in text  # not held: the next submit is not refused with it again
+    assert HeldUpload.objects.count() == 0
+    assert upload(client, report, PDF, "scan.pdf").status_code == 302  # choosing a good file is all it takes
 
 
 def test_an_unsubmitted_report_takes_no_stamped_copy(client, poverty_office, submitted, personas):
