@@ -87,7 +87,7 @@ def _house_rows(dwelling: Dwelling | None) -> list[tuple[str, str]]:
         dwelling.get_structure_type_display(),
         str(dwelling.storeys or ""),
         str(dwelling.bays or ""),
-        f"{dwelling.floor_area} m²" if dwelling.floor_area is not None else "",
+        str(dwelling.floor_area) if dwelling.floor_area is not None else "",  # the label says （㎡）
         str(dwelling.year_built or ""),
         _("yes") if dwelling.is_occupied else _("no"),
     ]

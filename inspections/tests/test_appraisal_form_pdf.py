@@ -42,7 +42,7 @@ A4_POINTS = (595.28, 841.89)
 @pytest.fixture
 def dangerous(xinqiao):
     household = HouseholdFactory(village=VillageFactory(township=xinqiao, name="东坑村"), head_name="林木根")
-    dwelling = DwellingFactory(household=household, address="东坑村2组15号", year_built=1978)
+    dwelling = DwellingFactory(household=household, address="东坑村2组15号", year_built=1978, floor_area="96.50")
     return AppraisalFactory(
         dwelling=dwelling,
         kind="formal",
@@ -88,6 +88,7 @@ def test_the_form_of_a_recorded_appraisal_is_one_a4_page_with_its_values(client,
     ):
         assert expected in text, expected
     assert household.id_number not in text  # masked: the reader did not open the household's personal data
+    assert "建筑面积（㎡） 96.50 " in text and "m²" not in text  # the unit said once, by the label
     assert set(text) - {"\n", " "} <= embedded_characters(reader)
     keep_page_image(response.content, "appraisal-form.png")
 
