@@ -340,6 +340,9 @@ class SubmissionFile(models.Model):
     file = models.FileField(_("file"), upload_to="submissions/", max_length=200)
     rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     personal = models.BooleanField(_("full ID and phone numbers"), default=True)
+    sending = models.PositiveSmallIntegerField(
+        _("sending"), default=1, help_text=_("1 for the first sending of the year, 2 for its resending after a return…")
+    )
 
     class Meta:
         ordering = ["pk"]

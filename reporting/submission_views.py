@@ -15,7 +15,7 @@ from housing_safety.web import GET_POST, page, run_form
 
 from . import submissions
 from .forms import ReviewForm, SubmissionForm
-from .models import SubmissionFile
+from .models import SubmissionFile, SubmissionReview
 
 
 @page(methods=GET_POST, permission="reporting.view_datasubmission")
@@ -23,10 +23,14 @@ def submission_list(request):
     """Every year's sending, this year's state, and (for who may record it) the form to record this year's."""
     today = timezone.localdate()
     state = submissions.state_for_year(request.user, today.year, today)
+    years = list(submissions.submissions_for_user(request.user).prefetch_related("files"))
+    returned = [item.year for item in years if item.review == SubmissionReview.RETURNED]
     may_record = request.user.has_perm("reporting.add_datasubmission")
     form = None
-    if may_record:
-        initial = {"year": today.year, "sent_on": today, "recipient": submissions.DEFAULT_RECIPIENT}
+    if may_record and (not state.done or returned or request.method == "POST"):
+        year = request.GET.get("year", "")
+        year = int(year) if year.isdigit() and int(year) in returned else today.year
+        initial = {"year": year, "sent_on": today, "recipient": submissions.DEFAULT_RECIPIENT}
         form = SubmissionForm(request.POST or None, request.FILES or None, initial=initial)
     elif request.method == "POST":
         from django.core.exceptions import PermissionDenied
@@ -44,6 +48,7 @@ def submission_list(request):
                 method=data["method"],
                 attach_exports=data["attach_exports"],
                 uploads=data["uploads"],
+                uploads_personal=data["uploads_personal"],
                 ip_address=disclosure.client_ip(request),
             )
 
@@ -53,7 +58,8 @@ def submission_list(request):
             return redirect(saved)
     context = {
         "state": state,
-        "years": submissions.submissions_for_user(request.user).prefetch_related("files"),
+        "years": years,
+        "returned": returned,
         "form": form,
     }
     return render(request, "reporting/submission_list.html", context)
@@ -64,11 +70,14 @@ def submission_detail(request, year: int):
     """One year's sending: what was sent, to whom, by whom and when, and Longyan's review (recorded here)."""
     submission = get_object_or_404(submissions.submissions_for_user(request.user), year=year)
     may_review = request.user.has_perm("reporting.change_datasubmission")
+    pending = submission.review == SubmissionReview.PENDING
     if request.method == "POST" and not may_review:
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied
-    form = ReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate()}) if may_review else None
+    form = None
+    if may_review and (pending or request.method == "POST"):
+        form = ReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate()})
     if request.method == "POST":
 
         def review(form):
@@ -85,10 +94,17 @@ def submission_detail(request, year: int):
         if saved is not None:
             messages.success(request, _("Longyan's review is recorded."))
             return redirect(saved)
+    files = list(submission.files.all())
+    last = max((item.sending for item in files), default=1)
+    earlier = submissions.earlier_sendings(submission)
+    for sending in earlier:
+        sending.files = [item for item in files if item.sending == sending.number]
     context = {
         "submission": submission,
-        "files": submission.files.all(),
-        "form": form,
+        "files": [item for item in files if item.sending == last],
+        "earlier": earlier,
+        "may_resend": request.user.has_perm("reporting.add_datasubmission"),
+        "form": form if (pending or request.method == "POST") else None,
         "due_on": submissions.due_on(submission.year),
         "personal": can_view_personal_data(request.user),
     }

@@ -90,6 +90,15 @@ def _submission_todo(user, today: datetime.date, group) -> Todo:
     """今年数据是否已提交龙岩 (五月提交龙岩市审核): sent (on, by), not yet (due 31 May), or late. One query."""
     state = submissions.state_for_year(user, today.year, today)
     due = formats.date_format(state.due_on, "SHORT_DATE_FORMAT")
+    if state.returned:
+        returned = state.submission
+        note = _("Returned on %(date)s: correct and send again") % {
+            "date": formats.date_format(returned.reviewed_on, "SHORT_DATE_FORMAT")
+        }
+        if state.late:
+            note = _("%(note)s (was due by %(date)s: late)") % {"note": note, "date": due}
+        label = _("This year's data returned by Longyan: to be sent again")
+        return Todo(group, label, None, returned.get_absolute_url(), "danger" if state.late else "warning", note=note)
     if state.sent:
         sent = state.submission
         note = _("Sent on %(date)s by %(who)s") % {

@@ -95,7 +95,7 @@ def test_uploaded_files_alone_are_a_sending(personas):
         attach_exports=False,
         uploads=[xlsx()],
     )
-    assert [(item.name, item.dataset, item.personal) for item in made.files.all()] == [("报送函.xlsx", "", True)]
+    assert [(item.name, item.dataset, item.personal) for item in made.files.all()] == [("报送函.xlsx", "", False)]
 
 
 @pytest.mark.parametrize(
@@ -157,6 +157,114 @@ def test_longyans_review_passed_or_returned_with_remarks(personas, sent, chinese
     )
     sent.refresh_from_db()
     assert (sent.review, sent.review_remarks, sent.review_recorded_by) == ("returned", "缺少鉴定表", official)
+
+
+def returned(sent, actor, on=None):
+    return submissions.record_review(
+        actor=actor, submission=sent, review="returned", remarks="缺少鉴定表", reviewed_on=on or D(sent.year, 6, 5)
+    )
+
+
+def test_a_returned_year_is_sent_again_on_the_same_record(personas, sent, chinese):
+    """The plan expects a returned submission to be corrected and sent again: the same year's record takes the new
+    sending (date, sender, files numbered 2, review back to 待审核); the earlier sending and its 退回 stay."""
+    official = personas[OFFICIAL]
+    returned(sent, official)
+    with pytest.raises(Exception) as refused:  # not before Longyan returned it
+        submissions.record_submission(actor=official, year=sent.year, sent_on=D(sent.year, 6, 1), recipient="龙岩")
+    assert refused.value.message_dict["sent_on"] == ["重新报送的日期不能早于龙岩退回的日期。"]
+    again = submissions.record_submission(
+        actor=official, year=sent.year, sent_on=D(sent.year, 6, 20), recipient="龙岩市住建局", attach_exports=False,
+        uploads=[xlsx("更正后报送函.xlsx")],
+    )  # fmt: skip
+    again.refresh_from_db()
+    assert again.pk == sent.pk and DataSubmission.objects.count() == 1
+    assert (again.sent_on, again.sent_by, again.review, again.reviewed_on, again.review_remarks) == (
+        D(sent.year, 6, 20), official, "pending", None, "",
+    )  # fmt: skip
+    assert sorted(again.files.values_list("sending", flat=True)) == [1, 1, 1, 1, 2]
+    (earlier,) = submissions.earlier_sendings(again)
+    assert (earlier.number, earlier.sent_on, earlier.sent_by, earlier.reviewed_on, earlier.remarks) == (
+        1, D(sent.year, 5, 20), personas[ADMIN], D(sent.year, 6, 5), "缺少鉴定表",
+    )  # fmt: skip
+    with pytest.raises(Exception) as refused:  # pending again: one sending at a time
+        submissions.record_submission(actor=official, year=sent.year, sent_on=D(sent.year, 6, 21), recipient="龙岩")
+    assert refused.value.message_dict["year"] == [f"{sent.year}年的数据提交已登记。"]
+    submissions.record_review(actor=official, submission=again, review="passed", reviewed_on=D(sent.year, 6, 30))
+    assert len(submissions.earlier_sendings(again)) == 1
+
+
+def test_a_returned_year_is_resent_from_the_list_page(client, personas, sent, chinese):
+    client.force_login(personas[OFFICIAL])
+    returned(sent, personas[OFFICIAL])
+    page = body(client.get(LIST))
+    assert "已退回，待重新报送" in page and f'href="?year={sent.year}#send"' in page
+    assert f'value="{sent.year}"' in body(client.get(LIST, {"year": sent.year}))
+    detail_url = reverse("reporting:submission", args=[sent.year])
+    detail = body(client.get(detail_url))
+    assert "已退回，待修改后重新报送。" in detail and 'name="review"' not in detail
+    response = client.post(
+        LIST,
+        {
+            "year": sent.year,
+            "sent_on": timezone.localdate(),
+            "recipient": "龙岩市住房和城乡建设局",
+            "uploads": [xlsx("更正后报送函.xlsx")],
+        },
+    )
+    assert response.status_code == 302 and response.url == detail_url
+    detail = body(client.get(detail_url))
+    assert "此前的报送（已被龙岩退回）" in detail and "缺少鉴定表" in detail and "更正后报送函.xlsx" in detail
+    assert 'name="review"' in detail
+
+
+def test_the_home_says_this_years_data_was_returned_and_late_after_31_may(client, personas, chinese):
+    """After a 退回 the year is not done: the home says it was returned and must be sent again (late after 31 May)."""
+    official = personas[OFFICIAL]
+    today = timezone.localdate()
+    made = submissions.record_submission(
+        actor=official, year=today.year, sent_on=D(today.year, 1, 1), recipient="龙岩", attach_exports=False,
+        uploads=[xlsx()],
+    )  # fmt: skip
+    returned(made, official, on=D(today.year, 1, 1))
+    client.force_login(official)
+    home = body(client.get("/"))
+    assert "今年数据被龙岩退回，待重新报送" in home and "今年数据已提交龙岩" not in home
+    state = submissions.state_for_year(official, today.year, D(today.year, 5, 31))
+    assert (state.sent, state.returned, state.done, state.late) == (True, True, False, False)
+    assert submissions.state_for_year(official, today.year, D(today.year, 6, 1)).late is True
+    assert "龙岩已于" in body(client.get(reverse("reporting:dashboard")))
+
+
+def test_an_official_downloads_the_letter_they_uploaded(client, personas):
+    """An uploaded file is personal only when its uploader says it carries full ID or phone numbers (default off)."""
+    official = personas[OFFICIAL]
+    made = submissions.record_submission(
+        actor=official, year=2026, sent_on=D(2026, 5, 30), recipient="龙岩", attach_exports=False, uploads=[xlsx()]
+    )
+    client.force_login(official)
+    item = made.files.get()
+    assert item.personal is False
+    assert client.get(reverse("reporting:submission-file", args=[item.pk])).status_code == 200
+    flagged = submissions.record_submission(
+        actor=official, year=2025, sent_on=D(2025, 5, 30), recipient="龙岩", attach_exports=False,
+        uploads=[xlsx("名单.xlsx")], uploads_personal=True,
+    )  # fmt: skip
+    assert flagged.files.get().personal is True
+    assert client.get(reverse("reporting:submission-file", args=[flagged.files.get().pk])).status_code == 404
+
+
+def test_a_passed_review_is_final(client, personas, sent, chinese):
+    official = personas[OFFICIAL]
+    submissions.record_review(actor=official, submission=sent, review="passed", reviewed_on=D(sent.year, 6, 1))
+    url = reverse("reporting:submission", args=[sent.year])
+    client.force_login(official)
+    page = body(client.get(url))
+    assert 'name="review"' not in page and "审核结果为最终结果" in page
+    before = snapshot()
+    refused = client.post(url, {"review": "returned", "reviewed_on": D(sent.year, 6, 5), "remarks": "改"})
+    assert "龙岩已审核通过，审核结果为最终结果，不能更改。" in body(refused)
+    assert snapshot() == before
 
 
 # The pages, for every role --------------------------------------------------------------------------------------
