@@ -350,7 +350,7 @@ def build_world() -> World:
     sent_year = today.year - 1
     submission = submission_services.record_submission(
         actor=admin, year=sent_year, sent_on=datetime.date(sent_year, 5, 20), recipient="龙岩市住建局",
-        attach_exports=False,
+        attach_exports=False, uploads_personal=True,
         uploads=[SimpleUploadedFile("报送.xlsx", _xlsx([["户主", M["head_b1"].text, M["id_b1"].text]]))],
     )  # fmt: skip
     world.objects["submission"] = submission
