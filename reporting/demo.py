@@ -82,8 +82,9 @@ def seed_reports(admin) -> None:
 
 
 def seed_plan_followups(admin) -> None:
-    """Last year's data sent to Longyan and passed (this year's not yet: the home and dashboard say so); the demo
-    official guides three townships this year (包片) and has drawn a spot check in them."""
+    """Last year's data sent to Longyan and passed, the year before returned, sent again and passed (this year's not
+    yet: the home and dashboard say so); the demo official guides three townships this year (包片) and has drawn a
+    spot check in them."""
     from inspections import services as inspection_services
     from inspections.models import GuidanceAssignment, SpotCheck
 
@@ -108,6 +109,23 @@ def seed_plan_followups(admin) -> None:
             review=DataSubmission.Review.PASSED,
             remarks="数据完整，审核通过（演示）",
             reviewed_on=datetime.date(last_year, 6, 12),
+        )
+    before = today.year - 2  # returned by Longyan, corrected and sent again, then passed
+    if not DataSubmission.objects.filter(year=before).exists():
+        first = submissions.record_submission(
+            actor=admin, year=before, sent_on=datetime.date(before, 5, 15), recipient=submissions.DEFAULT_RECIPIENT,
+            method="省级系统报送（演示）", attach_exports=True,
+        )  # fmt: skip
+        submissions.record_review(
+            actor=admin, submission=first, review=DataSubmission.Review.RETURNED,
+            remarks="部分危房缺少鉴定表，请补齐后重新报送（演示）", reviewed_on=datetime.date(before, 5, 26),
+        )  # fmt: skip
+        again = submissions.record_submission(
+            actor=admin, year=before, sent_on=datetime.date(before, 5, 30), recipient=submissions.DEFAULT_RECIPIENT,
+            method="省级系统报送，补齐鉴定表（演示）", attach_exports=True,
+        )  # fmt: skip
+        submissions.record_review(
+            actor=admin, submission=again, review=DataSubmission.Review.PASSED, reviewed_on=datetime.date(before, 6, 9)
         )
     official = User.objects.filter(username="official").first()
     if official is None or GuidanceAssignment.objects.filter(official=official).exists():
