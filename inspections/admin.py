@@ -23,7 +23,7 @@ from households.admin_kit import (
     VillageFilter,
 )
 from households.models import Dwelling, Household, Township
-from housing_safety.admin_base import AdminExtension, HistoryAdmin, ScopedAdminMixin, extend_admin
+from housing_safety.admin_base import AdminExtension, HistoryAdmin, ScopedAdminMixin, extend_admin, filter_by_id
 
 from . import selectors, services
 from .models import (
@@ -404,6 +404,14 @@ class SpotCheckForm(forms.ModelForm):
         return data
 
 
+class SpotCheckTownshipFilter(TownshipFilter):
+    """The spot checks that sampled households of a township (the official's home links here per 包片 township)."""
+
+    def queryset(self, request, queryset):
+        items = filter_by_id(SpotCheckItem.objects.all(), "household__village__township_id", self.value())
+        return queryset.filter(pk__in=items.values("spot_check_id")) if self.value() else queryset
+
+
 @admin.register(SpotCheck)
 class SpotCheckAdmin(HistoryAdmin):
     """Saving a new spot check draws its sample (in the drawer's 包片 townships when they guide some and chose none);
@@ -415,6 +423,7 @@ class SpotCheckAdmin(HistoryAdmin):
     readonly_fields = ("drawn_at", "drawn_by", "results_by_township")
     inlines = [SpotCheckItemInline]
     filter_horizontal = ("townships",)
+    list_filter = (SpotCheckTownshipFilter,)
 
     def get_readonly_fields(self, request, obj=None):
         # Once drawn, the sample's definition is fixed: the seed and size reproduce it.

@@ -49,10 +49,13 @@ def field_home(request):
     households = search_households(request.user, selectors.covered_households_for_user(request.user), query)
     if status in HousingStatus.values:
         households = households.filter(selectors.status_filter(status))
+    figure = ""  # the dashboard's figure the list shows, named above it with its total and a × to clear it
     if request.GET.get("appraised") == "1":  # the dashboard's figure 已鉴定
         households = households.filter(selectors.appraised_filter())
+        figure = _("Appraised")
     if request.GET.get("placard") == "late":  # the late list: past the placard deadline without one on the wall
         households = households.filter(selectors.placard_missing())
+        figure = _("Past the deadline without a placard")
     village = int_param(request.GET, "village")
     # the dashboard's drill-down: township -> village -> its households
     households = households.filter(**area_lookups(request.GET, township="village__township_id", village="village_id"))
@@ -66,10 +69,20 @@ def field_home(request):
             "status": status,
             "statuses": HousingStatus.choices,
             "village": village or "",
+            "figure": figure,
+            "figure_clear_url": _without(request, "appraised", "placard", "page") if figure else "",
             # narrowed to one village: its appraisal forms print as one batch (print_views.village_appraisal_forms)
             "print_village": village and _whole_village(request.user, village),
         },
     )
+
+
+def _without(request, *names: str) -> str:
+    """This page's URL without the query parameters `names` (a filter's ×)."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return f"{request.path}?{query.urlencode()}" if query else request.path
 
 
 def _whole_village(user, village_id: int):
@@ -341,7 +354,8 @@ def revisit_list(request):
     """Revisits still to do in one's scope, earliest due first; overdue ones flagged."""
     today = timezone.localdate()
     revisits = selectors.revisits_for_user(request.user).filter(status=Revisit.Status.PENDING).order_by("due_on", "pk")
-    if request.GET.get("show") == "overdue":  # the dashboard's late list
+    overdue = request.GET.get("show") == "overdue"
+    if overdue:  # the dashboard's late list (its heading and empty line say so)
         revisits = revisits.filter(selectors.revisit_overdue(today))
     revisits = revisits.filter(
         **area_lookups(
@@ -357,7 +371,7 @@ def revisit_list(request):
             lambda: selectors.revisit_counts_by_township(request.user, today),
             settings.SUMMARY_CACHE_SECONDS,
         )
-    context = {"page": _page(request, revisits), "today": today, "counts": counts}
+    context = {"page": _page(request, revisits), "today": today, "counts": counts, "overdue": overdue}
     return render(request, "inspections/revisit_list.html", context)
 
 

@@ -89,9 +89,12 @@ def problem_unowned() -> Q:
     return Q(status__in=Problem.OPEN_STATUSES, responsible_person="")
 
 
-def problem_counts_by_township(user: AbstractBaseUser, today: datetime.date | None = None) -> list[dict]:
-    """Open, overdue and closed problems per township."""
-    by_township = problem_counts(problems_for_user(user), "township_id", today)
+def problem_counts_by_township(
+    user: AbstractBaseUser, today: datetime.date | None = None, *, problems: QuerySet[Problem] | None = None
+) -> list[dict]:
+    """Open, overdue and closed problems per township: of `problems` (a filtered list) when given, else of all the
+    user's."""
+    by_township = problem_counts(problems_for_user(user) if problems is None else problems, "township_id", today)
     empty = {"open": 0, "overdue": 0, "resolved": 0, "verified": 0}
     return [{"township": t, **by_township.get(t.pk, empty)} for t in townships_for_user(user)]
 

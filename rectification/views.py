@@ -54,7 +54,10 @@ def problem_list(request):
         "export_query": urlencode({key: value for key, value in request.GET.items() if value and key != "page"}),
         "plan_items": selectors.problem_plan_items(),
         "today": timezone.localdate(),
-        "counts": selectors.problem_counts_by_township(request.user) if scope_of(request.user).everything else None,
+        # the table per township counts what the list shows (its status, task and area filters)
+        "counts": selectors.problem_counts_by_township(request.user, problems=problems)
+        if scope_of(request.user).everything
+        else None,
         "print_township": _print_township(request),
     }
     return render(request, "rectification/problem_list.html", context)

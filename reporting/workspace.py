@@ -37,26 +37,31 @@ LINKS = (
 
 
 def guidance_todos(user, today: datetime.date):
-    """包片: an official's townships of the year on their home, each with its key figures, leading to the township's
-    dashboard (whose every figure leads to its list); the spot checks to verify lead to the spot checks."""
+    """包片: an official's townships of the year on their home, each with its key figures named as its dashboard
+    names them, leading to the township's dashboard (whose every figure leads to its list); the count is the
+    township's households, shown neutral (not a warning). The sampled households still to verify are not on the
+    dashboard: a line of their own per township leads to that township's spot checks."""
     if not user.has_perm("inspections.view_guidanceassignment"):
         return
     group = _("My townships to guide (包片)")
     rows = guided_townships(user, today)
+    spot_checks = reverse("admin:inspections_spotcheck_changelist")
     for row in rows:
         figures = row.figures
         note = (
             _(
-                "%(covered)s covered · %(overdue)s appraisals overdue · %(dangerous)s dangerous without a case · "
-                "%(problems)s problems overdue · %(to_verify)s sampled to verify"
+                "%(covered)s covered · %(overdue)s appraisals overdue · %(dangerous)s without a renovation case · "
+                "%(problems)s problems overdue"
             )
             % figures
         )
-        late = figures["overdue"] or figures["dangerous"] or figures["problems"]
         url = f"{reverse('reporting:dashboard')}?township={row.township.pk}"
-        yield Todo(group, row.township.name, figures["covered"], url, "warning" if late else "info", note=note)
+        yield Todo(group, row.township.name, figures["covered"], url, "muted", note=note)
+        if figures["to_verify"] and user.has_perm("inspections.view_spotcheck"):
+            label = _("%(township)s: sampled households to verify") % {"township": row.township.name}
+            yield Todo(group, label, figures["to_verify"], f"{spot_checks}?township={row.township.pk}", "warning")
     if rows and user.has_perm("inspections.add_spotcheck"):
-        yield Todo(group, _("Spot checks (抽查核实)"), None, reverse("admin:inspections_spotcheck_changelist"), "info")
+        yield Todo(group, _("Spot checks (抽查核实)"), None, spot_checks, "info")
 
 
 def todos(user, today: datetime.date):

@@ -237,3 +237,23 @@ def test_another_officials_home_shows_none(client, guided, townships):
     other = make_user(Role.BUREAU_OFFICIAL)
     client.force_login(other)
     assert "我的包片乡镇" not in body(client.get("/"))
+
+
+def test_each_figure_of_a_guided_township_is_named_as_its_target_names_it(client, personas, guided, chinese):
+    """The tester's round: 「危房未改造」 was 「未立改造案件」 on the dashboard; the line's count (its households) was a
+    yellow badge, like a warning; 「抽查待核实 5」 led to the dashboard, which has no spot-check figure. Now the note
+    uses the dashboard's name, the count is neutral, and the households to verify are a line of their own leading to
+    the township's spot checks."""
+    client.force_login(guided)
+    data = {"name": "包片抽查", "per_township": 1, "seed": "", "items-TOTAL_FORMS": 0, "items-INITIAL_FORMS": 0}
+    assert client.post("/admin/inspections/spotcheck/add/", data).status_code == 302
+    home = body(client.get("/"))
+    lines = dict(guidance_lines(home))
+    assert "未立改造案件 0" in lines["新桥镇"] and "危房未改造" not in home and "抽查待核实" not in lines["新桥镇"]
+    dashboard = reverse("reporting:dashboard")
+    assert f'class="todo-muted"><a href="{dashboard}?township=' in home
+    assert f'class="todo-warning"><a href="{dashboard}?township=' not in home
+    xinqiao = GuidanceAssignment.objects.get(township__code=CODES[0]).township_id
+    url = f"/admin/inspections/spotcheck/?township={xinqiao}"
+    assert f'href="{url}"' in home
+    assert "包片抽查" in body(client.get(url))

@@ -136,3 +136,68 @@ def test_each_task_counts_its_problems_and_links_to_them(client, staff, xinqiao,
     assert "未挂牌" in client.get(row.problems_url).content.decode()
     assert "各乡镇街道" in text and "双洋镇" not in text
     assert "拱桥镇人民政府" not in text  # task 四's townships are named to the bureau, not to another township
+
+
+# Each line's figure opens a list of the same records that says what it shows (the tester's round, as `official`) --
+
+
+def test_revisits_overdue_opens_the_overdue_revisits_saying_so(client, official, xinqiao):
+    """任务二 「回访逾期 0」 opened 「待回访」 and said 「没有待回访的房屋。」 under a table of pending visits: the list
+    filtered to the overdue ones says so, in its heading and when empty."""
+    campaign = Campaign.objects.create(
+        name="本季度回访", kind=Campaign.Kind.QUARTERLY, starts_on=timezone.localdate(), due_on=timezone.localdate()
+    )
+    dwelling = DwellingFactory(household=HouseholdFactory(village=VillageFactory(township=xinqiao)))
+    Revisit.objects.create(campaign=campaign, dwelling=dwelling, due_on=timezone.localdate() + datetime.timedelta(9))
+    plan, _text = dashboard_plan(client, official)
+    line = {line.label: line for line in plan[RULE.NEW_HOUSEHOLDS].lines + plan[RULE.QUARTERLY_REVISITS].lines}
+    url = line["回访逾期"].url
+    assert "show=overdue" in url
+    page = client.get(url).content.decode()
+    assert "<h1>逾期未回访</h1>" in page and "没有逾期未回访的房屋。" in page and "没有待回访的房屋" not in page
+    assert "<h1>待回访</h1>" in client.get(reverse("inspections:revisits")).content.decode()
+
+
+def test_complaints_overdue_opens_the_overdue_complaints_saying_so(client, official, xinqiao):
+    plan, _text = dashboard_plan(client, official)
+    line = {line.label: line for line in plan[RULE.COMPLAINTS].lines}
+    page = client.get(line["举报投诉逾期"].url).content.decode()
+    assert "没有逾期的举报投诉。" in page and "暂无举报" not in page
+
+
+def test_a_tasks_problems_open_on_a_list_whose_township_counts_follow_its_filters(client, official, staff, xinqiao):
+    """任务一 「问题未整改 1」 opened the list with 1 problem under a township table counting every problem (新桥镇 3):
+    the table counts what the list shows; its figures' headings sit over their numbers."""
+    deadline = timezone.localdate() + datetime.timedelta(days=5)
+    for description in ("未挂牌", "别的问题", "另一个问题"):
+        rectification_services.save_problem(
+            actor=staff,
+            problem=Problem(
+                township=xinqiao, source=Problem.Source.SELF_INSPECTION, kind=Problem.Kind.PLACARD_MISSING,
+                description=description, deadline=deadline,
+            ),
+        )  # fmt: skip
+    Problem.objects.exclude(description="未挂牌").update(plan_item=PlanItem.objects.get(rule=RULE.COMPLAINTS))
+    plan, _text = dashboard_plan(client, official)
+    response = client.get(plan[RULE.NEW_HOUSEHOLDS].problems_url)
+    counts = {row["township"].name: row for row in response.context["counts"]}
+    assert counts["新桥镇"]["open"] == 1 == response.context["page"].paginator.count
+    assert '<th class="num">待整改</th>' in response.content.decode()
+    assert {row["township"].name: row for row in client.get(reverse("rectification:problems")).context["counts"]}[
+        "新桥镇"
+    ]["open"] == 3
+
+
+@pytest.mark.parametrize(
+    ("label", "chip"), [("已鉴定", "已鉴定 · 共 0 户"), ("逾期未制牌上墙", "逾期未制牌上墙 · 共 0 户")]
+)
+def test_household_figures_open_the_household_list_naming_the_filter(client, official, xinqiao, label, chip):
+    """「已鉴定 230」 and 「逾期未制牌上墙 238」 opened 农户查询 with no total and no word of the filter: the list names it
+    with its total and a way to clear it."""
+    DwellingFactory(household=HouseholdFactory(village=VillageFactory(township=xinqiao)))
+    plan, _text = dashboard_plan(client, official)
+    line = {line.label: line for line in plan[RULE.NEW_HOUSEHOLDS].lines}[label]
+    page = client.get(line.url).content.decode()
+    assert chip in page
+    assert f'href="{reverse("inspections:field")}" title="显示全部农户"' in page
+    assert "共 1 户" not in client.get(reverse("inspections:field")).content.decode()
