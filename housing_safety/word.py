@@ -214,6 +214,10 @@ class OfficialDocument:
     def picture(self, png: bytes, *, width_mm: int = 150) -> None:
         paragraph = self.document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        # single spacing, never the body's exact 28 pt: an exact line height would cut the picture to one line
+        layout = paragraph.paragraph_format
+        layout.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        layout.space_before = layout.space_after = Pt(0)
         paragraph.add_run().add_picture(io.BytesIO(png), width=Mm(width_mm))
 
     def attachments(self, names: Sequence[str], *, label: str) -> None:

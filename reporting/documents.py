@@ -277,7 +277,7 @@ def key_figures(totals: dict) -> list[tuple[str, object]]:
         (_("Appraised"), totals["appraised"]),
         (_("Secured elsewhere, old house not appraised"), totals["secured_unappraised"]),
         (_("Appraisal overdue"), totals["appraisal_overdue"]),
-        (_("Dangerous houses lived in"), totals["dangerous_houses"]),
+        (_("Dangerous houses lived in (houses)"), totals["dangerous_houses"]),  # houses, not households
         (_("Of which without a renovation case"), totals["dangerous_without_case"]),
         (_("Renovations completed this month"), totals["cases_completed_month"]),
         (_("Subsidy paid this year (yuan)"), f"{totals['subsidy_paid_year']:,.2f}"),

@@ -119,6 +119,9 @@ class MonthlyReport(models.Model):
         return reverse("reporting:report", args=[self.pk])
 
 
+LATE_BY_TOWNSHIP = "late_by_township"  # in a consolidated report's key figures: its late items per township
+
+
 class ConsolidatedReport(models.Model):
     """The city's consolidated monthly report, built on the 23rd and e-mailed to the bureau's officials."""
 

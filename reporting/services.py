@@ -35,7 +35,16 @@ from rectification.documents import lead_report_workbook
 from rectification.models.complaints import LeadQuarterReturn
 
 from . import documents, selectors
-from .models import ConsolidatedReport, ExportFile, MonthlyReport, OverdueItem, OverdueKind, ReportKind, ReportStatus
+from .models import (
+    LATE_BY_TOWNSHIP,
+    ConsolidatedReport,
+    ExportFile,
+    MonthlyReport,
+    OverdueItem,
+    OverdueKind,
+    ReportKind,
+    ReportStatus,
+)
 
 SUBMIT = "reporting.submit_monthlyreport"
 EMAIL_LIST_LIMIT = 50  # items per kind listed in an overdue e-mail; the rest are counted and linked
@@ -315,7 +324,10 @@ def build_consolidated_report(*, day: datetime.date) -> tuple[ConsolidatedReport
             return report, False
         report.workbook.save(filename, ContentFile(workbook), save=False)
         report.chart.save(f"chart-{period:%Y-%m}.png", ContentFile(chart), save=False)
-        report.built_at, report.key_figures = timezone.now(), totals
+        # with the figures, the late items per township as counted for it: its document later says what it said
+        late = selectors.late_counts_by_township(SYSTEM, day)
+        report.built_at = timezone.now()
+        report.key_figures = {**totals, LATE_BY_TOWNSHIP: {str(key or ""): n for key, n in late.items()}}
         context = {"day": day, "figures": documents.key_figures(totals), "url": _link("/dashboard/")}
         subject = _("Consolidated monthly report on rural housing safety, %(month)s") % {"month": f"{day:%Y-%m}"}
         report.email = queue_email(

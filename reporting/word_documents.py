@@ -15,7 +15,7 @@ from housing_safety.access import SYSTEM
 from housing_safety.word import OfficialDocument, chinese_date
 
 from . import documents, selectors
-from .models import ConsolidatedReport, MonthlyReport, OverdueKind, ReportKind, ReportStatus
+from .models import LATE_BY_TOWNSHIP, ConsolidatedReport, MonthlyReport, OverdueKind, ReportKind, ReportStatus
 
 
 def _figure(value, kind: str) -> str:
@@ -59,7 +59,12 @@ def unit_report_docx(report: MonthlyReport, today: datetime.date) -> bytes:
     and the day it was submitted (today, for a draft)."""
     figures = selectors.report_figures(report, today)
     year_end = report.kind == ReportKind.YEAR_END
-    document = OfficialDocument(title=report_title(report), recipient=selectors.bureau_name())
+    draft = report.status != ReportStatus.SUBMITTED  # printed before it is submitted: marked so on its face
+    document = OfficialDocument(
+        title=report_title(report),
+        recipient=selectors.bureau_name(),
+        subtitle=_("(Draft, not submitted)") if draft else "",
+    )
     if year_end:
         opening = _("As the campaign's plan asks, we report on this year's work as follows.")
     else:
@@ -146,9 +151,11 @@ def consolidated_docx(
     title = _("Rural housing safety: consolidated monthly report, %(month)s") % {"month": _month(period)}
     document = OfficialDocument(title=title, recipient=_("The bureau's leaders"))
     when = timezone.localtime(built_at) if built_at else timezone.localtime()
+    # a month's report built after its day (rebuilt, or built late) read its figures as of its day: it says so
+    shown = f"{day:%Y-%m-%d}" if when.date() > day else f"{when:%Y-%m-%d %H:%M}"
     document.paragraph(
         _("Figures as of %(when)s, read from the records; “this month” counts from %(first)s.")
-        % {"when": f"{when:%Y-%m-%d %H:%M}", "first": f"{period:%Y-%m-%d}"}
+        % {"when": shown, "first": f"{period:%Y-%m-%d}"}
     )
 
     document.heading(_("Headline figures (主要数据)"))
@@ -202,6 +209,7 @@ def consolidated_docx(
 
     if chart:
         document.heading(_("Housing security by township (住房安全保障状况)"))
+        document.paragraph(_("Covered households by housing-security status, township by township:"))
         document.picture(chart, width_mm=150)
 
     document.attachments([documents.report_filename(day)], label=_("Attachment"))
@@ -219,13 +227,12 @@ def stored_consolidated_docx(report: ConsolidatedReport) -> bytes:
         with report.chart.open("rb") as handle:
             chart = handle.read()
     totals = {**dict.fromkeys(selectors.KEYS, 0), "dangerous_houses": 0, **report.key_figures}
-    return consolidated_docx(
-        day,
-        totals=totals,
-        chart=chart,
-        late_by_township=selectors.announced_late_by_township(day),
-        built_at=report.built_at,
-    )
+    stored = totals.pop(LATE_BY_TOWNSHIP, None)
+    if stored is not None:  # counted with its figures when it was built: the same day's lists
+        late = {int(key) if key else None: counts for key, counts in stored.items()}
+    else:  # built before they were kept: as the daily sweep recorded them on its day
+        late = selectors.announced_late_by_township(day)
+    return consolidated_docx(day, totals=totals, chart=chart, late_by_township=late, built_at=report.built_at)
 
 
 def current_consolidated_docx(day: datetime.date) -> bytes:

@@ -479,6 +479,13 @@ def test_staff_submit_their_report_through_the_page(client, staff, opened):
     )
 
 
+def test_the_report_pages_breadcrumbs_name_the_reports_once(client, staff, opened, chinese):
+    client.force_login(staff)
+    page = client.get(opened.get_absolute_url()).content.decode()
+    crumbs_to_title = page.split('class="shell-crumbs"', 1)[1].split("<h1", 1)[0]
+    assert crumbs_to_title.count("单位报告") == 1
+
+
 def test_saving_a_draft_through_the_page_keeps_it_open(client, staff, opened):
     client.force_login(staff)
     response = client.post(opened.get_absolute_url(), {"progress": "草稿", "problems_handled": "", "save": "1"})

@@ -83,6 +83,7 @@ def test_a_units_report_reads_back_with_its_headings_figures_attachment_and_sign
     month = f"{report.period.year}年{report.period.month}月"
     assert lines[0] == f"新桥镇人民政府关于{month}贫困人口住房安全有保障专项整治工作进展情况的报告"
     assert lines[1] == "漳平市住房和城乡建设局："  # 主送
+    assert "（草稿，未报送）" not in lines  # submitted: no draft mark
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["一、本月整治工作进展情况", "二、突出问题处理情况", "三、主要数据"]
     assert "完成入户排查" in lines and "督促补鉴定" in lines  # the narrative, line by line
@@ -136,6 +137,7 @@ def test_a_draft_prints_live_figures_dated_today(submitted, xinqiao, staff, chin
     households(xinqiao, 1)  # a household registered since: a draft's figures are live
     lines = texts(read(word_documents.unit_report_docx(draft, today)))
     assert "一、专项整治工作开展情况" in lines and "（尚未填写。）" in lines
+    assert lines[1] == "（草稿，未报送）"  # under the title: a draft is marked so on its face
     assert f"{today.year}年{today.month}月{today.day}日" in lines  # the 落款 of a draft: today
     table = read(word_documents.unit_report_docx(draft, today)).tables[0]
     covered = next(row for row in table_rows(table) if row[1] == str(selectors.COLUMNS[0].label))
@@ -155,6 +157,7 @@ def test_the_consolidated_report_reads_back_with_figures_late_units_late_items_a
     figures, units, late = document.tables
     _rows, totals = selectors.township_table(SYSTEM, today)
     assert table_rows(figures)[1:] == [[str(label), str(value)] for label, value in documents.key_figures(totals)]
+    assert "在住危房（栋）" in [row[0] for row in table_rows(figures)]  # houses, not the dashboard's households
     # the late units: 双洋镇 submitted late, the poverty office not at all; stamped copies counted
     late_line = next(line for line in lines if line.startswith("逾期："))
     assert "双洋镇人民政府" in late_line and "漳平市扶贫开发办公室" in late_line and "新桥镇" not in late_line
@@ -183,6 +186,27 @@ def test_a_stored_consolidated_report_reads_its_figures_and_chart_as_built(submi
     assert len(document.inline_shapes) == 1
     received = {row[0]: row[3] for row in table_rows(document.tables[1])[1:]}
     assert received["新桥镇人民政府"] == "未收到"
+    # the late items as counted when it was built, the same day as its figures (not the sweep's records, empty here)
+    late_rows = table_rows(document.tables[2])[1:]
+    counted = selectors.late_counts_by_township(SYSTEM, timezone.localdate())
+    assert sum(int(cell) for row in late_rows[:-1] for cell in row[1:]) == sum(
+        n for township, kinds in counted.items() if township for kind, n in kinds.items() if kind != "lead"
+    )
+    assert any(int(cell) for cell in late_rows[-1][1:])
+    chart_heading = texts(document).index("四、各乡镇住房安全保障状况")
+    assert texts(document)[chart_heading + 1].startswith("各乡镇帮扶对象")  # the chart's line, not an empty heading
+
+
+def test_a_past_months_report_says_its_figures_are_as_of_its_own_day(submitted, chinese):
+    report, _built = services.build_consolidated_report(day=timezone.localdate())
+    last_month = (report.period - datetime.timedelta(days=1)).replace(day=1)
+    report.period = last_month  # built after its month ended (today)
+    report.save(update_fields=["period"])
+    month_end = report.period.replace(day=28) + datetime.timedelta(days=4)
+    month_end -= datetime.timedelta(days=month_end.day)
+    lines = texts(read(word_documents.stored_consolidated_docx(report)))
+    assert any(line.startswith(f"数据截至{month_end:%Y-%m-%d}，") for line in lines)
+    assert lines[-1] == f"{month_end.year}年{month_end.month}月{month_end.day}日"  # dated the same day
 
 
 # The city's year-end summary -----------------------------------------------------------------------------------
@@ -393,7 +417,7 @@ def test_the_download_views_queries_are_pinned(client, submitted, staff, officia
     cases = [
         (staff, reverse("reporting:report-docx", args=[report.pk]), 8),
         (staff, reverse("reporting:report-stamped-copy", args=[report.pk]), 7),
-        (official, reverse("reporting:consolidated-docx", args=[consolidated.pk]), 9),
+        (official, reverse("reporting:consolidated-docx", args=[consolidated.pk]), 8),  # its late items stored
         (official, reverse("reporting:consolidated-now-docx"), 32),
         (official, reverse("reporting:year-end-docx", args=[year]), 34),
     ]
