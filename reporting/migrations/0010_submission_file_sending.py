@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reporting', '0009_stamped_copy'),
+        ("reporting", "0009_stamped_copy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='submissionfile',
-            name='sending',
-            field=models.PositiveSmallIntegerField(default=1, help_text='1 for the first sending of the year, 2 for its resending after a return…', verbose_name='sending'),
+            model_name="submissionfile",
+            name="sending",
+            field=models.PositiveSmallIntegerField(
+                default=1,
+                help_text="1 for the first sending of the year, 2 for its resending after a return…",
+                verbose_name="sending",
+            ),
         ),
     ]
