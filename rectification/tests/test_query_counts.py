@@ -297,7 +297,7 @@ def test_workbook_queries_do_not_grow(client, world, django_assert_num_queries, 
     assert many > 50 > few > 0
 
 
-LEAD_REPORT_QUERIES = {ADMIN: 8, CLERK: 8}
+LEAD_REPORT_QUERIES = {ADMIN: 9, CLERK: 9}  # with the units' filed quarterly returns (one read)
 
 
 @pytest.mark.parametrize("persona", list(LEAD_REPORT_QUERIES))
@@ -314,7 +314,8 @@ def test_quarterly_lead_report_queries_do_not_grow(client, world, django_assert_
     assert many == few + 10
 
 
-ARCHIVE_ZIP_QUERIES = {ADMIN: 10, STAFF: 10}  # one PersonalDataAccess row per archive
+# one PersonalDataAccess row per archive; one more for its cover and contents
+ARCHIVE_ZIP_QUERIES = {ADMIN: 11, STAFF: 11}
 
 
 @pytest.mark.parametrize("persona", list(ARCHIVE_ZIP_QUERIES))
