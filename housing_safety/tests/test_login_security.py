@@ -405,7 +405,9 @@ def test_demo_seeding_forces_a_change_for_the_users_it_creates_and_only_those():
     seed_demo(households=0)
 
     flags = dict(UserProfile.objects.values_list("user__username", "must_change_password"))
-    assert flags == {spec.username: spec.username != "official" for spec in DEMO_USERS}
+    # and the civil affairs liaison that files the demo's lead return: no password, nobody signs in with it
+    assert flags == {spec.username: spec.username != "official" for spec in DEMO_USERS} | {"minzheng-demo": False}
+    assert not User.objects.get(username="minzheng-demo").has_usable_password()
     assert User.objects.get(pk=existing.pk).check_password(PASSWORD)  # not reset to the demo password
 
     xinqiao = User.objects.get(username="xinqiao")

@@ -31,7 +31,7 @@ ITEMS = [
      (BUREAU, "扶贫", "民政", "退役军人", "残"), True,
      "扶贫、民政、退役军人、残联等部门将动态新增的各类贫困户名单及时提供住建部门，住建部门1个月内完成鉴定。上半年完成新增危房改造"
      "扫尾任务，之后动态新增贫困户住房一经鉴定为危房，即行整改。"),
-    ("mechanism", 2, "跟踪回访机制", "每季度", "quarterly_revisits",
+    ("mechanism", 2, "跟踪回访机制", "每季度", "revisits_each_quarter",
      (BUREAU,), True,
      "组织乡镇（街道）重点针对各类贫困户特别是建档立卡贫困户居住的土坯、土木、砖木结构房屋，每季度跟踪回访排查，发现安全隐患的，"
      "统筹采取措施解决住房安全问题。督促各类贫困户住房安全状况挂牌上墙，加强社会监督。"),
@@ -160,7 +160,7 @@ class Migration(migrations.Migration):
                             ("data_entry", "Records entered and reconciled by April, sent to Longyan in May"),
                             ("base_villages", "Base villages' households"),
                             ("information_sharing", "Appraisal within a month, a dangerous house acted on at once"),
-                            ("quarterly_revisits", "Revisits every quarter"),
+                            ("revisits_each_quarter", "Revisits every quarter"),
                             ("monitoring", "Helpers' reports acted on at once"),
                             ("complaints", "Complaints handled in time"),
                             ("lead_report", "Quarterly lead report to the discipline commission"),
@@ -250,7 +250,7 @@ class Migration(migrations.Migration):
                             ("data_entry", "Records entered and reconciled by April, sent to Longyan in May"),
                             ("base_villages", "Base villages' households"),
                             ("information_sharing", "Appraisal within a month, a dangerous house acted on at once"),
-                            ("quarterly_revisits", "Revisits every quarter"),
+                            ("revisits_each_quarter", "Revisits every quarter"),
                             ("monitoring", "Helpers' reports acted on at once"),
                             ("complaints", "Complaints handled in time"),
                             ("lead_report", "Quarterly lead report to the discipline commission"),

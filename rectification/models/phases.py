@@ -92,7 +92,8 @@ class PlanItem(models.Model):
         DATA_ENTRY = "data_entry", _("Records entered and reconciled by April, sent to Longyan in May")
         BASE_VILLAGES = "base_villages", _("Base villages' households")
         INFORMATION_SHARING = "information_sharing", _("Appraisal within a month, a dangerous house acted on at once")
-        QUARTERLY_REVISITS = "quarterly_revisits", _("Revisits every quarter")
+        # not "quarterly_revisits": that is the beat job's name, which the schedules' admin shows as it is
+        QUARTERLY_REVISITS = "revisits_each_quarter", _("Revisits every quarter")
         MONITORING = "monitoring", _("Helpers' reports acted on at once")
         COMPLAINTS = "complaints", _("Complaints handled in time")
         LEAD_REPORT = "lead_report", _("Quarterly lead report to the discipline commission")

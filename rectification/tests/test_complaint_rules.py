@@ -1469,9 +1469,11 @@ def test_the_quarterly_workbook_counts_every_unit_and_the_total(client, clerk, q
     assert rows[1][0] == "单位"
     body, total_row = rows[2:-1], rows[-1]
     per_unit, total = expected_counts(first, last)
-    assert {row[0]: row[1:] for row in body} == per_unit
+    # unit, where its figures come from (no unit filed a return here: the register's), six counts, its notes
+    assert {row[0]: row[2:8] for row in body} == per_unit
+    assert {row[1] for row in body} <= {"线索登记台账", "未报送（按线索登记台账）"}
     assert len(body) == Unit.objects.filter(is_active=True).count()
-    assert total_row == ["合计", *total]
+    assert total_row[:8] == ["合计", None, *total]
     # The scenario really exercises the numbers.
     assert total[0] == (5 if quarter == 3 else 3)
     assert per_unit["漳平市住房和城乡建设局"] == ([2, 1, 1, 1, 1, 1] if quarter == 3 else [3, 1, 0, 0, 3, 0])
@@ -1520,7 +1522,7 @@ def test_a_unit_deactivated_later_still_counts_in_its_quarter(client, clerk, qua
     summary, detail = workbook.worksheets
     total_row = list(summary.iter_rows(values_only=True))[-1]
     leads_in_detail = detail.max_row - 1
-    assert total_row[1] == leads_in_detail == 5
+    assert total_row[2] == leads_in_detail == 5  # after the unit and the figures' source
 
 
 @pytest.mark.parametrize(

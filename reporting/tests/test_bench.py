@@ -48,10 +48,15 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
         service_missing("the benchmark needs PostgreSQL (set DATABASE_URL)")
     call_command("seed_demo", stdout=io.StringIO())
     output = io.StringIO()
-    call_command("bench", households=400, small=200, repeat=1, skip_http=True, stdout=output, stderr=io.StringIO())
+    call_command(
+        "bench", households=400, small=200, repeat=1, skip_http=True, paper_forms=3, stdout=output,
+        stderr=io.StringIO(),
+    )  # fmt: skip
     rows = {row["metric"]: row for row in map(json.loads, output.getvalue().splitlines())}
 
-    assert set(rows) == {"lists", "dashboard", "status", "campaign", "report"}
+    assert set(rows) == {"lists", "dashboard", "status", "campaign", "report", "appraisal_forms"}
+    paper = rows.pop("appraisal_forms")  # a line of its own: time and memory, no baseline
+    assert paper["forms"] == 3 and paper["seconds"] > 0 and paper["pdf_kb"] > 0 and paper["max_rss_mb"] > 0
     for row in rows.values():
         assert row["ours"] > 0 and row["baseline"] > 0 and row["ratio"] > 0
         assert row["households"] >= 400

@@ -25,10 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--skip-http", action="store_true")
         parser.add_argument("--only-paper", action="store_true", help="only the appraisal forms' line (any database)")
+        parser.add_argument("--paper-forms", type=int, default=500, help="appraisal forms laid out for the paper line")
 
     def handle(self, *args, households, small, repeat, http_seconds, connections, skip_http, only_paper, **options):
+        forms = options["paper_forms"]
         if only_paper:  # the paper line alone, on the database at hand (SQLite or PostgreSQL)
-            Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row))).paper()
+            Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row))).paper(forms)
             return
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://… (make bench does).")
@@ -47,7 +49,7 @@ class Command(BaseCommand):
         bench.status()
         bench.campaign()
         bench.report()
-        bench.paper()
+        bench.paper(forms)
         if not skip_http:
             http(bench, seconds=http_seconds, connections=connections)
 
