@@ -81,7 +81,8 @@ def todos(user, today: datetime.date):
                 None,
                 reverse("reporting:report", args=[report.pk]),
                 "danger" if late else "warning",
-                note=_("Due on %(date)s") % {"date": formats.date_format(report.due_on, "SHORT_DATE_FORMAT")},
+                note=(_("Was due by %(date)s: late") if late else _("Due on %(date)s"))
+                % {"date": formats.date_format(report.due_on, "SHORT_DATE_FORMAT")},
             )
     if user.has_perm("reporting.view_datasubmission"):
         yield _submission_todo(user, today, group)

@@ -564,3 +564,17 @@ def test_the_official_downloads_a_stored_consolidated_report(
     client.force_login(staff)
     assert client.get(url).status_code == 403
     assert url not in client.get(reverse("reporting:reports")).content.decode()
+
+
+def test_the_home_says_a_report_past_its_due_day_is_late(client, staff, xinqiao):
+    """A tester saw November's report on a unit's home as 待报送 「…前报送」 while the reports' grid said 逾期未报:
+    past its due day the home's line says it is late."""
+    past = (timezone.localdate().replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
+    services.open_reports(kind=ReportKind.MONTHLY, day=past)
+    report = report_of(xinqiao, past)
+    client.force_login(staff)
+
+    page = client.get("/").content.decode()
+
+    line = re.search(rf'<a[^>]*href="{reverse("reporting:report", args=[report.pk])}".*?</a>', page, re.S).group(0)
+    assert "应于" in line and "已逾期" in line
