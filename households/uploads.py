@@ -54,6 +54,21 @@ def detect_mime_type(uploaded) -> str | None:
     return None
 
 
+def check_uploads(files, field: str) -> list:
+    """The files a form field received (empty ones left out), each through validate_attachment_file; every refusal
+    names its file, all of them raised together on `field`."""
+    files = [f for f in files if f]
+    errors = []
+    for uploaded in files:
+        try:
+            validate_attachment_file(uploaded)
+        except ValidationError as error:
+            errors.extend(f"{uploaded.name}: {message}" for message in error.messages)
+    if errors:
+        raise ValidationError({field: errors})
+    return files
+
+
 def validate_attachment_file(uploaded) -> str:
     """Reject files that are too large or of an unknown type; return the detected type."""
     limit = settings.ATTACHMENT_MAX_BYTES

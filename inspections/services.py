@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from households.models import Attachment, Dwelling, Household, HousingStatus, Township
 from households.selectors import households_for_user, people_of_unit
 from households.services import add_attachment, refresh_home_state, register_surveyed_household
-from households.uploads import validate_attachment_file
+from households.uploads import check_uploads
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from housing_safety.bulk import insert_select
 from housing_safety.dates import DUE, check_date
@@ -42,19 +42,6 @@ from .models import (
     SpotCheck,
     SpotCheckItem,
 )
-
-
-def _check_files(files: Iterable, field: str) -> list:
-    files = [f for f in files if f]
-    errors = []
-    for uploaded in files:
-        try:
-            validate_attachment_file(uploaded)
-        except ValidationError as error:
-            errors.extend(f"{uploaded.name}: {message}" for message in error.messages)
-    if errors:
-        raise ValidationError({field: errors})
-    return files
 
 
 def refresh_current_grades(*, household_ids: Iterable[int] | None = None) -> None:
@@ -86,8 +73,8 @@ def record_appraisal(
     if appraisal.pk:
         raise ValidationError(_("An appraisal is a record: enter a new appraisal instead of changing one."))
     ensure_can_write_in_township(actor, appraisal.dwelling.household.township_id)
-    photos = _check_files(photos, "photos")
-    scans = _check_files([scanned_form], "scanned_form")
+    photos = check_uploads(photos, "photos")
+    scans = check_uploads([scanned_form], "scanned_form")
     appraisal.recorded_by = actor
     appraisal.full_clean()
     appraisal._history_user = actor
@@ -230,7 +217,7 @@ def record_placard_installation(
     require_perm(actor, "inspections.change_placard")
     ensure_can_write_in_township(actor, placard.household.township_id)
     check_placard_installation(placard=placard, installed_on=installed_on)
-    photos = _check_files([photo], "photo")
+    photos = check_uploads([photo], "photo")
     placard.installed_on = installed_on
     placard._history_user = actor
     placard.save(update_fields=["installed_on"])
@@ -361,7 +348,7 @@ def record_revisit(
     survey = revisit.campaign.kind == Campaign.Kind.BASE_VILLAGE
     if survey and assessed_grade not in Grade.values:
         raise ValidationError({"assessed_grade": _("Judge the house's grade: the base-village survey asks for it.")})
-    photos = _check_files(photos, "photos")
+    photos = check_uploads(photos, "photos")
     _set_findings(revisit, findings)
     revisit.visited_on, revisit.visited_by, revisit.outcome, revisit.notes = visited_on, actor, outcome, notes
     revisit.still_lived_in = still_lived_in
@@ -452,7 +439,7 @@ def report_observation(
         raise ValidationError({"dwelling": _("This dwelling belongs to another household.")})
     if not (note or "").strip():
         raise ValidationError({"note": _("Describe what you saw.")})
-    photos = _check_files(photos, "photos")
+    photos = check_uploads(photos, "photos")
     report = HelperReport(household=household, dwelling=dwelling, note=note.strip(), reported_by=actor)
     _set_findings(report, findings)
     report._history_user = actor

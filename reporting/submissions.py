@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
-from households.uploads import validate_attachment_file
+from households.uploads import check_uploads
 from housing_safety.access import can_view_personal_data, require_perm
 from housing_safety.dates import PlausibleYear, check_date
 
@@ -72,19 +72,6 @@ def state_for_year(user: AbstractBaseUser, year: int, today: datetime.date) -> S
     else:
         late = submission.sent_on > due
     return SubmissionState(year, due, submission, late)
-
-
-def _check_uploads(files: Iterable) -> list:
-    files = [f for f in files if f]
-    errors = []
-    for uploaded in files:
-        try:
-            validate_attachment_file(uploaded)
-        except ValidationError as error:
-            errors.extend(f"{uploaded.name}: {message}" for message in error.messages)
-    if errors:
-        raise ValidationError({"uploads": errors})
-    return files
 
 
 def check_submission(
@@ -153,7 +140,7 @@ def record_submission(
     require_perm(actor, "reporting.add_datasubmission")
     uploads = list(uploads)
     check_submission(year=year, sent_on=sent_on, recipient=recipient, attach_exports=attach_exports, uploads=uploads)
-    uploads = _check_uploads(uploads)
+    uploads = check_uploads(uploads, "uploads")
     personal = can_view_personal_data(actor)
     try:
         with transaction.atomic():
