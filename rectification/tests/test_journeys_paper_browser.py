@@ -66,7 +66,8 @@ def open_pdf(journey: Journey, link, artifact: str) -> bytes:
     assert content.startswith(b"%PDF"), content[:40]
     journey.page.wait_for_timeout(1500)  # the viewer draws the first page
     journey.screenshot("pdf")
-    keep_page_image(content, artifact)
+    for number in range(len(pdf_text(content)[0].pages)):  # every page, as the worker will print it
+        keep_page_image(content, artifact.replace(".png", f"-{number + 1}.png"), page=number)
     return content
 
 
