@@ -89,6 +89,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _SUBMISSION_BUREAU
         | {"reporting.submit_monthlyreport"}  # the bureau's own unit report, for admins whose profile names it
         | _crud("housing_safety", "outgoingemail", actions=("change", "view"))
+        | _crud("housing_safety", "webhooksubscription")  # systems told of events (housing_safety.webhooks)
+        | _crud("housing_safety", "webhookdelivery", actions=("change", "view"))  # change: send given-up ones again
         | _crud("housing_safety", "holidayyear", "holidayday")  # the State Council's holidays, year by year
         | _crud("households", "departmentlist", actions=("add", "view"))
         | _crud("households", "columnmapping")

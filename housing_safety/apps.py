@@ -22,7 +22,8 @@ class HousingSafetyConfig(AppConfig):
         post_migrate.connect(sync_role_groups, dispatch_uid="housing_safety.sync_role_groups")
 
         # The holiday table: cached years forgotten on change; next year's missing holidays on the admin's home.
-        from . import holiday_admin, holidays  # noqa: F401  (the holiday table's admin)
+        # The admins of the holiday table and of the webhooks.
+        from . import holiday_admin, holidays, webhook_admin  # noqa: F401
         from .workspace import register_todos
 
         holidays.connect_signals()

@@ -5,7 +5,9 @@ delivers it after commit and records each failure; a periodic job retries what t
 could not take. The bureau administrator sees failures in the admin.
 """
 
+import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -270,3 +272,101 @@ class PrintJob(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def check_webhook_url(value: str) -> None:
+    """Only http(s): a webhook is a POST to a web address (no file:, ftp: or gopher: URLs)."""
+    if urlsplit(value).scheme.lower() not in ("http", "https"):
+        raise ValidationError(_("Enter an http:// or https:// address."), code="scheme")
+
+
+def check_webhook_events(value) -> None:
+    """A list of known event codes (housing_safety.webhooks.EVENTS), at least one."""
+    from django.utils.translation import gettext, pgettext
+
+    from .webhooks import EVENTS
+
+    if not isinstance(value, list) or not value:
+        raise ValidationError(gettext("Choose at least one event."), code="required")
+    unknown = [str(code) for code in value if not isinstance(code, str) or code not in EVENTS]
+    if unknown:
+        raise ValidationError(
+            gettext("Unknown events: %(events)s.") % {"events": pgettext("list separator", ", ").join(unknown)},
+            code="unknown_event",
+        )
+
+
+class WebhookSubscription(models.Model):
+    """A system of the bureau's partners that is told of events by a signed POST to its URL (housing_safety.webhooks).
+    The secret is made when the subscription is created; the receiving system checks each request's signature with
+    it."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(
+        _("URL"),
+        max_length=500,
+        validators=[check_webhook_url],
+        help_text=_("The receiving system's address on the bureau's intranet (http:// or https://)."),
+    )
+    events = models.JSONField(_("events"), default=list, validators=[check_webhook_events])
+    secret = models.CharField(_("signing secret"), max_length=64, default=new_webhook_secret, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: kept until delivered, retried with growing pauses, never sent twice
+    (UNIQUE subscription and event id; the row is locked while it is sent)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be delivered")
+        DELIVERED = "delivered", _("Delivered")
+        RETRYING = "retrying", _("Failed, will be retried")
+        GAVE_UP = "gave_up", _("Failed, no more retries")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("subscription")
+    )
+    event = models.CharField(_("event"), max_length=40)
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4)
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, validators=[due_date])
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True, validators=[event_date])
+    last_status_code = models.PositiveSmallIntegerField(_("last answer's status code"), null=True, blank=True)
+    last_response = models.TextField(_("last answer"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, validators=[event_date])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event_id"], name="webhookdelivery_once_per_event")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id}"

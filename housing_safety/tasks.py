@@ -23,3 +23,21 @@ def build_print_job(job_id: int) -> str:
     from . import printing
 
     return printing.build(job_id)
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def deliver_webhooks(delivery_ids: list[int]) -> tuple[int, int]:
+    """Send an event's deliveries after its transaction committed (housing_safety.webhooks.emit). A failure is not
+    retried here: the row records it and the every-minute sweep (deliver_due_webhooks) tries again when due."""
+    from . import webhooks
+
+    return webhooks.deliver_many(delivery_ids)
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def deliver_due_webhooks() -> str:
+    """The beat's every-minute sweep of webhook deliveries whose next attempt is due (migration 0012)."""
+    from . import webhooks
+
+    delivered, failed = webhooks.deliver_due()
+    return f"delivered {delivered}, failed {failed}"

@@ -38,7 +38,7 @@ from households.tests.factories import (
     valid_id_number,
 )
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
-from housing_safety.models import HolidayYear, Notice, OutgoingEmail, PrintJob
+from housing_safety.models import HolidayYear, Notice, OutgoingEmail, PrintJob, WebhookDelivery, WebhookSubscription
 from housing_safety.pdf import html_to_pdf
 from housing_safety.tests.kit import table_rows
 from inspections import base_villages
@@ -333,6 +333,16 @@ def build_world() -> World:
     world.objects["email_b"] = OutgoingEmail.objects.create(
         key="idor-b", recipients=["shuangyang@example.com"], subject="帮扶责任人报告",
         body=f"{M['head_b1'].text} {M['helper_note'].text}",
+    )  # fmt: skip
+
+    # A system told of case moves, and one delivery it was not able to take (the bureau's, every township's).
+    subscription = WebhookSubscription.objects.create(
+        name="省农房系统", url="http://10.20.1.5/hooks", events=["case.moved"]
+    )
+    world.objects["webhook_subscription"] = subscription
+    world.objects["webhook_delivery"] = WebhookDelivery.objects.create(
+        subscription=subscription, event="case.moved", payload={"case_id": 1, "township_code": shuangyang.code},
+        status=WebhookDelivery.Status.GAVE_UP, attempts=6, last_status_code=502, last_response="Bad Gateway",
     )  # fmt: skip
 
     spot_check = SpotCheck.objects.create(name="年度抽查", per_township=5, seed="idor")

@@ -570,6 +570,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "housing_safety.outgoingemail": AdminModel("email_b", PERMISSION),
     "housing_safety.personaldataaccess": AdminModel("disclosure_b", PERMISSION),  # the bureau's log; names B's head
     "housing_safety.holidayyear": AdminModel("holiday_year", PERMISSION),  # the State Council's holidays, per year
+    "housing_safety.webhooksubscription": AdminModel("webhook_subscription", PERMISSION),  # systems told of events
+    "housing_safety.webhookdelivery": AdminModel("webhook_delivery", PERMISSION),  # read only; resend given-up ones
     "django_celery_beat.periodictask": AdminModel("periodic_task", PERMISSION),
     "django_celery_beat.crontabschedule": AdminModel("crontab", PERMISSION),
     "django_celery_beat.intervalschedule": AdminModel("interval", PERMISSION),
