@@ -146,6 +146,9 @@ def test_township_staff_prints_the_village_posting_notice(browser, live_server, 
     case = walk(case, CaseStatus.VILLAGE_ASSESSED, township_user=staff, bureau_user=admin)
     neighbour = new_case(staff, dangerous_dwelling(HouseholdFactory(village=world["home"], head_name="郑春花")))
     walk(neighbour, CaseStatus.VILLAGE_ASSESSED, township_user=staff, bureau_user=admin)  # posted with it
+    township_unit = world["township_unit"]
+    township_unit.phone = "0597-7551234"  # the place to object, beside the hotline
+    township_unit.save(update_fields=["phone"])
 
     journey = Journey(browser, live_server.url, "staff-posting-pdf", width=DESKTOP)
     journey.log_in(staff.username)
@@ -162,6 +165,6 @@ def test_township_staff_prints_the_village_posting_notice(browser, live_server, 
     assert case.number in text and "林木根" in text and neighbour.number in text and "郑春花" in text
     period = f"公示期：{chinese_date(case.village_posting_start)}至{chinese_date(case.village_posting_end)}"
     assert period in flat.replace(" ", ""), flat
-    assert settings.SUPERVISION_HOTLINE in flat
+    assert settings.SUPERVISION_HOTLINE in flat and "0597-7551234" in flat and "新桥镇" in flat
     assert case.household.id_number not in text
     assert set(text) - {"\n", " "} <= embedded_characters(reader)
