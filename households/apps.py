@@ -14,6 +14,9 @@ class HouseholdsConfig(AppConfig):
         from .selectors import households_for_user
 
         register_profile_scope(UserProfile.scope_of_user)
+
+        from . import api  # noqa: F401  (registers the registry's API resources, for the keys' scopes)
+
         register_unmaskable(Household, permission=PERSONAL_DATA_PERMISSION, selector=households_for_user)
 
         from housing_safety.workspace import register_links, register_panel, register_todos

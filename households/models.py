@@ -368,6 +368,8 @@ class Household(StoredSummaryMixin, models.Model):
             models.Index(
                 fields=["registered_on", "id"], condition=Q(home_status="unappraised"), name="household_unappraised"
             ),
+            # The API's incremental sync (?changed_since=): pages in order of change, by the cursor.
+            models.Index(fields=["updated_at", "id"], name="household_updated"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(members_count__gte=1), name="household_members_positive"),
@@ -493,6 +495,7 @@ class Dwelling(StoredSummaryMixin, models.Model):
                 condition=Q(current_grade__in=["C", "D"], is_occupied=True),
                 name="dwelling_dangerous_lived_in",
             ),
+            models.Index(fields=["updated_at", "id"], name="dwelling_updated"),  # the API's ?changed_since=
         ]
         constraints = [
             models.CheckConstraint(condition=Q(storeys__gte=1), name="dwelling_storeys_positive"),

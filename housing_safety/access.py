@@ -65,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | {"auth.view_group"}
         | {"axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog"}  # lift a login lockout
         | {"housing_safety.view_personaldataaccess"}  # the audit of who saw whose personal data
+        | _crud("housing_safety", "apikey")  # issues and revokes the API keys of the systems calling the API
         | _crud("django_celery_beat", "periodictask", "crontabschedule", actions=("add", "change", "view", "delete"))
         | _crud("inspections", "appraisal", actions=("add", "view"))
         | _crud("inspections", *_SAFETY, "campaign")

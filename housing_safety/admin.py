@@ -21,6 +21,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from . import mail
 from .access import Role
 from .admin_base import ReadOnlyAdmin
+from .api import admin as api_admin  # noqa: F401  (API keys)
 from .background import BROKER_DOWN_MESSAGE, enqueue_on_commit
 from .models import OutgoingEmail, PersonalDataAccess
 from .pagination import BoundedPaginator

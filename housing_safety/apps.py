@@ -11,6 +11,7 @@ class HousingSafetyConfig(AppConfig):
         from django.urls import register_converter
 
         from . import lookups  # noqa: F401  (registers field__any_of)
+        from .api import schema  # noqa: F401  (the API key's scheme in the OpenAPI document)
         from .params import IdConverter, YearConverter
 
         register_converter(IdConverter, "id")  # <id:pk> in every URLconf, before any is loaded

@@ -65,6 +65,17 @@ def unmask(*, user, session, obj, reason: str, ip_address: str | None = None) ->
     """Log the disclosure and open the record's personal data in this session for UNMASK_MINUTES. A reason of at
     least MIN_REASON_LENGTH characters is required."""
     kind = record_type(obj)
+    access = log_access(user=user, obj=obj, reason=reason, ip_address=ip_address)
+    grants = {key: until for key, until in session.get(_SESSION_KEY, {}).items() if until > time.time()}
+    grants[f"{kind}:{obj.pk}"] = int(time.time()) + UNMASK_MINUTES * 60
+    session[_SESSION_KEY] = grants
+    return access
+
+
+def log_access(*, user, obj, reason: str, ip_address: str | None = None, source: str = "") -> PersonalDataAccess:
+    """The disclosure's log row, for a user whose role may see the record's personal data and who says why (at least
+    MIN_REASON_LENGTH characters). `source` (the API and its key) is written before the reason."""
+    kind = record_type(obj)
     if not may_unmask(user, kind):
         raise PermissionDenied(_("Your role may not see personal data."))
     reason = " ".join((reason or "").split())
@@ -73,13 +84,11 @@ def unmask(*, user, session, obj, reason: str, ip_address: str | None = None) ->
             _("Say why you need the full numbers (at least %(count)d characters).") % {"count": MIN_REASON_LENGTH},
             code="reason",
         )
-    access = PersonalDataAccess.objects.create(
+    if source:
+        reason = f"{source}：{reason}"
+    return PersonalDataAccess.objects.create(
         user=user, record_type=kind, record_id=obj.pk, record=str(obj)[:200], reason=reason[:200], ip_address=ip_address
     )
-    grants = {key: until for key, until in session.get(_SESSION_KEY, {}).items() if until > time.time()}
-    grants[f"{kind}:{obj.pk}"] = int(time.time()) + UNMASK_MINUTES * 60
-    session[_SESSION_KEY] = grants
-    return access
 
 
 def is_unmasked(request, obj) -> bool:

@@ -370,3 +370,40 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.event_id}"
+
+
+class ApiKey(models.Model):
+    """A key a system (the 12345 hotline platform, the province's systems) calls the API with (housing_safety.api).
+
+    The key acts as its `user`: a system account the bureau administrator creates with a profile (role, unit,
+    townships) for the calling system, so every selector and service scopes the key exactly like that user's pages.
+    Only the key's first characters (to find it) and the SHA-256 of the whole key are stored; the key itself is shown
+    once, when it is issued (housing_safety.api.keys.issue_key)."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("Which system calls with it, e.g. 12345 热线平台."))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys", verbose_name=_("system account"),
+        help_text=_("The key reads and writes as this account: its role, unit and townships decide what it reaches."),
+    )  # fmt: skip
+    prefix = models.CharField(_("key prefix"), max_length=8, db_index=True, editable=False)
+    key_hash = models.CharField(_("key fingerprint"), max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(
+        _("scopes"), default=list, blank=True,
+        help_text=_('What the key may do, e.g. ["read:households", "write:complaints"].'),
+    )  # fmt: skip
+    expires_at = models.DateTimeField(_("expires at"), validators=[due_date])
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("created by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}…）"

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_ratelimit",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files as our static files (no CDN on the intranet)
     "housing_safety",
     "households",
     "inspections",
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "housing_safety.api.logging_middleware.ApiLogMiddleware",  # one log line per API call (after the user is known)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -422,3 +426,50 @@ from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
 
 IMPORT_FORMATS = [XLSX, CSV]
 EXPORT_FORMATS = [XLSX, CSV]
+
+# The REST API under /api/v1/ (housing_safety/api/, issue 19): keys or the session, each view's resource scope and the
+# pages' permissions, errors as {"errors": [{field, code, message}]}, cursor pages, rate limits in the shared cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "housing_safety.api.authentication.ApiKeyAuthentication",
+        "housing_safety.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["housing_safety.api.permissions.ScopedPermission"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "housing_safety.api.throttling.ApiKeyThrottle",
+        "housing_safety.api.throttling.ApiUserThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "housing_safety.api.pagination.ApiCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "housing_safety.api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+}
+API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")  # per key (a system syncing pages)
+API_USER_RATE = env.str("API_USER_RATE", default="120/min")  # per person (the field app)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "漳平市农村住房安全管理系统 API",
+    "DESCRIPTION": (
+        "住建局与其他系统（12345 热线平台、省农房系统、防返贫监测系统）及外业 App 交换数据的接口。"
+        "系统用管理员签发的密钥调用（请求头 `Authorization: Api-Key <密钥>`），人员用登录会话调用；"
+        "每个密钥对应一个系统账号，范围与该账号的页面完全相同。错误统一为 "
+        '`{"errors": [{"field": 字段, "code": 代码, "message": 中文说明}]}`。'
+        "列表按游标分页（`cursor`、`page_size`），可用 `changed_since` 增量同步。"
+        "身份证号和电话默认打码；有权角色在单条记录上加 `unmask=1&reason=理由` 查看完整号码，并记入查看日志。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("notices/read-all/", notice_views.mark_all_read, name="notices-read-all"),
     path("notices/<id:pk>/open/", notice_views.open_notice, name="notice-open"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("housing_safety.api.urls")),  # the REST API (housing_safety/api/)
     path("print/<id:pk>/", print_views.print_job, name="print-job"),
     path("print/<id:pk>/file/", print_views.print_job_file, name="print-job-file"),
     path("personal-data/<str:kind>/<id:pk>/", housing_views.unmask, name="unmask"),

@@ -18,6 +18,12 @@ class InspectionsConfig(AppConfig):
         register_attachable(Revisit, revisits_for_user)
         register_attachable(HelperReport, helper_reports_for_user)
 
+        from households.api import register_housing_status
+
+        from .selectors import status_filter, with_housing_status
+
+        register_housing_status(annotate=with_housing_status, status_filter=status_filter)  # 保障安全 in the API
+
         from .demo import seed_appraisals
 
         if seed_appraisals not in DEMO_STEPS:

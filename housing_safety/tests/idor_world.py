@@ -38,6 +38,7 @@ from households.tests.factories import (
     valid_id_number,
 )
 from housing_safety.access import PERSONAL_DATA_PERMISSION, Role
+from housing_safety.api import keys as api_keys
 from housing_safety.models import HolidayYear, Notice, OutgoingEmail, PrintJob, WebhookDelivery, WebhookSubscription
 from housing_safety.pdf import html_to_pdf
 from housing_safety.tests.kit import table_rows
@@ -344,6 +345,14 @@ def build_world() -> World:
         subscription=subscription, event="case.moved", payload={"case_id": 1, "township_code": shuangyang.code},
         status=WebhookDelivery.Status.GAVE_UP, attempts=6, last_status_code=502, last_response="Bad Gateway",
     )  # fmt: skip
+
+    # An API key of township B's staff account (housing_safety.api): the bureau administrator's to see and revoke.
+    world.objects["api_key"] = api_keys.issue_key(
+        user=staff_b,
+        name="双洋镇外业系统",
+        scopes=["read:households"],
+        expires_at=timezone.now() + datetime.timedelta(days=30),
+    )[0]
 
     spot_check = SpotCheck.objects.create(name="年度抽查", per_township=5, seed="idor")
     spot_check.townships.set([shuangyang])

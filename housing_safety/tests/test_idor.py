@@ -58,7 +58,7 @@ from .idor_world import (
 # permission (configuration, shared by the whole city); only the record's owner (a user's own export file).
 EVERYTHING, REFERENCE, PERMISSION, OWNER = "everything", "reference", "permission", "owner"
 CONTROLS = ("admin",)  # never writes: its POSTs would be allowed
-DENIED = {400, 403, 404, 405}
+DENIED = {400, 401, 403, 404, 405}  # 401: the API's answer to a caller without key or session
 NOBODY = "nobody.may_write"  # the write permission of public forms: every persona's POST is checked
 
 
@@ -133,6 +133,7 @@ def _lead_quarter(world: World) -> dict:
 
 
 VIEW_HOUSEHOLD = "households.view_household"
+_API_UNMASK = {"unmask": "1", "reason": "入户核实身份"}  # a full-number read: only for roles that may, logged
 VIEW_CASE = "rectification.view_renovationcase"
 
 # The project's own pages, by URL name. --------------------------------------------------------------------------
@@ -408,6 +409,29 @@ APP: dict[str, Entry] = {
     "reporting:export": Entry(perm=VIEW_HOUSEHOLD, args=lambda w: [[name] for name in DATASETS], shows="head_b1"),
     "reporting:export-file": Entry(target="export_file_b", reach=OWNER),
     # Partner departments' lists.
+    # The REST API (housing_safety/api/, households/api.py), through the session here (a key acts as its system
+    # account, whose pages these are: housing_safety/tests/test_api_keys.py). Lists by the cursor, with B's filter.
+    "api:root": Entry(),
+    "api:schema": Entry(),
+    "api:docs": Entry(),
+    "api:townships-list": Entry(perm="households.view_township"),
+    "api:townships-detail": Entry(target="township_b", reach=REFERENCE, perm="households.view_township"),
+    "api:villages-list": Entry(
+        perm="households.view_village", shows="village", query=lambda w: [{}, {"township": w["township_b"].pk}]
+    ),
+    "api:villages-detail": Entry(target="village_b", reach=REFERENCE, perm="households.view_village", shows="village"),
+    "api:households-list": Entry(
+        perm=VIEW_HOUSEHOLD,
+        shows="head_b1",
+        query=lambda w: [{}, {"township": w["township_b"].pk}, {"village": w["village_b"].pk, "unmask": "1"}],
+    ),
+    "api:households-detail": Entry(
+        target="household_b", perm=VIEW_HOUSEHOLD, shows="head_b1", query=lambda w: [{}, _API_UNMASK]
+    ),
+    "api:dwellings-list": Entry(
+        perm="households.view_dwelling", shows="address", query=lambda w: [{}, {"household": w["household_b"].pk}]
+    ),
+    "api:dwellings-detail": Entry(target="dwelling_b", perm="households.view_dwelling", shows="address"),
     "households:lists": Entry(
         target="department_list_b",
         perm="households.view_departmentlist",
@@ -570,6 +594,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "housing_safety.outgoingemail": AdminModel("email_b", PERMISSION),
     "housing_safety.personaldataaccess": AdminModel("disclosure_b", PERMISSION),  # the bureau's log; names B's head
     "housing_safety.holidayyear": AdminModel("holiday_year", PERMISSION),  # the State Council's holidays, per year
+    "housing_safety.apikey": AdminModel("api_key", PERMISSION),  # the bureau's keys for systems (staff B's account)
     "housing_safety.webhooksubscription": AdminModel("webhook_subscription", PERMISSION),  # systems told of events
     "housing_safety.webhookdelivery": AdminModel("webhook_delivery", PERMISSION),  # read only; resend given-up ones
     "django_celery_beat.periodictask": AdminModel("periodic_task", PERMISSION),
