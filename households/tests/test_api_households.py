@@ -205,3 +205,15 @@ def test_list_queries_do_not_grow_with_the_page(django_assert_num_queries, xinqi
     ]:
         with django_assert_num_queries(count):
             assert len(get(plain, url).json()["results"]) >= 1
+
+
+def test_a_household_living_safely_elsewhere_is_secured(staff_key, home_household):
+    from inspections.tests.factories import SecuredHousingFactory  # 保障安全: inspections' status, through its hook
+
+    SecuredHousingFactory(household=home_household, since=timezone.localdate())
+    _key, plain = staff_key
+    assert get(plain, f"/api/v1/households/{home_household.pk}/").json()["housing_status"] == "secured"
+    assert [row["id"] for row in get(plain, "/api/v1/households/", status="secured").json()["results"]] == [
+        home_household.pk
+    ]
+    assert get(plain, "/api/v1/households/", status="unappraised").json()["results"] == []
