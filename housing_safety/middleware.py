@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -66,6 +66,14 @@ class NulInQueryMiddleware:
 MUST_CHANGE_PASSWORD = "must_change_password"  # session key, set at login from the user's profile
 
 
+API_PREFIX = "/api/"
+
+
+def api_error(status: int, code: str, message: str) -> JsonResponse:
+    """A middleware's refusal of an API call, in the API's error shape (housing_safety.api.exceptions)."""
+    return JsonResponse({"errors": [{"field": None, "code": code, "message": str(message)}]}, status=status)
+
+
 class PasswordChangeRequiredMiddleware:
     """A demo account, a new account or one whose password an administrator reset must choose its own password
     before anything else: every page but the password change itself (and logging out) redirects there, carrying the
@@ -82,6 +90,10 @@ class PasswordChangeRequiredMiddleware:
         if request.session.get(MUST_CHANGE_PASSWORD) and request.user.is_authenticated:
             allowed = {reverse(name) for name in self.ALLOWED}
             if request.path_info not in allowed and not request.path_info.startswith(settings.STATIC_URL):
+                if request.path_info.startswith(API_PREFIX):  # the API answers in its JSON shape, never a redirect
+                    return api_error(
+                        403, "password_change_required", _("Please choose your own password before you continue.")
+                    )
                 messages.warning(request, _("Please choose your own password before you continue."))
                 target = reverse("admin:password_change")
                 if request.method == "GET" and request.path_info not in {reverse(n) for n in self.DEFAULT_LANDINGS}:
@@ -113,6 +125,8 @@ class SessionIdleMiddleware:
             now, seen = int(time.time()), request.session.get(SEEN, 0)
             if now - seen > settings.SESSION_IDLE_SECONDS:
                 logout(request)
+                if request.path_info.startswith(API_PREFIX):
+                    return self.get_response(request)  # signed out: the API's own 401 in JSON, not the login page
                 messages.info(request, _("You were logged out after a period without activity."))
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             if now - seen > RENEW_SECONDS:
