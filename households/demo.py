@@ -97,11 +97,15 @@ def seed_demo(*, households: int = 300) -> list[tuple[str, str]]:
 
 
 def _ensure_township_addresses() -> None:
-    """A township government without an address gets its demo one (an address set by hand is kept)."""
+    """A township government without an address or phone gets its demo ones (what was set by hand is kept)."""
     for unit in Unit.objects.filter(kind=Unit.Kind.TOWNSHIP, email="").select_related("township"):
         mailbox = TOWNSHIP_MAILBOXES.get(unit.township.code, f"zf{unit.township.code}")
         unit.email = f"{mailbox}@{DEMO_MAIL_DOMAIN}"
         unit.save(update_fields=["email"])
+    # The phone a posting notice gives for objections (a made-up number in the city's 0597-73 range).
+    for unit in Unit.objects.filter(kind=Unit.Kind.TOWNSHIP, phone="").select_related("township"):
+        unit.phone = f"0597-73{int(unit.township.code[-3:]):05d}"
+        unit.save(update_fields=["phone"])
 
 
 # The plan's "明确时间表和责任人": 新桥镇 names its staff member, the others their government's contact, and 双洋镇

@@ -174,9 +174,10 @@ class RenovationCaseAdmin(ScopedAdminMixin, HistoryAdmin):
 
 @admin.register(DocumentKind)
 class DocumentKindAdmin(HistoryAdmin):
-    list_display = ("name", "step", "is_required", "order")
+    list_display = ("name", "step", "is_required", "is_generated", "order")
     list_editable = ("is_required", "order")
     list_filter = ("step", "is_required")
+    readonly_fields = ("is_generated",)  # the system's own kinds (the posting notices, migration 0014)
 
 
 @admin.register(SubsidyStandard)

@@ -220,11 +220,12 @@ def case_move(request, pk: int):
         messages.error(request, error.messages[0])
         return redirect("rectification:case", pk=case.pk)
     form = CaseMoveForm(request.POST, request.FILES, case=case, to=to, user=request.user)
+    success = _("The case is now at “%(step)s”.") % {"step": CaseStatus(to).label}
+    if to in paper.POSTED_STEPS:
+        success += _(" Its posting notice is filed in the archive; print it from the posting dates below.")
     return _handle(
-        request, case, form,
-        lambda f: services.move_case(actor=request.user, case=case, to=to, **f.step()),
-        _("The case is now at “%(step)s”.") % {"step": CaseStatus(to).label},
-    )  # fmt: skip
+        request, case, form, lambda f: services.move_case(actor=request.user, case=case, to=to, **f.step()), success
+    )
 
 
 @page(methods=POST, permission=VIEW)
@@ -321,10 +322,7 @@ def case_posting(request, pk: int):
     if step not in paper.POSTED_STEPS or getattr(case, paper.POSTED_STEPS[step][0]) is None:
         raise Http404
     posted = list(paper.posting_cases(selectors.cases_for_user(request.user), case, step))
-    unit = getattr(case.township, "unit", None)
-    content = paper.posting_notice_pdf(
-        case, step, posted, township_phone=unit.phone if unit else "", hotline=settings.SUPERVISION_HOTLINE
-    )
+    content = paper.posting_notice_pdf(case, step, posted)
     name = _("Posting notice %(number)s") % {"number": case.number}
     return pdf_response(content, f"{name}.pdf")
 

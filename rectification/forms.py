@@ -37,7 +37,7 @@ class DocumentFieldsMixin:
     """One file field per archive document kind of a step (several files each); required kinds are marked."""
 
     def add_document_fields(self, step: str) -> None:
-        self.document_kinds = list(DocumentKind.objects.filter(step=step))
+        self.document_kinds = list(DocumentKind.objects.filter(step=step, is_generated=False))
         for kind in self.document_kinds:
             label = _("%(name)s (required)") % {"name": kind.name} if kind.is_required else kind.name
             widget = MultipleFileInput(attrs={"accept": "image/*,application/pdf"})
@@ -127,8 +127,9 @@ class CaseMoveForm(DocumentFieldsMixin, forms.Form):
 class CaseDocumentsForm(DocumentFieldsMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="docs", **kwargs)
-        self.document_kinds = list(DocumentKind.objects.all())
-        self.fields["kind"] = forms.ModelChoiceField(label=_("kind"), queryset=DocumentKind.objects.all())
+        kinds = DocumentKind.objects.filter(is_generated=False)
+        self.document_kinds = list(kinds)
+        self.fields["kind"] = forms.ModelChoiceField(label=_("kind"), queryset=kinds)
         self.fields["files"] = MultipleFileField(
             label=_("files"), widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"})
         )

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
 from households.identity import mask_id_number
@@ -138,8 +139,11 @@ def posting_cases(cases, case: RenovationCase, step: str):
     )
 
 
-def posting_notice_pdf(case: RenovationCase, step: str, posted: list, *, township_phone: str, hotline: str) -> bytes:
+def posting_notice_pdf(case: RenovationCase, step: str, posted: list) -> bytes:
+    """The notice of `posted` (posting_cases) at `step`, with the township's phone and the supervision hotline for
+    objections."""
     start, end, _area = POSTED_STEPS[step]
+    unit = getattr(case.township, "unit", None)
     return render_pdf(
         "rectification/print/posting_notice.html",
         {
@@ -149,7 +153,7 @@ def posting_notice_pdf(case: RenovationCase, step: str, posted: list, *, townshi
             "posted": posted,
             "start": chinese_date(getattr(case, start)),
             "end": chinese_date(getattr(case, end)),
-            "township_phone": township_phone,
-            "hotline": hotline,
+            "township_phone": unit.phone if unit else "",
+            "hotline": settings.SUPERVISION_HOTLINE,
         },
     )

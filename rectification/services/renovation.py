@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,10 +24,12 @@ from households.selectors import dwellings_for_user
 from households.services import add_attachment, refresh_home_state, save_dwelling
 from households.uploads import validate_attachment_file
 from housing_safety.access import ensure_can_write_in_township, require_perm
+from housing_safety.background import enqueue_on_commit
 from housing_safety.dates import DUE, check_date, date_error
 from housing_safety.workflow import Workflow
 from inspections.models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal
 
+from .. import paper
 from ..models import (
     CASE_STEPS,
     CaseDocument,
@@ -118,6 +121,8 @@ def check_supplementary_payment(actor: AbstractBaseUser, case: RenovationCase) -
 def _check_files(documents: Documents) -> list[tuple[DocumentKind, object]]:
     documents = [(kind, f) for kind, f in documents if f]
     errors = []
+    for kind in sorted({kind for kind, _uploaded in documents if kind.is_generated}, key=lambda k: k.order):
+        errors.append(_("“%(kind)s” is filed by the system and cannot be uploaded.") % {"kind": kind.name})
     for kind, uploaded in documents:
         try:
             validate_attachment_file(uploaded)
@@ -479,7 +484,40 @@ def move_case(
         payment._history_user = actor
         payment.save()
     _file_documents(actor, case, documents, to)
+    if to in POSTINGS:
+        from ..tasks import file_posting_notice as task
+
+        enqueue_on_commit(task, case.pk, to, actor.pk)
     return case
+
+
+POSTING_NOTICE_KINDS = {S.VILLAGE_ASSESSED: "village_posting_notice", S.TOWNSHIP_REVIEWED: "township_posting_notice"}
+
+
+@transaction.atomic
+def file_posting_notice(*, actor: AbstractBaseUser, case: RenovationCase, step: str) -> list[CaseDocument]:
+    """File the posting notice (公示) of `case`'s `step` in the archive of every case posted with it, as it hangs
+    once this case has joined the posting: each earlier copy of that notice is replaced (an archived folder is
+    sealed and keeps its own). Run in the background after the step is recorded (move_case)."""
+    kind = DocumentKind.objects.get(code=POSTING_NOTICE_KINDS[step])
+    posted = list(paper.posting_cases(RenovationCase.objects.all(), case, step))
+    content = paper.posting_notice_pdf(case, step, posted)
+    open_cases = [posted_case for posted_case in posted if posted_case.status != S.ARCHIVED]
+    superseded = CaseDocument.objects.filter(case__in=open_cases, kind=kind).select_related("attachment")
+    for document in superseded:
+        attachment = document.attachment
+        document.delete()
+        attachment.file.delete(save=False)
+        attachment.delete()
+    name = _("%(kind)s %(start)s.pdf") % {"kind": kind.name, "start": getattr(case, POSTINGS[step][0])}
+    filed = []
+    for posted_case in open_cases:
+        uploaded = SimpleUploadedFile(name, content, content_type="application/pdf")
+        attachment = add_attachment(
+            actor=actor, record=posted_case, uploaded_file=uploaded, kind=Attachment.Kind.DOCUMENT, caption=kind.name
+        )
+        filed.append(CaseDocument.objects.create(case=posted_case, kind=kind, attachment=attachment, step=step))
+    return filed
 
 
 @transaction.atomic

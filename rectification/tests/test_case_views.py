@@ -281,7 +281,7 @@ WRITES = {
     ),
 }
 WRITE_SUCCESS = {  # the write's success message, and who may make it
-    "move": ("案件已进入“村民评议”。", STAFF),
+    "move": ("案件已进入“村民评议”。公示通知已存入档案，可在下方公示日期处打印。", STAFF),
     "documents": ("材料已归档。", STAFF),
     "check": ("施工检查已登记。", STAFF),
     "new-dwelling": ("新住房已登记。", STAFF),
@@ -714,7 +714,7 @@ def test_village_assessment_through_the_page(client, users, world):
     response = move(client, world, village_assessed_payload(on))
     case = refreshed(world, "applied")
     assert response.redirect_chain == [(reverse("rectification:case", args=[case.pk]), 302)]
-    assert messages_of(body(response)) == ["案件已进入“村民评议”。"]
+    assert messages_of(body(response)) == ["案件已进入“村民评议”。公示通知已存入档案，可在下方公示日期处打印。"]
     assert (case.status, case.status_on, case.last_activity_on) == (S.VILLAGE_ASSESSED, on, today())
     assert (case.village_posting_start, case.village_posting_end) == (on, on + datetime.timedelta(days=6))
     assert list(case.transitions.values_list("from_status", "to_status", "on", "actor", "note")) == [

@@ -35,7 +35,7 @@ CLICKS = {
     "staff-problem-list-pdf": 3,
     # log in; the menu (phone); 危房改造案件; the case; 打印档案封面和目录（PDF）
     "staff-archive-folder-pdf": 5,
-    # log in; 危房改造案件 in the menu; the case; 打印公示（PDF） beside the village posting's dates
+    # log in; 危房改造案件 in the menu; the case; 打印村民评议公示（PDF） beside the village posting's dates
     "staff-posting-pdf": 4,
 }
 
@@ -156,7 +156,7 @@ def test_township_staff_prints_the_village_posting_notice(browser, live_server, 
     journey.click(journey.page.locator("main ul.list").get_by_role("link", name=case.number))
     posting = journey.page.locator("main dl.facts dt", has_text="村级公示").locator("xpath=following-sibling::dd[1]")
     expect(posting).to_contain_text(f"{case.village_posting_start:%Y-%m-%d}")
-    content = open_pdf(journey, posting.get_by_role("link", name="打印公示（PDF）"), "journey-posting-pdf.png")
+    content = open_pdf(journey, posting.get_by_role("link", name="打印村民评议公示（PDF）"), "journey-posting-pdf.png")
     journey.finish(CLICKS["staff-posting-pdf"])
 
     reader, text = pdf_text(content)

@@ -1674,5 +1674,7 @@ def test_two_users_moving_one_case_concurrently_record_the_step_once(staff, xinq
         ["moved", [cannot_move(S.VILLAGE_ASSESSED, S.VILLAGE_ASSESSED)]], key=str
     )
     assert CaseTransition.objects.filter(case=case, to_status=S.VILLAGE_ASSESSED).count() == 1
-    assert CaseDocument.objects.filter(case=case, step=S.VILLAGE_ASSESSED).count() == 2
+    filed = CaseDocument.objects.filter(case=case, step=S.VILLAGE_ASSESSED)
+    assert filed.filter(kind__is_generated=False).count() == 2
+    assert filed.filter(kind__is_generated=True).count() == 1  # the posting notice, filed once
     assert RenovationCase.objects.get(pk=case.pk).status == S.VILLAGE_ASSESSED
