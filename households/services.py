@@ -15,6 +15,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from housing_safety import webhooks
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm
 
 from .models import (
@@ -121,20 +122,23 @@ def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
     safe. Plus the plan's three flags; "已有安全住房却仍住在老旧危房" is a C/D home while the household owns an A/B
     house, whether that one is marked as lived in or not (a revisit that finds the family back in the old house
     marks the old one, and the new one may still be marked too). One UPDATE statement; returns the number of
-    households written.
+    households written. A household whose state changes is told to the systems subscribed to
+    household.status_changed (housing_safety.webhooks): one query more when none is, two more when one is.
     """
     homes = Dwelling.objects.filter(household=OuterRef("pk"), is_occupied=True)
     dangerous = Exists(homes.filter(current_grade__in=DANGEROUS_GRADES))
     households = Household.objects.all() if household_ids is None else Household.objects.filter(pk__in=household_ids)
-    return households.update(
-        home_status=Case(
-            When(dangerous, then=Value(HousingStatus.DANGEROUS)),
-            When(~Exists(homes), then=Value(HousingStatus.UNAPPRAISED)),
-            When(Exists(homes.filter(current_grade__isnull=True)), then=Value(HousingStatus.UNAPPRAISED)),
-            When(Exists(homes.filter(renovated_on__isnull=False)), then=Value(HousingStatus.RENOVATED_SAFE)),
-            default=Value(HousingStatus.APPRAISED_SAFE),
-            output_field=models.CharField(),
-        ),
+    home_status = Case(
+        When(dangerous, then=Value(HousingStatus.DANGEROUS)),
+        When(~Exists(homes), then=Value(HousingStatus.UNAPPRAISED)),
+        When(Exists(homes.filter(current_grade__isnull=True)), then=Value(HousingStatus.UNAPPRAISED)),
+        When(Exists(homes.filter(renovated_on__isnull=False)), then=Value(HousingStatus.RENOVATED_SAFE)),
+        default=Value(HousingStatus.APPRAISED_SAFE),
+        output_field=models.CharField(),
+    )
+    changes = _status_changes(households, home_status) if household_ids is not None else []  # for the webhook
+    written = households.update(
+        home_status=home_status,
         flag_owns_safe_but_lives_in_danger=models.ExpressionWrapper(
             dangerous & Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__in=SAFE_GRADES)),
             output_field=models.BooleanField(),
@@ -142,6 +146,31 @@ def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
         flag_connected_uncooperative=Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),
         flag_leaking=Exists(homes.filter(current_leaking=True)),
     )
+    webhooks.emit_many(STATUS_CHANGED, changes)
+    return written
+
+
+STATUS_CHANGED = "household.status_changed"
+
+
+def _status_changes(households, home_status) -> list[dict]:
+    """The households whose stored state `home_status` changes, as the webhook's payloads (ids, codes, states, the
+    day: no personal data); nothing, and no query beyond one, when no system subscribes to the event. Every service
+    refreshes the households it touched; the full recomputation (the nightly check, the bulk loaders) repairs the
+    stored state and tells no one."""
+    if not webhooks.subscribers(STATUS_CHANGED):
+        return []
+    today = timezone.localdate()
+    rows = (
+        households.annotate(new_status=home_status)
+        .exclude(new_status=models.F("home_status"))
+        .values_list("pk", "home_status", "new_status", "village__code", "village__township__code")
+    )
+    return [
+        {"household_id": pk, "from": old, "to": new, "village_code": village, "township_code": township,
+         "changed_on": today}
+        for pk, old, new, village, township in rows
+    ]  # fmt: skip
 
 
 @transaction.atomic

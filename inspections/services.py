@@ -21,6 +21,7 @@ from households.models import Attachment, Dwelling, Household, HousingStatus, To
 from households.selectors import households_for_user, people_of_unit
 from households.services import add_attachment, refresh_home_state, register_surveyed_household
 from households.uploads import check_uploads
+from housing_safety import webhooks
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from housing_safety.bulk import insert_select
 from housing_safety.dates import DUE, check_date
@@ -87,7 +88,35 @@ def record_appraisal(
         add_attachment(actor=actor, record=appraisal, uploaded_file=uploaded, kind=Attachment.Kind.SCANNED_FORM)
     for uploaded in photos:
         add_attachment(actor=actor, record=appraisal, uploaded_file=uploaded, kind=Attachment.Kind.PHOTO)
+    webhooks.emit_many("appraisal.recorded", lambda: appraisal_events([appraisal]))
     return appraisal
+
+
+def appraisal_events(appraisals: Iterable[Appraisal]) -> list[dict]:
+    """The webhook's payloads of recorded appraisals: ids, codes, date and findings; no names or numbers. One query."""
+    appraisals = list(appraisals)
+    places = {
+        pk: (household, village, township)
+        for pk, household, village, township in Dwelling.objects.filter(
+            pk__in={appraisal.dwelling_id for appraisal in appraisals}
+        ).values_list("pk", "household_id", "household__village__code", "household__village__township__code")
+    }
+    return [
+        {
+            "appraisal_id": appraisal.pk,
+            "dwelling_id": appraisal.dwelling_id,
+            "household_id": places[appraisal.dwelling_id][0],
+            "village_code": places[appraisal.dwelling_id][1],
+            "township_code": places[appraisal.dwelling_id][2],
+            "kind": appraisal.kind,
+            "appraised_on": appraisal.appraised_on,
+            "grade": appraisal.grade,
+            "recommendation": appraisal.recommendation,
+            "site_hazard": appraisal.site_hazard,
+            "is_leaking": appraisal.is_leaking,
+        }
+        for appraisal in appraisals
+    ]
 
 
 @transaction.atomic
@@ -123,6 +152,7 @@ def record_appraisals(*, actor: AbstractBaseUser, appraisals: Iterable[Appraisal
                 actor=actor, dwelling=appraisal.dwelling, grade=appraisal.grade, on=appraisal.appraised_on,
                 appraisal=appraisal,
             )  # fmt: skip
+    webhooks.emit_many("appraisal.recorded", lambda: appraisal_events(appraisals))
     return appraisals
 
 

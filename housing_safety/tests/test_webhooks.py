@@ -296,7 +296,7 @@ def test_each_subscription_has_its_own_random_secret():
 # Two workers at once -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweeps_at_once_send_a_delivery_once():
     if connection.vendor != "postgresql":
         service_missing("two sweeps at once need PostgreSQL's SKIP LOCKED (set DATABASE_URL)")

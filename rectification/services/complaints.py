@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 
 from django.conf import settings
@@ -20,13 +21,14 @@ from households.identity import half_width
 from households.models import Attachment, Unit
 from households.services import add_attachment
 from households.uploads import validate_attachment_file
+from housing_safety import webhooks
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm, scope_of
 from housing_safety.dates import check_date
 from housing_safety.notices import notify
 from housing_safety.workdays import add_working_days
 from housing_safety.workflow import Workflow
 
-from .. import selectors
+from .. import selectors, webhook_events
 from ..models import (
     Complaint,
     ComplaintDeadline,
@@ -252,6 +254,7 @@ def move_complaint(
     ComplaintTransition.objects.create(
         complaint=complaint, from_status=complaint.status, to_status=to, actor=actor, note=note
     )
+    webhooks.emit("complaint.moved", functools.partial(webhook_events.complaint_moved, complaint, complaint.status, to))
     complaint.status = to
     complaint._history_user = actor
     complaint.save()

@@ -7,6 +7,7 @@ Every rule is checked before anything is written, so a refused move changes noth
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -23,13 +24,14 @@ from households.models import Attachment, Dwelling, Household, Township
 from households.selectors import dwellings_for_user
 from households.services import add_attachment, refresh_home_state, save_dwelling
 from households.uploads import validate_attachment_file
+from housing_safety import webhooks
 from housing_safety.access import ensure_can_write_in_township, require_perm
 from housing_safety.background import enqueue_on_commit
 from housing_safety.dates import DUE, check_date, date_error
 from housing_safety.workflow import Workflow
 from inspections.models import DANGEROUS_GRADES, SAFE_GRADES, Appraisal
 
-from .. import paper
+from .. import paper, webhook_events
 from ..models import (
     CASE_STEPS,
     CaseDocument,
@@ -472,6 +474,7 @@ def move_case(
         case=case, from_status=case.status, to_status=to, on=on, actor=actor, note=note.strip(),
         override_reason=override_reason.strip() if overridden else "", overridden="\n".join(overridden),
     )  # fmt: skip
+    webhooks.emit("case.moved", functools.partial(webhook_events.case_moved, case, case.status, to, on))
     case.status, case.status_on, case.last_activity_on = to, on, timezone.localdate()
     case._history_user = actor
     case.save()
