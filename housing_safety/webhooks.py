@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -170,13 +171,13 @@ def _record(delivery: WebhookDelivery, now: datetime.datetime, status: int | Non
     return delivered
 
 
-def _post(delivery: WebhookDelivery, now: datetime.datetime) -> tuple[int | None, str]:
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     """(status code, answer) of one POST; (None, why) when there was no answer."""
     subscription = delivery.subscription
     if urllib3.util.parse_url(subscription.url).scheme not in ("http", "https"):
         return None, "URL refused: only http:// and https:// addresses are called"
     body = body_of(delivery)
-    timestamp = str(int(now.timestamp()))
+    timestamp = str(int(time.time()))  # when it is sent (the receiver refuses old ones), whatever `now` says
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
@@ -219,7 +220,7 @@ def deliver(delivery_id: int, *, now: datetime.datetime | None = None) -> bool |
         )
         if delivery is None:
             return None
-        status, answer = _post(delivery, now)
+        status, answer = _post(delivery)
         delivered = _record(delivery, now, status, answer)
     if not delivered:
         logger.warning(

@@ -6,14 +6,14 @@ a switched-off subscription gets nothing; two sweeps at once send a delivery onc
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
@@ -30,6 +30,16 @@ EVENT = "case.moved"
 PAYLOAD = {"case_id": 7, "case_number": "XQ-2026-001", "township_code": "350881100", "to": "approved"}
 
 
+def readme_check():
+    """The README's example of a receiver's signature check (section "The API", Webhooks), as written there."""
+    text = (Path(settings.BASE_DIR) / "README.md").read_text()
+    start = text.index("      import hashlib, hmac, time")
+    code = "\n".join(line[6:] for line in text[start : text.index("\n\n", start)].splitlines())
+    namespace: dict = {}
+    exec(code, namespace)
+    return namespace["genuine"]
+
+
 class Receiver:
     """An HTTP server on 127.0.0.1 that records every POST, checks its signature with `secret` the way a partner
     system would (the README's example), and answers with the next status of `answers` (then 200)."""
@@ -41,13 +51,12 @@ class Receiver:
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         receiver = self
+        genuine = readme_check()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                timestamp = self.headers["X-Webhook-Timestamp"]
-                expected = hmac.new(receiver.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-                signed = hmac.compare_digest("sha256=" + expected.hexdigest(), self.headers["X-Webhook-Signature"])
+                signed = genuine(receiver.secret, self.headers, body)
                 with receiver.lock:
                     receiver.requests.append(
                         {"headers": dict(self.headers), "body": json.loads(body), "signed": signed}
