@@ -43,3 +43,9 @@ class RectificationConfig(AppConfig):
         from .services.holiday_deadlines import recompute_complaint_deadlines
 
         register_recompute(recompute_complaint_deadlines)
+
+        from housing_safety import printing
+
+        from .paper import FOLDERS_PRINT_KIND, FOLDERS_PRINT_REGISTRATION
+
+        printing.register(FOLDERS_PRINT_KIND, **FOLDERS_PRINT_REGISTRATION)

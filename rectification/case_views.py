@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.identity import mask_id_number
 from households.selectors import dwellings_for_user, townships_for_user
-from housing_safety import disclosure
+from housing_safety import disclosure, printing
 from housing_safety.access import can_view_personal_data, scope_of
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import area_lookups, int_param, year_param
@@ -345,6 +346,29 @@ def archive_overview(request):
             "incomplete_count": len(wanting),
         },
     )
+
+
+@page(methods=POST, permission=VIEW)
+def township_folders(request, pk: int):
+    """A township's archive covers and contents lists (一户一档), laid out in the background; its page follows. For
+    those whose scope is the whole township (its staff, the bureau)."""
+    township = get_object_or_404(townships_for_user(request.user), pk=pk)
+    if not scope_of(request.user).covers_township(township.pk):
+        raise Http404
+    count = selectors.cases_for_user(request.user).filter(township=township).count()
+    back = reverse("rectification:archive")
+    if not count:
+        messages.info(request, _("%(township)s has no renovation case to print.") % {"township": township.name})
+        return redirect(back)
+    job = printing.start(
+        user=request.user,
+        kind=paper.FOLDERS_PRINT_KIND,
+        title=_("Archive covers and contents of %(township)s (%(count)s)")
+        % {"township": township.name, "count": count},
+        params={"township": township.pk, "back": back},
+        total=count,
+    )
+    return redirect(printing.job_url(job))
 
 
 @page(permission=VIEW)

@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from households.identity import mask_id_number
 from housing_safety.pdf import render_pdf
 
-from .models import CASE_STEPS, CaseStatus, DocumentKind, Problem, RenovationCase
+from .models import CASE_STEPS, CaseDocument, CaseStatus, DocumentKind, Problem, RenovationCase
 
 
 def chinese_date(day) -> str:
@@ -63,9 +64,10 @@ class ContentsRow:
     pages: int
 
 
-def contents_of(case: RenovationCase, documents: list) -> list[ContentsRow]:
+def contents_of(case: RenovationCase, documents: list, kinds: list[DocumentKind] | None = None) -> list[ContentsRow]:
     """Each document kind by step, in the steps' order: those filed (with their pages) and the required ones that
-    are not. A kind the case has not reached yet is listed only when something was filed under it."""
+    are not. A kind the case has not reached yet is listed only when something was filed under it. `kinds`: the
+    document kinds, when the caller has read them once for many cases."""
     reached = set(case.reached_steps())
     by_kind: dict[int, list] = {}
     for document in documents:
@@ -74,7 +76,7 @@ def contents_of(case: RenovationCase, documents: list) -> list[ContentsRow]:
     number = 0
     labels = dict(CaseStatus.choices)
     kinds = sorted(
-        DocumentKind.objects.all(),
+        DocumentKind.objects.all() if kinds is None else kinds,
         key=lambda k: (CASE_STEPS.index(k.step) if k.step in CASE_STEPS else 99, k.order, k.pk),
     )
     for kind in kinds:
@@ -98,26 +100,66 @@ def contents_of(case: RenovationCase, documents: list) -> list[ContentsRow]:
     return rows
 
 
-def archive_folder_pdfs(case: RenovationCase, documents: list, *, full_id_number: bool = False) -> tuple[bytes, bytes]:
-    """The paper folder's cover (household, house, case number, programme year, township) and its contents list,
-    one PDF each (the archive ZIP holds both); the ID number masked unless `full_id_number`."""
-    household = case.household
-    id_number = household.id_number or ""
-    rows = contents_of(case, documents)
-    context = {
+FOLDER_TEMPLATE = "rectification/print/archive_folder.html"
+
+
+def folder_of(case: RenovationCase, documents: list, *, full_id_number: bool = False, kinds=None) -> dict:
+    """What the folder's cover and contents say of one case; the ID number masked unless `full_id_number`."""
+    id_number = case.household.id_number or ""
+    rows = contents_of(case, documents, kinds)
+    return {
         "case": case,
-        "household": household,
         "id_number": id_number if full_id_number else mask_id_number(id_number),
         "rows": rows,
         "total_pages": sum(row.pages for row in rows),
         "missing": sum(1 for row in rows if not row.present),
+    }
+
+
+def archive_folder_pdfs(case: RenovationCase, documents: list, *, full_id_number: bool = False) -> tuple[bytes, bytes]:
+    """The paper folder's cover (household, house, case number, programme year, township) and its contents list,
+    one PDF each (the archive ZIP holds both); the ID number masked unless `full_id_number`."""
+    context = {
+        "folders": [folder_of(case, documents, full_id_number=full_id_number)],
         "printed_on": chinese_date(timezone.localdate()),
     }
-    template = "rectification/print/archive_folder.html"
     return (
-        render_pdf(template, {**context, "part": "cover"}),
-        render_pdf(template, {**context, "part": "contents"}),
+        render_pdf(FOLDER_TEMPLATE, {**context, "part": "cover"}),
+        render_pdf(FOLDER_TEMPLATE, {**context, "part": "contents"}),
     )
+
+
+# A township's folders in one print, laid out in the background (housing_safety.printing) ----------------------
+
+FOLDERS_PRINT_KIND = "archive_folders"
+
+
+def _township_cases(job) -> list[RenovationCase]:
+    from .selectors import cases_for_user
+
+    cases = cases_for_user(job.user).filter(township_id=job.params["township"])
+    return list(cases.order_by("household__village__name", "number"))
+
+
+def _folders_html(cases: list[RenovationCase]) -> str:
+    """One chunk's covers and contents lists: two queries for its documents and the kinds, whatever its size. The ID
+    numbers stay masked: a batch is a list of many households."""
+    documents: dict[int, list] = {}
+    filed = CaseDocument.objects.filter(case__in=cases).select_related("attachment").order_by("kind__order", "pk")
+    for document in filed:
+        documents.setdefault(document.case_id, []).append(document)
+    kinds = list(DocumentKind.objects.all())
+    folders = [folder_of(case, documents.get(case.pk, []), kinds=kinds) for case in cases]
+    return render_to_string(
+        FOLDER_TEMPLATE, {"folders": folders, "part": "", "printed_on": chinese_date(timezone.localdate())}
+    )
+
+
+def _folders_filename(job) -> str:
+    return f"archive-folders-{job.params['township']}-{job.pk}.pdf"
+
+
+FOLDERS_PRINT_REGISTRATION = {"records": _township_cases, "render": _folders_html, "filename": _folders_filename}
 
 
 # Posting notices (公示) of the steps that need a public posting -------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("renovation/dangerous/", case_views.dangerous_without_case, name="dangerous-without-case"),
     path("renovation/new/", case_views.case_new, name="case-new"),
     path("renovation/archive/", case_views.archive_overview, name="archive"),
+    path("renovation/archive/<id:pk>/folders/", case_views.township_folders, name="township-folders"),
     path("renovation/subsidies/", case_views.subsidy_overview, name="subsidies"),
     path("renovation/<id:pk>/", case_views.case_detail, name="case"),
     path("renovation/<id:pk>/move/", case_views.case_move, name="case-move"),

@@ -304,6 +304,8 @@ APP: dict[str, Entry] = {
     "rectification:case-posting": Entry(
         target="case_b", perm=VIEW_CASE, shows="head_b1", query=lambda w: {"step": "village_assessed"}
     ),
+    # A township's covers and contents lists, laid out in the background (a print job for its asker).
+    "rectification:township-folders": Entry(target="township_b", perm=VIEW_CASE, post=lambda w: {}),
     # Complaints and leads.
     "rectification:complaints": Entry(perm="rectification.view_complaint", shows="complaint"),
     "rectification:complaint-export": Entry(perm="rectification.view_complaint", shows="complaint"),

@@ -19,7 +19,8 @@ from django.urls import reverse
 
 from households.identity import mask_id_number
 from households.tests.factories import HouseholdFactory
-from housing_safety import disclosure
+from housing_safety import disclosure, printing
+from housing_safety.models import PrintJob
 from housing_safety.tests.kit import (
     ADMIN,
     ANON,
@@ -36,7 +37,7 @@ from housing_safety.tests.kit import (
     pdf_text,
 )
 from rectification import paper, services
-from rectification.models import CaseDocument, DocumentKind
+from rectification.models import CaseDocument, DocumentKind, RenovationCase
 from rectification.tests.factories import dangerous_dwelling, new_case
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,75 @@ def test_another_townships_folder_is_not_found(client, personas, world):
     login(client, personas, STAFF)
 
     assert client.get(reverse(URL, args=[elsewhere.pk])).status_code == 404
+
+
+# A township's folders in one print, laid out in the background ---------------------------------------------------
+
+BATCH = "rectification:township-folders"
+
+
+def test_a_townships_covers_print_in_the_background_for_the_one_who_asked(
+    client, personas, world, case, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Every case of the township, a cover and a contents list each, ID numbers masked; chunked (one case a chunk
+    here) so that the chunks are joined; the other township's case is not in it."""
+    monkeypatch.setattr(printing, "CHUNK", 1)
+    second = new_case(
+        world["users"][STAFF], dangerous_dwelling(HouseholdFactory(village=world["home"], head_name="郑春花"))
+    )
+    new_case(world["users"][ADMIN], dangerous_dwelling(HouseholdFactory(village=world["other"], head_name="张外乡")))
+    login(client, personas, STAFF)
+    archive = client.get(reverse("rectification:archive")).content.decode()
+    assert reverse(BATCH, args=[world["xinqiao"].pk]) in archive and "打印（PDF）" in archive
+
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's turn (inline: no broker in tests)
+        response = client.post(reverse(BATCH, args=[world["xinqiao"].pk]))
+
+    job = PrintJob.objects.get()
+    assert response["Location"] == reverse("print-job", args=[job.pk])
+    assert (job.status, job.total, job.done, job.title) == (PrintJob.Status.READY, 2, 2, "新桥镇档案封面和目录（2户）")
+    assert f'href="{reverse("rectification:archive")}"' in client.get(response["Location"]).content.decode()
+    reader, text = pdf_text(client.get(reverse("print-job-file", args=[job.pk])).content)
+    assert len(reader.pages) == 4
+    assert "林木根" in reader.pages[0].extract_text() and "档案目录" in reader.pages[1].extract_text()
+    assert second.number in reader.pages[2].extract_text() and "郑春花" in reader.pages[3].extract_text()
+    assert "张外乡" not in text
+    assert case.household.id_number not in text and second.household.id_number not in text
+    assert mask_id_number(case.household.id_number) in text
+    assert marks(reader.pages[1].extract_text())["身份证明"] == "缺"  # the same contents as the case's own folder
+
+
+def test_the_batch_reads_each_chunks_documents_at_once(world, case, django_assert_num_queries):
+    more = [
+        new_case(world["users"][STAFF], dangerous_dwelling(HouseholdFactory(village=world["home"]))) for _ in range(3)
+    ]
+    cases = list(RenovationCase.objects.filter(pk__in=[case.pk, *[c.pk for c in more]]).select_related(
+        "household__village", "township", "dwelling"))  # fmt: skip
+
+    with django_assert_num_queries(2):  # the chunk's documents with their files, the kinds
+        paper.FOLDERS_PRINT_REGISTRATION["render"](cases)
+
+
+def test_another_townships_covers_are_not_printed(client, personas, world):
+    new_case(world["users"][ADMIN], dangerous_dwelling(HouseholdFactory(village=world["other"])))
+    login(client, personas, STAFF)
+
+    assert client.post(reverse(BATCH, args=[world["shuangyang"].pk])).status_code == 404
+    assert not PrintJob.objects.exists()
+
+
+def test_a_township_without_cases_says_so_and_prints_nothing(client, personas, world):
+    login(client, personas, STAFF)
+
+    response = client.post(reverse(BATCH, args=[world["xinqiao"].pk]), follow=True)
+
+    assert "新桥镇没有可打印的危房改造案件。" in response.content.decode()
+    assert not PrintJob.objects.exists()
+
+
+@pytest.mark.parametrize(("persona", "status"), [(ANON, 302), (HELPER, 403), (CLERK, 403), (LIAISON, 403)])
+def test_who_may_print_a_townships_covers(client, personas, case, world, persona, status):
+    login(client, personas, persona)
+
+    assert client.post(reverse(BATCH, args=[world["xinqiao"].pk])).status_code == status
+    assert not PrintJob.objects.exists()
