@@ -68,6 +68,7 @@ RETRY_DELAYS = [
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 TIMEOUT_SECONDS = 5
 RESPONSE_KEPT = 2000  # characters of the receiver's answer kept on the row
+SWEEP_SECONDS = 50  # a sweep starts no delivery after this, within the task's time limit and before the next run
 TASK_CHUNK = 100  # deliveries per task sent after commit
 USER_AGENT = "zhangping-housing-safety-webhooks/1"
 DUE = [WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING]
@@ -240,16 +241,27 @@ def deliver_many(delivery_ids: Iterable[int], *, now: datetime.datetime | None =
     return delivered, failed
 
 
-def deliver_due(*, now: datetime.datetime | None = None, limit: int = 500) -> tuple[int, int]:
+def deliver_due(
+    *, now: datetime.datetime | None = None, limit: int = 500, budget: float = SWEEP_SECONDS
+) -> tuple[int, int]:
     """The every-minute sweep: every delivery waiting or failed whose next attempt is due by `now`, oldest first,
-    at most `limit` per run; (delivered, failed). Two sweeps at once skip each other's rows."""
+    at most `limit` per run and none started after `budget` seconds (receivers that time out leave the rest to the
+    next run); (delivered, failed). Two sweeps at once skip each other's rows."""
     now = now or timezone.now()
     due = (
         WebhookDelivery.objects.filter(status__in=DUE, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return deliver_many(list(due), now=now)
+    started = time.monotonic()
+    delivered = failed = 0
+    for delivery_id in due:
+        if time.monotonic() - started > budget:
+            break
+        result = deliver(delivery_id, now=now)
+        delivered += result is True
+        failed += result is False
+    return delivered, failed
 
 
 def resend(deliveries) -> int:

@@ -1,5 +1,6 @@
 """Pinned query counts of the project-wide admin changelists the bureau administrator uses: the e-mail outbox, the
-role groups and the scheduled jobs (django-celery-beat's periodic tasks and crontab schedules).
+webhook deliveries, the role groups and the scheduled jobs (django-celery-beat's periodic tasks and crontab
+schedules).
 
 Each changelist is measured with a few rows and again with more rows than one page holds: the count is pinned
 exactly and is the same for both, so a query per row (an N+1) fails the test.
@@ -17,7 +18,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from households.tests.factories import make_user
 from households.tests.test_query_counts import changelist_rows, measured
 from housing_safety.access import Role
-from housing_safety.models import OutgoingEmail
+from housing_safety.models import OutgoingEmail, WebhookDelivery, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 
@@ -64,9 +65,31 @@ def periodic_tasks(n):
     )
 
 
+def webhook_deliveries(n):
+    subscription = WebhookSubscription.objects.first() or WebhookSubscription.objects.create(
+        name="省农房系统", url="http://10.20.1.5/hooks", events=["case.moved"]
+    )
+    statuses = list(WebhookDelivery.Status.values)
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                subscription=subscription,
+                event="case.moved",
+                payload={"case_id": k},
+                status=statuses[k % len(statuses)],
+                attempts=k % 6,
+                last_status_code=502 if k % 2 else 200,
+                last_response="Bad Gateway" if k % 2 else "ok",
+            )
+            for k in (next(_serial) for _ in range(n))
+        ]
+    )
+
+
 # model URL: (builder, pinned queries for the bureau administrator)
 CHANGELISTS = {
     "housing_safety/outgoingemail": (emails, 7),
+    "housing_safety/webhookdelivery": (webhook_deliveries, 7),
     "auth/group": (groups, 7),
     "django_celery_beat/crontabschedule": (schedules, 7),
     "django_celery_beat/periodictask": (periodic_tasks, 10),

@@ -189,6 +189,17 @@ def test_retries_back_off_and_then_give_up(django_capture_on_commit_callbacks):
     assert webhooks.deliver_due(now=delivery.last_attempt_at + datetime.timedelta(days=30)) == (0, 0)
 
 
+def test_a_sweep_starts_nothing_after_its_time_budget(receiver):
+    subscription = subscribe(receiver)
+    now = webhooks.timezone.now()
+    for _ in range(3):
+        WebhookDelivery.objects.create(subscription=subscription, event=EVENT, payload=PAYLOAD, next_attempt_at=now)
+    assert webhooks.deliver_due(budget=-1) == (0, 0)
+    assert webhooks.deliver_due(limit=2) == (2, 0)
+    assert webhooks.deliver_due() == (1, 0)
+    assert len(receiver.requests) == 3
+
+
 def test_an_unreachable_receiver_is_recorded_and_retried(django_capture_on_commit_callbacks):
     subscription = WebhookSubscription.objects.create(
         name="省农房系统", url=f"http://127.0.0.1:{closed_port()}/hook", events=[EVENT]
