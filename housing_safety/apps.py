@@ -24,8 +24,9 @@ class HousingSafetyConfig(AppConfig):
 
         # The holiday table: cached years forgotten on change; next year's missing holidays on the admin's home.
         # The admins of the holiday table and of the webhooks.
-        from . import holiday_admin, holidays, webhook_admin  # noqa: F401
+        from . import holiday_admin, holidays, webhook_admin, webhooks  # noqa: F401
         from .workspace import register_todos
 
         holidays.connect_signals()
         register_todos(holidays.todos, position=91)
+        register_todos(webhooks.todos, position=93)  # deliveries the receivers did not take

@@ -277,3 +277,27 @@ def resend(deliveries) -> int:
 
         enqueue_on_commit(deliver_webhooks, ids, retry_later=False)
     return len(ids)
+
+
+def todos(user, today):
+    """The bureau administrator's home: deliveries the receivers did not take (retried or given up), linked to those
+    rows of the deliveries' list, where their answers are read and given-up ones sent again. Nothing while all went
+    through."""
+    from django.urls import reverse
+    from django.utils.translation import gettext, pgettext
+
+    from .workspace import Todo
+
+    if not user.has_perm("housing_safety.view_webhookdelivery"):
+        return
+    failing = [WebhookDelivery.Status.RETRYING, WebhookDelivery.Status.GAVE_UP]
+    count = WebhookDelivery.objects.filter(status__in=failing).count()
+    if count:
+        yield Todo(
+            pgettext("menu section", "System"),
+            gettext("Webhook deliveries failing"),
+            count,
+            reverse("admin:housing_safety_webhookdelivery_changelist") + "?status__in=" + ",".join(failing),
+            "danger",
+            gettext("Read the receiver's answer; given-up deliveries can be sent again from the list."),
+        )

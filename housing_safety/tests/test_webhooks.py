@@ -447,3 +447,21 @@ def test_other_roles_see_neither_subscriptions_nor_deliveries(client, role):
     client.force_login(make_user(role, townships=townships))
     for url in ("/admin/housing_safety/webhooksubscription/", "/admin/housing_safety/webhookdelivery/"):
         assert client.get(url).status_code == 403
+
+
+def test_the_bureau_admins_home_lists_failing_deliveries_only_while_there_are_some(client, receiver):
+    admin = make_user(Role.BUREAU_ADMIN)
+    client.force_login(admin)
+    assert "Webhook 推送失败" not in client.get("/").content.decode()
+
+    subscription = subscribe(receiver)
+    for status in (D.RETRYING, D.GAVE_UP, D.DELIVERED):
+        WebhookDelivery.objects.create(subscription=subscription, event=EVENT, payload=PAYLOAD, status=status)
+    page = client.get("/").content.decode()
+    assert "Webhook 推送失败" in page
+    assert "/admin/housing_safety/webhookdelivery/?status__in=retrying,gave_up" in page
+    listed = client.get("/admin/housing_safety/webhookdelivery/?status__in=retrying,gave_up").content.decode()
+    assert listed.count('name="_selected_action"') == 2
+
+    client.force_login(make_user(Role.BUREAU_OFFICIAL))
+    assert "Webhook 推送失败" not in client.get("/").content.decode()
