@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
 
 from . import webhooks
-from .models import WebhookDelivery, WebhookSubscription
+from .models import WebhookDelivery, WebhookSubscription, new_webhook_secret
 from .pagination import BoundedPaginator
 
 
@@ -58,6 +58,27 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    actions = ["new_secret"]
+
+    @admin.action(description=_("Make a new signing secret for the selected subscriptions"), permissions=["change"])
+    def new_secret(self, request, queryset):
+        """When a secret leaked: the old one stops at once; the receiving system needs the new one (on the page)."""
+        renewed = 0
+        for subscription in queryset:
+            subscription.secret = new_webhook_secret()
+            subscription.save(update_fields=["secret"])
+            renewed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%d subscription has a new signing secret: give it to the receiving system.",
+                "%d subscriptions have a new signing secret: give it to the receiving systems.",
+                renewed,
+            )
+            % renewed,
+            messages.WARNING,
+        )
 
 
 class EventFilter(admin.SimpleListFilter):

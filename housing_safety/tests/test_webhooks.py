@@ -465,3 +465,21 @@ def test_the_bureau_admins_home_lists_failing_deliveries_only_while_there_are_so
 
     client.force_login(make_user(Role.BUREAU_OFFICIAL))
     assert "Webhook 推送失败" not in client.get("/").content.decode()
+
+
+def test_a_new_signing_secret_replaces_the_old_one_at_once(client, receiver, django_capture_on_commit_callbacks):
+    subscription = subscribe(receiver)
+    old = subscription.secret
+    client.force_login(make_user(Role.BUREAU_ADMIN))
+
+    response = client.post(
+        "/admin/housing_safety/webhooksubscription/",
+        {"action": "new_secret", "_selected_action": [subscription.pk], "index": "0"},
+        follow=True,
+    )
+
+    assert "1 个订阅已生成新的签名密钥，请告知接收系统。" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.secret != old and len(subscription.secret) == 64
+    emitted(django_capture_on_commit_callbacks)  # the receiver still checks with the old secret
+    assert [request["signed"] for request in receiver.requests] == [False]
