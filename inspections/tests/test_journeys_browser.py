@@ -113,7 +113,7 @@ def test_township_staff_prints_a_villages_appraisal_forms(browser, live_server, 
     journey.click(journey.page.locator("main a[href^='/field/?village=']").first)
     journey.click(journey.page.get_by_role("button", name="打印东坑村全部鉴定表（PDF）"))
     expect(journey.page.locator("main h1")).to_have_text("东坑村鉴定表（2份）")
-    link = journey.page.get_by_role("link", name="打开 PDF 打印（共 2 页）")
+    link = journey.page.get_by_role("link", name="打开 PDF 打印（共 2 份）")
     response = journey.page.request.get(live_server.url + link.get_attribute("href"))  # the browser's own session
     status, content_type, content = response.status, response.headers["content-type"], response.body()
     journey.finish(CLICKS["staff-village-forms"])
