@@ -8,7 +8,7 @@ from . import views
 app_name = "api"
 
 # The apps contributing endpoints, each with its `<app>/api_urls.py`.
-API_APPS = ["households"]
+API_APPS = ["households", "inspections"]
 
 urlpatterns = [
     path("", views.ApiRoot.as_view(), name="root"),

@@ -434,6 +434,17 @@ APP: dict[str, Entry] = {
         perm="households.view_dwelling", shows="address", query=lambda w: [{}, {"household": w["household_b"].pk}]
     ),
     "api:dwellings-detail": Entry(target="dwelling_b", perm="households.view_dwelling", shows="address"),
+    # inspections/api.py: ids, grades and dates (no marker of B's to show; the lists filtered to B's records).
+    "api:appraisals-list": Entry(
+        perm="inspections.view_appraisal",
+        query=lambda w: [{}, {"township": w["township_b"].pk}, {"household": w["household_b"].pk}],
+    ),
+    "api:appraisals-detail": Entry(target="appraisal_b", perm="inspections.view_appraisal"),
+    "api:revisits-list": Entry(
+        perm="inspections.view_revisit",
+        query=lambda w: [{}, {"township": w["township_b"].pk}, {"campaign": w["campaign"].pk}],
+    ),
+    "api:revisits-detail": Entry(target="revisit_b", perm="inspections.view_revisit"),
     "households:lists": Entry(
         target="department_list_b",
         perm="households.view_departmentlist",
