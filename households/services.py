@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from housing_safety import webhooks
 from housing_safety.access import Role, ensure_can_write_in_township, require_perm
+from housing_safety.bulk import touching
 
 from .models import (
     DANGEROUS_GRADES,
@@ -137,15 +138,18 @@ def refresh_home_state(*, household_ids: Iterable[int] | None = None) -> int:
         output_field=models.CharField(),
     )
     changes = _status_changes(households, home_status) if household_ids is not None else []  # for the webhook
-    written = households.update(
-        home_status=home_status,
-        flag_owns_safe_but_lives_in_danger=models.ExpressionWrapper(
+    state = {
+        "home_status": home_status,
+        "flag_owns_safe_but_lives_in_danger": models.ExpressionWrapper(
             dangerous & Exists(Dwelling.objects.filter(household=OuterRef("pk"), current_grade__in=SAFE_GRADES)),
             output_field=models.BooleanField(),
         ),
-        flag_connected_uncooperative=Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),
-        flag_leaking=Exists(homes.filter(current_leaking=True)),
-    )
+        "flag_connected_uncooperative": Exists(homes.filter(is_connected=True, neighbour_cooperates=False)),
+        "flag_leaking": Exists(homes.filter(current_leaking=True)),
+    }
+    # The households a service touched get a new updated_at when their state changes (an API sync follows it); the
+    # full recomputation repairs without it (it changes nothing on a day without bugs).
+    written = households.update(**(state if household_ids is None else touching(state)))
     webhooks.emit_many(STATUS_CHANGED, changes)
     return written
 

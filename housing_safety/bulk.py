@@ -64,3 +64,18 @@ def csv_cell(value) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def touching(values: Mapping[str, object], *, field: str = "updated_at") -> dict[str, object]:
+    """`values` for a set-based `QuerySet.update`, plus `field` set to now on the rows where one of them changes (an
+    UPDATE skips auto_now, and an API caller syncing by `changed_since` must still see a row whose stored state
+    changed). Each expression is compared with the row's value before the statement, as SQL's SET reads them."""
+    from django.db.models import Case, F, Q, When
+    from django.db.models.functions import Now
+    from django.db.models.lookups import IsNull
+
+    changed = Q()
+    for name, value in values.items():
+        # NULL-safe: Django's negated lookup counts a NULL column as different; a NULL new value is checked apart.
+        changed |= ~Q(**{name: value}) | (Q(IsNull(value, True)) & Q(**{f"{name}__isnull": False}))
+    return {**values, field: Case(When(changed, then=Now()), default=F(field))}

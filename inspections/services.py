@@ -23,7 +23,7 @@ from households.services import add_attachment, refresh_home_state, register_sur
 from households.uploads import check_uploads
 from housing_safety import webhooks
 from housing_safety.access import ensure_can_write_in_township, require_perm
-from housing_safety.bulk import insert_select
+from housing_safety.bulk import insert_select, touching
 from housing_safety.dates import DUE, check_date
 from housing_safety.notices import notify
 
@@ -54,9 +54,11 @@ def refresh_current_grades(*, household_ids: Iterable[int] | None = None) -> Non
     dwellings = Dwelling.objects.all()
     if household_ids is not None:
         dwellings = dwellings.filter(household_id__in=household_ids)
-    dwellings.update(
-        current_grade=selectors.current_appraisal("grade"), current_leaking=selectors.current_appraisal("is_leaking")
-    )
+    state = {
+        "current_grade": selectors.current_appraisal("grade"),
+        "current_leaking": selectors.current_appraisal("is_leaking"),
+    }
+    dwellings.update(**(state if household_ids is None else touching(state)))  # as refresh_home_state does
     refresh_home_state(household_ids=household_ids)
 
 
