@@ -42,6 +42,7 @@ from inspections.services import launch_quarterly_revisits
 from rectification.models import CASE_STEPS
 
 from .. import selectors, services
+from . import api
 
 FIGURES_SQL = Path(__file__).with_name("figures_by_township.sql").read_text()
 LATE_ITEMS_SQL = Path(__file__).with_name("late_items.sql").read_text()
@@ -71,7 +72,7 @@ LIST_PAGES = [
     ("township", "/safety/overdue/"),
     ("township", "/field/revisits/"),
 ]
-TARGETS = {"dashboard": 2.0, "lists": 1.5, "status": 1.5, "campaign": 2.0, "report": 2.0, "http": 0.3}
+TARGETS = {"dashboard": 2.0, "lists": 1.5, "status": 1.5, "campaign": 2.0, "report": 2.0, "http": 0.3, "api": 1.2}
 
 
 # Figures the hand-written baseline does not compute yet (issue 24's note): placards on the wall and past their
@@ -122,7 +123,9 @@ class Bench:
             raise RuntimeError(f"{url} as {who} answered {response.status_code}")
         return self.median(lambda: client.get(url)), len(queries)
 
-    def result(self, metric: str, ours: float, baseline: float, *, higher_is_better: bool = False, **extra) -> dict:
+    def result(
+        self, metric: str, ours: float, baseline: float, *, higher_is_better: bool = False, emit: bool = True, **extra
+    ) -> dict:
         ratio = ours / baseline if baseline else float("inf")
         target = TARGETS[metric]
         met = ratio >= target if higher_is_better else ratio <= target
@@ -136,7 +139,8 @@ class Bench:
             "households": Household.objects.count(),
             **extra,
         }
-        self.emit(row)
+        if emit:
+            self.emit(row)
         return row
 
     # 2. Lists ----------------------------------------------------------------------------------------------------
@@ -445,8 +449,10 @@ def _milliseconds(text: str) -> float:
     raise ValueError(text)
 
 
-def http(bench: Bench, *, seconds: int, connections: int, port: int = 8765) -> dict:
-    """gunicorn with the production settings against the township staff's household list and against /healthz."""
+def http(bench: Bench, *, seconds: int, connections: int, port: int = 8765, api_row: dict | None = None) -> dict:
+    """gunicorn with the production settings against the township staff's household list and against /healthz; with
+    `api_row` (api.line's), the API's household list too, its figures put on that row (api.http_figures). The API's
+    rate limit is lifted in this server (api.UNTHROTTLED), and its per-call log goes to media/bench/gunicorn.log."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     client = bench.client("township")
@@ -461,11 +467,15 @@ def http(bench: Bench, *, seconds: int, connections: int, port: int = 8765) -> d
         "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/9"),
         "EMAIL_URL": "dummymail://",
         "SECURE_SSL_REDIRECT": "False",  # TLS ends at the proxy in production; wrk speaks plain HTTP here
+        "API_KEY_RATE": api.UNTHROTTLED,
     }
+    log = Path(settings.BASE_DIR) / "media" / "bench" / "gunicorn.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     python = Path(sys.executable)
     subprocess.run(
         [python, "manage.py", "collectstatic", "--noinput", "-v0"], check=True, env=environment, cwd=settings.BASE_DIR
     )
+    server_log = log.open("w")
     server = subprocess.Popen(
         [
             python.with_name("gunicorn"),
@@ -479,6 +489,8 @@ def http(bench: Bench, *, seconds: int, connections: int, port: int = 8765) -> d
         ],
         env=environment,
         cwd=settings.BASE_DIR,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     headers = {"Cookie": cookie, "X-Forwarded-Proto": "https"}  # as behind the TLS proxy production expects
@@ -489,10 +501,20 @@ def http(bench: Bench, *, seconds: int, connections: int, port: int = 8765) -> d
             if response.status != 200 or not response.url.endswith("/field/"):
                 raise RuntimeError(f"/field/ answered {response.status} at {response.url}")
         page = _wrk(f"{base}/field/", seconds=seconds, connections=connections, headers=headers)
+        if api_row is not None:
+            api_path, api_headers = api.http_target(bench)
+            request = urllib.request.Request(f"{base}{api_path}", headers=api_headers)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if response.status != 200 or not json.load(response)["results"]:
+                    raise RuntimeError(f"{api_path} answered {response.status} or an empty page")
+            api_page = _wrk(f"{base}{api_path}", seconds=seconds, connections=connections, headers=api_headers)
         trivial = _wrk(f"{base}/healthz", seconds=seconds, connections=connections, headers=headers)
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server_log.close()
+    if api_row is not None:
+        api.http_figures(api_row, api_page, trivial, workers=workers, connections=connections, seconds=seconds)
     return bench.result(
         "http",
         page["rps"],

@@ -54,7 +54,7 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
     )  # fmt: skip
     rows = {row["metric"]: row for row in map(json.loads, output.getvalue().splitlines())}
 
-    assert set(rows) == {"lists", "dashboard", "status", "campaign", "report", "appraisal_forms"}
+    assert set(rows) == {"lists", "dashboard", "status", "campaign", "report", "appraisal_forms", "api"}
     paper = rows.pop("appraisal_forms")  # a line of its own: time and memory, no baseline
     assert paper["forms"] == 3 and paper["seconds"] > 0 and paper["pdf_kb"] > 0 and paper["max_rss_mb"] > 0
     for row in rows.values():
@@ -71,3 +71,17 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
     assert small == large > 0
     assert rows["campaign"]["revisits_created"] > 0 and rows["campaign"]["second_run_created"] == 0
     assert rows["report"]["late_items"] > 0 and rows["report"]["peak_python_memory_mb"] > 0
+    # The API's line: both keys, first and deep page at both sizes, the deep page 95% into each key's list.
+    api = rows["api"]
+    assert api["endpoint"] == "/api/v1/households/" and api["target"] == "<= 1.2" and api["http"] == "skipped"
+    assert api["small_households"] >= 200 and api["worst_key"] in {"official", "township"}
+    pages = {page["key"]: page for page in api["pages"]}
+    assert set(pages) == {"official", "township"}
+    official, township = pages["official"], pages["township"]
+    assert official["households_in_scope"][1] >= 400 > township["households_in_scope"][1] > 0
+    for page in pages.values():
+        assert all(ms > 0 for ms in page["first_ms"] + page["deep_ms"])
+        for before, total in zip(page["deep_after"], page["households_in_scope"], strict=True):
+            assert before == int(total * 0.95) > 0
+        assert len(set(page["queries"])) == 1  # a deep page costs the queries a first page costs
+    assert api["query_counts_constant"] is True

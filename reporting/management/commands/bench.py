@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from households.models import Household, Township
-from reporting.bench import Bench, dump, http
+from reporting.bench import Bench, api, dump, http
 
 
 class Command(BaseCommand):
@@ -42,16 +42,24 @@ class Command(BaseCommand):
         bench = Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)))
         small_households = Household.objects.count()
         small_pages = bench.list_pages()
+        small_api = api.pages(bench)
         _seconds, small_dashboard_queries = bench.page("official", "/dashboard/")
         self.grow_to(households)
         bench.lists(small_pages, bench.list_pages(), small_households)
+        api_row = api.line(bench, small_api, api.pages(bench), small_households)  # printed last, with its HTTP figures
         bench.dashboard(small_dashboard_queries)
         bench.status()
         bench.campaign()
         bench.report()
         bench.paper(forms)
         if not skip_http:
-            http(bench, seconds=http_seconds, connections=connections)
+            try:
+                http(bench, seconds=http_seconds, connections=connections, api_row=api_row)
+            except BaseException:
+                api_row["http"] = "failed"
+                bench.emit(api_row)
+                raise
+        bench.emit(api_row)
 
     def grow_to(self, households: int) -> None:
         missing = households - Household.objects.count()
