@@ -343,7 +343,8 @@ def build_world() -> World:
     world.objects["webhook_subscription"] = subscription
     world.objects["webhook_delivery"] = WebhookDelivery.objects.create(
         subscription=subscription, event="case.moved", payload={"case_id": 1, "township_code": shuangyang.code},
-        status=WebhookDelivery.Status.GAVE_UP, attempts=6, last_status_code=502, last_response="Bad Gateway",
+        status=WebhookDelivery.Status.GAVE_UP, attempts=6, last_status_code=502,
+        last_response='{"code":502,"msg":"上游服务不可用"}',  # what the province's platform answers
     )  # fmt: skip
 
     # An API key of township B's staff account (housing_safety.api): the bureau administrator's to see and revoke.
