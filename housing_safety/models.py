@@ -407,3 +407,37 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prefix}…）"
+
+
+class IdempotentRequest(models.Model):
+    """A POST of the API made with an `Idempotency-Key` (housing_safety.api.idempotency): the caller, the key, what
+    was asked (method, path, a hash of the body) and the answer given, so the same request again gets that answer
+    and writes nothing. Only answers of writes that went through are kept (a refused one left no row: its transaction
+    was rolled back), for API_IDEMPOTENCY_DAYS, then purged nightly with the expired files."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("API key")
+    )
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("path"), max_length=500)
+    body_hash = models.CharField(_("body fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), default=0)
+    response_body = models.JSONField(_("response"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent API request")
+        verbose_name_plural = _("idempotent API requests")
+        constraints = [
+            # one answer per caller (a key, or a person's session: api_key null) and key
+            models.UniqueConstraint(
+                fields=["user", "api_key", "key"], nulls_distinct=False, name="idempotency_key_once_per_caller"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

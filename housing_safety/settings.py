@@ -454,6 +454,9 @@ REST_FRAMEWORK = {
 API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")  # per key (a system syncing pages)
 API_USER_RATE = env.str("API_USER_RATE", default="120/min")  # per person (the field app)
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
+# How long the answer to a POST with an Idempotency-Key is kept for a retry (housing_safety.api.idempotency); purged
+# nightly with the expired files (reporting.services.remove_expired_files).
+API_IDEMPOTENCY_DAYS = env.int("API_IDEMPOTENCY_DAYS", default=7)
 SPECTACULAR_SETTINGS = {
     "TITLE": "漳平市农村住房安全管理系统 API",
     "DESCRIPTION": (

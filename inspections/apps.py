@@ -23,7 +23,10 @@ class InspectionsConfig(AppConfig):
         from .selectors import status_filter, with_housing_status
 
         register_housing_status(annotate=with_housing_status, status_filter=status_filter)  # 保障安全 in the API
-        from . import api  # noqa: F401  (registers appraisals' and revisits' API resources, for the keys' scopes)
+        from . import (
+            api,  # noqa: F401  (registers appraisals' and revisits' API resources, for the keys' scopes)
+            api_writes,  # noqa: F401  (the API's writes: helpers' reports' resource, for the keys' scopes)
+        )
         from .demo import seed_appraisals
 
         if seed_appraisals not in DEMO_STEPS:

@@ -185,8 +185,8 @@ class ComplaintForm(forms.ModelForm):
     class Meta:
         model = Complaint
         fields = (
-            "channel", "received_at", "is_anonymous", "reporter_name", "reporter_phone", "township", "village",
-            "category", "content",
+            "channel", "external_ticket", "received_at", "is_anonymous", "reporter_name", "reporter_phone",
+            "township", "village", "category", "content",
         )  # fmt: skip
         widgets = {
             "channel": forms.RadioSelect,

@@ -345,8 +345,9 @@ def ticket_from_text(text: str) -> str | None:
 
 
 def search_complaints(user: AbstractBaseUser, complaints: QuerySet[Complaint], term: str) -> QuerySet[Complaint]:
-    """A ticket however it was typed; otherwise every word in the content, the village or township, and, for the
-    roles that may see the reporter, the reporter's name or whole phone number."""
+    """A ticket however it was typed, or the sending platform's ticket (external_ticket, e.g. the 12345 hotline's)
+    as typed; otherwise every word in the content, the village or township, and, for the roles that may see the
+    reporter, the reporter's name or whole phone number."""
     term = half_width(term or "").strip()
     if not term:
         return complaints
@@ -354,12 +355,13 @@ def search_complaints(user: AbstractBaseUser, complaints: QuerySet[Complaint], t
     if ticket:
         return complaints.filter(ticket=ticket)
     reporter = can_view_reporter(user)
+    words = Q()
     for word in term.split():
         match = Q(content__icontains=word) | Q(village__name__icontains=word) | Q(township__name__icontains=word)
         if reporter:
             match |= Q(reporter_name__icontains=word) | Q(reporter_phone=word)
-        complaints = complaints.filter(match)
-    return complaints
+        words &= match
+    return complaints.filter(Q(external_ticket=term) | words)  # the platform's number exactly, or the words
 
 
 def complaint_handlers(complaint: Complaint) -> QuerySet:

@@ -39,6 +39,7 @@ def complaint_moved(complaint: Complaint, from_status: str, to: str) -> dict:
     return {
         "complaint_id": complaint.pk,
         "ticket": complaint.ticket,
+        "external_ticket": complaint.external_ticket,  # the sending platform's own number (the 12345 ticket)
         "channel": complaint.channel,
         "category": complaint.category,
         "township_code": _township_code(complaint.township_id),

@@ -26,6 +26,7 @@ from households.selectors import bureau_people, lead_report_recipient, people_of
 from households.uploads import scrub_image, validate_attachment_file
 from housing_safety import held_files, printing
 from housing_safety.access import SYSTEM, Role, require_perm
+from housing_safety.api import idempotency
 from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
@@ -579,7 +580,8 @@ def remove_expired_files(*, day: datetime.date) -> str:
     was made (the row stays, marked expired, so its user sees what happened); a department's uploaded list
     LIST_FILE_RETENTION_DAYS after upload, once read (households.department_lists.remove_read_files); the files a
     form held for its next submit (housing_safety.held_files) a day before `day` at the latest; a large print's PDF
-    (housing_safety.printing) as an export file."""
+    (housing_safety.printing) as an export file; the API's remembered answers to Idempotency-Keys
+    (housing_safety.api.idempotency) API_IDEMPOTENCY_DAYS after the request."""
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     exports = 0
     cut_off = start - datetime.timedelta(days=settings.EXPORT_FILE_RETENTION_DAYS)
@@ -591,7 +593,8 @@ def remove_expired_files(*, day: datetime.date) -> str:
     lists = remove_read_files(uploaded_before=start - datetime.timedelta(days=settings.LIST_FILE_RETENTION_DAYS))
     held = held_files.remove_expired(before=start - held_files.hold_for())  # files of forms never completed
     prints = printing.remove_expired(before=cut_off)  # large prints: names and addresses, kept like an export
+    keys = idempotency.remove_expired(before=start - datetime.timedelta(days=settings.API_IDEMPOTENCY_DAYS))
     return (
         f"export files removed {exports}, list files removed {lists}, held files removed {held}, "
-        f"print files removed {prints}"
+        f"print files removed {prints}, idempotency keys removed {keys}"
     )

@@ -445,6 +445,44 @@ APP: dict[str, Entry] = {
         query=lambda w: [{}, {"township": w["township_b"].pk}, {"campaign": w["campaign"].pk}],
     ),
     "api:revisits-detail": Entry(target="revisit_b", perm="inspections.view_revisit"),
+    # rectification/api.py: the reporter masked (whole only with unmask, for the complaint desk's roles).
+    "api:problems-list": Entry(
+        perm="rectification.view_problem", shows="problem", query=lambda w: [{}, {"township": w["township_b"].pk}]
+    ),
+    "api:problems-detail": Entry(target="problem_b", perm="rectification.view_problem", shows="problem"),
+    "api:cases-list": Entry(perm=VIEW_CASE, shows="builder", query=lambda w: [{}, {"village": w["village_b"].pk}]),
+    "api:cases-detail": Entry(target="case_b", perm=VIEW_CASE, shows="builder"),
+    "api:complaints-list": Entry(
+        perm="rectification.view_complaint",
+        shows="complaint",
+        query=lambda w: [{}, {"township": w["township_b"].pk, "unmask": "1", "reason": "入户核实身份"}],
+    ),
+    "api:complaints-detail": Entry(
+        target="complaint_b", perm="rectification.view_complaint", shows="complaint", query=lambda w: [{}, _API_UNMASK]
+    ),
+    # The API's writes (inspections/api_writes.py, rectification/api_writes.py): POSTs only (a GET is a 405), each the
+    # page's write through the page's service, so the same personas may make it and the same record is out of reach.
+    "api:appraisal-create": Entry(target="dwelling_b", perm="inspections.add_appraisal", post=_appraisal_body),
+    "api:revisit-record": Entry(
+        target="revisit_b",
+        perm="inspections.change_revisit",
+        post=lambda w: {"visited_on": today(), "still_lived_in": "true", "outcome": "none", "notes": "篡改"},
+    ),
+    "api:helper-report-create": Entry(
+        target="household_b",
+        perm="inspections.add_helperreport",
+        post=lambda w: {"note": "篡改", "findings": "leaking"},
+    ),
+    "api:complaint-intake": Entry(perm="rectification.add_complaint", post=_complaint_body),
+    "api:problem-move": Entry(
+        target="problem_b", write_perm="rectification.change_problem", post=lambda w: {"to": "in_progress"}
+    ),
+    "api:case-move": Entry(
+        target="case_b",
+        perm=VIEW_CASE,
+        write_perm="rectification.advance_case",
+        post=lambda w: {"to": "archived", "on": today()},
+    ),
     "households:lists": Entry(
         target="department_list_b",
         perm="households.view_departmentlist",

@@ -97,6 +97,11 @@ class Complaint(models.Model):
     query_code_hash = models.CharField(max_length=128, editable=False)
     received_at = models.DateTimeField(_("received at"), validators=[event_date])
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    # The sending platform's own number (the 12345 hotline's ticket): once per channel, searchable by the clerk.
+    external_ticket = models.CharField(
+        _("external ticket number"), max_length=40, blank=True, db_index=True,
+        help_text=_("The number the sending platform gave it, e.g. the 12345 hotline's ticket."),
+    )  # fmt: skip
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
     reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
     reporter_phone = PhoneField(_("reporter's phone"))
@@ -163,6 +168,13 @@ class Complaint(models.Model):
                 violation_error_message=_("An anonymous complaint stores no name or phone."),
             ),
             models.CheckConstraint(condition=~Q(content=""), name="complaint_has_content"),
+            models.UniqueConstraint(
+                fields=["channel", "external_ticket"],
+                condition=~Q(external_ticket=""),
+                name="complaint_external_ticket_once_per_channel",
+                violation_error_code="external_ticket_taken",
+                violation_error_message=_("A complaint with this external ticket number was already logged."),
+            ),
         ]
 
     def __str__(self) -> str:

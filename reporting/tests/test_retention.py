@@ -19,7 +19,7 @@ from reporting.models import ExportFile
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2027, 3, 10)
-NOTHING = "export files removed 0, list files removed 0, held files removed 0, print files removed 0"
+NOTHING = "export files removed 0, list files removed 0, held files removed 0, print files removed 0, idempotency keys removed 0"
 
 
 def days_before(days: int) -> datetime.datetime:
@@ -104,8 +104,27 @@ def test_large_prints_past_their_retention_are_deleted_and_marked(staff, setting
         made.append(PrintJob.objects.get(pk=job.pk))
     old, recent = made
 
-    assert run_job("purge_old_files", DAY).endswith("print files removed 1")
+    assert run_job("purge_old_files", DAY).endswith("print files removed 1, idempotency keys removed 0")
 
     assert not default_storage.exists(old.file.name) and default_storage.exists(recent.file.name)
     old.refresh_from_db()
     assert (old.status, old.file.name) == (PrintJob.Status.EXPIRED, "")
+
+
+def test_idempotency_keys_are_forgotten_after_their_days(staff, settings):
+    """The API's remembered answers (housing_safety.api.idempotency) go after API_IDEMPOTENCY_DAYS."""
+    from housing_safety.models import IdempotentRequest
+
+    settings.API_IDEMPOTENCY_DAYS = 7
+    rows = {
+        age: IdempotentRequest.objects.create(
+            user=staff, key=f"key-{age}", method="POST", path="/api/v1/complaints/", body_hash="0" * 64
+        )
+        for age in (8, 6)
+    }
+    for age, row in rows.items():
+        IdempotentRequest.objects.filter(pk=row.pk).update(created_at=days_before(age))
+
+    assert run_job("purge_old_files", DAY).endswith("idempotency keys removed 1")
+
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["key-6"]
