@@ -20,7 +20,10 @@ class RectificationConfig(AppConfig):
         register_attachable(RenovationCase, cases_for_user)
         register_attachable(Complaint, complaints_for_user)
         register_unmaskable(Complaint, permission="rectification.view_reporter", selector=complaints_for_user)
-        from . import api_writes  # noqa: F401  (registers the API's write resources, for the keys' scopes)
+        from . import (
+            api,  # noqa: F401  (registers the API's read resources, for the keys' scopes)
+            api_writes,  # noqa: F401  (registers the API's write resources, for the keys' scopes)
+        )
 
         if open_problems_for_findings not in FINDING_HANDLERS:
             FINDING_HANDLERS.append(open_problems_for_findings)
