@@ -4,11 +4,14 @@
 
 `field` is the request field (dotted for nested ones, "0.name" in a list) or null for the request as a whole.
 A service's django ValidationError (a dict by field, or a list) is a 400 with its fields and codes, Django's
-PermissionDenied a 403, Http404 a 404; DRF's own errors keep their status and headers (429's Retry-After)."""
+PermissionDenied a 403, Http404 a 404, a body above the pages' limit (DATA_UPLOAD_MAX_MEMORY_SIZE, which Django checks
+as DRF reads a JSON or form body) a 413; DRF's own errors keep their status and headers (429's Retry-After)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -17,6 +20,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 NON_FIELD = {"non_field_errors", "__all__"}
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
 
 
 def _from_django(error: DjangoValidationError) -> exceptions.ValidationError:
@@ -60,6 +68,9 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(_("Not found, or not in your scope."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) if exc.args else None)
+    elif isinstance(exc, RequestDataTooBig):
+        size = round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024, 1)
+        exc = TooLarge(_("The request body is larger than %(size)s MB.") % {"size": size})
     if isinstance(exc, exceptions.Throttled):
         exc.detail = exceptions.ErrorDetail(
             _("Too many requests; try again in %(seconds)d seconds.") % {"seconds": int(exc.wait or 1)},
