@@ -148,7 +148,7 @@ def test_a_multipart_retry_with_the_same_files_is_the_same_request(clerk, xinqia
     assert Attachment.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_requests_with_one_key_at_the_same_moment_write_once(monkeypatch):
     """The second request's insert of the key waits for the first's transaction (PostgreSQL's unique index) and then
     answers with the first's committed answer."""
