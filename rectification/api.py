@@ -168,9 +168,10 @@ class ComplaintSerializer(serializers.ModelSerializer):
     class Meta:
         model = Complaint
         fields = [
-            "id", "ticket", "received_at", "channel", "is_anonymous", "reporter_name", "reporter_phone", "township",
-            "village", "household", "dwelling", "category", "content", "status", "acceptance_due", "handling_due",
-            "replied_on", "reply_method", "reply", "satisfaction", "closed_at", "repeat_of", "created_at",
+            "id", "ticket", "external_ticket", "received_at", "channel", "is_anonymous", "reporter_name",
+            "reporter_phone", "township", "village", "household", "dwelling", "category", "content", "status",
+            "acceptance_due", "handling_due", "replied_on", "reply_method", "reply", "satisfaction", "closed_at",
+            "repeat_of", "created_at",
         ]  # fmt: skip
 
 
@@ -184,6 +185,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
             VILLAGE,
             OpenApiParameter("status", str, enum=list(ComplaintStatus.values), description="办理状态"),
             OpenApiParameter("channel", str, enum=list(Complaint.Channel.values), description="来源渠道"),
+            OpenApiParameter("external_ticket", str, description="转来平台的工单号（如 12345 工单号），完全一致"),
             PAGE_SIZE_PARAMETER,
         ],
     ),
@@ -209,4 +211,6 @@ class ComplaintViewSet(WithoutChangeTime, ApiReadViewSet):
             queryset = queryset.filter(status=status)
         if (channel := choice_param(self.request, "channel", Complaint.Channel.choices)) is not None:
             queryset = queryset.filter(channel=channel)
+        if external := self.request.query_params.get("external_ticket", "").strip():  # the platform finds its own
+            queryset = queryset.filter(external_ticket=external[:40])
         return queryset

@@ -114,6 +114,17 @@ def test_a_key_caller_must_send_an_idempotency_key_a_session_may_not(client, cle
     assert Complaint.objects.count() == 1 and not IdempotentRequest.objects.exists()
 
 
+def test_a_session_with_an_idempotency_key_is_remembered_for_the_person(client, clerk, xinqiao):
+    client.force_login(clerk)
+    sent = [
+        client.post(INTAKE, intake(xinqiao), content_type="application/json", HTTP_IDEMPOTENCY_KEY="app-1")
+        for _attempt in range(2)
+    ]
+    assert [r.status_code for r in sent] == [201, 201] and sent[1]["Idempotent-Replayed"] == "true"
+    row = IdempotentRequest.objects.get()
+    assert (row.user, row.api_key) == (clerk, None) and Complaint.objects.count() == 1
+
+
 def test_a_refused_write_keeps_no_key_so_the_corrected_request_goes_through(clerk, xinqiao):
     plain = key_for(clerk)
     refused = api_post(plain, INTAKE, intake(xinqiao, content="  "), key="k-2")
@@ -412,6 +423,11 @@ def test_the_hotline_intake_end_to_end(client, personas, staff, xinqiao, django_
                 staff, C.REPLIED, replied_on=timezone.localdate().isoformat(), reply_method="phone", reply="已安排鉴定"
             )
 
+    # the platform reads its complaint back by its own ticket (read:complaints)
+    found = Client().get(
+        "/api/v1/complaints/", {"external_ticket": "ZP12345-20261207-0001"}, HTTP_AUTHORIZATION=f"Api-Key {plain}"
+    )
+    assert [(row["id"], row["status"]) for row in found.json()["results"]] == [(complaint.pk, C.REPLIED)]
     replied = [r for r in receiver.requests if r["body"]["data"]["to"] == C.REPLIED]
     assert len(replied) == 1 and replied[0]["signed"]
     data = replied[0]["body"]["data"]
