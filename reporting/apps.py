@@ -9,6 +9,7 @@ class ReportingConfig(AppConfig):
     def ready(self):
         from households.demo import DEMO_STEPS
 
+        from . import api  # noqa: F401  (registers unit reports' and the figures' API resources, for the keys' scopes)
         from .demo import seed_plan_followups, seed_reports
 
         for step in (seed_reports, seed_plan_followups):

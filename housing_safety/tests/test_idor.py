@@ -460,6 +460,20 @@ APP: dict[str, Entry] = {
     "api:complaints-detail": Entry(
         target="complaint_b", perm="rectification.view_complaint", shows="complaint", query=lambda w: [{}, _API_UNMASK]
     ),
+    # reporting/api.py: unit reports as on their pages; the dashboard's table, drilled down to B as the dashboard is.
+    "api:reports-list": Entry(
+        perm="reporting.view_monthlyreport",
+        shows="progress",
+        query=lambda w: [{}, {"township": w["township_b"].pk}, {"unit": w["unit_b"].pk}],
+    ),
+    "api:reports-detail": Entry(target="report_b", perm="reporting.view_monthlyreport", shows="progress"),
+    "api:figures": Entry(
+        target="township_b",
+        reach=REFERENCE,
+        perm="reporting.view_dashboard",
+        shows="village",
+        query=lambda w: [{"township": w["township_b"].pk}],
+    ),
     # The API's writes (inspections/api_writes.py, rectification/api_writes.py): POSTs only (a GET is a 405), each the
     # page's write through the page's service, so the same personas may make it and the same record is out of reach.
     "api:appraisal-create": Entry(target="dwelling_b", perm="inspections.add_appraisal", post=_appraisal_body),
