@@ -58,7 +58,8 @@ def complaints_workbook(
     sheet = book.sheet(
         _("Complaints"),
         [
-            pgettext("row number", "No."), _("Ticket number"), _("Received at"), _("Channel"), _("Reporter"),
+            pgettext("row number", "No."), _("Ticket number"), _("Received at"), _("Channel"),
+            _("External ticket number"), _("Reporter"),
             _("Phone"), _("Township"), _("Village"), _("Category"), _("Content"), _("Status"), _("Handler"),
             _("Handling due"), _("Reply"),
         ],
@@ -68,7 +69,8 @@ def complaints_workbook(
         handler = complaint.handler.get_full_name() or complaint.handler.get_username() if complaint.handler else ""
         sheet.append([
             number, complaint.ticket, timezone.localtime(complaint.received_at).strftime("%Y-%m-%d %H:%M"),
-            complaint.get_channel_display(), name, phone, complaint.township.name if complaint.township else "",
+            complaint.get_channel_display(), complaint.external_ticket, name, phone,
+            complaint.township.name if complaint.township else "",
             complaint.village.name if complaint.village else "", complaint.get_category_display(), complaint.content,
             complaint.get_status_display(), handler, complaint.handling_due, complaint.reply,
         ])  # fmt: skip

@@ -236,6 +236,17 @@ def test_the_clerk_finds_the_complaint_by_its_external_ticket(client, clerk, xin
     complaint = Complaint.objects.get(external_ticket="ZP12345-20261207-0002")
     detail = client.get(reverse("rectification:complaint", args=[complaint.pk])).content.decode()
     assert "外部工单号" in detail and "ZP12345-20261207-0002" in detail
+    exported = client.get(reverse("rectification:complaint-export"), {"q": "ZP12345-20261207-0002"})
+    assert "ZP12345-20261207-0002" in workbook_cells(exported.content)  # and in the clerk's Excel export
+
+
+def workbook_cells(content: bytes) -> str:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(content), read_only=True).active
+    return "\n".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None)
 
 
 # Contract: the page and the API leave the same rows -------------------------------------------------------------
