@@ -474,5 +474,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set shared by several fields or models (else drf-spectacular invents hashed names).
+    "ENUM_NAME_OVERRIDES": {
+        "GradeEnum": "households.models.Grade",
+        "ComponentGradeEnum": "inspections.models.ComponentGrade",
+        "AppraisalKindEnum": "inspections.models.Appraisal.Kind",
+        "CaseStatusEnum": "rectification.models.CaseStatus",
+        "ComplaintStatusEnum": "rectification.models.ComplaintStatus",
+    },
 }

@@ -1,5 +1,5 @@
 """Unit reports' and the dashboard figures' API routes, included under /api/v1/ by housing_safety/api/urls.py (names
-api:reports-list, api:reports-detail and api:figures)."""
+api:reports-list, api:reports-detail and api:figures-list)."""
 
 from django.urls import path
 
@@ -9,5 +9,5 @@ from . import api
 
 urlpatterns = [
     *resource_urls("reports", api.ReportViewSet),
-    path("figures/", api.FiguresView.as_view(), name="figures"),
+    path("figures/", api.FiguresView.as_view(), name="figures-list"),  # -list: the API root links it
 ]

@@ -467,7 +467,7 @@ APP: dict[str, Entry] = {
         query=lambda w: [{}, {"township": w["township_b"].pk}, {"unit": w["unit_b"].pk}],
     ),
     "api:reports-detail": Entry(target="report_b", perm="reporting.view_monthlyreport", shows="progress"),
-    "api:figures": Entry(
+    "api:figures-list": Entry(
         target="township_b",
         reach=REFERENCE,
         perm="reporting.view_dashboard",

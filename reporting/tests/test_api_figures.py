@@ -121,3 +121,12 @@ def test_queries_do_not_grow_with_the_data(django_assert_num_queries, xinqiao, s
     # key, permissions, scope, then the dashboard's own table (selectors.township_table): a GROUP BY per figure
     with django_assert_num_queries(21):
         assert get(plain).status_code == 200
+
+
+def test_the_api_root_links_the_figures_and_the_reports(xinqiao):
+    _key, plain = key_for(make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao]))
+    resources = get(plain, "/api/v1/").json()["resources"]
+    assert resources["figures"]["url"].endswith("/api/v1/figures/") and resources["figures"]["label"] == "分区统计数据"
+    assert resources["reports"]["url"].endswith("/api/v1/reports/") and resources["reports"]["label"] == "单位报告"
+    for name in ("appraisals", "revisits", "problems", "cases", "complaints"):
+        assert resources[name]["url"].endswith(f"/api/v1/{name}/"), name
