@@ -94,7 +94,7 @@ def test_township_staff_see_their_townships_complaints_and_never_the_reporter(cl
 def test_the_filters_narrow_the_list(clerk, xinqiao, shuangyang):
     village = VillageFactory(township=xinqiao, name="东坑村")
     a = log(clerk, xinqiao, village=village)
-    b = log(clerk, xinqiao, channel=Complaint.Channel.HOTLINE_12345)
+    b = log(clerk, xinqiao, channel=Complaint.Channel.HOTLINE_12345, external_ticket="ZP-2026-0815")
     services.move_complaint(actor=clerk, complaint=b, to=Complaint.Status.ACCEPTED)
     c = log(clerk, shuangyang)
     _key, plain = key_for(clerk)
@@ -107,6 +107,9 @@ def test_the_filters_narrow_the_list(clerk, xinqiao, shuangyang):
     assert ids(village=village.pk) == [a.pk]
     assert ids(status="accepted") == [b.pk]
     assert ids(channel="12345") == [b.pk]
+    assert ids(external_ticket="ZP-2026-0815") == [b.pk]
+    assert ids(external_ticket="ZP-2026-08") == []
+    assert get(plain, f"{URL}{b.pk}/").json()["external_ticket"] == "ZP-2026-0815"
     assert ids(status="closed") == []
 
 
