@@ -2,17 +2,14 @@
 system account or a signed-in person), so a key sees exactly what its account's pages show.
 
 Neither record keeps a change time (no updated_at): their lists page by id only, and ?changed_since= is refused
-with a 400 rather than ignored (WithoutChangeTime)."""
+with a 400 rather than ignored (housing_safety.api.views.ApiReadViewSet)."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 
-from housing_safety.api.pagination import CHANGED_SINCE
 from housing_safety.api.resources import register_resource
 from housing_safety.api.views import PAGE_SIZE_PARAMETER, ApiReadViewSet, choice_param, id_param
 
@@ -26,19 +23,6 @@ TOWNSHIP = OpenApiParameter("township", int, description="乡镇 id")
 VILLAGE = OpenApiParameter("village", int, description="行政村 id")
 HOUSEHOLD = OpenApiParameter("household", int, description="农户 id")
 DWELLING = OpenApiParameter("dwelling", int, description="房屋 id")
-
-
-class WithoutChangeTime:
-    """A list of records that keep no change time (no updated_at): it pages by id only, and ?changed_since= is a 400
-    naming the parameter, never silently ignored (nor a database error on the missing column)."""
-
-    def list(self, request, *args, **kwargs):
-        if request.query_params.get(CHANGED_SINCE) not in (None, ""):
-            raise ValidationError(
-                {CHANGED_SINCE: [gettext("This list keeps no change time: page through it by its cursor instead.")]},
-                code="unsupported",
-            )
-        return super().list(request, *args, **kwargs)
 
 
 def area_filters(request, queryset, *, township: str, village: str):
@@ -98,7 +82,7 @@ class AppraisalSerializer(serializers.ModelSerializer):
     ),
     retrieve=extend_schema(summary="一次鉴定", description="调用者范围内的一次鉴定；范围外为 404。"),
 )
-class AppraisalViewSet(WithoutChangeTime, ApiReadViewSet):
+class AppraisalViewSet(ApiReadViewSet):
     api_resource = "appraisals"
     api_permission = "inspections.view_appraisal"
     serializer_class = AppraisalSerializer
@@ -164,7 +148,7 @@ class RevisitSerializer(serializers.ModelSerializer):
     ),
     retrieve=extend_schema(summary="一次回访", description="调用者范围内的一次回访；范围外为 404。"),
 )
-class RevisitViewSet(WithoutChangeTime, ApiReadViewSet):
+class RevisitViewSet(ApiReadViewSet):
     api_resource = "revisits"
     api_permission = "inspections.view_revisit"
     serializer_class = RevisitSerializer

@@ -3,7 +3,7 @@ scoped selectors for the caller (a key's system account or a signed-in person), 
 account's pages show. The writes are rectification/api_writes.py.
 
 None of these records keeps a change time (no updated_at): their lists page by id only, and ?changed_since= is
-refused with a 400 (inspections.api.WithoutChangeTime). A complaint's reporter is masked as on the complaint pages;
+refused with a 400 (api.views.ApiReadViewSet). A complaint's reporter is masked as on the complaint pages;
 only a role that may see reporters reads one complaint's whole, with ?unmask=1&reason=… (logged)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from housing_safety.api.views import (
     id_param,
 )
 from housing_safety.params import year_param
-from inspections.api import DWELLING, HOUSEHOLD, TOWNSHIP, VILLAGE, WithoutChangeTime, area_filters
+from inspections.api import DWELLING, HOUSEHOLD, TOWNSHIP, VILLAGE, area_filters
 
 from . import selectors
 from .models import CaseStatus, CaseTransition, Complaint, ComplaintStatus, Problem, RenovationCase
@@ -68,7 +68,7 @@ class ProblemSerializer(serializers.ModelSerializer):
     ),
     retrieve=extend_schema(summary="一个问题", description="调用者范围内的一个整改问题；范围外为 404。"),
 )
-class ProblemViewSet(WithoutChangeTime, ApiReadViewSet):
+class ProblemViewSet(ApiReadViewSet):
     api_resource = "problems"
     api_permission = "rectification.view_problem"
     serializer_class = ProblemSerializer
@@ -130,7 +130,7 @@ class CaseSerializer(serializers.ModelSerializer):
     ),
     retrieve=extend_schema(summary="一个危改案件", description="调用者范围内的一个危改案件及其步骤；范围外为 404。"),
 )
-class CaseViewSet(WithoutChangeTime, ApiReadViewSet):
+class CaseViewSet(ApiReadViewSet):
     api_resource = "cases"
     api_permission = "rectification.view_renovationcase"
     serializer_class = CaseSerializer
@@ -196,7 +196,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
         parameters=UNMASK_PARAMETERS,
     ),
 )
-class ComplaintViewSet(WithoutChangeTime, ApiReadViewSet):
+class ComplaintViewSet(ApiReadViewSet):
     api_resource = "complaints"
     api_permission = "rectification.view_complaint"
     serializer_class = ComplaintSerializer

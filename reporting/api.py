@@ -2,7 +2,7 @@
 or a signed-in person) through reporting's selectors, so a key sees exactly what its account's pages show.
 
 Unit reports keep no change time (no updated_at): their list pages by id only and ?changed_since= is a 400
-(inspections.api.WithoutChangeTime). The figures are the dashboard's own (selectors.township_table and village_table),
+(api.views.ApiReadViewSet). The figures are the dashboard's own (selectors.township_table and village_table),
 never recomputed here."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from households.selectors import townships_for_user
 from housing_safety.api.resources import register_resource
 from housing_safety.api.views import PAGE_SIZE_PARAMETER, ApiReadViewSet, ApiView, choice_param, id_param
-from inspections.api import TOWNSHIP, WithoutChangeTime
+from inspections.api import TOWNSHIP
 
 from . import selectors
 from .models import MonthlyReport, ReportKind, ReportStatus
@@ -71,7 +71,7 @@ class ReportSerializer(serializers.ModelSerializer):
         summary="一份单位报告", description="调用者可见的一份单位报告，数据与报告页面相同；范围外为 404。"
     ),
 )
-class ReportViewSet(WithoutChangeTime, ApiReadViewSet):
+class ReportViewSet(ApiReadViewSet):
     api_resource = "reports"
     api_permission = "reporting.view_monthlyreport"
     serializer_class = ReportSerializer

@@ -33,7 +33,8 @@ class ApiView(APIView):
 class ApiReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A list (cursor-paginated, with ?changed_since=) and one record. Subclasses give `selector(user)` (the app's
     scoped selector), `serializer_class`, `api_resource`, `api_permission`, and narrow the list in `filter_list`.
-    A record with personal numbers sets `unmaskable = True`: its detail takes ?unmask=1&reason=…"""
+    A record with personal numbers sets `unmaskable = True`: its detail takes ?unmask=1&reason=… A list of records
+    without updated_at pages by id only, and answers ?changed_since= with a 400."""
 
     api_resource: str | None = None
     api_permission: str | tuple[str, ...] | None = None
@@ -54,6 +55,11 @@ class ApiReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             queryset = self.filter_list(queryset)
             since = changed_since(self.request)
             if since is not None:
+                if not has_change_time(queryset.model):  # never ignored silently, nor a database error
+                    raise ValidationError(
+                        {CHANGED_SINCE: [_("This list keeps no change time: page through it by its cursor instead.")]},
+                        code="unsupported",
+                    )
                 queryset = queryset.filter(updated_at__gte=since)
         return queryset
 
@@ -62,6 +68,11 @@ class ApiReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         context = self.get_serializer_context()
         context[UNMASKED] = self.unmaskable and full_numbers(request, obj)
         return Response(self.get_serializer_class()(obj, context=context).data)
+
+
+def has_change_time(model) -> bool:
+    """Whether the records keep the time of their last change (updated_at), which ?changed_since= follows."""
+    return any(field.name == "updated_at" for field in model._meta.concrete_fields)
 
 
 # Query parameters: a value that is not one is a 400 naming the parameter, never ignored silently -------------------
