@@ -24,9 +24,9 @@ from housing_safety.api.resources import register_resource
 from . import selectors, services
 from .models import Appraisal
 
-register_resource("appraisals", _("appraisals"))
-register_resource("revisits", _("revisits"))
-register_resource("helper_reports", _("helpers' reports"))
+register_resource("appraisals", _("appraisals"), read=False, write=True)
+register_resource("revisits", _("revisits"), read=False, write=True)
+register_resource("helper_reports", _("helpers' reports"), read=False, write=True)
 
 RECORDED = inline_serializer("Recorded", {"id": serializers.IntegerField()})
 

@@ -21,9 +21,9 @@ from housing_safety.api.resources import register_resource
 from . import selectors, services
 from .models import CaseStatus, Complaint, DocumentKind, RenovationCase
 
-register_resource("complaints", _("complaints"))
-register_resource("problems", _("problems"))
-register_resource("cases", _("renovation cases"))
+register_resource("complaints", _("complaints"), read=False, write=True)
+register_resource("problems", _("problems"), read=False, write=True)
+register_resource("cases", _("renovation cases"), read=False, write=True)
 
 
 class ComplaintIntakeSerializer(serializers.ModelSerializer):

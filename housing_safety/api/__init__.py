@@ -6,8 +6,9 @@ It is the bottom layer like the rest of `housing_safety`: it imports no app. Eac
 Adding an endpoint (see households/api.py for the reads of the registry):
 
 1. Register the resource its scopes name, once, in the app's api.py:
-   `resources.register_resource("complaints", _("complaints"))` -> keys may hold "read:complaints" and
-   "write:complaints" (the admin refuses a scope of an unknown resource).
+   `resources.register_resource("complaints", _("complaints"))` -> keys may hold "read:complaints"; a writes module
+   registers it with `read=False, write=True` -> "write:complaints" (the admin offers and accepts only the scopes
+   that open an endpoint).
 2. Write the view on `views.ApiReadViewSet` (lists and one record) or `views.ApiView` (anything else) and declare
        api_resource = "complaints"                          # GET needs read:complaints, other methods write:...
        api_permission = "rectification.view_complaint"     # what the page needs: web.page(permission=...)

@@ -11,10 +11,14 @@ from django.utils.translation import gettext as _
 READ, WRITE = "read", "write"
 
 RESOURCES: dict[str, object] = {}  # name -> its label (lazy, in the active language)
+ACCESS: dict[str, set[str]] = {}  # name -> what its endpoints offer: READ, WRITE or both
 
 
-def register_resource(name: str, label) -> None:
+def register_resource(name: str, label, *, read: bool = True, write: bool = False) -> None:
+    """A resource and what its endpoints offer (a reads module registers it to be read, a writes module to be
+    written; both together make both): a key is offered only the scopes that open something."""
     RESOURCES[name] = label
+    ACCESS.setdefault(name, set()).update({READ} if read else (), {WRITE} if write else ())
 
 
 def scope_for(resource: str, *, write: bool) -> str:
@@ -22,7 +26,7 @@ def scope_for(resource: str, *, write: bool) -> str:
 
 
 def all_scopes() -> list[str]:
-    return [scope_for(name, write=write) for name in sorted(RESOURCES) for write in (False, True)]
+    return [f"{kind}:{name}" for name in sorted(RESOURCES) for kind in (READ, WRITE) if kind in ACCESS[name]]
 
 
 def validate_scopes(scopes) -> list[str]:
