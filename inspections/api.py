@@ -1,8 +1,9 @@
 """Appraisals and revisits in the API (issue 19), read through inspections' scoped selectors for the caller (a key's
 system account or a signed-in person), so a key sees exactly what its account's pages show.
 
-Neither record keeps a change time (no updated_at): their lists page by id only, and ?changed_since= is refused
-with a 400 rather than ignored (housing_safety.api.views.ApiReadViewSet)."""
+A revisit keeps its change time (updated_at): ?changed_since= gives the revisits recorded or changed since, for an
+incremental sync. An appraisal is a record that never changes: its list pages by id (a sync keeps its last cursor),
+and ?changed_since= is refused with a 400 rather than ignored (housing_safety.api.views.ApiReadViewSet)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 
 from housing_safety.api.resources import register_resource
-from housing_safety.api.views import PAGE_SIZE_PARAMETER, ApiReadViewSet, choice_param, id_param
+from housing_safety.api.views import (
+    CHANGED_SINCE_PARAMETER,
+    PAGE_SIZE_PARAMETER,
+    ApiReadViewSet,
+    choice_param,
+    id_param,
+)
 
 from . import selectors
 from .models import Appraisal, ComponentGrade, FindingKind, Grade, Revisit
@@ -69,7 +76,7 @@ class AppraisalSerializer(serializers.ModelSerializer):
     list=extend_schema(
         summary="鉴定列表",
         description="调用者范围内房屋的鉴定（评定）记录，带各构件等级、房屋等级和处理建议；"
-        "按 id 分页（鉴定记录没有变动时间，不支持 changed_since）。",
+        "按 id 分页（鉴定记录录入后不再改动，不支持 changed_since，同步时保存上次的游标即可）。",
         parameters=[
             TOWNSHIP,
             VILLAGE,
@@ -136,13 +143,14 @@ class RevisitSerializer(serializers.ModelSerializer):
     list=extend_schema(
         summary="回访列表",
         description="调用者范围内房屋的回访（排查活动中每处房屋一条），带回访结果和发现的问题；"
-        "按 id 分页（回访记录没有变动时间，不支持 changed_since）。",
+        "可用 changed_since 增量同步。",
         parameters=[
             TOWNSHIP,
             VILLAGE,
             DWELLING,
             OpenApiParameter("campaign", int, description="排查活动 id"),
             OpenApiParameter("status", str, enum=list(Revisit.Status.values), description="回访状态"),
+            CHANGED_SINCE_PARAMETER,
             PAGE_SIZE_PARAMETER,
         ],
     ),

@@ -330,6 +330,8 @@ class Revisit(Findings):
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
 
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)  # the API's ?changed_since=
+
     class Meta:
         ordering = ["due_on", "pk"]
         verbose_name = _("revisit")
@@ -340,6 +342,7 @@ class Revisit(Findings):
             # The to-do list's page in its order (earliest due first) without sorting every pending revisit.
             models.Index(fields=["due_on", "id"], condition=Q(status="pending"), name="revisit_pending_due"),
             models.Index(fields=["due_on", "id"], name="revisit_due"),
+            models.Index(fields=["updated_at", "id"], name="revisit_updated"),
         ]
 
     def __str__(self) -> str:

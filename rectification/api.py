@@ -2,8 +2,8 @@
 scoped selectors for the caller (a key's system account or a signed-in person), so a key sees exactly what its
 account's pages show. The writes are rectification/api_writes.py.
 
-None of these records keeps a change time (no updated_at): their lists page by id only, and ?changed_since= is
-refused with a 400 (api.views.ApiReadViewSet). A complaint's reporter is masked as on the complaint pages;
+Each record keeps its change time (updated_at): ?changed_since= gives what was recorded or changed since, for an
+incremental sync (api.views.ApiReadViewSet). A complaint's reporter is masked as on the complaint pages;
 only a role that may see reporters reads one complaint's whole, with ?unmask=1&reason=… (logged)."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from households.identity import mask_name, mask_phone
 from housing_safety.api.personal import MaskedField
 from housing_safety.api.resources import register_resource
 from housing_safety.api.views import (
+    CHANGED_SINCE_PARAMETER,
     PAGE_SIZE_PARAMETER,
     UNMASK_PARAMETERS,
     ApiReadViewSet,
@@ -56,13 +57,14 @@ class ProblemSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         summary="问题清单",
-        description="调用者范围内乡镇的整改问题；按 id 分页（问题记录没有变动时间，不支持 changed_since）。",
+        description="调用者范围内乡镇的整改问题；可用 changed_since 增量同步。",
         parameters=[
             TOWNSHIP,
             VILLAGE,
             HOUSEHOLD,
             OpenApiParameter("status", str, enum=list(Problem.Status.values), description="整改状态"),
             OpenApiParameter("source", str, enum=list(Problem.Source.values), description="问题来源"),
+            CHANGED_SINCE_PARAMETER,
             PAGE_SIZE_PARAMETER,
         ],
     ),
@@ -116,8 +118,7 @@ class CaseSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         summary="危房改造案件列表",
-        description="调用者范围内乡镇的危改案件，带已走过的步骤（从、到、日期、备注）；按 id 分页（案件没有变动时间，"
-        "不支持 changed_since）。",
+        description="调用者范围内乡镇的危改案件，带已走过的步骤（从、到、日期、备注）；可用 changed_since 增量同步。",
         parameters=[
             TOWNSHIP,
             VILLAGE,
@@ -125,6 +126,7 @@ class CaseSerializer(serializers.ModelSerializer):
             DWELLING,
             OpenApiParameter("status", str, enum=list(CaseStatus.values), description="当前步骤"),
             OpenApiParameter("programme_year", int, description="计划年度"),
+            CHANGED_SINCE_PARAMETER,
             PAGE_SIZE_PARAMETER,
         ],
     ),
@@ -179,13 +181,14 @@ class ComplaintSerializer(serializers.ModelSerializer):
     list=extend_schema(
         summary="举报投诉列表",
         description="调用者可见的举报投诉（投诉受理员和住建局为全部，乡镇为本乡镇的和交办给本人的）；举报人姓名、电话打码；"
-        "按 id 分页（投诉没有变动时间，不支持 changed_since）。",
+        "可用 changed_since 增量同步。",
         parameters=[
             TOWNSHIP,
             VILLAGE,
             OpenApiParameter("status", str, enum=list(ComplaintStatus.values), description="办理状态"),
             OpenApiParameter("channel", str, enum=list(Complaint.Channel.values), description="来源渠道"),
             OpenApiParameter("external_ticket", str, description="转来平台的工单号（如 12345 工单号），完全一致"),
+            CHANGED_SINCE_PARAMETER,
             PAGE_SIZE_PARAMETER,
         ],
     ),

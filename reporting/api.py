@@ -1,9 +1,9 @@
 """Unit reports and the dashboard's figures per area in the API (issue 19), read as the caller (a key's system account
 or a signed-in person) through reporting's selectors, so a key sees exactly what its account's pages show.
 
-Unit reports keep no change time (no updated_at): their list pages by id only and ?changed_since= is a 400
-(api.views.ApiReadViewSet). The figures are the dashboard's own (selectors.township_table and village_table),
-never recomputed here."""
+A unit report keeps its change time (updated_at, moved too by the set-based refresh of its figures and the late
+sweep): ?changed_since= gives the reports changed since, for an incremental sync (api.views.ApiReadViewSet). The
+figures are the dashboard's own (selectors.township_table and village_table), never recomputed here."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from rest_framework.response import Response
 
 from households.selectors import townships_for_user
 from housing_safety.api.resources import register_resource
-from housing_safety.api.views import PAGE_SIZE_PARAMETER, ApiReadViewSet, ApiView, choice_param, id_param
+from housing_safety.api.views import (
+    CHANGED_SINCE_PARAMETER,
+    PAGE_SIZE_PARAMETER,
+    ApiReadViewSet,
+    ApiView,
+    choice_param,
+    id_param,
+)
 from inspections.api import TOWNSHIP
 
 from . import selectors
@@ -58,12 +65,13 @@ class ReportSerializer(serializers.ModelSerializer):
     list=extend_schema(
         summary="单位报告列表",
         description="调用者可见的单位月度报告和年度工作总结（住建局为全部，单位的人为本单位的）；"
-        "按 id 分页（报告没有变动时间，不支持 changed_since）。",
+        "可用 changed_since 增量同步。",
         parameters=[
             TOWNSHIP,
             OpenApiParameter("unit", int, description="单位 id"),
             OpenApiParameter("kind", str, enum=list(ReportKind.values), description="月度报告或年度工作总结"),
             OpenApiParameter("status", str, enum=list(ReportStatus.values), description="报送状态"),
+            CHANGED_SINCE_PARAMETER,
             PAGE_SIZE_PARAMETER,
         ],
     ),

@@ -90,6 +90,8 @@ class MonthlyReport(models.Model):
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["figures", "figures_at"])
 
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)  # the API's ?changed_since=
+
     class Meta:
         ordering = ["-period", "unit__kind", "unit__name"]
         verbose_name = _("unit report")
@@ -110,7 +112,10 @@ class MonthlyReport(models.Model):
                 name="report_submitted_iff_submitted_at",
             ),
         ]
-        indexes = [models.Index(fields=["period", "kind", "status"], name="report_period_status_idx")]
+        indexes = [
+            models.Index(fields=["period", "kind", "status"], name="report_period_status_idx"),
+            models.Index(fields=["updated_at", "id"], name="report_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.period:%Y-%m} · {self.get_kind_display()}"

@@ -153,7 +153,7 @@ def refresh_open_reports(*, day: datetime.date) -> int:
         figures = selectors.figures_for_units({report.unit for report in group}, figures_on)
         for report in group:  # a report submitted meanwhile keeps the figures it was submitted with
             unsubmitted = MonthlyReport.objects.filter(pk=report.pk).exclude(status=ReportStatus.SUBMITTED)
-            refreshed += unsubmitted.update(figures=figures[report.unit_id], figures_at=now)
+            refreshed += unsubmitted.update(figures=figures[report.unit_id], figures_at=now, updated_at=now)
     return refreshed
 
 
@@ -269,7 +269,7 @@ def mark_late_reports(*, day: datetime.date, kind: str | None = None) -> int:
     reports = selectors.expected(MonthlyReport.objects.filter(status=ReportStatus.OPEN, due_on__lte=day))
     if kind:
         reports = reports.filter(kind=kind)
-    return reports.update(status=ReportStatus.LATE)
+    return reports.update(status=ReportStatus.LATE, updated_at=timezone.now())  # update() skips auto_now
 
 
 def remind_units(*, kind: str = ReportKind.MONTHLY, day: datetime.date) -> int:

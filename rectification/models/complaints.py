@@ -148,6 +148,8 @@ class Complaint(models.Model):
     # The reporter's identity never enters the history tables: history pages cannot leak what they never held.
     history = HistoricalRecords(excluded_fields=["reporter_name", "reporter_phone", "query_code_hash"])
 
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)  # the API's ?changed_since=
+
     class Meta:
         ordering = ["-received_at", "-pk"]
         verbose_name = _("complaint")
@@ -160,6 +162,7 @@ class Complaint(models.Model):
         indexes = [
             models.Index(fields=["status", "handling_due"], name="complaint_status_due"),
             models.Index(fields=["-received_at", "-id"], name="complaint_newest_first"),  # the list's order
+            models.Index(fields=["updated_at", "id"], name="complaint_updated"),
         ]
         constraints = [
             models.CheckConstraint(

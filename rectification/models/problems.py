@@ -109,6 +109,8 @@ class Problem(models.Model):
     )
     history = HistoricalRecords()
 
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)  # the API's ?changed_since=
+
     class Meta:
         ordering = ["deadline", "pk"]
         verbose_name = _("problem")
@@ -117,6 +119,7 @@ class Problem(models.Model):
         indexes = [
             models.Index(fields=["township", "status", "deadline"], name="problem_township_status"),
             models.Index(fields=["deadline", "id"], name="problem_deadline"),  # the list's order
+            models.Index(fields=["updated_at", "id"], name="problem_updated"),
         ]
         constraints = [
             # A repeated finding does not open a second problem while the first is still open.

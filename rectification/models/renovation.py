@@ -195,6 +195,8 @@ class RenovationCase(models.Model):
     )  # fmt: skip
     history = HistoricalRecords()
 
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)  # the API's ?changed_since=
+
     class Meta:
         ordering = ["-programme_year", "number"]
         verbose_name = _("renovation case")
@@ -209,6 +211,7 @@ class RenovationCase(models.Model):
             models.Index(fields=["township", "status"], name="case_township_status"),
             models.Index(fields=["township", "number"], name="case_township_number"),  # the case list's order
             models.Index(fields=["-programme_year", "number"], name="case_year_number"),  # the admin's order
+            models.Index(fields=["updated_at", "id"], name="case_updated"),
         ]
         constraints = [
             models.UniqueConstraint(

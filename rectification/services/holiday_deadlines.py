@@ -26,7 +26,7 @@ from housing_safety.workdays import Calendar
 
 from ..models import OPEN_COMPLAINT_STATUSES, Complaint
 
-FIELDS = ["acceptance_due", "handling_due", "deadline_estimated"]
+FIELDS = ["acceptance_due", "handling_due", "deadline_estimated", "updated_at"]
 
 
 def _recount(before: Calendar, after: Calendar, received_on: datetime.date, due: datetime.date):
@@ -61,6 +61,7 @@ def recompute_complaint_deadlines(*, year: int, before: Calendar, after: Calenda
             continue
         complaint.acceptance_due, complaint.handling_due = new
         complaint.deadline_estimated = estimated
+        complaint.updated_at = timezone.now()  # bulk_update skips auto_now; an API sync must see the new deadlines
         changed.append(complaint)
         if new != old:
             person = complaint.handler if complaint.handler_id else complaint.created_by
