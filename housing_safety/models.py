@@ -392,8 +392,10 @@ class ApiKey(models.Model):
         help_text=_('What the key may do, e.g. ["read:households", "write:complaints"].'),
     )  # fmt: skip
     expires_at = models.DateTimeField(_("expires at"), validators=[due_date])
-    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(
+        _("last used at"), null=True, blank=True, editable=False, validators=[event_date]
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False, validators=[event_date])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
         verbose_name=_("created by"),

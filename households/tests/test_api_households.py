@@ -13,6 +13,7 @@ from households.models import Dwelling, Household
 from housing_safety.access import Role
 from housing_safety.api import keys
 from housing_safety.models import PersonalDataAccess
+from housing_safety.tests.kit import api_get, api_key
 
 from .factories import HouseholdFactory, VillageFactory, household_with_dwelling, make_user
 
@@ -22,14 +23,10 @@ ALL_READS = ["read:townships", "read:villages", "read:households", "read:dwellin
 
 
 def key_for(user, scopes=ALL_READS):
-    key, plain = keys.issue_key(
-        user=user, name="省农房系统", scopes=scopes, expires_at=timezone.now() + datetime.timedelta(days=30)
-    )
-    return key, plain
+    return api_key(user, scopes)
 
 
-def get(plain, url, **params):
-    return Client().get(url, params, HTTP_AUTHORIZATION=f"Api-Key {plain}")
+get = api_get  # (plain key, url, **query)
 
 
 @pytest.fixture

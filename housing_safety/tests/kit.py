@@ -310,3 +310,21 @@ def keep_page_image(content: bytes, name: str, page: int = 0) -> None:
         document[page].render(scale=1.5).to_pil().save(ARTIFACTS / name)
     finally:
         document.close()
+
+
+# The API (housing_safety/api): a key for a persona's account, and calls with it ------------------------------------
+
+
+def api_key(user, scopes, *, name: str = "省农房系统"):
+    """A key acting as `user`'s account with these scopes, valid for 30 days: (its row, the plain key)."""
+    from housing_safety.api import keys
+
+    return keys.issue_key(
+        user=user, name=name, scopes=list(scopes), expires_at=timezone.now() + datetime.timedelta(days=30)
+    )
+
+
+def api_get(plain: str, url: str, **params):
+    from django.test import Client
+
+    return Client().get(url, params, HTTP_AUTHORIZATION=f"Api-Key {plain}")

@@ -64,6 +64,7 @@ DUE_FIELDS = {
     "until", "starts_on", "due_on", "acceptance_due", "handling_due", "deadline", "village_posting_start",
     "village_posting_end", "township_posting_start", "township_posting_end",
     "ends_on", "day",  # a work phase's end, a holiday (both entered ahead of time)
+    "expires_at", "next_attempt_at",  # an API key's expiry, a webhook delivery's next try
 }  # fmt: skip
 YEAR_FIELDS = {
     ("households.household", "poverty_exit_year"),

@@ -4,12 +4,12 @@ is a 404 and absent from the list), filters, bad values a Chinese 400, flat quer
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from households.tests.factories import household_with_dwelling, make_user
 from housing_safety.access import Role
 from housing_safety.api import keys
+from housing_safety.tests.kit import api_get, api_key
 from inspections.models import Campaign, Revisit
 
 pytestmark = pytest.mark.django_db
@@ -18,13 +18,10 @@ URL = "/api/v1/revisits/"
 
 
 def key_for(user, scopes=("read:revisits",)):
-    return keys.issue_key(
-        user=user, name="外业系统", scopes=list(scopes), expires_at=timezone.now() + datetime.timedelta(days=30)
-    )
+    return api_key(user, scopes, name="外业系统")
 
 
-def get(plain, url, **params):
-    return Client().get(url, params, HTTP_AUTHORIZATION=f"Api-Key {plain}")
+get = api_get  # (plain key, url, **query)
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ Chinese 400, flat query counts."""
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from households.tests.factories import HouseholdFactory, make_user
 from housing_safety.access import Role
 from housing_safety.api import keys
+from housing_safety.tests.kit import api_get, api_key
 from rectification.models import CaseStatus, RenovationCase
 from rectification.tests.factories import STEP_DATES, dangerous_dwelling, days_ago, new_case, standards, walk
 
@@ -21,13 +21,10 @@ S = CaseStatus
 
 
 def key_for(user, scopes=("read:cases",)):
-    return keys.issue_key(
-        user=user, name="省农房系统", scopes=list(scopes), expires_at=timezone.now() + datetime.timedelta(days=30)
-    )
+    return api_key(user, scopes)
 
 
-def get(plain, url, **params):
-    return Client().get(url, params, HTTP_AUTHORIZATION=f"Api-Key {plain}")
+get = api_get  # (plain key, url, **query)
 
 
 def case_in(village, staff, **fields):

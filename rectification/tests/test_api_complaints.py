@@ -5,13 +5,13 @@ only by the roles that may see reporters, with a reason (logged); filters, bad v
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from households.tests.factories import VillageFactory, make_user
 from housing_safety.access import Role
 from housing_safety.api import keys
 from housing_safety.models import PersonalDataAccess
+from housing_safety.tests.kit import api_get, api_key
 from rectification import services
 from rectification.models import Complaint
 
@@ -21,13 +21,10 @@ URL = "/api/v1/complaints/"
 
 
 def key_for(user, scopes=("read:complaints",)):
-    return keys.issue_key(
-        user=user, name="12345平台", scopes=list(scopes), expires_at=timezone.now() + datetime.timedelta(days=30)
-    )
+    return api_key(user, scopes, name="12345平台")
 
 
-def get(plain, url, **params):
-    return Client().get(url, params, HTTP_AUTHORIZATION=f"Api-Key {plain}")
+get = api_get  # (plain key, url, **query)
 
 
 @pytest.fixture

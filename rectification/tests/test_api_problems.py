@@ -4,12 +4,11 @@ absent from the list), filters, bad values a Chinese 400, flat query counts."""
 import datetime
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
 from households.tests.factories import household_with_dwelling, make_user
 from housing_safety.access import Role
 from housing_safety.api import keys
+from housing_safety.tests.kit import api_get, api_key
 from rectification.models import Problem
 
 pytestmark = pytest.mark.django_db
@@ -18,13 +17,10 @@ URL = "/api/v1/problems/"
 
 
 def key_for(user, scopes=("read:problems",)):
-    return keys.issue_key(
-        user=user, name="省农房系统", scopes=list(scopes), expires_at=timezone.now() + datetime.timedelta(days=30)
-    )
+    return api_key(user, scopes)
 
 
-def get(plain, url, **params):
-    return Client().get(url, params, HTTP_AUTHORIZATION=f"Api-Key {plain}")
+get = api_get  # (plain key, url, **query)
 
 
 def problem(township, household=None, **fields):

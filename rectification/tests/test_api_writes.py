@@ -251,7 +251,16 @@ def workbook_cells(content: bytes) -> str:
 
 # Contract: the page and the API leave the same rows -------------------------------------------------------------
 
-VARYING = {"id", "ticket", "query_code_hash", "created_at", "updated_at", "external_ticket", "history_id", "history_date"}
+VARYING = {
+    "id",
+    "ticket",
+    "query_code_hash",
+    "created_at",
+    "updated_at",
+    "external_ticket",
+    "history_id",
+    "history_date",
+}
 
 
 def _rows(queryset, drop=()) -> list[dict]:

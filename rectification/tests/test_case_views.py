@@ -956,7 +956,8 @@ def archive_rows(text: str) -> dict[str, tuple]:
         r'<td class="num"[^>]*>(\d+)</td>'
         r'<td class="num"[^>]*>(\d+)/(\d+)</td>'
         r'<td class="num"[^>]*>(—|\d+%)</td>'
-        r'<td class="num"[^>]*>(?:<a href="[^"]*">)?(\d+)(?:</a>)?</td></tr>',
+        r'<td class="num"[^>]*>(?:<a href="[^"]*">)?(\d+)(?:</a>)?</td>\s*'
+        r"<td[^>]*>[\s\S]*?</td></tr>",  # the township's covers and contents to print
         text,
     )
     return {

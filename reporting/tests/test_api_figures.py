@@ -2,7 +2,6 @@
 shows (selectors.township_table, or village_table with ?township=), read as the caller; another township's drill-down
 is a 404 to township staff; a bad value a Chinese 400; the query count does not grow with the data."""
 
-import datetime
 import json
 
 import pytest
@@ -13,6 +12,7 @@ from django.utils import timezone
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
 from housing_safety.api import keys
+from housing_safety.tests.kit import api_key
 from inspections.tests.factories import AppraisalFactory
 from reporting import selectors
 
@@ -22,9 +22,7 @@ URL = "/api/v1/figures/"
 
 
 def key_for(user, scopes=("read:figures",)):
-    return keys.issue_key(
-        user=user, name="省农房系统", scopes=list(scopes), expires_at=timezone.now() + datetime.timedelta(days=30)
-    )
+    return api_key(user, scopes)
 
 
 def get(plain, url=URL, **params):

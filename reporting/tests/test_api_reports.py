@@ -5,13 +5,13 @@ Chinese 400, flat query counts."""
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from households.models import Unit
 from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory, make_user
 from housing_safety.access import Role
 from housing_safety.api import keys
+from housing_safety.tests.kit import api_get, api_key
 from reporting import selectors, services
 from reporting.models import MonthlyReport, ReportKind
 
@@ -21,13 +21,10 @@ URL = "/api/v1/reports/"
 
 
 def key_for(user, scopes=("read:reports",)):
-    return keys.issue_key(
-        user=user, name="省农房系统", scopes=list(scopes), expires_at=timezone.now() + datetime.timedelta(days=30)
-    )
+    return api_key(user, scopes)
 
 
-def get(plain, url, **params):
-    return Client().get(url, params, HTTP_AUTHORIZATION=f"Api-Key {plain}")
+get = api_get  # (plain key, url, **query)
 
 
 @pytest.fixture
