@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "inspections",
     "rectification",
     "reporting",
+    "fieldwork",
 ]
 
 MIDDLEWARE = [
@@ -375,7 +376,7 @@ CONTENT_SECURITY_POLICY = {
             "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",
             "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
         ],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", "blob:"],  # blob: the field app's photos, shrunk on the phone, previewed
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
@@ -461,6 +462,11 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
 # How long the answer to a POST with an Idempotency-Key is kept for a retry (housing_safety.api.idempotency); purged
 # nightly with the expired files (reporting.services.remove_expired_files).
 API_IDEMPOTENCY_DAYS = env.int("API_IDEMPOTENCY_DAYS", default=7)
+# The offline field app (fieldwork/, docs/field-app.md): a work package on a phone expires after this many days
+# (wiped with the entries not yet sent); photos are shrunk on the phone to this longest side (pixels) and JPEG quality.
+FIELD_PACKAGE_DAYS = env.int("FIELD_PACKAGE_DAYS", default=7)
+FIELD_PHOTO_MAX_SIDE = env.int("FIELD_PHOTO_MAX_SIDE", default=1600)
+FIELD_PHOTO_QUALITY = env.float("FIELD_PHOTO_QUALITY", default=0.8)
 SPECTACULAR_SETTINGS = {
     "TITLE": "漳平市农村住房安全管理系统 API",
     "DESCRIPTION": (

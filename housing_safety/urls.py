@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("households.root_urls")),
     path("", include("inspections.root_urls")),
     path("", include("rectification.root_urls")),
+    path("", include("fieldwork.urls")),  # before inspections' field/ pages: /field/app/, /field/sw.js
     path("", include("inspections.urls")),
     path("", include("rectification.urls")),
     path("", include("reporting.urls")),

@@ -8,7 +8,7 @@ from . import views
 app_name = "api"
 
 # The apps contributing endpoints, each with its `<app>/api_urls.py`.
-API_APPS = ["households", "inspections", "rectification", "reporting"]
+API_APPS = ["households", "inspections", "rectification", "reporting", "fieldwork"]
 # The apps contributing writes, each with its `<app>/api_write_urls.py` (kept apart from the reads' routes).
 API_WRITE_APPS = ["inspections", "rectification"]
 
