@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from housing_safety.access import ALL_ROWS_ROLES, Role, Scope
 from housing_safety.dates import PlausibleYear, event_date
+from housing_safety.people import person_name
 
 from .identity import normalise_id_number, normalise_phone, validate_id_number, validate_phone
 from .uploads import attachment_upload_to
@@ -120,7 +121,7 @@ class Township(models.Model):
         """The responsible person a new problem of this township names: the township's named user, else its unit's
         contact (with the phone, so the list says whom to call); "" when it has neither (flagged on the home)."""
         if self.problem_owner_id:
-            return self.problem_owner.get_full_name() or self.problem_owner.get_username()
+            return person_name(self.problem_owner)
         unit = getattr(self, "unit", None)
         if unit is not None and unit.contact_name:
             return f"{unit.contact_name} {unit.phone}".strip()[:50]

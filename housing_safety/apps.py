@@ -16,6 +16,11 @@ class HousingSafetyConfig(AppConfig):
 
         register_converter(IdConverter, "id")  # <id:pk> in every URLconf, before any is loaded
         register_converter(YearConverter, "year")  # <year:year>
+        from django.contrib.auth import get_user_model
+
+        from .people import person_name
+
+        get_user_model().__str__ = person_name  # a person's name, not their login, in pickers and histories
         from .access import sync_role_groups
 
         # Permissions exist only after post_migrate has created them, so the role groups are

@@ -22,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 from . import mail
 from .access import Role, scope_is_cached, scope_of
 from .notices import unread_count
+from .people import person_name
 
 # The menu's sections, in the order they are shown.
 SECTIONS = {
@@ -202,7 +203,7 @@ def identity_of(user) -> dict:
         where = str(_("Whole city")) if scope.everything else "、".join(scope.township_names) or scope.unit_name
         cached = {"role_code": scope.role or "", "role": role, "where": where}
         cache.set(key, cached, IDENTITY_SECONDS)
-    return {"name": user.get_full_name() or user.get_username(), **cached}
+    return {"name": person_name(user), **cached}
 
 
 def forget_identity(*user_ids: int) -> None:

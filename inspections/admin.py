@@ -24,6 +24,7 @@ from households.admin_kit import (
 )
 from households.models import Dwelling, Household, Township
 from housing_safety.admin_base import AdminExtension, HistoryAdmin, ScopedAdminMixin, extend_admin, filter_by_id
+from housing_safety.people import person_name
 
 from . import selectors, services
 from .models import (
@@ -446,7 +447,7 @@ class SpotCheckAdmin(HistoryAdmin):
         return "；".join(
             "{}：{}".format(
                 township.name,
-                "、".join(g.official.get_full_name() or g.official.get_username() for g in township.guides) or "—",
+                "、".join(person_name(g.official) for g in township.guides) or "—",
             )
             for township in townships
         )

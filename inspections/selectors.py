@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, HousingStatus
 from households.selectors import attachments_for_user, household_scope_filter, households_for_user, townships_for_user
+from housing_safety.people import person_name
 
 from . import grading
 from .models import Appraisal, HelperReport, Placard, Revisit, SecuredHousing
@@ -518,5 +519,5 @@ def guides_by_township(year: int) -> dict[int, list[str]]:
     rows = GuidanceAssignment.objects.filter(year=year).select_related("official").order_by("official__username")
     for assignment in rows:
         official = assignment.official
-        guides.setdefault(assignment.township_id, []).append(official.get_full_name() or official.get_username())
+        guides.setdefault(assignment.township_id, []).append(person_name(official))
     return guides

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext
 from openpyxl.styles import Font, PatternFill
 
 from housing_safety.excel import WorkbookWriter
+from housing_safety.people import person_name
 
 from . import lead_returns
 from .models import Complaint, LeadTransfer, Problem, RenovationCase
@@ -66,7 +67,7 @@ def complaints_workbook(
     )  # fmt: skip
     for number, complaint in enumerate(complaints, start=1):
         name, phone = reporter(complaint)
-        handler = complaint.handler.get_full_name() or complaint.handler.get_username() if complaint.handler else ""
+        handler = person_name(complaint.handler) if complaint.handler else ""
         sheet.append([
             number, complaint.ticket, timezone.localtime(complaint.received_at).strftime("%Y-%m-%d %H:%M"),
             complaint.get_channel_display(), complaint.external_ticket, name, phone,

@@ -228,7 +228,6 @@ class ComplaintMoveForm(forms.Form):
             self.fields["note"].required, self.fields["note"].label = True, _("reason")
         if to == ComplaintStatus.ASSIGNED:
             self.fields["handler"] = forms.ModelChoiceField(label=_("handler"), queryset=complaint_handlers(complaint))
-            self.fields["handler"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
         if to == ComplaintStatus.REPLIED:
             self.fields["replied_on"] = forms.DateField(label=_("replied on"), widget=DATE)
             self.fields["replied_on"].initial = timezone.localdate()

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from households.selectors import townships_for_user
 from housing_safety.access import SYSTEM
 from housing_safety.excel import CENTER, HEADER_FILL, WorkbookWriter
+from housing_safety.people import person_name
 from rectification.models import Problem
 
 from . import selectors
@@ -91,7 +92,7 @@ def _units_sheet(book: WorkbookWriter, day: datetime.date) -> None:
             report.unit.name,
             labels[selectors.report_cell_state(report)],
             submitted_at,
-            report.submitted_by.get_full_name() or report.submitted_by.username if report.submitted_by else "",
+            person_name(report.submitted_by) if report.submitted_by else "",
             report.due_on,
             report.progress,
             report.problems_handled,

@@ -31,6 +31,7 @@ from housing_safety.excel import XLSX_TYPE
 from housing_safety.mail import queue_email
 from housing_safety.models import OutgoingEmail
 from housing_safety.notices import notify, post_notices
+from housing_safety.people import person_name
 from rectification import lead_returns
 from rectification.documents import lead_report_workbook
 from rectification.models.complaints import LeadQuarterReturn
@@ -169,7 +170,7 @@ def _check_not_submitted(report: MonthlyReport) -> None:
             _("This report was submitted on %(when)s by %(who)s; it cannot be changed or submitted again.")
             % {
                 "when": f"{timezone.localtime(report.submitted_at):%Y-%m-%d %H:%M}",
-                "who": report.submitted_by.get_full_name() or report.submitted_by.username,
+                "who": person_name(report.submitted_by),
             }
         )
 

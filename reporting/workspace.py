@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from housing_safety.people import person_name
 from housing_safety.workspace import Link, Todo
 
 from . import submissions
@@ -109,7 +110,7 @@ def _submission_todo(user, today: datetime.date, group) -> Todo:
         sent = state.submission
         note = _("Sent on %(date)s by %(who)s") % {
             "date": formats.date_format(sent.sent_on, "SHORT_DATE_FORMAT"),
-            "who": sent.sent_by.get_full_name() or sent.sent_by.get_username(),
+            "who": person_name(sent.sent_by),
         }
         label = _("This year's data sent to Longyan")
         return Todo(group, label, None, sent.get_absolute_url(), "warning" if state.late else "muted", note=note)
