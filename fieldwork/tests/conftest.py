@@ -1,0 +1,1 @@
+from households.tests.conftest import *  # noqa: F403
