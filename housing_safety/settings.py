@@ -166,6 +166,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules/bootstrap-icons/font"),
+    ("vendor/idb", BASE_DIR / "node_modules/idb/build"),  # IndexedDB with promises, for the field app (static/field/)
 ]
 STORAGES = {
     # Uploaded files are government archive: kept outside the web root and served only through

@@ -176,6 +176,11 @@ APP: dict[str, Entry] = {
     ),
     # Field pages and overviews.
     "inspections:field": Entry(perm=VIEW_HOUSEHOLD, query=lambda w: {"village": w["village_b"].pk}, shows="head_b1"),
+    # The offline field app (docs/field-app.md): its shell names no record and carries only the user's own name (its
+    # data comes from /api/v1/field/..., swept with the API); the worker and the manifest carry no data at all.
+    "fieldwork:app": Entry(),
+    "fieldwork:sw": Entry(public=True),
+    "fieldwork:manifest": Entry(public=True),
     "inspections:household": Entry(target="household_b", shows="head_b1"),
     "inspections:appraise": Entry(
         target="dwelling_b", perm="inspections.add_appraisal", shows="address", post=_appraisal_body
