@@ -12,7 +12,6 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from PIL import Image
 
-from households.tests.conftest import *  # noqa: F403
 from housing_safety.tests.kit import (
     ADMIN,
     ANON,
