@@ -102,6 +102,35 @@ class PasswordChangeRequiredMiddleware:
         return self.get_response(request)
 
 
+# Every logout route of the site, by URL name: the shell's button posts to the admin's (housing_safety/tests/
+# test_logout_clears_site_data.py finds every route served by a logout view and fails on one missing here).
+LOGOUT_VIEWS = ("admin:logout",)
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+
+class ClearSiteDataOnLogoutMiddleware:
+    """A logout tells the browser to wipe what the site stored there (`Clear-Site-Data: "cache", "storage"`): the
+    field app's offline package and queue (IndexedDB), its caches and its service worker (docs/field-app.md), so a
+    shared or lost phone keeps no household after its worker signed out. Only an explicit logout that went through:
+    a session ended by idling (SessionIdleMiddleware) keeps the entries still queued for the next sign-in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if (
+            match is not None
+            and match.view_name in LOGOUT_VIEWS
+            and request.method == "POST"
+            and response.status_code < 400
+            and not request.user.is_authenticated
+        ):
+            response["Clear-Site-Data"] = CLEAR_SITE_DATA
+        return response
+
+
 SEEN = "_seen"  # session key: when the idle clock was last renewed (epoch seconds)
 RENEW_SECONDS = 300
 

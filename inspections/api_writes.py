@@ -11,6 +11,7 @@ Idempotency-Key is recognised by the files' content."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -18,11 +19,13 @@ from rest_framework.response import Response
 
 from households.models import Dwelling
 from households.selectors import dwellings_for_user
+from housing_safety.api import conflicts
 from housing_safety.api.idempotency import ERRORS, IDEMPOTENCY_PARAMETER, ApiWriteView
 from housing_safety.api.resources import register_resource
+from housing_safety.people import person_name
 
 from . import selectors, services
-from .models import Appraisal
+from .models import Appraisal, Revisit
 
 register_resource("appraisals", _("appraisals"), read=False, write=True)
 register_resource("revisits", _("revisits"), read=False, write=True)
@@ -40,12 +43,15 @@ class AppraisalInputSerializer(serializers.ModelSerializer):
 
     photos = _files("照片（multipart，可多个）")
     scanned_form = serializers.FileField(required=False, allow_null=True, default=None, help_text="鉴定表扫描件")
+    based_on = conflicts.based_on_field(
+        "离线包中该房屋的鉴定版本（最近登记的鉴定 id，如 a:123；未鉴定为 a:）。已有更新的鉴定时 409；不填不检查。"
+    )
 
     class Meta:
         model = Appraisal
         fields = [
             "kind", "appraised_on", "organisation", "appraisers", *[name for name, _label in Appraisal.COMPONENTS],
-            "site_hazard", "is_leaking", "grade", "recommendation", "notes", "photos", "scanned_form",
+            "site_hazard", "is_leaking", "grade", "recommendation", "notes", "photos", "scanned_form", "based_on",
         ]  # fmt: skip
         validators = []  # the rules are the service's (Appraisal.clean through record_appraisal)
 
@@ -62,24 +68,51 @@ class AppraisalCreateView(ApiWriteView):
         description=(
             "与鉴定页面相同的规则（同一服务）：等级不优于最差构件，C/D 级须有处理建议，至少两名鉴定人，日期不在将来。"
             "照片和扫描件与鉴定在同一个 multipart 请求中上传。鉴定一经登记不能修改。"
+            "离线外业 App 带上 based_on：下载离线包后该房屋又登记了鉴定时返回 409（current 为最近登记的鉴定），"
+            "外业人员决定保留自己的鉴定时以 current.based_on 重发。"
         ),
         parameters=[IDEMPOTENCY_PARAMETER],
         request={"multipart/form-data": AppraisalInputSerializer, "application/json": AppraisalInputSerializer},
-        responses={201: RECORDED, 400: ERRORS, 403: ERRORS, 404: ERRORS, 422: ERRORS},
+        responses={201: RECORDED, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: conflicts.CONFLICT, 422: ERRORS},
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
     def write(self, request, pk):
-        dwelling = get_object_or_404(dwellings_for_user(request.user).select_related("household__village"), pk=pk)
+        dwellings = dwellings_for_user(request.user).select_related("household__village")
+        dwelling = get_object_or_404(dwellings.select_for_update(of=("self",)), pk=pk)  # one appraisal at a time
+        last = selectors.last_appraisal(dwelling)
+        conflicts.check(
+            request,
+            version=selectors.appraisal_version(last and last.pk),
+            current=lambda: _appraisal_now(last),
+            message=gettext("This house was appraised again after your package was taken: nothing was recorded."),
+        )
         serializer = AppraisalInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
+        data.pop("based_on", None)
         photos, scanned_form = data.pop("photos"), data.pop("scanned_form")
         appraisal = services.record_appraisal(
             actor=request.user, appraisal=Appraisal(dwelling=dwelling, **data), photos=photos, scanned_form=scanned_form
         )
         return Response({"id": appraisal.pk}, status=status.HTTP_201_CREATED)
+
+
+def _appraisal_now(appraisal: Appraisal | None) -> dict:
+    """What a conflicting appraisal is: the last recorded one."""
+    if appraisal is None:  # a version sent that never was: nothing recorded is what there is
+        return {"summary": "", **dict.fromkeys(("appraised_on", "grade", "grade_label", "appraisers", "recorded_by"))}
+    recorded_by = person_name(appraisal.recorded_by) if appraisal.recorded_by else ""
+    return {
+        "summary": gettext("Appraised on %(date)s: %(grade)s, recorded by %(name)s.")
+        % {"date": f"{appraisal.appraised_on:%Y-%m-%d}", "grade": appraisal.get_grade_display(), "name": recorded_by},
+        "appraised_on": appraisal.appraised_on,
+        "grade": appraisal.grade,
+        "grade_label": str(appraisal.get_grade_display()),
+        "appraisers": appraisal.appraisers,
+        "recorded_by": recorded_by,
+    }
 
 
 class RevisitRecordSerializer(serializers.Serializer):
@@ -94,6 +127,7 @@ class RevisitRecordSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     assessed_grade = serializers.CharField(required=False, allow_blank=True, default="", help_text="基点村排查认定等级")
     photos = _files("照片（multipart，可多个）")
+    based_on = conflicts.based_on_field("离线包中该回访的状态（pending）。已被他人登记时 409；不填不检查。")
 
 
 class RevisitRecordView(ApiWriteView):
@@ -104,20 +138,47 @@ class RevisitRecordView(ApiWriteView):
 
     @extend_schema(
         summary="登记回访",
-        description="与回访页面相同的规则（同一服务）：每项发现生成一个问题，是否仍有人居住会更新房屋和农户状态。",
+        description=(
+            "与回访页面相同的规则（同一服务）：每项发现生成一个问题，是否仍有人居住会更新房屋和农户状态。"
+            "离线外业 App 带上 based_on=pending：该回访已被他人登记时返回 409（current 为已登记的回访），"
+            "回访只登记一次，外业人员只能放弃自己的记录。"
+        ),
         parameters=[IDEMPOTENCY_PARAMETER],
         request={"multipart/form-data": RevisitRecordSerializer, "application/json": RevisitRecordSerializer},
-        responses={200: RECORDED, 400: ERRORS, 403: ERRORS, 404: ERRORS, 422: ERRORS},
+        responses={200: RECORDED, 400: ERRORS, 403: ERRORS, 404: ERRORS, 409: conflicts.CONFLICT, 422: ERRORS},
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
     def write(self, request, pk):
-        revisit = get_object_or_404(selectors.revisits_for_user(request.user), pk=pk)
+        revisit = get_object_or_404(selectors.revisits_for_user(request.user).select_for_update(of=("self",)), pk=pk)
+        conflicts.check(
+            request,
+            version=revisit.status,
+            current=lambda: _revisit_now(revisit),
+            message=gettext("This revisit was already recorded by someone else: nothing was recorded."),
+        )
         serializer = RevisitRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        recorded = services.record_revisit(actor=request.user, revisit=revisit, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data.pop("based_on", None)
+        recorded = services.record_revisit(actor=request.user, revisit=revisit, **data)
         return Response({"id": recorded.pk})
+
+
+def _revisit_now(revisit: Revisit) -> dict:
+    """What was recorded of a revisit already done."""
+    visited_by = person_name(revisit.visited_by) if revisit.visited_by else ""
+    outcome = str(revisit.get_outcome_display())
+    return {
+        "summary": gettext("Visited on %(date)s: %(outcome)s, recorded by %(name)s.")
+        % {"date": f"{revisit.visited_on:%Y-%m-%d}" if revisit.visited_on else "—", "outcome": outcome,
+           "name": visited_by},
+        "visited_on": revisit.visited_on,
+        "outcome": revisit.outcome,
+        "outcome_label": outcome,
+        "recorded_by": visited_by,
+    }  # fmt: skip
 
 
 class HelperReportSerializer(serializers.Serializer):

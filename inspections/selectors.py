@@ -36,6 +36,22 @@ def current_appraisal(field: str = "pk", dwelling=None) -> Subquery:
     return Subquery(newest.order_by("-appraised_on", "-pk").values(field)[:1])
 
 
+def last_appraisal_id(dwelling=None) -> Subquery:
+    """The id of the dwelling's last recorded appraisal: any new record moves it, whatever its date."""
+    appraisals = Appraisal.objects.filter(dwelling=dwelling if dwelling is not None else OuterRef("pk"))
+    return Subquery(appraisals.order_by("-pk").values("pk")[:1])
+
+
+def last_appraisal(dwelling: Dwelling) -> Appraisal | None:
+    return Appraisal.objects.filter(dwelling=dwelling).select_related("recorded_by").order_by("-pk").first()
+
+
+def appraisal_version(appraisal_id: int | None) -> str:
+    """The version of a house's appraisals an offline entry is based on (the field app's `based_on`): its last
+    recorded appraisal's id, "a:12", or "a:" when it has none."""
+    return f"a:{appraisal_id}" if appraisal_id else "a:"
+
+
 def with_current_appraisal(dwellings: QuerySet[Dwelling]) -> QuerySet[Dwelling]:
     """The newest appraisal's id, for pages that link to it; its grade is stored on the dwelling (current_grade)."""
     return dwellings.annotate(current_appraisal_id=current_appraisal("pk"))

@@ -15,11 +15,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from households.models import Township, Village
+from housing_safety.api import conflicts
 from housing_safety.api.idempotency import ERRORS, IDEMPOTENCY_PARAMETER, ApiWriteView
 from housing_safety.api.resources import register_resource
 
 from . import selectors, services
-from .models import CaseStatus, Complaint, DocumentKind, RenovationCase
+from .models import CaseStatus, Complaint, DocumentKind, Problem, RenovationCase
 
 register_resource("complaints", _("complaints"), read=False, write=True)
 register_resource("problems", _("problems"), read=False, write=True)
@@ -97,6 +98,7 @@ class ProblemMoveSerializer(serializers.Serializer):
     evidence = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, help_text="佐证照片或材料（multipart）"
     )
+    based_on = conflicts.based_on_field("离线包中该问题的状态（如 open）。状态已变时 409；不填不检查。")
 
 
 class ProblemMoveView(ApiWriteView):
@@ -107,24 +109,45 @@ class ProblemMoveView(ApiWriteView):
 
     @extend_schema(
         summary="问题状态变更",
-        description="与问题页面的按钮相同（同一服务）：哪些变更、谁可以做、整改情况和佐证都按页面的规则。",
+        description=(
+            "与问题页面的按钮相同（同一服务）：哪些变更、谁可以做、整改情况和佐证都按页面的规则。"
+            "离线外业 App 带上 based_on（离线包中的状态）：状态已变时返回 409（current 为现状），"
+            "外业人员仍要变更时以 current.based_on 重发，由状态表决定能否变更。"
+        ),
         parameters=[IDEMPOTENCY_PARAMETER],
         request={"application/json": ProblemMoveSerializer, "multipart/form-data": ProblemMoveSerializer},
         responses={
             200: inline_serializer("ProblemMoved", {"id": serializers.IntegerField(), "status": serializers.CharField()}
             ),
-            400: ERRORS, 403: ERRORS, 404: ERRORS, 422: ERRORS,
+            400: ERRORS, 403: ERRORS, 404: ERRORS, 409: conflicts.CONFLICT, 422: ERRORS,
         },
     )  # fmt: skip
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
     def write(self, request, pk):
-        problem = get_object_or_404(selectors.problems_for_user(request.user), pk=pk)
+        problem = get_object_or_404(selectors.problems_for_user(request.user).select_for_update(of=("self",)), pk=pk)
+        conflicts.check(
+            request,
+            version=problem.status,
+            current=lambda: _problem_now(problem),
+            message=gettext("This problem has moved on since your package was taken: nothing was recorded."),
+        )
         serializer = ProblemMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        moved = services.move_problem(actor=request.user, problem=problem, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data.pop("based_on", None)
+        moved = services.move_problem(actor=request.user, problem=problem, **data)
         return Response({"id": moved.pk, "status": moved.status})
+
+
+def _problem_now(problem: Problem) -> dict:
+    label = str(problem.get_status_display())
+    return {
+        "summary": gettext("The problem is now “%(status)s”.") % {"status": label},
+        "status": problem.status,
+        "status_label": label,
+    }
 
 
 class CaseStepSerializer(serializers.Serializer):

@@ -5,7 +5,8 @@
 `field` is the request field (dotted for nested ones, "0.name" in a list) or null for the request as a whole.
 A service's django ValidationError (a dict by field, or a list) is a 400 with its fields and codes, Django's
 PermissionDenied a 403, Http404 a 404, a body above the pages' limit (DATA_UPLOAD_MAX_MEMORY_SIZE, which Django checks
-as DRF reads a JSON or form body) a 413; DRF's own errors keep their status and headers (429's Retry-After)."""
+as DRF reads a JSON or form body) a 413; DRF's own errors keep their status and headers (429's Retry-After). A 409
+(conflicts.Conflict: the record changed since the offline package was taken) also carries `current`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .conflicts import Conflict
 
 NON_FIELD = {"non_field_errors", "__all__"}
 
@@ -82,4 +85,6 @@ def exception_handler(exc, context):
     response.data = {"errors": flatten(response.data if isinstance(exc, exceptions.ValidationError) else exc.detail)}
     if response.status_code == status.HTTP_400_BAD_REQUEST and not response.data["errors"]:
         response.data = {"errors": [{"field": None, "code": "invalid", "message": _("The request is not valid.")}]}
+    if isinstance(exc, Conflict):
+        response.data["current"] = exc.current
     return response

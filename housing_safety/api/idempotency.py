@@ -11,6 +11,8 @@ that re-sends) gets the first answer and writes once.
 - Two requests with one key at the same moment write once: the key's row is inserted first, in the write's own
   transaction, under the unique constraint; PostgreSQL makes the second insert wait for the first transaction and
   then fail, and the second request answers with the committed first answer.
+- Every write runs in one transaction, with the header or without it, so a view may read its record under a row
+  lock (a `based_on` check, housing_safety.api.conflicts: a 409 is raised, rolling back the key's row with the rest).
 - Only answers of writes that went through (2xx) are kept: a refusal rolls back the key's row with everything else,
   so the corrected request may be sent again with the same key. Rows are kept API_IDEMPOTENCY_DAYS, then purged by
   the nightly purge (reporting.services.remove_expired_files → remove_expired here).
@@ -118,7 +120,11 @@ def run(request, write, *, redact=()) -> Response:
                     "key again when you retry the request."
                 ),
             )
-        return write()
+        with transaction.atomic():  # one transaction as with a key: a view may lock its record (conflicts.py)
+            response = write()
+            if not 200 <= response.status_code < 300:
+                transaction.set_rollback(True)
+        return response
     if not KEY_PATTERN.fullmatch(key):
         return error_response(
             400,

@@ -502,6 +502,11 @@ APP: dict[str, Entry] = {
         write_perm="rectification.advance_case",
         post=lambda w: {"to": "archived", "on": today()},
     ),
+    # fieldwork/api.py: the field app's reads, through a person's session only (a key is a 403), for township staff
+    # and helpers (the city-wide roles have no package: a 403 too); B's village's package is its own staff's alone.
+    "api:field-me": Entry(),
+    "api:field-villages": Entry(),
+    "api:field-package": Entry(target="village_b", query=lambda w: {"village": w["village_b"].pk}),
     "households:lists": Entry(
         target="department_list_b",
         perm="households.view_departmentlist",
