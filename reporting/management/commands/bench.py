@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from households.models import Household, Township
-from reporting.bench import Bench, api, dump, http
+from reporting.bench import Bench, api, dump, field, http
 
 
 class Command(BaseCommand):
@@ -25,21 +25,34 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--skip-http", action="store_true")
         parser.add_argument("--only-paper", action="store_true", help="only the appraisal forms' line (any database)")
+        parser.add_argument(
+            "--only-report", action="store_true", help="only the consolidated report's line, on the data at hand"
+        )
         parser.add_argument("--paper-forms", type=int, default=500, help="appraisal forms laid out for the paper line")
+        parser.add_argument("--only-field", action="store_true", help="only the field package's line (this database)")
+        parser.add_argument(
+            "--field-households", type=int, default=field.VILLAGE_HOUSEHOLDS, help="households of the package's village"
+        )
 
     def handle(self, *args, households, small, repeat, http_seconds, connections, skip_http, only_paper, **options):
-        forms = options["paper_forms"]
+        forms, village_households = options["paper_forms"], options["field_households"]
         if only_paper:  # the paper line alone, on the database at hand (SQLite or PostgreSQL)
             Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row))).paper(forms)
             return
+        if options["only_field"]:  # the field package's line alone, at the database's present size
+            field.line(Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row))), village_households)
+            return
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://… (make bench does).")
+        if options["only_report"]:  # the report against its raw extract, on the database as it is (no growing)
+            Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)), say=self.stderr.write).report()
+            return
         if small > households:
             raise CommandError("--small must not exceed --households.")
         if not Township.objects.exists():
             call_command("seed_demo", stdout=self.stderr)
         self.grow_to(small)
-        bench = Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)))
+        bench = Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)), say=self.stderr.write)
         small_households = Household.objects.count()
         small_pages = bench.list_pages()
         small_api = api.pages(bench)
@@ -52,6 +65,7 @@ class Command(BaseCommand):
         bench.campaign()
         bench.report()
         bench.paper(forms)
+        field.line(bench, village_households)  # a village's package at the large size
         if not skip_http:
             try:
                 http(bench, seconds=http_seconds, connections=connections, api_row=api_row)
