@@ -24,7 +24,7 @@ from housing_safety.access import Role
 from housing_safety.tests.kit import ARTIFACTS, PASSWORD, log_in, no_horizontal_scroll, watch_console
 from inspections.models import HelperReport
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
 
@@ -125,6 +125,12 @@ def test_a_helper_reports_without_a_signal_and_the_report_is_sent_when_it_return
     page.get_by_text("已保存到本机，有信号时将自动上传。").wait_for()
     assert "1 条待上传" in page.inner_text("#fa-pending")
     assert not HelperReport.objects.exists()
+    # signing out with an entry queued asks first; saying no keeps the person here, the entry with them
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="退出登录").click()
+    assert asked == ["还有 1 条记录未上传，退出登录会将它们从本机删除。仍要退出吗？"]
+    assert page.url.startswith(f"{live_server.url}/field/app/")
 
     # the signal returns: the entry is sent once, through the API's write, then leaves the phone
     context.set_offline(False)
@@ -145,5 +151,39 @@ def test_a_helper_reports_without_a_signal_and_the_report_is_sent_when_it_return
     )
     assert "/field/app/" in cached
     assert all(path == "/field/app/" or path.startswith("/static/") for path in cached), cached
+    assert not errors, errors
+    context.close()
+
+
+def test_an_expired_package_and_another_persons_data_are_wiped_on_opening(browser, live_server):
+    staff = make_user(Role.TOWNSHIP_STAFF, username="field-staff", townships=[VillageFactory().township])
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, service_workers="block")
+    page = context.new_page()
+    errors = watch_console(page)
+    log_in(page, live_server.url, staff.username, PASSWORD)
+    page.goto(f"{live_server.url}/field/app/")
+    page.get_by_text("本机还没有工作包", exact=False).wait_for()
+    # a package that expired yesterday with an unsent entry, and a database left by somebody else on this phone
+    page.evaluate(
+        """async (userId) => {
+          const { openDB } = await import("/static/vendor/idb/index.js");
+          const mine = await openDB(`field-${userId}`);
+          const yesterday = new Date(Date.now() - 86400000).toISOString();
+          await mine.put("package", { households: [], expires_at: yesterday, taken_at: yesterday, forms: {} }, "current");
+          await mine.put("queue", { id: "e1", kind: "revisit", target: 1, fields: {}, photos: [], saved_at: yesterday,
+                                    state: "queued", answer: null });
+          mine.close();
+          const other = await openDB("field-424242", 1, { upgrade(db) { db.createObjectStore("queue"); } });
+          other.close();
+        }""",
+        staff.pk,
+    )
+    page.reload()
+    page.get_by_text("工作包已过期，已连同未上传的记录从本机删除。").wait_for()
+    page.get_by_text("本机已由其他人登录，之前的工作包已删除。").wait_for()
+    assert "0 条待上传" in page.inner_text("#fa-pending")
+    names = page.evaluate("indexedDB.databases().then(list => list.map(d => d.name))")
+    assert "field-424242" not in names
+    page.screenshot(path=ARTIFACTS / "field-app-wiped.png")
     assert not errors, errors
     context.close()

@@ -1,14 +1,14 @@
 // The offline field app (离线外业, docs/field-app.md): everything drawn from the work package kept in IndexedDB, every
 // entry saved on the phone at once and sent later. Texts, addresses and the user come from the shell's JSON
 // (fieldwork/views.py), translated by Django.
-import { openStore, wipeStore, newEntry, sync } from "./store.js";
+import { openStore, wipeStore, wipeOthers, newEntry, sync } from "./store.js";
 import { h, icon, fill, dateText } from "./ui.js";
 import { appraisalForm, revisitForm, problemForm, helperReportForm } from "./forms.js";
 
 const config = JSON.parse(document.getElementById("field-config").textContent);
 const T = config.texts;
 const main = document.getElementById("fa-main");
-const state = { store: null, pkg: null, me: null, csrf: null, sent: [], syncing: false, signin: false, notice: null };
+const state = { store: null, pkg: null, me: null, csrf: null, sent: [], syncing: false, signin: false, notices: [], pending: 0 };
 const DAY = 24 * 60 * 60 * 1000;
 
 // Start ------------------------------------------------------------------------------------------------------------
@@ -23,6 +23,9 @@ async function start() {
     await wipe(T.expired_wiped);
   }
   if (navigator.onLine) await whoAmI();
+  if (!state.me || state.me.user.id === config.user.id) {
+    if (await wipeOthers(config.user.id)) state.notices.push({ kind: "warning", text: T.other_user_wiped });
+  }
   window.addEventListener("online", () => {
     header();
     whoAmI().then(() => upload());
@@ -61,13 +64,14 @@ async function wipe(message) {
   await wipeStore(state.store);
   state.store = await openStore(config.user.id);
   state.pkg = null;
-  state.notice = { kind: "warning", text: message };
+  state.notices.push({ kind: "warning", text: message });
 }
 
 // Header and navigation ------------------------------------------------------------------------------------------
 
 async function header() {
   const entries = state.store ? await state.store.entries() : [];
+  state.pending = entries.length;
   const online = navigator.onLine;
   const status = document.getElementById("fa-online");
   status.className = `fa-online ${online ? "is-online" : "is-offline"}`;
@@ -86,9 +90,8 @@ async function header() {
 
 function banners(entries) {
   const out = [];
-  if (state.notice) {
-    out.push(h("div", { class: `alert alert-${state.notice.kind}`, role: "status" }, state.notice.text));
-    state.notice = null;
+  for (const notice of state.notices.splice(0)) {
+    out.push(h("div", { class: `alert alert-${notice.kind}`, role: "status" }, notice.text));
   }
   if (state.signin) {
     out.push(
@@ -174,7 +177,7 @@ async function saveEntry(kind, target, fields, photos, title) {
     ? { ...editing, fields, photos, title, state: "queued", answer: null, saved_at: new Date().toISOString() }
     : newEntry(kind, target, fields, photos, title);
   await state.store.putEntry(entry);
-  state.notice = { kind: "success", text: navigator.onLine ? T.saved_sending : T.saved_offline };
+  state.notices.push({ kind: "success", text: navigator.onLine ? T.saved_sending : T.saved_offline });
   location.hash = kind === "helper_report" || kind === "appraisal" || kind === "revisit" || kind === "problem" ? backTo(kind, target) : "#/";
   if (navigator.onLine) upload();
 }
@@ -198,19 +201,17 @@ async function upload() {
     const result = await sync(state.store, { urls: config.urls, csrfToken: state.csrf, onProgress: header });
     state.sent.push(...result.sent);
     if (result.outcome === "signin") state.signin = true;
-    else if (result.outcome === "offline") state.notice = { kind: "warning", text: T.sync_stopped };
-    else if (result.sent.length) state.notice = { kind: "success", text: fill(T.sent_n, { n: result.sent.length }) };
+    else if (result.outcome === "offline") state.notices.push({ kind: "warning", text: T.sync_stopped });
+    else if (result.sent.length) state.notices.push({ kind: "success", text: fill(T.sent_n, { n: result.sent.length }) });
   } finally {
     state.syncing = false;
     await route();
   }
 }
 
-async function logout(event) {
-  const entries = await state.store.entries();
-  if (entries.length && !window.confirm(fill(T.logout_warning, { n: entries.length }))) {
-    event.preventDefault();
-  }
+// Synchronous, or the form would be on its way before the answer: the count is the header's, kept fresh.
+function logout(event) {
+  if (state.pending && !window.confirm(fill(T.logout_warning, { n: state.pending }))) event.preventDefault();
 }
 
 // Views ------------------------------------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ function villageCard(village, entries) {
       const pkg = await response.json();
       await state.store.putPackage(pkg);
       state.pkg = pkg;
-      state.notice = { kind: "success", text: fill(T.downloaded, { n: pkg.households.length }) };
+      state.notices.push({ kind: "success", text: fill(T.downloaded, { n: pkg.households.length }) });
       location.hash = "#/";
       if (location.hash === "#/") route();
     } catch {

@@ -19,6 +19,16 @@ export async function openStore(userId) {
   return new Store(db, userId);
 }
 
+// A shared phone: the databases of anybody else who used the app on it go (the browser lists them where it can).
+export async function wipeOthers(userId) {
+  if (!indexedDB.databases) return 0;
+  const others = (await indexedDB.databases())
+    .map((database) => database.name)
+    .filter((name) => name && name.startsWith("field-") && name !== databaseName(userId));
+  await Promise.all(others.map((name) => deleteDB(name)));
+  return others.length;
+}
+
 export async function wipeStore(store) {
   const name = store.db.name;
   store.db.close();
