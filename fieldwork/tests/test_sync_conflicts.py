@@ -200,3 +200,50 @@ def test_another_townships_records_are_a_404_whatever_their_version(staff, other
     other_revisit.refresh_from_db()
     other_problem.refresh_from_db()
     assert (other_revisit.status, other_problem.status) == ("pending", "open")
+
+
+# Two phones at once ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_phones_appraising_one_house_at_the_same_moment_record_one_the_other_is_a_409(monkeypatch):
+    """The house is read under a row lock before its version is compared: the second phone waits for the first's
+    transaction, then finds the appraisal it recorded."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from households.tests.factories import household_with_dwelling, township
+
+    xinqiao = township("350881100")
+    dwelling = household_with_dwelling(xinqiao, "东坑村").dwellings.get()
+    first_user = make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao])
+    second_user = make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao])
+    inside, real = threading.Event(), inspections.record_appraisal
+
+    def slow_record(**kwargs):
+        result = real(**kwargs)
+        inside.set()
+        time.sleep(0.5)  # the second phone's request arrives while this one's transaction is open
+        return result
+
+    monkeypatch.setattr(inspections, "record_appraisal", slow_record)
+    url, answers = f"/api/v1/dwellings/{dwelling.pk}/appraisals/", {}
+
+    def call(name, user):
+        try:
+            answers[name] = send(phone(user), url, appraisal(based_on="a:"))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=call, args=("first", first_user))
+    first.start()
+    assert inside.wait(10)
+    call("second", second_user)
+    first.join()
+
+    assert answers["first"].status_code == 201, answers["first"].content
+    current = the_conflict(answers["second"])
+    assert current["based_on"] == f"a:{answers['first'].json()['id']}"
+    assert Appraisal.objects.count() == 1 and IdempotentRequest.objects.count() == 1
