@@ -75,6 +75,7 @@ def texts() -> dict[str, str]:
         "open_problems": _("Open problems"),
         "no_problems": _("No open problem."),
         "move_problem": _("Record progress"),
+        "problem_moved": _("Sent: {move}"),
         "report_problem": _("Report a problem"),
         # forms
         "appraise_title": _("Appraisal"),

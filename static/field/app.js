@@ -200,6 +200,7 @@ async function upload() {
     if (!state.csrf) await whoAmI();
     const result = await sync(state.store, { urls: config.urls, csrfToken: state.csrf, onProgress: header });
     state.sent.push(...result.sent);
+    if (result.sent.length && state.pkg) await applySent(result.sent);
     if (result.outcome === "signin") state.signin = true;
     else if (result.outcome === "offline") state.notices.push({ kind: "warning", text: T.sync_stopped });
     else if (result.sent.length) state.notices.push({ kind: "success", text: fill(T.sent_n, { n: result.sent.length }) });
@@ -207,6 +208,39 @@ async function upload() {
     state.syncing = false;
     await route();
   }
+}
+
+// What the system now has, in the package too: a sent revisit is no longer due, an appraised house no longer to
+// appraise (its new version is the answer's id, "a:<id>" as the package names it), a moved problem in its new state.
+async function applySent(sent) {
+  const pkg = state.pkg;
+  for (const entry of sent) {
+    if (entry.kind === "revisit") pkg.revisits = (pkg.revisits || []).filter((r) => r.id !== entry.target);
+    if (entry.kind === "appraisal") {
+      const found = findDwelling(entry.target);
+      if (!found) continue;
+      const grades = (pkg.forms.appraisal && pkg.forms.appraisal.grades) || [];
+      Object.assign(found.dwelling, {
+        to_appraise: false,
+        grade: entry.fields.grade,
+        grade_label: (grades.find(([code]) => code === entry.fields.grade) || [, entry.fields.grade])[1],
+        appraised_on: entry.fields.appraised_on,
+        based_on: entry.answer && entry.answer.id ? `a:${entry.answer.id}` : found.dwelling.based_on,
+      });
+    }
+    if (entry.kind === "problem") {
+      const problem = (pkg.problems || []).find((p) => p.id === entry.target);
+      if (!problem) continue;
+      const move = problem.moves.find((m) => m.to === entry.fields.to);
+      Object.assign(problem, {
+        status: entry.fields.to,
+        status_label: move ? fill(T.problem_moved, { move: move.label }) : problem.status_label,
+        based_on: entry.fields.to,
+        moves: problem.moves.filter((m) => m.to !== entry.fields.to),
+      });
+    }
+  }
+  await state.store.putPackage(pkg);
 }
 
 // Synchronous, or the form would be on its way before the answer: the count is the header's, kept fresh.

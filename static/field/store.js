@@ -138,7 +138,7 @@ async function sendQueue(store, urls, csrfToken, onProgress) {
     }
     if (response.ok) {
       await store.deleteEntry(entry.id);
-      sent.push({ ...entry, photos: [], sent_at: new Date().toISOString() });
+      sent.push({ ...entry, photos: [], answer: await answerOf(response), sent_at: new Date().toISOString() });
       if (onProgress) onProgress();
       continue;
     }
