@@ -150,7 +150,12 @@ def manifest(request):
         "icons": [
             {"src": static("field/icon-192.png"), "sizes": "192x192", "type": "image/png"},
             {"src": static("field/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-            {"src": static("field/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {
+                "src": static("field/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
             {"src": static("field/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
         ],
     }
