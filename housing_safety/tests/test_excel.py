@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import datetime
 import io
+import zipfile
 from decimal import Decimal
 
 import openpyxl
+import pytest
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils.escape import unescape
 
-from housing_safety.excel import HEADER_FILL, XLSX_TYPE, WorkbookWriter, xlsx_response
+from housing_safety.excel import FORMULA_STARTS, HEADER_FILL, XLSX_TYPE, WorkbookWriter, safe_cell, xlsx_response
 
 DAY = datetime.date(2026, 3, 23)
+
+
+def rgb(color) -> str:
+    """A colour's RGB: openpyxl wrote an alpha byte of 00, XlsxWriter (and Excel) FF; Excel ignores it."""
+    return color.rgb[-6:]
 
 
 def written() -> tuple[bytes, int]:
@@ -26,7 +34,7 @@ def test_the_header_is_styled_and_made_safe():
     sheet = openpyxl.load_workbook(io.BytesIO(written()[0])).active
     header = sheet[1]
     assert [cell.value for cell in header] == ["'=户主", "日期", "金额"]
-    assert all(cell.font.bold and cell.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb for cell in header)
+    assert all(cell.font.bold and rgb(cell.fill.fgColor) == rgb(HEADER_FILL.fgColor) for cell in header)
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["A"].width == 30
 
@@ -44,7 +52,7 @@ def test_a_row_styled_as_a_whole():
     sheet = openpyxl.load_workbook(io.BytesIO(written()[0])).active
     name, _empty, amount = sheet[3]
     assert (name.value, amount.value) == ("张三", 1.5)
-    assert {(cell.fill.fgColor.rgb, cell.font.bold) for cell in sheet[3]} == {("00FDE8E8", True)}
+    assert {(rgb(cell.fill.fgColor), cell.font.bold) for cell in sheet[3]} == {("FDE8E8", True)}
 
 
 def test_rows_are_counted_without_the_header():
@@ -67,3 +75,40 @@ def test_the_download_carries_a_chinese_name_as_rfc_5987_asks():
     assert response["Content-Type"] == XLSX_TYPE
     assert response["Content-Disposition"] == "attachment; filename*=utf-8''%E6%B1%87%E6%80%BB-2026-03.xlsx"
     assert xlsx_response(b"xlsx", "problems.xlsx")["Content-Disposition"] == 'attachment; filename="problems.xlsx"'
+
+
+def test_no_text_becomes_a_formula_a_link_or_markup():
+    """Every way text is written (header, heading, plain and styled rows, a styled cell) keeps it text: formula
+    starts behind an apostrophe; a URL, digits and XlsxWriter's own rich-text markup exactly as typed."""
+    texts = [f"{start}1+1" for start in FORMULA_STARTS] + ["http://evil.example/x", "00123", "<r><t>=1</t>&</r>"]
+    book = WorkbookWriter()
+    sheet = book.sheet("注入", texts, freeze="A2")
+    sheet.heading(texts)
+    sheet.append(texts)
+    sheet.append(texts, fill=PatternFill("solid", fgColor="FDE8E8"))
+    sheet.append([sheet.cell(text, font=Font(bold=True)) for text in texts])
+    content = book.to_bytes()
+
+    expected = [safe_cell(text) for text in texts]
+    assert expected[0] == "'=1+1" and expected[-3:] == texts[-3:]
+    rows = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows())
+    assert len(rows) == 5
+    for row in rows:
+        # read as Excel reads it: XlsxWriter writes a carriage return as _x000D_
+        assert [unescape(cell.value) for cell in row] == expected
+        assert {cell.data_type for cell in row} == {"s"} and not any(cell.hyperlink for cell in row)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in xml and b"<f " not in xml and b"hyperlink" not in xml
+
+
+def test_values_keep_their_types_and_the_unknown_is_refused():
+    moment = datetime.datetime(2026, 3, 23, 18, 30)
+    book = WorkbookWriter()
+    sheet = book.sheet("类型")
+    sheet.append([True, 7, 2.5, Decimal("-0.25"), moment, datetime.time(9, 30), "", None, "末"])
+    with pytest.raises(TypeError, match="cannot write"):
+        sheet.append([object()])
+    row = openpyxl.load_workbook(io.BytesIO(book.to_bytes())).active[1]
+    assert [cell.value for cell in row] == [True, 7, 2.5, -0.25, moment, datetime.time(9, 30), None, None, "末"]
+    assert [row[4].number_format, row[5].number_format] == ["yyyy-mm-dd h:mm:ss", "h:mm:ss"]

@@ -31,6 +31,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from import_export.admin import ExportMixin
 from import_export.forms import SelectableFieldsExportForm
+from openpyxl.utils.escape import unescape
 
 from households.department_lists import preview_list
 from households.models import Attachment, ColumnMapping, Township, Unit
@@ -69,14 +70,16 @@ def workbook_cells(content: bytes) -> list:
 
 def looks_like_formula(value) -> bool:
     """What Excel would take for a formula: the OWASP characters first, also after line breaks (an XML reader
-    reads a written carriage return as a line feed), and their full-width forms."""
+    reads a written carriage return as a line feed), and their full-width forms. Read as Excel reads it: its
+    _xHHHH_ escapes (XlsxWriter writes a carriage return as _x000D_) are the characters."""
     if not isinstance(value, str):
         return False
+    value = unescape(value)
     return value[:1] in ("\t", "\r") or value.lstrip("\r\n")[:1] in tuple("=+-@\t＝＋－＠")
 
 
 def readable(value: str) -> str:
-    return value.replace("\r", "\n")  # XML keeps a carriage return as a line feed
+    return unescape(value).replace("\r", "\n")  # Excel's _x000D_ is a carriage return; XML keeps one as a line feed
 
 
 def check_workbook(content: bytes, label: str) -> list:
