@@ -191,6 +191,10 @@ function backTo(kind, target) {
   return item ? `#/h/${item.household}` : "#/";
 }
 
+function isFormView() {
+  return /^#\/(appraise|revisit|problem|report|edit)\//.test(location.hash || "");
+}
+
 async function upload() {
   if (state.syncing || !navigator.onLine) return;
   state.syncing = true;
@@ -206,7 +210,9 @@ async function upload() {
     else if (result.sent.length) state.notices.push({ kind: "success", text: fill(T.sent_n, { n: result.sent.length }) });
   } finally {
     state.syncing = false;
-    await route();
+    // a form being filled in is never redrawn under the person's fingers: only the header learns what was sent
+    if (isFormView()) await header();
+    else await route();
   }
 }
 
