@@ -97,7 +97,8 @@ def test_a_helper_reports_without_a_signal_and_the_report_is_sent_when_it_return
 
     # the package: no package yet, the villages' list with the size, then the download
     page.get_by_role("button", name="下载工作包").first.wait_for()
-    assert "约" in page.inner_text("main") and "KB" in page.inner_text("main")
+    page.get_by_text("约", exact=False).first.wait_for()  # the size before downloading: 约 N KB
+    assert "KB" in page.inner_text("main")
     page.screenshot(path=ARTIFACTS / "field-app-package.png")
     page.get_by_role("button", name="下载工作包").first.click()
     page.get_by_text("王德福").wait_for()

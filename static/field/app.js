@@ -197,6 +197,8 @@ function isFormView() {
 
 async function upload() {
   if (state.syncing || !navigator.onLine) return;
+  const waiting = (await state.store.entries()).filter((entry) => entry.state === "queued");
+  if (!waiting.length) return; // nothing to send: no redraw (the package's list would load again)
   state.syncing = true;
   const button = document.querySelector("[data-upload]");
   if (button) button.disabled = true;
