@@ -93,6 +93,7 @@ def test_a_helper_reports_without_a_signal_and_the_report_is_sent_when_it_return
     errors = watch_console(page)
     _contract_answers(context, helper, household, dwelling)
     log_in(page, live_server.url, helper.username, PASSWORD)
+    page.evaluate("caches.open('field-shell-0ld0ld0ld0ld')")  # a former release's cache: the new worker removes it
     page.goto(f"{live_server.url}/field/app/")
 
     # the package: no package yet, the villages' list with the size, then the download
@@ -151,6 +152,8 @@ def test_a_helper_reports_without_a_signal_and_the_report_is_sent_when_it_return
         ".then(lists => lists.flat().map(r => new URL(r.url).pathname))"
     )
     assert "/field/app/" in cached
+    version = page.evaluate("JSON.parse(document.getElementById('field-config').textContent).version")
+    assert page.evaluate("caches.keys()") == [f"field-shell-{version}"]
     assert all(path == "/field/app/" or path.startswith("/static/") for path in cached), cached
     assert not errors, errors
     context.close()
