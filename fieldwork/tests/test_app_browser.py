@@ -191,3 +191,33 @@ def test_an_expired_package_and_another_persons_data_are_wiped_on_opening(browse
     page.screenshot(path=ARTIFACTS / "field-app-wiped.png")
     assert not errors, errors
     context.close()
+
+
+def test_a_day_before_the_package_expires_a_banner_warns_of_unsent_entries(browser, live_server):
+    staff = make_user(Role.TOWNSHIP_STAFF, username="field-staff-2", townships=[VillageFactory().township])
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, service_workers="block")
+    page = context.new_page()
+    errors = watch_console(page)
+    log_in(page, live_server.url, staff.username, PASSWORD)
+    page.goto(f"{live_server.url}/field/app/")
+    page.get_by_text("本机还没有工作包", exact=False).wait_for()
+    page.evaluate(
+        """async (userId) => {
+          const { openDB } = await import("/static/vendor/idb/index.js");
+          const mine = await openDB(`field-${userId}`);
+          const soon = new Date(Date.now() + 12 * 3600000).toISOString();
+          await mine.put("package", { households: [], revisits: [], problems: [], expires_at: soon,
+                                      taken_at: new Date().toISOString(), forms: {} }, "current");
+          await mine.put("queue", { id: "e1", kind: "revisit", target: 1, fields: {}, photos: [], title: "回访",
+                                    saved_at: new Date().toISOString(), state: "refused", answer: {errors: []} });
+          mine.close();
+        }""",
+        staff.pk,
+    )
+    page.reload()
+    banner = page.get_by_text("还有 1 条记录未上传：请在此之前上传，否则将随工作包一并删除。", exact=False)
+    banner.wait_for()
+    assert "1 条待上传" in page.inner_text("#fa-pending")
+    page.screenshot(path=ARTIFACTS / "field-app-expiry-banner.png")
+    assert not errors, errors
+    context.close()
