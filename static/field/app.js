@@ -141,7 +141,7 @@ async function route() {
   if (view === "package" || !state.pkg) return packageView(top, entries);
   const household = (key) => state.pkg.households.find((item) => String(item.id) === String(key));
   if (view === "h" && household(id)) return householdView(top, household(id), entries);
-  if (view === "appraise") {
+  if (view === "appraise" && state.pkg.forms.appraisal) {
     const found = findDwelling(id);
     if (found) return show(T.appraise_title, ...top, appraisalForm(ctx(`#/h/${found.household.id}`), found.dwelling, found.household));
   }
@@ -153,7 +153,7 @@ async function route() {
     const problem = (state.pkg.problems || []).find((item) => String(item.id) === id);
     if (problem) return show(T.problem_title, ...top, problemForm(ctx(`#/h/${problem.household}`), problem, household(problem.household)));
   }
-  if (view === "report" && household(id)) return show(T.report_title, ...top, helperReportForm(ctx(`#/h/${id}`), household(id)));
+  if (view === "report" && household(id) && state.pkg.forms.helper_report) return show(T.report_title, ...top, helperReportForm(ctx(`#/h/${id}`), household(id)));
   if (view === "edit") {
     const entry = entries.find((item) => item.id === id);
     if (entry) return editView(top, entry);
