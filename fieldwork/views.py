@@ -17,14 +17,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from housing_safety.access import Role, scope_of
 from housing_safety.web import page
 from housing_safety.workspace import identity_of
 from inspections.models import Appraisal
 
+from .package import may_take_package
 from .texts import texts
 
-FIELD_ROLES = {Role.TOWNSHIP_STAFF, Role.HELPER}
 APPRAISAL_LABELS = (
     "kind", "appraised_on", "organisation", "appraisers", "site_hazard", "is_leaking", "grade", "recommendation",
     "notes",
@@ -78,14 +77,10 @@ def _static_urls() -> list[str]:
     return urls
 
 
-def _may_use_app(user) -> bool:
-    return scope_of(user).role in FIELD_ROLES and not scope_of(user).everything
-
-
 @page()
 def app_shell(request):
     """The app's one page. Township staff and helpers only; anybody else gets a 403 page saying who it is for."""
-    if not _may_use_app(request.user):
+    if not may_take_package(request.user):
         return render(request, "fieldwork/forbidden.html", status=403)
     identity = identity_of(request.user)
     config = {

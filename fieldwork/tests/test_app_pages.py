@@ -156,6 +156,19 @@ def test_the_field_home_and_the_helper_home_lead_to_the_app(client, personas, ch
     assert f'href="{APP}"' in text and "离线外业" in text
 
 
+@pytest.mark.parametrize("persona", [STAFF, HELPER, ADMIN, OFFICIAL, LIAISON, CLERK])
+def test_the_home_and_the_menu_lead_to_the_app_for_the_people_who_use_it(client, personas, persona, chinese):
+    login(client, personas, persona)
+    text = body(client.get(reverse("home")))
+    menu = text[text.index('id="shell-menu"') :]
+    menu = menu[: menu.index("</nav>")]
+    if persona in (STAFF, HELPER):
+        assert menu.count(f'href="{APP}"') == 1 and "离线外业" in menu  # the menu's entry
+        assert text.count(f'href="{APP}"') == 2 and "去无信号的村前先下载工作包" in text  # and the home's action
+    else:
+        assert f'href="{APP}"' not in text
+
+
 def test_the_shell_reads_a_fixed_number_of_queries(client, personas, django_assert_num_queries):
     login(client, personas, STAFF)
     client.get(APP)  # the identity is cached from here on: session, user, scope, and the shell draws no rows
