@@ -325,8 +325,10 @@ function villageCard(village, entries) {
       await state.store.putPackage(pkg);
       state.pkg = pkg;
       state.notices.push({ kind: "success", text: fill(T.downloaded, { n: pkg.households.length }) });
-      location.hash = "#/";
+      // a new hash draws the households (hashchange); the same hash does not, so draw them here: once either way,
+      // or the second drawing would lose the notice the first one showed
       if (location.hash === "#/") route();
+      else location.hash = "#/";
     } catch {
       status.textContent = T.download_failed;
       button.disabled = false;
