@@ -101,3 +101,21 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
             assert before == int(total * 0.95) > 0
         assert len(set(page["queries"])) == 1  # a deep page costs the queries a first page costs
     assert api["query_counts_constant"] is True
+
+
+@pytest.mark.django_db
+def test_the_report_line_alone_on_the_data_at_hand_says_whether_it_met_its_target():
+    if connection.vendor != "postgresql":
+        service_missing("the benchmark needs PostgreSQL (set DATABASE_URL)")
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("generate_synthetic", households=300, stdout=io.StringIO(), stderr=io.StringIO())
+    output, said = io.StringIO(), io.StringIO()
+    call_command("bench", only_report=True, repeat=1, stdout=output, stderr=said)
+
+    [row] = map(json.loads, output.getvalue().splitlines())  # stdout: one JSON line per metric, as always
+    assert row["metric"] == "report" and row["target"] == "<= 2.0" and row["ours"] > 0 and row["baseline"] > 0
+    assert 0 < row["late_items"] <= row["late_items_in_workbook"] and row["ratio_all_kinds"] > 0
+    verdict = "met" if row["met"] else "not met"
+    assert said.getvalue().splitlines()[0] == (
+        f"consolidated report vs its raw extract: {row['ratio']}× (target ≤ 2×) {verdict}"
+    )

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--skip-http", action="store_true")
         parser.add_argument("--only-paper", action="store_true", help="only the appraisal forms' line (any database)")
+        parser.add_argument(
+            "--only-report", action="store_true", help="only the consolidated report's line, on the data at hand"
+        )
         parser.add_argument("--paper-forms", type=int, default=500, help="appraisal forms laid out for the paper line")
         parser.add_argument("--only-field", action="store_true", help="only the field package's line (this database)")
         parser.add_argument(
@@ -41,12 +44,15 @@ class Command(BaseCommand):
             return
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://… (make bench does).")
+        if options["only_report"]:  # the report against its raw extract, on the database as it is (no growing)
+            Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)), say=self.stderr.write).report()
+            return
         if small > households:
             raise CommandError("--small must not exceed --households.")
         if not Township.objects.exists():
             call_command("seed_demo", stdout=self.stderr)
         self.grow_to(small)
-        bench = Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)))
+        bench = Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)), say=self.stderr.write)
         small_households = Household.objects.count()
         small_pages = bench.list_pages()
         small_api = api.pages(bench)
