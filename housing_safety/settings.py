@@ -277,6 +277,10 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 RECONCILIATION_CACHE_SECONDS = env.int("RECONCILIATION_CACHE_SECONDS", default=300)
 # Province-wide summary tables shown above a list (e.g. revisits per township) are kept this long.
 SUMMARY_CACHE_SECONDS = env.int("SUMMARY_CACHE_SECONDS", default=300)
+# The dashboard's maintained figures (reporting.rollup): refreshed every this many minutes (the beat schedule,
+# migration reporting 0012), each refresh also re-reading the changes of this many minutes before the last one.
+FIGURES_REFRESH_MINUTES = env.int("FIGURES_REFRESH_MINUTES", default=5)
+FIGURES_REFRESH_OVERLAP_MINUTES = env.int("FIGURES_REFRESH_OVERLAP_MINUTES", default=10)
 # Exports for the provincial system above this many rows are built in the background.
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=50_000)
 # Retention of files with personal data (the nightly purge_old_files job): background exports after this many days,

@@ -16,7 +16,7 @@ from housing_safety.holidays import announce_missing_year
 from housing_safety.mail import deliver_pending
 from inspections.services import launch_quarterly_revisits
 
-from . import services
+from . import rollup, services
 from .models import ReportKind
 
 QUARTER_STARTS = (1, 4, 7, 10)
@@ -67,6 +67,15 @@ def _send_pending() -> str:
     return f"sent {sent}, still failing {failing}{tasks}"
 
 
+def _refresh_figures(day: datetime.date) -> str:
+    return f"figures refreshed for {rollup.refresh_figures(day=day)} townships"
+
+
+def _check_figures(day: datetime.date) -> str:
+    found = rollup.check_figures(day=day)
+    return f"figures rollup: {len(found)} differences" + (f": {found[:20]}" if found else "")
+
+
 def _cron(minute="0", hour="0", day_of_month="*", month_of_year="*") -> dict:
     return {"minute": minute, "hour": hour, "day_of_month": day_of_month, "month_of_year": month_of_year}
 
@@ -115,6 +124,15 @@ JOBS = [
     Job("send_pending_mail", lambda day: True, lambda day: _send_pending(), _cron("*/10", "*")),
     # Retention: files with personal data that have served their purpose (settings *_RETENTION_DAYS).
     Job("purge_old_files", lambda day: True, lambda day: services.remove_expired_files(day=day), _cron("0", "3")),
+    # The dashboard's maintained figures (reporting.rollup): the changed townships every few minutes (the whole city
+    # on a new day), and every night the rollup against a recomputation from scratch (there must be no difference).
+    Job(
+        "refresh_figures",
+        lambda day: True,
+        _refresh_figures,
+        _cron(f"*/{settings.FIGURES_REFRESH_MINUTES}", "*"),
+    ),
+    Job("check_figures", lambda day: True, _check_figures, _cron("40", "2")),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

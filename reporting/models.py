@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from households.models import Township, Unit
+from households.models import Grade, HouseholdCategory, HousingStatus, Township, Unit, Village
 from housing_safety.dates import PlausibleYear, due_date, event_date
 from housing_safety.models import MadeFileStatus
+from rectification.models import CASE_STEPS
 
 from .datasets import EXPORT_FIELDS
 
@@ -359,3 +360,67 @@ class SubmissionFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The dashboard's figures per area (reporting.selectors.AREA_KEYS) kept as columns, but the share (a quotient of
+# two of them) and the subsidies (money, below). reporting/tests/test_rollup.py checks the list against AREA_KEYS.
+MONEY_FIGURES = ("subsidy_paid_month", "subsidy_paid_year")
+COUNT_FIGURES = (
+    "covered",
+    *(f"category_{code}" for code in HouseholdCategory.Code.values),
+    "appraised", "secured_unappraised", "unappraised", "appraisal_overdue",
+    *(f"grade_{grade}" for grade in Grade.values),
+    *(f"status_{status}" for status in HousingStatus.values),
+    "dangerous_houses", "dangerous_with_case", "dangerous_without_case", "dangerous_late", "cases_open",
+    *(f"step_{step}" for step in CASE_STEPS),
+    "cases_completed_month", "cases_stalled", "renovations_late", "placard_households", "placard_installed",
+    "placards_late", "revisits_pending", "revisits_overdue", "revisits_done", "problems_open", "problems_overdue",
+    "problems_closed", "complaints_received", "complaints_closed", "complaints_open", "complaints_overdue",
+)  # fmt: skip
+
+
+class AreaFigures(models.Model):
+    """The dashboard's figures of one village (or of a township's records that have no village: a problem or a
+    complaint of the whole township), as of `day`: a maintained rollup, written only by reporting.rollup.
+
+    A row is one place of reporting.selectors.figures' by="place" grouping: a township and a village. A case keeps
+    the township it was opened in, so after its household moved the case has a row of its old township and its new
+    village; summed by township or by village the rows give exactly the live figures.
+    """
+
+    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="+", verbose_name=_("township"))
+    village = models.ForeignKey(
+        Village, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("village")
+    )
+    day = models.DateField(_("figures as of"))
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("area figures")
+        verbose_name_plural = _("area figures")
+        indexes = [models.Index(fields=["township", "village"], name="areafigures_place")]
+
+    def __str__(self) -> str:
+        return f"{self.village or self.township} {self.day}"
+
+
+for _key in COUNT_FIGURES:
+    AreaFigures.add_to_class(_key, models.IntegerField(default=0))
+for _key in MONEY_FIGURES:
+    AreaFigures.add_to_class(_key, models.DecimalField(max_digits=16, decimal_places=2, default=0))
+
+
+class FiguresRefresh(models.Model):
+    """The rollup's one bookkeeping row: the day its figures are for and the moment its last refresh read the
+    records (every change committed before it is counted). Locked by each refresh, so two never interleave."""
+
+    day = models.DateField(_("figures as of"), null=True)
+    as_of = models.DateTimeField(_("records read at"), null=True)
+    refreshed_townships = models.PositiveIntegerField(_("townships refreshed last"), default=0)
+
+    class Meta:
+        verbose_name = _("figures refresh")
+        verbose_name_plural = _("figures refresh")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.as_of}"

@@ -24,7 +24,7 @@ from inspections.selectors import HousingStatus, covered_households_for_user
 from rectification.models import CASE_STEPS
 from rectification.selectors import leads_for_user, leads_without_receipt
 
-from . import charts, documents, selectors, services, submissions
+from . import charts, documents, rollup, selectors, services, submissions
 from .forms import ReportForm, StampedCopyForm
 from .models import ConsolidatedReport, ReportKind, ReportStatus
 from .selectors.plan import plan_progress
@@ -111,10 +111,11 @@ def dashboard(request):
         township = get_object_or_404(townships_for_user(user), pk=township_id)
     elif not scope_of(user).everything and len(scope_of(user).township_ids) == 1:
         township = townships_for_user(user).get()
+    state = rollup.current(user, today)  # the maintained figures, when they hold this user's for today
     if township is None:
-        rows, totals = selectors.township_table(user, today)
+        rows, totals = selectors.township_table(user, today, rollup=state is not None)
     else:
-        rows, totals = selectors.village_table(user, township, today)
+        rows, totals = selectors.village_table(user, township, today, rollup=state is not None)
     statuses = [(label, totals[f"status_{value}"]) for value, label in HousingStatus.choices]
     grades = [(_("Grade %(grade)s") % {"grade": g}, totals[f"grade_{g}"]) for g in ("A", "B", "C", "D")]
     steps = [(step.label, totals[f"step_{step}"]) for step in CASE_STEPS]
@@ -153,6 +154,7 @@ def dashboard(request):
             "lead": totals["leads_without_receipt"] if township is not None else _leads_without_receipt(user, today),
         },
         "today": today,
+        "figures_as_of": timezone.localtime(state.as_of) if state is not None else None,
         "consistency": _consistency(user) if township is None else [],
         # 今年数据是否已提交龙岩 (五月提交龙岩市审核): the city's view only, for who may see the submissions
         "submission": submissions.state_for_year(user, today.year, today)

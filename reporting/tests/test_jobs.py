@@ -24,7 +24,7 @@ from reporting.tasks import run_job as run_job_task
 
 D = datetime.date
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DAILY = {"deadline_sweep", "send_pending_mail", "purge_old_files"}
+DAILY = {"deadline_sweep", "send_pending_mail", "purge_old_files", "refresh_figures", "check_figures"}
 QUARTER_START = DAILY | {"open_monthly_reports", "quarterly_revisits", "quarterly_lead_report"}
 
 

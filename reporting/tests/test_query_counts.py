@@ -198,8 +198,9 @@ def test_background_export_file_download_query_count(client, world, django_asser
 
 # the city counts its late leads once more: every unit's, as the leads list shows them
 # a query per late list (issue 24 added three: dangerous houses, renovations, placards) and the work phases
-# city: +1, the year's sending to Longyan; the plan's tasks and mechanisms +5, and the bureau's last lead report +1
-DASHBOARD_QUERIES = {"city": 44, "township": 42, "staff": 37}
+# city: +1, the year's sending to Longyan; the plan's tasks and mechanisms +5, and the bureau's last lead report +1;
+# +1 whether the maintained figures hold today's (reporting.rollup; not here: read live)
+DASHBOARD_QUERIES = {"city": 45, "township": 43, "staff": 38}
 
 
 @pytest.mark.parametrize("view", list(DASHBOARD_QUERIES))

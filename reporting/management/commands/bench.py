@@ -24,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--http-seconds", type=int, default=30)
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--skip-http", action="store_true")
+        parser.add_argument(
+            "--only-dashboard", action="store_true", help="only the dashboard's line, on the data at hand"
+        )
         parser.add_argument("--only-paper", action="store_true", help="only the appraisal forms' line (any database)")
         parser.add_argument(
             "--only-report", action="store_true", help="only the consolidated report's line, on the data at hand"
@@ -44,6 +47,9 @@ class Command(BaseCommand):
             return
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://… (make bench does).")
+        if options["only_dashboard"]:  # the dashboard against its hand-written SQL, on the database as it is
+            Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row))).dashboard(small_queries=None)
+            return
         if options["only_report"]:  # the report against its raw extract, on the database as it is (no growing)
             Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)), say=self.stderr.write).report()
             return
