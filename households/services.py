@@ -4,7 +4,7 @@ so the scope rule, validation and the history's "who" cannot be skipped by any p
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.apps import apps
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -39,6 +39,23 @@ def _stored_township_id(model, pk, path: str) -> int | None:
     return model.objects.filter(pk=pk).values_list(path, flat=True).first()
 
 
+# Other apps' records that store the township of a dwelling (a revisit's, for its township's list) say here how they
+# follow a move: follower(dwellings, township_id) sets it, set-based, on those of `dwellings` not yet in `township_id`.
+# Registered in their AppConfig.ready, so the registry imports no app built on it; called inside the moving service's
+# transaction, only when a township actually changes (household's village, dwelling's household, village's township).
+TOWNSHIP_FOLLOWERS: list[Callable[[models.QuerySet[Dwelling], int], object]] = []
+
+
+def register_township_follower(follower: Callable[[models.QuerySet[Dwelling], int], object]) -> None:
+    if follower not in TOWNSHIP_FOLLOWERS:
+        TOWNSHIP_FOLLOWERS.append(follower)
+
+
+def _follow_township(dwellings: models.QuerySet[Dwelling], township_id: int) -> None:
+    for follower in TOWNSHIP_FOLLOWERS:
+        follower(dwellings, township_id)
+
+
 @transaction.atomic
 def save_household(
     *, actor: AbstractBaseUser, household: Household, categories: Iterable[HouseholdCategory] | None = None
@@ -50,12 +67,16 @@ def save_household(
     (ID number format and check digit, phone, dates, removal reason). History records the actor.
     """
     require_perm(actor, "households.change_household" if household.pk else "households.add_household")
+    stored_township_id = None
     if household.pk:
-        ensure_can_write_in_township(actor, _stored_township_id(Household, household.pk, "village__township_id"))
+        stored_township_id = _stored_township_id(Household, household.pk, "village__township_id")
+        ensure_can_write_in_township(actor, stored_township_id)
     household.full_clean()
     ensure_can_write_in_township(actor, household.village.township_id)
     household._history_user = actor
     household.save()
+    if stored_township_id is not None and stored_township_id != household.village.township_id:
+        _follow_township(Dwelling.objects.filter(household=household), household.village.township_id)
     if categories is not None:
         household.categories.set(categories)
     return household
@@ -181,15 +202,17 @@ def _status_changes(households, home_status) -> list[dict]:
 def save_dwelling(*, actor: AbstractBaseUser, dwelling: Dwelling) -> Dwelling:
     """Create or change a dwelling, inside the actor's township(s) only (judged by its household)."""
     require_perm(actor, "households.change_dwelling" if dwelling.pk else "households.add_dwelling")
+    stored_township_id = None
     if dwelling.pk:
-        ensure_can_write_in_township(
-            actor, _stored_township_id(Dwelling, dwelling.pk, "household__village__township_id")
-        )
+        stored_township_id = _stored_township_id(Dwelling, dwelling.pk, "household__village__township_id")
+        ensure_can_write_in_township(actor, stored_township_id)
     dwelling.full_clean()
     ensure_can_write_in_township(actor, dwelling.household.township_id)
     stored_household = Dwelling.objects.filter(pk=dwelling.pk).values_list("household_id", flat=True).first()
     dwelling._history_user = actor
     dwelling.save()
+    if stored_township_id is not None and stored_township_id != dwelling.household.township_id:
+        _follow_township(Dwelling.objects.filter(pk=dwelling.pk), dwelling.household.township_id)
     refresh_home_state(household_ids={dwelling.household_id, stored_household} - {None})
     return dwelling
 
@@ -255,12 +278,16 @@ def create_households(
 
 @transaction.atomic
 def save_village(*, actor: AbstractBaseUser, village: Village) -> Village:
-    """Create or change a village (the bureau's reference data)."""
+    """Create or change a village (the bureau's reference data). A village moved to another township takes its
+    households' dwellings' stored townships with it (TOWNSHIP_FOLLOWERS)."""
     require_perm(actor, "households.change_village" if village.pk else "households.add_village")
     village.full_clean()
     ensure_can_write_in_township(actor, village.township_id)
+    stored_township_id = village.pk and _stored_township_id(Village, village.pk, "township_id")
     village._history_user = actor
     village.save()
+    if stored_township_id is not None and stored_township_id != village.township_id:
+        _follow_township(Dwelling.objects.filter(household__village=village), village.township_id)
     return village
 
 

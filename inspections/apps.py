@@ -18,6 +18,12 @@ class InspectionsConfig(AppConfig):
         register_attachable(Revisit, revisits_for_user)
         register_attachable(HelperReport, helper_reports_for_user)
 
+        from households.services import register_township_follower
+
+        from .services import follow_township
+
+        register_township_follower(follow_township)  # a revisit's stored township follows its household's moves
+
         from households.api import register_housing_status
 
         from .selectors import status_filter, with_housing_status

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 # The grades are defined with the dwelling, which stores its current grade; they are used from here too.
-from households.models import DANGEROUS_GRADES, SAFE_GRADES, Dwelling, Grade, Household  # noqa: F401
+from households.models import DANGEROUS_GRADES, SAFE_GRADES, Dwelling, Grade, Household, Township  # noqa: F401
 from housing_safety.dates import EARLIEST, PlausibleYear, due_date, event_date
 
 from . import grading
@@ -309,6 +309,18 @@ class Revisit(Findings):
     dwelling = models.ForeignKey(
         Dwelling, on_delete=models.PROTECT, related_name="revisits", verbose_name=_("dwelling")
     )
+    # The township of the dwelling's household, stored so that a township's list reads its own index instead of
+    # joining every revisit to its dwelling, household and village. Written by the campaign's INSERT … SELECT and
+    # kept equal to the household's township by the registry's services when a household, a dwelling or a village
+    # moves (services.follow_township): it is always the township responsible for the house now.
+    township = models.ForeignKey(
+        Township,
+        on_delete=models.PROTECT,
+        related_name="revisits",
+        verbose_name=_("township responsible"),
+        db_index=False,  # the list's index below starts with it
+        editable=False,
+    )
     due_on = models.DateField(_("due on"), validators=[due_date])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     visited_on = models.DateField(_("visited on"), null=True, blank=True, validators=[event_date])
@@ -343,10 +355,23 @@ class Revisit(Findings):
             models.Index(fields=["due_on", "id"], condition=Q(status="pending"), name="revisit_pending_due"),
             models.Index(fields=["due_on", "id"], name="revisit_due"),
             models.Index(fields=["updated_at", "id"], name="revisit_updated"),
+            # A township's list (status, then earliest due first) reads one range of this index in its order.
+            models.Index(fields=["township", "status", "due_on", "id"], name="revisit_township_list"),
         ]
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.dwelling}"
+
+    def save(self, *args, **kwargs):
+        # A revisit made one at a time (the shell, fixtures) starts in its dwelling's township, as the campaign's
+        # INSERT … SELECT writes it; moves are followed by the registry's services (services.follow_township).
+        if self.township_id is None and self.dwelling_id is not None:
+            self.township_id = (
+                Dwelling.objects.filter(pk=self.dwelling_id)
+                .values_list("household__village__township_id", flat=True)
+                .first()
+            )
+        super().save(*args, **kwargs)
 
 
 class BaseVillageList(models.Model):

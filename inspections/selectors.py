@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Attachment, Dwelling, Household, HousingStatus
 from households.selectors import attachments_for_user, household_scope_filter, households_for_user, townships_for_user
+from housing_safety.access import Role, scope_of
 from housing_safety.people import person_name
 
 from . import grading
@@ -422,9 +423,15 @@ def campaign_dwellings(campaign) -> QuerySet[Dwelling]:
 
 
 def revisits_for_user(user: AbstractBaseUser) -> QuerySet[Revisit]:
-    return Revisit.objects.filter(household_scope_filter(user, "dwelling__household__")).select_related(
-        "campaign", "dwelling__household__village__township"
-    )
+    """The households' scope, read for township staff from the revisit's stored township (always its household's:
+    inspections.services.follow_township), so a township's list reads the (township, status, due_on, id) index
+    instead of joining every revisit of the province to its dwelling, household and village."""
+    scope = scope_of(user)
+    if scope.role == Role.TOWNSHIP_STAFF and not scope.everything:
+        scoped = Q(township_id__in=sorted(scope.township_ids))
+    else:
+        scoped = household_scope_filter(user, "dwelling__household__")
+    return Revisit.objects.filter(scoped).select_related("campaign", "dwelling__household__village__township")
 
 
 def helper_reports_for_user(user: AbstractBaseUser) -> QuerySet[HelperReport]:
@@ -454,7 +461,7 @@ def revisit_counts(revisits: QuerySet[Revisit], by: str, today: datetime.date | 
 
 def revisit_counts_by_township(user: AbstractBaseUser, today: datetime.date | None = None) -> list[dict]:
     """Pending, overdue and done revisits per township."""
-    by_township = revisit_counts(revisits_for_user(user), "dwelling__household__village__township_id", today)
+    by_township = revisit_counts(revisits_for_user(user), "township_id", today)
     empty = {"pending": 0, "overdue": 0, "done": 0}
     return [{"township": t, **by_township.get(t.pk, empty)} for t in townships_for_user(user)]
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -273,11 +273,23 @@ def launch_campaign(*, actor: AbstractBaseUser | None, campaign: Campaign) -> in
     check_date("starts_on", campaign.starts_on, DUE)
     check_date("due_on", campaign.due_on, DUE)
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-    matched = selectors.campaign_dwellings(campaign).annotate(matched_id=F("pk")).values_list("matched_id").order_by()
+    matched = (
+        selectors.campaign_dwellings(campaign)
+        .annotate(matched_id=F("pk"), matched_township_id=F("household__village__township_id"))
+        .values_list("matched_id", "matched_township_id")
+        .order_by()
+    )
     select_sql, params = matched.query.sql_with_params()
     table = connection.ops.quote_name(Revisit._meta.db_table)
-    # Every other column gets the model's default (no outcome, no findings), a field added later too.
-    given = {"campaign_id": "%s", "dwelling_id": "matched.matched_id", "due_on": "%s", "status": "%s"}
+    # Every other column gets the model's default (no outcome, no findings), a field added later too. The township
+    # is the household's now; the registry's services keep it so when the household moves (follow_township).
+    given = {
+        "campaign_id": "%s",
+        "dwelling_id": "matched.matched_id",
+        "township_id": "matched.matched_township_id",
+        "due_on": "%s",
+        "status": "%s",
+    }
     columns, values, defaults = insert_select(Revisit, given, now=timezone.now())
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {values} FROM ({select_sql}) AS matched "
@@ -293,6 +305,24 @@ def launch_campaign(*, actor: AbstractBaseUser | None, campaign: Campaign) -> in
         campaign.launched_by = campaign.launched_by or actor
         campaign.save(update_fields=["launched_at", "launched_by"])
     return created
+
+
+def follow_township(dwellings: QuerySet[Dwelling], township_id: int) -> int:
+    """The revisits of `dwellings` move to `township_id`, their household's township now (registered with the
+    registry's services as a TOWNSHIP_FOLLOWERS entry: it runs in the moving service's transaction, one UPDATE).
+
+    Done revisits follow as well as pending ones. The stored township is the township responsible for the house now,
+    and it is the revisits' scope: before it was stored, a revisit was seen by the township of its household, done or
+    not, so the township that takes a household over sees its whole record (the household's page lists its past
+    visits) and the one that gave it up no longer does. Keeping every revisit equal to its household's township keeps
+    that scope exactly as it was. Who visited and what was found stay as recorded; the household's history records
+    the move. Touches updated_at, so an incremental sync (the API's, the field app's) sees them arrive or leave.
+    Returns the number of revisits moved."""
+    return (
+        Revisit.objects.filter(dwelling__in=dwellings)
+        .exclude(township_id=township_id)
+        .update(township_id=township_id, updated_at=timezone.now())
+    )
 
 
 def quarter_of(day: datetime.date) -> tuple[int, datetime.date, datetime.date]:

@@ -358,9 +358,7 @@ def revisit_list(request):
     if overdue:  # the dashboard's late list (its heading and empty line say so)
         revisits = revisits.filter(selectors.revisit_overdue(today))
     revisits = revisits.filter(
-        **area_lookups(
-            request.GET, township="dwelling__household__village__township_id", village="dwelling__household__village_id"
-        )
+        **area_lookups(request.GET, township="township_id", village="dwelling__household__village_id")
     )
     counts = None
     if scope_of(request.user).everything:  # the same table for everyone who sees every township

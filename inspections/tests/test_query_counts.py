@@ -115,16 +115,25 @@ def _campaign(world):
     return world["campaign"]
 
 
+def townships_of(dwellings) -> dict[int, int]:
+    """{dwelling id: its household's township id}: what a campaign stores on each revisit (bulk_create skips save)."""
+    return dict(
+        Dwelling.objects.filter(pk__in=[d.pk for d in dwellings]).values_list("pk", "household__village__township_id")
+    )
+
+
 def revisits(world, n):
     """Pending revisits, half past due, and as many done."""
     today = timezone.localdate()
     campaign = _campaign(world)
     dwellings = dwellings_of(_both(world, 2 * n))
+    township_of = townships_of(dwellings)
     Revisit.objects.bulk_create(
         [
             Revisit(
                 campaign=campaign,
                 dwelling=dwelling,
+                township_id=township_of[dwelling.pk],
                 due_on=today + datetime.timedelta(days=(-10 if index % 2 else 10)),
                 status=Revisit.Status.PENDING if index % 4 < 2 else Revisit.Status.DONE,
                 visited_on=None if index % 4 < 2 else today,
@@ -177,9 +186,16 @@ def campaigns(world, n):
         ]
     )
     dwellings = dwellings_of(_both(world, 10))
+    township_of = townships_of(dwellings)
     Revisit.objects.bulk_create(
         [
-            Revisit(campaign=campaign, dwelling=dwelling, due_on=LONG_AGO, status=Revisit.Status.DONE)
+            Revisit(
+                campaign=campaign,
+                dwelling=dwelling,
+                township_id=township_of[dwelling.pk],
+                due_on=LONG_AGO,
+                status=Revisit.Status.DONE,
+            )
             for campaign in made[:5]
             for dwelling in dwellings
         ]

@@ -64,6 +64,7 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
         "appraisal_forms",
         "api",
         "field_package",
+        "revisits",
     }
     paper = rows.pop("appraisal_forms")  # a line of its own: time and memory, no baseline
     # The field app's package of a village (reporting/bench/field.py): a line of its own, its size, time and queries
@@ -101,6 +102,27 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
             assert before == int(total * 0.95) > 0
         assert len(set(page["queries"])) == 1  # a deep page costs the queries a first page costs
     assert api["query_counts_constant"] is True
+    # The township's revisit list (issue 21): the lists' own measurement of its page, as a line of its own.
+    revisits = rows["revisits"]
+    listed = {page["page"]: page for page in rows["lists"]["pages"]}["township /field/revisits/"]
+    assert revisits["page"] == "township /field/revisits/" and revisits["target"] == "<= 1.2"
+    assert revisits["queries"] == listed["queries"] and revisits["ratio"] == listed["ratio"]
+
+
+@pytest.mark.django_db
+def test_the_revisit_list_line_alone_grows_the_data_and_says_whether_it_met_its_target():
+    if connection.vendor != "postgresql":
+        service_missing("the benchmark needs PostgreSQL (set DATABASE_URL)")
+    call_command("seed_demo", stdout=io.StringIO())
+    output, said = io.StringIO(), io.StringIO()
+    call_command("bench", only_revisits=True, households=1000, small=500, repeat=1, stdout=output, stderr=said)
+
+    [row] = map(json.loads, output.getvalue().splitlines())
+    assert row["metric"] == "revisits" and row["target"] == "<= 1.2" and row["ours"] > 0 and row["baseline"] > 0
+    assert (row["small_households"], row["households"]) == (500, 1000)
+    assert row["queries"][0] == row["queries"][1] > 0  # the page's queries do not grow with the data
+    verdict = "met" if row["met"] else "not met"
+    assert said.getvalue().splitlines()[-1] == f"revisit list 1k/500: {row['ratio']}× (target ≤ 1.2×) {verdict}"
 
 
 @pytest.mark.django_db

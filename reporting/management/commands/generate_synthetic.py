@@ -218,8 +218,8 @@ CASE_COLUMNS = [
 CASE_TRANSITION_COLUMNS = ["case_id", "from_status", "to_status", "on", "actor_id", "note"]
 PAYMENT_COLUMNS = ["case_id", "paid_on", "amount", "voucher_number", "recorded_by_id"]
 REVISIT_COLUMNS = [
-    "id", "campaign_id", "dwelling_id", "due_on", "status", "visited_on", "visited_by_id", "outcome", "notes",
-    "finding_new_damage", "finding_lives_in_old_dangerous", "finding_connected_hazard", "finding_leaking",
+    "id", "campaign_id", "dwelling_id", "township_id", "due_on", "status", "visited_on", "visited_by_id", "outcome",
+    "notes", "finding_new_damage", "finding_lives_in_old_dangerous", "finding_connected_hazard", "finding_leaking",
     "finding_placard_missing",
 ]  # fmt: skip
 PROBLEM_COLUMNS = [
@@ -439,7 +439,9 @@ class Generator:
         ))  # fmt: skip
         visited = None
         if rng.random() < REVISIT:
-            visited = self._revisit(dwelling_id, current_grade, current_leaking, occupied, connected, cooperates)
+            visited = self._revisit(
+                dwelling_id, township_id, current_grade, current_leaking, occupied, connected, cooperates
+            )
         return [occupied, current_grade, current_leaking, renovated_on, connected, cooperates, dwelling_id, visited]
 
     def _older_grade(self, newer: str) -> str:
@@ -504,7 +506,7 @@ class Generator:
 
     # Revisits, problems, complaints -------------------------------------------------------------------------
 
-    def _revisit(self, dwelling_id, grade, leaking, occupied, connected, cooperates) -> int | None:
+    def _revisit(self, dwelling_id, township_id, grade, leaking, occupied, connected, cooperates) -> int | None:
         """A revisit of the run's campaign; returns its id once visited (a problem can come from it)."""
         rng, today, campaign = self.rng, self.today, self.campaign
         revisit_id = self.loader.next_id(Revisit)
@@ -513,8 +515,9 @@ class Generator:
         )
         done = rng.random() < (0.6 if due_on < today else 0.2)
         if not done:
-            self.rows[Revisit].append((revisit_id, campaign.pk, dwelling_id, due_on, Revisit.Status.PENDING, None,
-                                       None, "", "", False, False, False, False, False))  # fmt: skip
+            self.rows[Revisit].append((revisit_id, campaign.pk, dwelling_id, township_id, due_on,
+                                       Revisit.Status.PENDING, None, None, "", "", False, False, False, False,
+                                       False))  # fmt: skip
             return None
         visited_on = min(today, due_on - datetime.timedelta(days=rng.randint(0, 30)))
         visited_on = max(visited_on, campaign.starts_on)
@@ -532,8 +535,8 @@ class Generator:
             if any(findings) or rng.random() < 0.05
             else Revisit.Outcome.NONE
         )
-        self.rows[Revisit].append((revisit_id, campaign.pk, dwelling_id, due_on, Revisit.Status.DONE, visited_on,
-                                   self.actor_id, outcome, "", *findings))  # fmt: skip
+        self.rows[Revisit].append((revisit_id, campaign.pk, dwelling_id, township_id, due_on, Revisit.Status.DONE,
+                                   visited_on, self.actor_id, outcome, "", *findings))  # fmt: skip
         return revisit_id
 
     def _problems(self, household_id, township_id, dwellings, complaint_id) -> None:
