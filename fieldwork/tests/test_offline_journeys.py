@@ -118,8 +118,8 @@ def camera_jpeg(width: int = 4000, height: int = 3000) -> bytes:
     return buffer.getvalue()
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=ARTIFACTS / f"field-offline-{name}.png", full_page=True)
+def shot(page, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=ARTIFACTS / f"field-offline-{name}.png", full_page=full_page)
 
 
 def open_field_app(page, base: str) -> None:
@@ -171,6 +171,9 @@ def record_appraisal(page, *, appraisers: str, grade: str = "B", photo: bytes | 
     page.fill("#f-notes", "西墙有细裂缝，其余完好。")
     if photo:
         attach_photo(page, "photos", photo)
+        expect(page.locator(".fa-photo img")).to_have_count(1)
+        page.locator(".fa-photo").scroll_into_view_if_needed()
+        shot(page, "worker-appraisal-photo", full_page=False)  # the long form's sticky header stays on top
     page.get_by_role("button", name="保存到本机").click()
     expect(page.get_by_role("heading", name="保存前请核对")).to_be_visible()
     page.get_by_role("button", name=re.compile("^(确认保存|已核对，仍然保存)$")).click()
