@@ -12,30 +12,61 @@ city) and the exports for the provincial system. Everything else, and every writ
         handle = write_export(user, dataset)
 
 Never wrap code that writes and then reads what it wrote: the read would go to the replica and may not see it.
+
+A replica that cannot be reached when a block starts is not used by that block: its reads go to the primary (and
+`replica_unavailable()` says so, for the dashboard's note), so a stopped replica costs speed, not the page.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from django.db import DatabaseError, connections
 
 DEFAULT = "default"
 REPLICA = "replica"
 
-_reading_from_replica: ContextVar[bool] = ContextVar("reading_from_replica", default=False)
+logger = logging.getLogger(__name__)
+
+# Inside use_replica(): REPLICA, or DEFAULT when the replica could not be reached; outside: None.
+_reading_from: ContextVar[str | None] = ContextVar("reading_from", default=None)
 
 
 @contextmanager
 def use_replica():
-    """Inside this block (or decorated function) reads go to the replica when one is configured.
+    """Inside this block (or decorated function) reads go to the replica when one is configured and reachable.
 
     A generator-based context manager, so `@use_replica()` on a view gets a fresh one for every call (thread-safe).
     """
-    token = _reading_from_replica.set(True)
+    token = _reading_from.set(REPLICA if _replica_reachable() else DEFAULT)
     try:
         yield
     finally:
-        _reading_from_replica.reset(token)
+        _reading_from.reset(token)
+
+
+def replica_unavailable() -> bool:
+    """True inside a use_replica() block whose reads go to the primary because the replica could not be reached."""
+    return _reading_from.get() == DEFAULT
+
+
+def _replica_reachable() -> bool:
+    """Connect to the replica now (once per request: a persistent connection is checked as the primary's is, by
+    CONN_HEALTH_CHECKS), so that a replica that is down sends this block to the primary instead of failing it.
+    Without a replica there is nothing to check (and no router)."""
+    if REPLICA not in connections.settings:
+        return True
+    connection = connections[REPLICA]
+    try:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except DatabaseError as error:
+        logger.warning("read replica unreachable, reading from the primary: %s", error)
+        connection.close()
+        return False
+    return True
 
 
 class ReplicaRouter:
@@ -46,7 +77,7 @@ class ReplicaRouter:
     """
 
     def db_for_read(self, model, **hints):
-        return REPLICA if _reading_from_replica.get() else DEFAULT
+        return _reading_from.get() or DEFAULT
 
     def db_for_write(self, model, **hints):
         return DEFAULT

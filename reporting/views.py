@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from households.selectors import townships_for_user, villages_for_user
 from housing_safety import disclosure
 from housing_safety.access import narrowed_to_township, scope_of
-from housing_safety.db_router import use_replica
+from housing_safety.db_router import replica_unavailable, use_replica
 from housing_safety.excel import xlsx_response
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import int_param
@@ -102,6 +102,8 @@ def _columns(keys) -> list[selectors.Column]:
 def dashboard(request):
     """The city (bureau) or one's townships: tiles, a table per township or per village, charts, the plan's phases
     and what is late. ?township= drills down to that township's villages; villages link to their households."""
+    if replica_unavailable():  # the figures are read from the primary instead: slower, never older
+        messages.info(request, _("The read replica is unreachable: these figures come from the main database."))
     today = timezone.localdate()
     user = request.user
     if (village_id := int_param(request.GET, "village")) is not None:
