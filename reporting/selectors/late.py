@@ -81,7 +81,11 @@ def _late_dangerous(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
 
 
 def _late_renovations(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
-    cases = rectification.cases_for_user(user).filter(rectification.renovation_plan_overdue(day))
+    # The late cases are read first (= ANY(ARRAY(…)), housing_safety.lookups), then ordered: written as one filter,
+    # the dashboard's first five made PostgreSQL walk the households' registration index hoping to meet five late
+    # cases early, 1.43 s at 500,000 households for the few hundred there are (0.24 s read first).
+    late = rectification.cases_for_user(user).filter(rectification.renovation_plan_overdue(day))
+    cases = rectification.cases_for_user(user).filter(pk__any_of=late.order_by().values("pk"))
     return cases.order_by("household__registered_on", "pk")
 
 
