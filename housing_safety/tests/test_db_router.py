@@ -23,6 +23,7 @@ from households.models import Village
 from households.tests.factories import DwellingFactory, VillageFactory, make_user, township
 from housing_safety.access import Role
 from housing_safety.db_router import REPLICA, use_replica
+from housing_safety.tests.kit import closed_port, service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,3 +142,28 @@ def test_settings_add_the_replica_and_its_router_only_when_a_replica_url_is_set(
     without = settings_from({"DATABASE_URL": primary})
     assert without["aliases"] == ["default"]
     assert without["routers"] == []
+
+
+@with_replica
+def test_a_replica_that_cannot_be_reached_sends_the_dashboard_to_the_primary_with_a_note(client, replica, caplog):
+    """A stopped replica costs the dashboard its speed, not its answer (test_scaleout.py stops a real one)."""
+    if replica.vendor != "postgresql":
+        service_missing("an unreachable replica needs PostgreSQL (DATABASE_URL=postgres://…)")
+    DwellingFactory.create_batch(2)
+    client.force_login(make_user(Role.BUREAU_OFFICIAL))
+    note = "只读副本数据库暂时无法连接：以下数字直接读自主数据库。"
+    assert note not in client.get(reverse("reporting:dashboard")).content.decode()
+    port = replica.settings_dict["PORT"]
+    replica.close()
+    replica.settings_dict["PORT"] = closed_port()
+    try:
+        with CaptureQueriesContext(connections["default"]) as primary:
+            response = client.get(reverse("reporting:dashboard"))
+    finally:
+        replica.close()
+        replica.settings_dict["PORT"] = port
+    assert response.status_code == 200
+    assert note in response.content.decode()
+    assert response.context["totals"]["covered"] == 2
+    assert any('"households_household"' in sql for sql in statements(primary))
+    assert "read replica unreachable, reading from the primary" in caplog.text
