@@ -392,8 +392,8 @@ class AreaFigures(models.Model):
     village = models.ForeignKey(
         Village, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("village")
     )
-    day = models.DateField(_("figures as of"))
-    refreshed_at = models.DateTimeField(_("refreshed at"))
+    day = models.DateField(_("figures as of"), validators=[due_date])  # may be a day ahead (run by hand for it)
+    refreshed_at = models.DateTimeField(_("refreshed at"), validators=[event_date])
 
     class Meta:
         verbose_name = _("area figures")
@@ -414,8 +414,8 @@ class FiguresRefresh(models.Model):
     """The rollup's one bookkeeping row: the day its figures are for and the moment its last refresh read the
     records (every change committed before it is counted). Locked by each refresh, so two never interleave."""
 
-    day = models.DateField(_("figures as of"), null=True)
-    as_of = models.DateTimeField(_("records read at"), null=True)
+    day = models.DateField(_("figures as of"), null=True, validators=[due_date])
+    as_of = models.DateTimeField(_("records read at"), null=True, validators=[event_date])
     refreshed_townships = models.PositiveIntegerField(_("townships refreshed last"), default=0)
 
     class Meta:

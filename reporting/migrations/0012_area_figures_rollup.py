@@ -6,6 +6,8 @@ import django.db.models.deletion
 from django.db import migrations, models
 from django.utils import timezone
 
+import housing_safety.dates
+
 # The jobs' beat schedules (reporting.jobs): every FIGURES_REFRESH_MINUTES (5) and 02:40 each night.
 SCHEDULES = {
     "refresh_figures": ("*/5", "*", "每 5 分钟：刷新工作看板的统计数据（有变动的乡镇；新的一天全部重算）"),
@@ -45,8 +47,20 @@ class Migration(migrations.Migration):
             name="FiguresRefresh",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("day", models.DateField(null=True, verbose_name="figures as of")),
-                ("as_of", models.DateTimeField(null=True, verbose_name="records read at")),
+                (
+                    "day",
+                    models.DateField(
+                        null=True, validators=[housing_safety.dates.PlausibleDate("due")], verbose_name="figures as of"
+                    ),
+                ),
+                (
+                    "as_of",
+                    models.DateTimeField(
+                        null=True,
+                        validators=[housing_safety.dates.PlausibleDate("event")],
+                        verbose_name="records read at",
+                    ),
+                ),
                 (
                     "refreshed_townships",
                     models.PositiveIntegerField(default=0, verbose_name="townships refreshed last"),
@@ -61,8 +75,18 @@ class Migration(migrations.Migration):
             name="AreaFigures",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("day", models.DateField(verbose_name="figures as of")),
-                ("refreshed_at", models.DateTimeField(verbose_name="refreshed at")),
+                (
+                    "day",
+                    models.DateField(
+                        validators=[housing_safety.dates.PlausibleDate("due")], verbose_name="figures as of"
+                    ),
+                ),
+                (
+                    "refreshed_at",
+                    models.DateTimeField(
+                        validators=[housing_safety.dates.PlausibleDate("event")], verbose_name="refreshed at"
+                    ),
+                ),
                 ("covered", models.IntegerField(default=0)),
                 ("category_registered_poor", models.IntegerField(default=0)),
                 ("category_minimum_living", models.IntegerField(default=0)),
