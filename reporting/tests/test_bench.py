@@ -85,7 +85,9 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
     assert len(household_pages) >= 4
     assert all(page["queries"][0] == page["queries"][1] for page in household_pages)
     small, large = rows["dashboard"]["queries"]
-    assert small == large > 0
+    assert small == large > rows["dashboard"]["rollup_queries"] > 0  # read live at both sizes, then from the rollup
+    assert rows["dashboard"]["target"] == "<= 0.1" and rows["dashboard"]["live_s"] > 0
+    assert rows["dashboard"]["full_refresh_s"] > 0 and rows["dashboard"]["incremental_townships"] == 1
     assert rows["campaign"]["revisits_created"] > 0 and rows["campaign"]["second_run_created"] == 0
     assert rows["report"]["late_items"] > 0 and rows["report"]["peak_python_memory_mb"] > 0
     # The API's line: both keys, first and deep page at both sizes, the deep page 95% into each key's list.
