@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import psycopg2
 
+from housing_safety.tests.kit import closed_port as free_port
 from housing_safety.tests.kit import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,12 +35,6 @@ STANDBY_AT_LEAST_PRIMARY = (
     "max_locks_per_transaction",
 )
 STANDBY_READY_SECONDS = float(os.environ.get("SCALEOUT_STANDBY_READY_SECONDS", 300))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(check, *, timeout: float, what: str, every: float = 0.1):
@@ -229,7 +223,11 @@ def make_replica(settings_dict: dict, base: Path) -> Replica:
         for path in (data / "postgresql.conf", data / "pg_hba.conf"):
             os.chown(path, postgres_user.pw_uid, postgres_user.pw_gid)
     replica = Replica(port=port, data=data, bin=pg_bin, log=base / "replica.log", primary=primary)
-    replica.start()
+    try:
+        replica.start()
+    except BaseException:
+        remove_replica(replica)  # started, but never admitted connections: not left running
+        raise
     return replica
 
 

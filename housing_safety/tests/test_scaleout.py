@@ -7,8 +7,9 @@ primary; the replica is a hot standby, so any write sent there would fail. Stopp
 primary with a note. They commit their rows (transaction=True): a replica sees only what the primary committed.
 
 The parts are started once per module (housing_safety/tests/scaleout.py); the tests run on one xdist worker
-(xdist_group), since the replica and the servers are per process. Missing parts skip with the reason, or fail under
-REQUIRE_SERVICES=1.
+(xdist_group), and CI runs this module first, on its own (.ci/run: a hot standby waits for the primary's open
+transactions, which a parallel worker's module-long test transaction would hold for minutes). Missing parts skip with
+the reason, or fail under REQUIRE_SERVICES=1.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ NOTE = "只读副本数据库暂时无法连接：以下数字直接读自主数
 
 
 @pytest.fixture(scope="module")
-def replica_server(django_db_setup, django_db_blocker):
+def replica_server(django_db_setup):
     """A hot standby of the test cluster on its own port (made after the test database, which it therefore has)."""
     base = scaleout.new_base("hs-replica-")
     try:
@@ -54,7 +55,6 @@ def replica_server(django_db_setup, django_db_blocker):
         scaleout.shutil.rmtree(base, ignore_errors=True)
         raise
     yield replica
-    connections[REPLICA].close() if REPLICA in connections.settings else None
     scaleout.remove_replica(replica)
 
 
