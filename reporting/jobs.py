@@ -132,7 +132,7 @@ JOBS = [
         _refresh_figures,
         _cron(f"*/{settings.FIGURES_REFRESH_MINUTES}", "*"),
     ),
-    Job("check_figures", lambda day: True, _check_figures, _cron("40", "2")),
+    Job("check_figures", lambda day: True, _check_figures, _cron("42", "2")),  # between two refreshes
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

@@ -26,19 +26,20 @@ Design, measured (README, "Figures from maintained rollups"):
   the rows, only for a reader whose scope is whole townships (the bureau, complaint clerks, township staff) and
   who may see every kind of record the figures count; a department's liaison (scope: its own list's households)
   and a day the rollup is not for yet read the live figures, as before.
-- **Checked nightly** (`check_figures`, job "check_figures", `manage.py figures --check --date D`): the rollup
-  after an incremental refresh against the same selector over the whole city; every difference is logged as an
-  error and returned.
+- **Checked nightly** (`check_figures`, job "check_figures" at 02:42, between two refreshes;
+  `manage.py figures --check --date D`): an incremental refresh, then the rollup against the same selector over the
+  whole city, both in one REPEATABLE READ snapshot; every difference is logged as an error and returned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -151,11 +152,10 @@ def stored(day: datetime.date | None = None) -> dict[tuple[int, int | None], dic
 
 
 def differences(day: datetime.date) -> list[dict]:
-    """Every place whose stored figures differ from a recomputation from scratch for `day` (read in one
-    transaction, so both see the same records)."""
-    with transaction.atomic():
-        fresh, kept = compute(day), stored()
-        state = FiguresRefresh.objects.filter(pk=1).first()
+    """Every place whose stored figures differ from a recomputation from scratch for `day`. Call it inside
+    `same_snapshot()` to compare the rollup and the records as of one moment."""
+    fresh, kept = compute(day), stored()
+    state = FiguresRefresh.objects.filter(pk=1).first()
     found = []
     if state is None or state.day != day:
         found.append({"place": None, "figure": "day", "rollup": state and state.day, "recomputed": day})
@@ -170,12 +170,27 @@ def differences(day: datetime.date) -> list[dict]:
 
 def check_figures(*, day: datetime.date) -> list[dict]:
     """The nightly check: an incremental refresh, then the rollup against a recomputation of the whole city. There
-    must be no difference; each one is logged as an error (and returned)."""
-    refresh_figures(day=day)
-    found = differences(day)
+    must be no difference; each one is logged as an error (and returned). Both in one snapshot of the database, so
+    a change committed meanwhile is neither a difference nor missed."""
+    with same_snapshot():
+        refresh_figures(day=day)
+        found = differences(day)
     for difference in found:
         logger.error("figures rollup differs from a recomputation: %s", difference)
     return found
+
+
+@contextlib.contextmanager
+def same_snapshot():
+    """A transaction whose every statement sees the database as of its first (PostgreSQL's REPEATABLE READ). Inside
+    another transaction (a test's) it is that one's savepoint. A refresh that holds the rollup's lock meanwhile
+    makes this one fail with a serialization error: the job runs again a minute later (tasks.run_job's retry)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 # Reading ---------------------------------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 import housing_safety.dates
 
-# The jobs' beat schedules (reporting.jobs): every FIGURES_REFRESH_MINUTES (5) and 02:40 each night.
+# The jobs' beat schedules (reporting.jobs): every FIGURES_REFRESH_MINUTES (5) and 02:42 each night.
 SCHEDULES = {
     "refresh_figures": ("*/5", "*", "每 5 分钟：刷新工作看板的统计数据（有变动的乡镇；新的一天全部重算）"),
-    "check_figures": ("40", "2", "每日 02:40：将工作看板的统计数据与全量重算核对，有差异即记录错误"),
+    "check_figures": ("42", "2", "每日 02:42：将工作看板的统计数据与全量重算核对，有差异即记录错误"),
 }
 
 
