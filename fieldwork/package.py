@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from households.identity import mask_id_number, mask_phone
 from households.models import Dwelling, Grade, Household, HouseholdCategory, HousingStatus, Village
 from households.selectors import dwellings_for_user, households_for_user, villages_for_user
-from housing_safety.access import Role, scope_of
+from housing_safety.access import Role, scope_of, uses_field_app
 from housing_safety.people import person_name
 from inspections import selectors as safety
 from inspections.documents import GRADE_DEFINITIONS
@@ -39,7 +39,6 @@ from rectification.selectors import problems_for_user
 from rectification.services import PROBLEM_MOVES
 
 VERSION = 1  # the package's format (docs/field-app.md); the phone refuses a package of another version
-FIELD_ROLES = (Role.TOWNSHIP_STAFF, Role.HELPER)
 # Problems a worker may still move (the transition table decides which moves, for whom).
 MOVABLE = (Problem.Status.OPEN, Problem.Status.IN_PROGRESS, Problem.Status.RESOLVED)
 # The component grades as the national form explains them (the printed form's legend, one entry each).
@@ -67,7 +66,7 @@ def to_appraise() -> Q:
 
 
 def may_take_package(user: AbstractBaseUser) -> bool:
-    return getattr(user, "is_authenticated", False) and scope_of(user).role in FIELD_ROLES
+    return uses_field_app(user)
 
 
 def _is_helper(user: AbstractBaseUser) -> bool:

@@ -8,19 +8,17 @@ import datetime
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from housing_safety.access import Role, scope_of
+from housing_safety.access import FIELD_APP_ROLES, Role, scope_of
 from housing_safety.workspace import Link, Todo
 
-from .package import FIELD_ROLES
-
-LINKS = (Link("households", _("Offline field work"), "fieldwork:app", roles=frozenset(FIELD_ROLES), icon="phone"),)
+LINKS = (Link("households", _("Offline field work"), "fieldwork:app", roles=FIELD_APP_ROLES, icon="phone"),)
 
 
 def todos(user, today: datetime.date):
     """One action on the home, in the card of the work it serves (the helper's households, the township's
     appraisals and revisits): the app opens with the package to take before leaving for a village."""
     role = scope_of(user).role
-    if role not in FIELD_ROLES:
+    if role not in FIELD_APP_ROLES:
         return
     group = _("My households") if role == Role.HELPER else _("Appraisals and revisits")
     yield Todo(

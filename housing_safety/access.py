@@ -276,6 +276,15 @@ def narrowed_to_township(user, township_id: int) -> ScopeReader:
     return ScopeReader(Scope(role=Role.TOWNSHIP_STAFF, township_ids=frozenset({township_id})))
 
 
+# The people who work in the villages: the offline field app (fieldwork/) is theirs, and its entries are shown to
+# them only (a city-wide role has the office's pages and no package to take).
+FIELD_APP_ROLES = frozenset({Role.TOWNSHIP_STAFF, Role.HELPER})
+
+
+def uses_field_app(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and scope_of(user).role in FIELD_APP_ROLES
+
+
 def can_view_personal_data(user) -> bool:
     return bool(user and user.has_perm(PERSONAL_DATA_PERMISSION))
 

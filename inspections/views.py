@@ -21,7 +21,7 @@ from django_ratelimit.decorators import ratelimit
 from households.identity import mask_name
 from households.models import Household
 from households.selectors import dwellings_for_user, search_households, townships_for_user, villages_for_user
-from housing_safety.access import scope_of
+from housing_safety.access import scope_of, uses_field_app
 from housing_safety.pagination import BoundedPaginator
 from housing_safety.params import area_lookups, int_param
 from housing_safety.web import CONFIRM, DONE, GET_POST, GONE, POST, confirm_form, page, run_form
@@ -64,6 +64,7 @@ def field_home(request):
         request,
         "inspections/field_home.html",
         {
+            "field_app": uses_field_app(request.user),
             "page": page,
             "query": query,
             "status": status,
@@ -390,7 +391,8 @@ def revisit_record(request, pk: int):
 def helper_home(request):
     """A helper's own households, nothing else."""
     households = selectors.covered_households_for_user(request.user).order_by("village__name", "head_name")
-    return render(request, "inspections/helper_home.html", {"page": _page(request, households)})
+    context = {"page": _page(request, households), "field_app": uses_field_app(request.user)}
+    return render(request, "inspections/helper_home.html", context)
 
 
 @page(methods=GET_POST, permission="inspections.add_helperreport")

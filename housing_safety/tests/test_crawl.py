@@ -173,8 +173,10 @@ def _route_of(path: str):
 
 # Every page a signed-in user opens wears the shell (the bureau's bar with the logout as a POST); the public pages
 # (the complaint lookup, the placard check) wear the public bar, and the admin's pop-ups (a related record added from
-# a form) open without a bar, as Django's do.
+# a form) open without a bar, as Django's do. The offline field app (/field/app/) is an installable app of its own:
+# its bar has the person, the logout (POST, warning of unsent entries) and a tab back to the workspace.
 SHELL_LOGOUT = 'class="shell-logout"'
+FIELD_APP_LOGOUT = 'id="fa-logout"'
 PUBLIC = re.compile(r"^/(q|v)/")
 
 
@@ -210,7 +212,8 @@ def crawl(client: Client) -> tuple[dict[str, list[str]], dict[str, int], set[str
             html = response.content.decode()
             page = read_page(html)
             shown = offending(page.texts)
-            if SHELL_LOGOUT not in html and not PUBLIC.match(urlsplit(url).path) and "_popup=1" not in url:
+            own_bar = SHELL_LOGOUT in html or FIELD_APP_LOGOUT in html
+            if not own_bar and not PUBLIC.match(urlsplit(url).path) and "_popup=1" not in url:
                 shown.append("a page without the shell (no menu, search or logout)")
             if shown:
                 findings[url] = shown
