@@ -171,8 +171,11 @@ def test_the_migration_fills_every_revisit_from_its_household_in_one_statement(w
     fill = importlib.import_module("inspections.migrations.0012_revisit_township").fill_townships
     Revisit.objects.update(township=world["xinqiao"])  # as wrong as a column before its filling
     assert not stored_equals_households()
-    with connection.schema_editor(atomic=False) as editor, django_assert_num_queries(
-        2 if connection.vendor == "postgresql" else 1  # the UPDATE, and on PostgreSQL the checks run at once
+    with (
+        connection.schema_editor(atomic=False) as editor,
+        django_assert_num_queries(
+            2 if connection.vendor == "postgresql" else 1  # the UPDATE, and on PostgreSQL the checks run at once
+        ),
     ):
         fill(django_apps, editor)
     assert stored_equals_households()
