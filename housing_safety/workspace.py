@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -92,6 +93,45 @@ _links: list[tuple[int, Link]] = [
 ]
 _todo_providers: list[tuple[int, TodoProvider]] = [(92, mail.todos)]  # the outbox's failures, for the administrator
 _search_providers: list[tuple[int, SearchProvider]] = []
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts of the user's whole scope kept up to date by a job (the dashboard's maintained figures), and the moment
+    they were read from the records: what a home shows instead of counting the province on every visit."""
+
+    values: dict
+    as_of: datetime.datetime
+
+
+FiguresProvider = Callable[[object, datetime.date], Figures | None]
+_figures_providers: list[FiguresProvider] = []
+
+
+def register_figures(provider: FiguresProvider) -> None:
+    """Called from the AppConfig.ready() of the app that maintains the figures (reporting)."""
+    if provider not in _figures_providers:
+        _figures_providers.append(provider)
+
+
+def maintained_note(figures: Figures | None) -> str:
+    """The line under a count read from the maintained figures: when they were read from the records."""
+    if figures is None:
+        return ""
+    return _("Figures as of %(time)s") % {"time": formats.time_format(timezone.localtime(figures.as_of), "H:i")}
+
+
+def figures_for(user, today: datetime.date) -> Figures | None:
+    """The maintained figures of the user's scope for `today`, or None when none hold them for this user (then the
+    caller counts the records). Asked once per user object, however many to-do providers read it. A provider
+    checks its own permission before showing a figure: these are counted with every permission."""
+    cached = getattr(user, "_maintained_figures", None)
+    if cached is None or cached[0] != today:
+        found = next((f for provider in _figures_providers if (f := provider(user, today)) is not None), None)
+        cached = (today, found)
+        if getattr(user, "pk", None):
+            user._maintained_figures = cached
+    return cached[1]
 
 
 def register_links(*links: Link, position: int = 50) -> None:

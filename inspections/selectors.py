@@ -163,10 +163,21 @@ def overdue_unappraised_for_user(user: AbstractBaseUser, today: datetime.date | 
     return covered_households_for_user(user, today).filter(appraisal_overdue(today))
 
 
+DUE_SOON_DAYS = 7  # "due within 7 days": the home's line and the overdue list's ?within=7
+
+
+def appraisal_due_soon(today: datetime.date, days: int = DUE_SOON_DAYS) -> Q:
+    """Unappraised today, the deadline within `days` from today and not yet past: a range of registration dates,
+    which the (registered_on, id) index of unappraised households serves at any size."""
+    soon = today + datetime.timedelta(days=days)
+    return status_filter(HousingStatus.UNAPPRAISED, today) & Q(
+        registered_on__gt=overdue_registration_cutoff(today), registered_on__lte=overdue_registration_cutoff(soon)
+    )
+
+
 def due_soon_unappraised_for_user(user: AbstractBaseUser, today: datetime.date, days: int) -> QuerySet[Household]:
     """Unappraised households whose deadline falls within `days` from today (not yet overdue)."""
-    soon = today + datetime.timedelta(days=days)
-    return covered_households_for_user(user, today).filter(appraisal_overdue(soon) & ~appraisal_overdue(today))
+    return covered_households_for_user(user, today).filter(appraisal_due_soon(today, days))
 
 
 # The plan's yearly deadlines ("6月底前") --------------------------------------------------------------------------

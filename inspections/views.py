@@ -33,7 +33,6 @@ from .models import Appraisal, Placard, Revisit
 from .selectors import HousingStatus
 
 PAGE_SIZE = 50
-DUE_SOON_DAYS = 7  # the home's line of appraisals due soon
 
 
 def _page(request, queryset):
@@ -167,9 +166,9 @@ def overdue(request):
     """Unappraised households past their deadline, most overdue first, with days overdue; with ?within=7, those
     due within the next seven days instead (the home's "due soon" line)."""
     today = timezone.localdate()
-    within = int_param(request.GET, "within") == DUE_SOON_DAYS
+    within = int_param(request.GET, "within") == selectors.DUE_SOON_DAYS
     if within:
-        households = selectors.due_soon_unappraised_for_user(request.user, today, DUE_SOON_DAYS)
+        households = selectors.due_soon_unappraised_for_user(request.user, today, selectors.DUE_SOON_DAYS)
     else:
         households = selectors.overdue_unappraised_for_user(request.user, today)
     households = households.filter(**area_lookups(request.GET, township="village__township_id", village="village_id"))

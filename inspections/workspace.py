@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from households.selectors import search_households
 from housing_safety.access import Role, scope_of
-from housing_safety.workspace import SEARCH_LIMIT, Link, SearchGroup, SearchHit, Todo
+from housing_safety.workspace import SEARCH_LIMIT, Link, SearchGroup, SearchHit, Todo, figures_for, maintained_note
 
 from . import selectors
 from .models import HelperReport, Revisit
@@ -63,23 +63,37 @@ def todos(user, today: datetime.date):
     if scope_of(user).role == Role.HELPER:
         yield from _helper_todos(user)
         return
+    maintained = figures_for(user, today)  # the dashboard's figures of the user's scope, or None: counted here
+    note = maintained_note(maintained)
     if user.has_perm(VIEW_HOUSEHOLDS):
-        soon = today + datetime.timedelta(days=7)
-        counts = selectors.covered_households_for_user(user, today).aggregate(
-            overdue=Count("pk", filter=selectors.appraisal_overdue(today)),
-            due_soon=Count(
-                "pk",
-                filter=selectors.appraisal_overdue(soon) & ~selectors.appraisal_overdue(today),
-            ),
-            dangerous=Count("pk", filter=selectors.status_filter(HousingStatus.DANGEROUS, today)),
-        )
+        households = selectors.covered_households_for_user(user, today)
+        due_soon = selectors.appraisal_due_soon(today)
+        if maintained:
+            counts = {
+                "overdue": maintained.values["appraisal_overdue"],
+                "dangerous": maintained.values[f"status_{HousingStatus.DANGEROUS}"],
+                "due_soon": households.filter(due_soon).count(),  # a week's registrations: an index range
+            }
+        else:
+            counts = households.aggregate(
+                overdue=Count("pk", filter=selectors.appraisal_overdue(today)),
+                due_soon=Count("pk", filter=due_soon),
+                dangerous=Count("pk", filter=selectors.status_filter(HousingStatus.DANGEROUS, today)),
+            )
         overdue_url = reverse("inspections:overdue")
-        yield Todo(group, _("Appraisals overdue"), counts["overdue"], overdue_url, _tone(counts["overdue"], "danger"))
+        yield Todo(
+            group,
+            _("Appraisals overdue"),
+            counts["overdue"],
+            overdue_url,
+            _tone(counts["overdue"], "danger"),
+            note=note,
+        )
         yield Todo(
             group,
             _("Appraisals due within 7 days"),
             counts["due_soon"],
-            f"{overdue_url}?within=7",
+            f"{overdue_url}?within={selectors.DUE_SOON_DAYS}",
             _tone(counts["due_soon"], "warning"),
         )
         yield Todo(
@@ -88,15 +102,24 @@ def todos(user, today: datetime.date):
             counts["dangerous"],
             reverse("inspections:dangerous"),
             _tone(counts["dangerous"], "danger"),
+            note=note,
         )
     if user.has_perm("inspections.view_revisit"):
-        revisits = selectors.revisits_for_user(user).aggregate(
-            pending=Count("pk", filter=Q(status=Revisit.Status.PENDING)),
-            overdue=Count("pk", filter=selectors.revisit_overdue(today)),
-        )
+        if maintained:
+            revisits = {
+                "pending": maintained.values["revisits_pending"],
+                "overdue": maintained.values["revisits_overdue"],
+            }
+        else:
+            revisits = selectors.revisits_for_user(user).aggregate(
+                pending=Count("pk", filter=Q(status=Revisit.Status.PENDING)),
+                overdue=Count("pk", filter=selectors.revisit_overdue(today)),
+            )
         url = reverse("inspections:revisits")
-        yield Todo(group, _("Revisits overdue"), revisits["overdue"], url, _tone(revisits["overdue"], "danger"))
-        yield Todo(group, _("Revisits to do"), revisits["pending"], url, _tone(revisits["pending"], "info"))
+        yield Todo(
+            group, _("Revisits overdue"), revisits["overdue"], url, _tone(revisits["overdue"], "danger"), note=note
+        )
+        yield Todo(group, _("Revisits to do"), revisits["pending"], url, _tone(revisits["pending"], "info"), note=note)
     if user.has_perm("inspections.change_helperreport"):
         waiting = selectors.helper_reports_for_user(user).filter(handled_at__isnull=True).count()
         yield Todo(

@@ -12,7 +12,16 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from households.identity import half_width
-from housing_safety.workspace import SEARCH_LIMIT, Link, Panel, SearchGroup, SearchHit, Todo
+from housing_safety.workspace import (
+    SEARCH_LIMIT,
+    Link,
+    Panel,
+    SearchGroup,
+    SearchHit,
+    Todo,
+    figures_for,
+    maintained_note,
+)
 
 from . import lead_returns, selectors
 from .models import CaseStatus, ComplaintStatus, Problem
@@ -90,13 +99,17 @@ def _case_todos(user, today):
     cases = selectors.cases_for_user(user)
     url = reverse("rectification:cases")
     if user.has_perm("rectification.advance_case"):
-        without = selectors.dangerous_without_case_for_user(user).count()
+        if maintained := figures_for(user, today):  # the dashboard's figure: the province's dwellings not counted
+            without = maintained.values["dangerous_without_case"]
+        else:
+            without = selectors.dangerous_without_case_for_user(user).count()
         yield Todo(
             group,
             _("Dangerous houses without a renovation case"),
             without,
             reverse("rectification:dangerous-without-case"),
             _tone(without, "danger"),
+            note=maintained_note(maintained),
         )
     if user.has_perm("rectification.approve_case"):
         waiting = cases.filter(status=CaseStatus.TOWNSHIP_REVIEWED).count()

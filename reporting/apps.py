@@ -16,9 +16,11 @@ class ReportingConfig(AppConfig):
             if step not in DEMO_STEPS:
                 DEMO_STEPS.append(step)
 
-        from housing_safety.workspace import register_links, register_todos
+        from housing_safety.workspace import register_figures, register_links, register_todos
 
-        from . import workspace
+        from . import rollup, workspace
+
+        register_figures(rollup.totals)  # the homes' province-wide counts, from the dashboard's maintained figures
 
         register_links(*workspace.LINKS, position=30)
         register_todos(workspace.todos, position=30)

@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from households.models import Dwelling, Household, Township
 from housing_safety.access import ROLE_PERMISSIONS, SYSTEM, Role, Scope, ScopeReader, scope_of
+from housing_safety.workspace import Figures
 from inspections.models import Appraisal, Placard, Revisit, SecuredHousing
 from rectification.models import Complaint, Problem, RenovationCase, SubsidyPayment
 
@@ -205,6 +206,25 @@ def current(user, day: datetime.date) -> FiguresRefresh | None:
         return None
     state = FiguresRefresh.objects.filter(pk=1, day=day).first()
     return state if state is not None and state.as_of is not None else None
+
+
+def totals(user, day: datetime.date):
+    """The user's whole scope summed (housing_safety.workspace.Figures: the homes' counts), when the rollup holds
+    `day` and the user's scope is whole townships; else None. Two queries. Unlike `current`, the permissions are the
+    caller's to check: each figure equals the live count for a reader who may see that kind of record."""
+    scope = scope_of(user)
+    if not (scope.everything or scope.role == Role.TOWNSHIP_STAFF):
+        return None
+    state = FiguresRefresh.objects.filter(pk=1, day=day, as_of__isnull=False).first()
+    if state is None:
+        return None
+    rows = (
+        AreaFigures.objects.all()
+        if scope.everything
+        else AreaFigures.objects.filter(township_id__in=scope.township_ids)
+    )
+    values = rows.aggregate(**{key: Sum(key) for key in COUNT_FIGURES})
+    return Figures({key: value or 0 for key, value in values.items()}, state.as_of)
 
 
 def summed(*, by: str, township_ids=None, township_id: int | None = None) -> dict[int, dict]:

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 
 from households.models import Household, Township
 from households.selectors import dwellings_for_user
+from housing_safety.workspace import figures_for
 from inspections import selectors as safety
 from inspections.models import SpotCheckItem
 from rectification import selectors as rectification
@@ -44,7 +45,7 @@ def guided_townships(user: AbstractBaseUser, day: datetime.date) -> list[GuidedT
     figures = {pk: dict.fromkeys(("covered", "overdue", "dangerous", "problems", "to_verify"), 0) for pk in ids}
     from reporting import rollup  # the dashboard's maintained figures: one query for four of the five
 
-    if rollup.current(user, day) is not None:
+    if figures_for(user, day) is not None and all(user.has_perm(p) for p in rollup.NEEDED_PERMISSIONS):
         for township_id, values in rollup.summed(by="township", township_ids=ids).items():
             figures[township_id].update(
                 covered=values["covered"],

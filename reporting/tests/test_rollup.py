@@ -206,6 +206,35 @@ def test_every_roles_tables_are_the_same_numbers_from_the_rollup(world, personas
             assert [(r.area, r.figures) for r in rolled[0]] == [(r.area, r.figures) for r in live[0]]
 
 
+def _home_counts(client) -> dict[str, int]:
+    return {
+        str(todo.label): todo.count
+        for _group, todos in client.get("/").context["groups"]
+        for todo in todos
+        if todo.count is not None
+    }
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_every_roles_home_shows_the_same_counts_from_the_rollup(client, world, personas, role):
+    """The homes read the province-wide counts (appraisals overdue, dangerous houses, revisits, dangerous houses
+    without a case) from the maintained figures: the same numbers as counted live, each such line saying when."""
+    client.force_login(personas[role])
+    live = _home_counts(client)
+    rollup.refresh_figures(day=today())
+    served = rollup.totals(personas[role], today()) is not None
+    assert served == (role in {Role.BUREAU_ADMIN, Role.BUREAU_OFFICIAL, Role.TOWNSHIP_STAFF, Role.COMPLAINT_CLERK})
+    response = client.get("/")
+    assert _home_counts(client) == live
+    notes = {str(t.label): t.note for _group, todos in response.context["groups"] for t in todos}
+    as_of = f"数据更新于 {timezone.localtime(FiguresRefresh.objects.get().as_of):%H:%M}"
+    assert (as_of in response.content.decode()) == served
+    if served:
+        assert notes["危房清单"] == notes["逾期未鉴定"] == as_of
+    if role in {Role.BUREAU_ADMIN, Role.TOWNSHIP_STAFF}:  # the counts compared are not all zero
+        assert live["危房清单"] > 0
+
+
 @pytest.mark.parametrize("drill_down", [False, True])
 def test_the_dashboard_reads_the_rollup_and_says_when(client, world, official, admin, drill_down):
     client.force_login(official)

@@ -27,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only-dashboard", action="store_true", help="only the dashboard's line, on the data at hand"
         )
+        parser.add_argument(
+            "--only-homes", action="store_true", help="only every role's home in database time, on the data at hand"
+        )
         parser.add_argument("--only-paper", action="store_true", help="only the appraisal forms' line (any database)")
         parser.add_argument(
             "--only-report", action="store_true", help="only the consolidated report's line, on the data at hand"
@@ -55,6 +58,9 @@ class Command(BaseCommand):
         if options["only_dashboard"]:  # the dashboard against its hand-written SQL, on the database as it is
             Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row))).dashboard(small_queries=None)
             return
+        if options["only_homes"]:  # every role's home, on the database as it is
+            Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)), say=self.stderr.write).homes()
+            return
         if options["only_report"]:  # the report against its raw extract, on the database as it is (no growing)
             Bench(repeat=repeat, emit=lambda row: self.stdout.write(dump(row)), say=self.stderr.write).report()
             return
@@ -74,6 +80,7 @@ class Command(BaseCommand):
         small_pages = bench.list_pages()
         small_api = api.pages(bench)
         _seconds, small_dashboard_queries = bench.page("official", "/dashboard/")
+        small_homes = bench.home_times()
         self.grow_to(households)
         large_pages = bench.list_pages()
         bench.lists(small_pages, large_pages, small_households)
@@ -81,6 +88,7 @@ class Command(BaseCommand):
         bench.revisit_list(small_pages[revisit_list], large_pages[revisit_list], small_households)
         api_row = api.line(bench, small_api, api.pages(bench), small_households)  # printed last, with its HTTP figures
         bench.dashboard(small_dashboard_queries)
+        bench.homes(small_homes)
         bench.status()
         bench.campaign()
         bench.report()
