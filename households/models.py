@@ -479,9 +479,11 @@ class Dwelling(StoredSummaryMixin, models.Model):
         _("current grade"), max_length=1, choices=Grade.choices, null=True, blank=True, editable=False
     )
     current_leaking = models.BooleanField(_("currently leaking"), null=True, editable=False)
+    # and its date: a dangerous house's action is due DANGEROUS_ACTION_DAYS after it (the late list's order)
+    current_graded_on = models.DateField(_("currently graded on"), null=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    summary_fields = ("current_grade", "current_leaking")
+    summary_fields = ("current_grade", "current_leaking", "current_graded_on")
     history = HistoricalRecords(excluded_fields=list(summary_fields))
 
     class Meta:
@@ -495,6 +497,11 @@ class Dwelling(StoredSummaryMixin, models.Model):
                 fields=["household", "id"],
                 condition=Q(current_grade__in=["C", "D"], is_occupied=True),
                 name="dwelling_dangerous_lived_in",
+            ),
+            models.Index(  # dangerous houses lived in, longest graded first: the late list reads its first rows
+                fields=["current_graded_on", "id"],
+                condition=Q(current_grade__in=["C", "D"], is_occupied=True),
+                name="dwelling_dangerous_graded",
             ),
             models.Index(fields=["updated_at", "id"], name="dwelling_updated"),  # the API's ?changed_since=
         ]

@@ -46,7 +46,7 @@ from .models import (
 
 
 def refresh_current_grades(*, household_ids: Iterable[int] | None = None) -> None:
-    """Store each dwelling's newest appraisal grade and leak finding, then its household's home state.
+    """Store each dwelling's newest appraisal grade, leak finding and date, then its household's home state.
 
     For the given households' dwellings, or every dwelling when None (the nightly check, the bulk loaders). Two
     UPDATE statements whatever the number of rows.
@@ -57,6 +57,7 @@ def refresh_current_grades(*, household_ids: Iterable[int] | None = None) -> Non
     state = {
         "current_grade": selectors.current_appraisal("grade"),
         "current_leaking": selectors.current_appraisal("is_leaking"),
+        "current_graded_on": selectors.current_appraisal("appraised_on"),
     }
     dwellings.update(**(state if household_ids is None else touching(state)))  # as refresh_home_state does
     refresh_home_state(household_ids=household_ids)

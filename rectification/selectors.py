@@ -28,8 +28,8 @@ from households.identity import half_width
 from households.models import Dwelling, Household, Unit
 from households.selectors import dwellings_for_user, townships_for_user
 from housing_safety.access import Role, scope_of
-from inspections.models import DANGEROUS_GRADES, Appraisal
-from inspections.selectors import current_appraisal, secured_on, yearly_due, yearly_due_passed_cutoff, yearly_due_year
+from inspections.models import DANGEROUS_GRADES
+from inspections.selectors import secured_on, yearly_due, yearly_due_passed_cutoff, yearly_due_year
 
 from .models import (
     CASE_STEPS,
@@ -145,15 +145,15 @@ def dangerous_action_overdue(today: datetime.date | None = None) -> Q:
     appraisal) with no open renovation case, whose household does not live safely elsewhere (保障安全). For
     dwellings lived in by covered households (the list of dangerous houses without a case)."""
     today = today or timezone.localdate()
-    recent = Appraisal.objects.filter(dwelling=OuterRef("pk"), appraised_on__gt=dangerous_action_cutoff(today))
-    return dangerous_without_case() & ~Exists(recent) & ~Q(household_id__in=secured_on(today))
+    graded_long_ago = Q(current_graded_on__lte=dangerous_action_cutoff(today))  # its newest appraisal's date, stored
+    return dangerous_without_case() & graded_long_ago & ~Q(household_id__in=secured_on(today))
 
 
 def with_action_due(dwellings: QuerySet[Dwelling], today: datetime.date | None = None) -> QuerySet[Dwelling]:
     """Annotate `graded_on`, the date of the current appraisal (the action is due DANGEROUS_ACTION_DAYS later,
     action_due_on), and `action_overdue` (dangerous_action_overdue), in the same query."""
     return dwellings.annotate(
-        graded_on=current_appraisal("appraised_on"),
+        graded_on=F("current_graded_on"),
         action_overdue=ExpressionWrapper(dangerous_action_overdue(today), output_field=BooleanField()),
     )
 
@@ -164,7 +164,7 @@ def action_due_on(graded_on: datetime.date) -> datetime.date:
 
 def dangerous_late_for_user(user: AbstractBaseUser, today: datetime.date | None = None) -> QuerySet[Dwelling]:
     late = dangerous_without_case_for_user(user).filter(dangerous_action_overdue(today))
-    return late.annotate(graded_on=current_appraisal("appraised_on"))
+    return late.annotate(graded_on=F("current_graded_on"))
 
 
 def renovation_due_on(registered_on: datetime.date) -> datetime.date:

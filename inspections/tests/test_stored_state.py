@@ -51,8 +51,14 @@ def grades(household: Household) -> list:
     return list(household.dwellings.order_by("pk").values_list("current_grade", "current_leaking"))
 
 
+def graded_on(household: Household) -> datetime.date | None:
+    return household.dwellings.get().current_graded_on
+
+
 def snapshot() -> tuple[list, list]:
-    dwellings = list(Dwelling.objects.order_by("pk").values_list("pk", "current_grade", "current_leaking"))
+    dwellings = list(
+        Dwelling.objects.order_by("pk").values_list("pk", "current_grade", "current_leaking", "current_graded_on")
+    )
     households = list(
         Household.objects.order_by("pk").values_list(
             "pk", "home_status", "flag_owns_safe_but_lives_in_danger", "flag_connected_uncooperative", "flag_leaking"
@@ -72,15 +78,18 @@ def test_recording_appraisals_stores_the_newest_grade_and_the_home_status(staff,
 
     services.record_appraisal(actor=staff, appraisal=appraisal(dwelling, "D", days_ago=60))
     assert grades(home_household) == [("D", False)]
+    assert graded_on(home_household) == TODAY - datetime.timedelta(days=60)
     assert stored(home_household)[0] == HousingStatus.DANGEROUS
 
     services.record_appraisal(actor=staff, appraisal=appraisal(dwelling, "B", days_ago=5, leaking=True))
     assert grades(home_household) == [("B", True)]
+    assert graded_on(home_household) == TODAY - datetime.timedelta(days=5)
     assert stored(home_household) == (HousingStatus.APPRAISED_SAFE, False, False, True)
 
     # Entered later but dated earlier: the newest by date stays the current one.
     services.record_appraisal(actor=staff, appraisal=appraisal(dwelling, "C", days_ago=90))
     assert grades(home_household) == [("B", True)]
+    assert graded_on(home_household) == TODAY - datetime.timedelta(days=5)
     assert stored(home_household)[0] == HousingStatus.APPRAISED_SAFE
 
 
@@ -146,7 +155,7 @@ def test_the_stored_state_agrees_with_a_full_recomputation(staff, home_household
     DwellingFactory(household__village__township=xinqiao, is_occupied=False)
     before = snapshot()
     Household.objects.update(home_status=HousingStatus.APPRAISED_SAFE, flag_leaking=False)
-    Dwelling.objects.update(current_grade=None, current_leaking=None)
+    Dwelling.objects.update(current_grade=None, current_leaking=None, current_graded_on=None)
 
     with CaptureQueriesContext(connection) as queries:
         services.refresh_current_grades()

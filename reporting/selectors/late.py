@@ -17,7 +17,7 @@ from django.utils import timezone
 from households.models import Township
 from inspections import selectors as safety
 from rectification import selectors as rectification
-from rectification.models import CaseStatus, ComplaintCategory, ComplaintStatus, Problem
+from rectification.models import CLOSED_CASE_STATUSES, CaseStatus, ComplaintCategory, ComplaintStatus, Problem
 
 from ..models import OverdueItem, OverdueKind
 
@@ -83,9 +83,15 @@ def _late_dangerous(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
 def _late_renovations(user: AbstractBaseUser, day: datetime.date) -> QuerySet:
     # The late cases are read first (= ANY(ARRAY(…)), housing_safety.lookups), then ordered: written as one filter,
     # the dashboard's first five made PostgreSQL walk the households' registration index hoping to meet five late
-    # cases early, 1.43 s at 500,000 households for the few hundred there are (0.24 s read first).
-    late = rectification.cases_for_user(user).filter(rectification.renovation_plan_overdue(day))
-    cases = rectification.cases_for_user(user).filter(pk__any_of=late.order_by().values("pk"))
+    # cases early, 1.43 s at 500,000 households for the few hundred there are (0.24 s read first). And their
+    # households are named by the cases still waiting for acceptance, read before them: joined by registration date,
+    # PostgreSQL hashed every household of the province (85 ms at 500,000; 42 ms through the few thousand cases).
+    cases = rectification.cases_for_user(user)
+    waiting = cases.filter(~Q(status__in=CLOSED_CASE_STATUSES), accepted_on__isnull=True).order_by()
+    late = cases.filter(household__pk__any_of=waiting.values("household_id")).filter(
+        rectification.renovation_plan_overdue(day)
+    )
+    cases = cases.filter(pk__any_of=late.order_by().values("pk"))
     return cases.order_by("household__registered_on", "pk")
 
 

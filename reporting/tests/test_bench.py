@@ -65,6 +65,7 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
         "api",
         "field_package",
         "revisits",
+        "homes",
     }
     paper = rows.pop("appraisal_forms")  # a line of its own: time and memory, no baseline
     # The field app's package of a village (reporting/bench/field.py): a line of its own, its size, time and queries
@@ -109,6 +110,13 @@ def test_the_benchmark_runs_end_to_end_and_its_baselines_agree():
     listed = {page["page"]: page for page in rows["lists"]["pages"]}["township /field/revisits/"]
     assert revisits["page"] == "township /field/revisits/" and revisits["target"] == "<= 1.2"
     assert revisits["queries"] == listed["queries"] and revisits["ratio"] == listed["ratio"]
+    # Every role's home in database time (issue 21: ≤ 50 ms), at both sizes; the worst role is the line's figure.
+    homes = rows["homes"]
+    assert set(homes["roles"]) == {"admin", "official", "clerk", "xinqiao", "liaison", "helper"}
+    assert homes["target"] == "<= 1.0" and homes["baseline"] == 0.05
+    assert homes["ours"] * 1000 == pytest.approx(max(role["db_ms"] for role in homes["roles"].values()), abs=0.1)
+    for role in homes["roles"].values():
+        assert role["db_ms"] > 0 and role["small_db_ms"] > 0 and role["queries"] > 0 and role["slowest"]
 
 
 @pytest.mark.django_db

@@ -45,8 +45,10 @@ def generate(households: int = 300, seed: int = 5) -> str:
 
 def summaries() -> tuple[dict, dict]:
     dwellings = {
-        pk: (grade, leaking)
-        for pk, grade, leaking in Dwelling.objects.values_list("pk", "current_grade", "current_leaking")
+        pk: (grade, leaking, graded_on)
+        for pk, grade, leaking, graded_on in Dwelling.objects.values_list(
+            "pk", "current_grade", "current_leaking", "current_graded_on"
+        )
     }
     households = {
         row[0]: row[1:]

@@ -201,7 +201,7 @@ CATEGORY_COLUMNS = ["household_id", "householdcategory_id"]
 DWELLING_COLUMNS = [
     "id", "household_id", "address", "structure_type", "storeys", "bays", "floor_area", "year_built", "is_occupied",
     "renovated_on", "is_connected", "neighbour_cooperates", "latitude", "longitude", "current_grade",
-    "current_leaking",
+    "current_leaking", "current_graded_on",
 ]  # fmt: skip
 APPRAISAL_COLUMNS = [
     "id", "dwelling_id", "kind", "appraised_on", "organisation", "appraisers", "foundation", "load_bearing_walls",
@@ -421,6 +421,7 @@ class Generator:
             ))  # fmt: skip
         current_grade = appraisals[-1][0] if appraisals else None
         current_leaking = appraisals[-1][3] if appraisals else None
+        current_graded_on = appraisals[-1][1] if appraisals else None
         renovated_on = None
         if case is not None:
             trigger = appraisal_ids[-2] if case["outcome"] in COMPLETED else appraisal_ids[-1]
@@ -435,7 +436,7 @@ class Generator:
             renovated_on, connected, cooperates,
             f"{rng.uniform(25.0, 25.6):.6f}" if has_position else None,
             f"{rng.uniform(117.1, 117.7):.6f}" if has_position else None,
-            current_grade, current_leaking,
+            current_grade, current_leaking, current_graded_on,
         ))  # fmt: skip
         visited = None
         if rng.random() < REVISIT:
