@@ -105,7 +105,7 @@ def _units_sheet(book: WorkbookWriter, day: datetime.date) -> None:
         sheet.append(cells)
 
 
-def _overdue_sheet(book: WorkbookWriter, day: datetime.date) -> None:
+def _overdue_sheet(book: WorkbookWriter, day: datetime.date, counts: dict | None = None) -> None:
     sheet = book.sheet(_("Overdue items"), freeze="A3", widths=(18, 12, 60, 12, 10))
     sheet.heading([_cell(sheet, _("Overdue as of %(day)s") % {"day": f"{day:%Y-%m-%d}"}, bold=True, size=14)])
     headers = (_("Kind"), _("Township"), _("Item"), pgettext("late item", "Due on"), _("Days overdue"))
@@ -117,10 +117,15 @@ def _overdue_sheet(book: WorkbookWriter, day: datetime.date) -> None:
     for label, item in selectors.iter_late_items(SYSTEM, day):
         township = townships.get(item["township_id"], "")
         sheet.append([str(label), township, item["label"], item["due_on"], item["days"]])
+        if counts is not None:
+            by_kind = counts.setdefault(item["township_id"], {})
+            by_kind[item["kind"]] = by_kind.get(item["kind"], 0) + 1
 
 
-def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:
-    """The city's consolidated report as of `day`: summary by township, unit submissions, overdue items."""
+def consolidated_workbook(day: datetime.date, rows=None, totals=None, late_counts: dict | None = None) -> bytes:
+    """The city's consolidated report as of `day`: summary by township, unit submissions, overdue items. A
+    `late_counts` dict is filled with the items written, {township id: {kind: count}} (late_counts_by_township's
+    numbers, without reading the late lists a second time)."""
     if rows is None:
         rows, totals = selectors.township_table(SYSTEM, day)
     book = WorkbookWriter()
@@ -131,7 +136,7 @@ def consolidated_workbook(day: datetime.date, rows=None, totals=None) -> bytes:
     }
     _summary_sheet(book, rows, totals, title, subtitle)
     _units_sheet(book, day)
-    _overdue_sheet(book, day)
+    _overdue_sheet(book, day, late_counts)
     return book.to_bytes()
 
 

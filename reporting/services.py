@@ -318,7 +318,8 @@ def build_consolidated_report(*, day: datetime.date) -> tuple[ConsolidatedReport
     # refresh): one SUM instead of some twenty GROUP BYs over the province, and the same numbers (reporting.rollup)
     rollup.refresh_figures(day=day)
     rows, totals = selectors.township_table(SYSTEM, day, rollup=rollup.current(SYSTEM, day) is not None)
-    workbook = documents.consolidated_workbook(day, rows, totals)
+    late: dict = {}  # the late items per township and kind, as the workbook lists them
+    workbook = documents.consolidated_workbook(day, rows, totals, late_counts=late)
     chart = documents.chart_png(rows, day)
     filename = documents.report_filename(day)
     with transaction.atomic():
@@ -329,8 +330,8 @@ def build_consolidated_report(*, day: datetime.date) -> tuple[ConsolidatedReport
             return report, False
         report.workbook.save(filename, ContentFile(workbook), save=False)
         report.chart.save(f"chart-{period:%Y-%m}.png", ContentFile(chart), save=False)
-        # with the figures, the late items per township as counted for it: its document later says what it said
-        late = selectors.late_counts_by_township(SYSTEM, day)
+        # with the figures, the late items per township as its workbook lists them: its document later says what
+        # it said
         report.built_at = timezone.now()
         report.key_figures = {**totals, LATE_BY_TOWNSHIP: {str(key or ""): n for key, n in late.items()}}
         context = {"day": day, "figures": documents.key_figures(totals), "url": _link("/dashboard/")}

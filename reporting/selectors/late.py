@@ -237,7 +237,7 @@ def iter_late_items(user: AbstractBaseUser, day: datetime.date):
         label = OverdueKind(late.kind).label
         for values in late.rows(user, day).iterator(chunk_size=5000):
             item = late.describe(values)
-            yield label, {"object_id": values["pk"], **item, "days": (day - item["due_on"]).days}
+            yield label, {"object_id": values["pk"], "kind": late.kind, **item, "days": (day - item["due_on"]).days}
 
 
 def late_items(

@@ -23,7 +23,7 @@ from housing_safety.models import HeldUpload
 from housing_safety.tests.kit import rows_of
 from housing_safety.word import DOCX_TYPE
 from reporting import documents, selectors, services, word_documents
-from reporting.models import MonthlyReport, ReportKind, ReportStatus
+from reporting.models import LATE_BY_TOWNSHIP, ConsolidatedReport, MonthlyReport, ReportKind, ReportStatus
 
 from .test_unit_reports import households, report_of
 
@@ -195,6 +195,15 @@ def test_a_stored_consolidated_report_reads_its_figures_and_chart_as_built(submi
     assert any(int(cell) for cell in late_rows[-1][1:])
     chart_heading = texts(document).index("四、各乡镇住房安全保障状况")
     assert texts(document)[chart_heading + 1].startswith("各乡镇帮扶对象")  # the chart's line, not an empty heading
+
+
+def test_the_late_items_stored_with_the_report_are_the_late_lists_counts(submitted):
+    """Counted as the workbook writes its overdue sheet, not by reading the late lists again: the same numbers."""
+    report, _built = services.build_consolidated_report(day=timezone.localdate())
+    counted = selectors.late_counts_by_township(SYSTEM, timezone.localdate())
+    stored = ConsolidatedReport.objects.get(pk=report.pk).key_figures[LATE_BY_TOWNSHIP]
+    assert stored == {str(township or ""): kinds for township, kinds in counted.items()}
+    assert sum(n for kinds in counted.values() for n in kinds.values()) > 0
 
 
 def test_a_past_months_report_says_its_figures_are_as_of_its_own_day(submitted, chinese):
