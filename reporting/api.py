@@ -26,7 +26,7 @@ from housing_safety.api.views import (
 )
 from inspections.api import TOWNSHIP
 
-from . import selectors
+from . import rollup, selectors
 from .models import MonthlyReport, ReportKind, ReportStatus
 
 register_resource("reports", _("unit reports"))
@@ -125,6 +125,9 @@ class FiguresSerializer(serializers.Serializer):
     columns = ColumnSerializer(many=True)
     rows = AreaRowSerializer(many=True)
     totals = serializers.DictField(help_text="合计")
+    as_of = serializers.DateTimeField(
+        allow_null=True, help_text="数据更新时间：取自定时更新的统计时为其读取记录的时刻；实时统计时为 null"
+    )
 
 
 class FiguresView(ApiView):
@@ -143,11 +146,12 @@ class FiguresView(ApiView):
     def get(self, request):
         day = timezone.localdate()
         township = None
+        state = rollup.current(request.user, day)  # the dashboard's maintained figures, as its page reads them
         if (township_id := id_param(request, "township")) is not None:
             township = get_object_or_404(townships_for_user(request.user), pk=township_id)
-            rows, totals = selectors.village_table(request.user, township, day)
+            rows, totals = selectors.village_table(request.user, township, day, rollup=state is not None)
         else:
-            rows, totals = selectors.township_table(request.user, day)
+            rows, totals = selectors.township_table(request.user, day, rollup=state is not None)
         columns = [
             {"key": c.key, "label": str(c.label), "group": str(c.group), "kind": c.kind} for c in selectors.COLUMNS
         ]
@@ -158,5 +162,6 @@ class FiguresView(ApiView):
             "columns": columns,
             "rows": rows,
             "totals": totals,
+            "as_of": state.as_of if state is not None else None,
         }
         return Response(FiguresSerializer(body).data)

@@ -2,6 +2,7 @@
 shows (selectors.township_table, or village_table with ?township=), read as the caller; another township's drill-down
 is a 404 to township staff; a bad value a Chinese 400; the query count does not grow with the data."""
 
+import datetime
 import json
 
 import pytest
@@ -14,7 +15,8 @@ from housing_safety.access import Role
 from housing_safety.api import keys
 from housing_safety.tests.kit import api_key
 from inspections.tests.factories import AppraisalFactory
-from reporting import selectors
+from reporting import rollup, selectors
+from reporting.models import FiguresRefresh
 
 pytestmark = pytest.mark.django_db
 
@@ -116,9 +118,16 @@ def test_queries_do_not_grow_with_the_data(django_assert_num_queries, xinqiao, s
         houses(VillageFactory(township=township), per_village)
     key, plain = key_for(make_user(Role.BUREAU_OFFICIAL))
     keys.touch(key)  # the last use written a moment ago: no UPDATE in the measured call
-    # key, permissions, scope, then the dashboard's own table (selectors.township_table): a GROUP BY per figure
-    with django_assert_num_queries(21):
+    # key, permissions, scope, whether the rollup holds today, then the dashboard's own table (selectors.
+    # township_table): a GROUP BY per figure; from the rollup, one SUM instead
+    with django_assert_num_queries(22):
         assert get(plain).status_code == 200
+    rollup.refresh_figures(day=timezone.localdate())
+    with django_assert_num_queries(QUERIES_FROM_THE_ROLLUP):
+        assert get(plain).status_code == 200
+
+
+QUERIES_FROM_THE_ROLLUP = 11  # the state, the rollup and leads per unit instead of some twenty GROUP BYs
 
 
 def test_the_api_root_links_the_figures_and_the_reports(xinqiao):
@@ -128,3 +137,18 @@ def test_the_api_root_links_the_figures_and_the_reports(xinqiao):
     assert resources["reports"]["url"].endswith("/api/v1/reports/") and resources["reports"]["label"] == "单位报告"
     for name in ("appraisals", "revisits", "problems", "cases", "complaints"):
         assert resources[name]["url"].endswith(f"/api/v1/{name}/"), name
+
+
+@pytest.mark.parametrize("drill_down", [False, True])
+def test_the_figures_come_from_the_maintained_rollup_and_say_when(villages, xinqiao, drill_down):
+    """As the dashboard's page: once the rollup holds today, the same numbers, read from it, with the moment its
+    records were read (`as_of`; null while read live)."""
+    staff = make_user(Role.TOWNSHIP_STAFF, townships=[xinqiao])
+    _key, plain = key_for(staff)
+    params = {"township": xinqiao.pk} if drill_down else {}
+    live = get(plain, **params).json()
+    assert live["as_of"] is None
+    rollup.refresh_figures(day=timezone.localdate())
+    rolled = get(plain, **params).json()
+    assert rolled["rows"] == live["rows"] and rolled["totals"] == live["totals"] and live["totals"]["covered"] == 3
+    assert datetime.datetime.fromisoformat(rolled["as_of"]) == FiguresRefresh.objects.get().as_of

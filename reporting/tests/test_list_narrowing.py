@@ -9,6 +9,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+
+from reporting import rollup
 
 from .test_figures_and_dashboard import world  # noqa: F401  (the small world of two townships)
 
@@ -168,6 +171,11 @@ def test_the_narrowing_costs_one_query_and_the_village_page_a_fixed_number(clien
     village_page = f"{reverse('reporting:dashboard')}?village={world.v1.pk}"
     count_queries(client, village_page)
     assert count_queries(client, village_page) == VILLAGE_PAGE_QUERIES
+    rollup.refresh_figures(day=timezone.localdate())  # the village's figures: one SUM over the township's rows
+    assert count_queries(client, village_page) == VILLAGE_PAGE_QUERIES_FROM_THE_ROLLUP
 
 
-VILLAGE_PAGE_QUERIES = 21  # the households (a page of them) and the village's figures (area_figures: one GROUP BY each)
+# the households (a page of them), whether the rollup holds today, and the village's figures (area_figures: one
+# GROUP BY each)
+VILLAGE_PAGE_QUERIES = 22
+VILLAGE_PAGE_QUERIES_FROM_THE_ROLLUP = 11

@@ -254,6 +254,19 @@ def test_the_dashboard_reads_the_rollup_and_says_when(client, world, official, a
     assert client.get(url).context["totals"]["covered"] == live.context["totals"]["covered"] - 1
 
 
+def test_the_village_drill_down_reads_the_rollup_and_says_when(client, world, official):
+    village = world.h_a.village
+    client.force_login(official)
+    url = reverse("reporting:dashboard") + f"?village={village.pk}"
+    live = client.get(url)
+    assert live.context["figures_as_of"] is None
+    rollup.refresh_figures(day=today())
+    rolled = client.get(url)
+    assert rolled.context["totals"] == live.context["totals"] and live.context["totals"]["covered"] > 0
+    as_of = timezone.localtime(FiguresRefresh.objects.get().as_of)
+    assert rolled.context["figures_as_of"] == as_of and f"数据更新于 {as_of:%H:%M}" in rolled.content.decode()
+
+
 @pytest.mark.parametrize(
     ("drill_down", "queries"),
     # the rollup's state, then one SUM … GROUP BY over its rows instead of the dozen GROUP BYs over the records (44 and
