@@ -140,7 +140,9 @@ def dashboard(request):
         "timeline": charts.phase_timeline(today),
         "late": [
             {**group, "url": _figure_link(user, group["kind"], township)}
-            for group in selectors.late_items(user, today, limit=LATE_LIST_LENGTH, township=township)
+            for group in selectors.late_items(
+                user, today, limit=LATE_LIST_LENGTH, township=township, kept_until=state and state.as_of
+            )
         ],
         "late_counts": {
             "appraisal": totals["appraisal_overdue"],

@@ -9,6 +9,7 @@ import datetime
 import random
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
@@ -254,6 +255,33 @@ def test_the_dashboard_reads_the_rollup_and_says_when(client, world, official, a
     assert client.get(url).context["totals"]["covered"] == live.context["totals"]["covered"] - 1
 
 
+def test_the_dashboards_late_lists_are_kept_for_each_user_until_the_next_refresh(client, world, official, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rollup.refresh_figures(day=today())
+    url = reverse("reporting:dashboard")
+
+    def view(user):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            late = client.get(url).context["late"]
+        return [(g["kind"], g["items"]) for g in late], len(queries)
+
+    def live(user):
+        return [(g["kind"], g["items"]) for g in selectors.late_items(user, today(), limit=5)]
+
+    first, counted = view(official)
+    assert first == live(official) and any(items for _kind, items in first)
+    again, counted_again = view(official)
+    assert again == first and counted_again <= counted - len(selectors.LATE_LISTS)  # the nine lists not read again
+    mine, _counted = view(staff)  # another user: their own scope's lists, not the official's
+    assert mine == [(kind, items) for kind, items in live(staff)] != first
+    rollup.refresh_figures(day=today(), full=True)  # a new moment: read afresh
+    _after, counted_after = view(official)
+    assert counted_after > counted_again
+
+
 def test_the_village_drill_down_reads_the_rollup_and_says_when(client, world, official):
     village = world.h_a.village
     client.force_login(official)
@@ -279,5 +307,8 @@ def test_dashboard_queries_from_the_rollup(client, world, official, django_asser
     client.force_login(official)
     url = reverse("reporting:dashboard") + (f"?township={world.xinqiao.pk}" if drill_down else "")
     client.get(url)
-    with django_assert_num_queries(queries):
+    cache.clear()  # the late lists read afresh, as on the first view after a refresh (and the shell's identity)
+    with django_assert_num_queries(queries + 1):
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(queries - len(selectors.LATE_LISTS)):  # then kept until the next refresh
         assert client.get(url).status_code == 200
