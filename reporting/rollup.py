@@ -197,15 +197,22 @@ def same_snapshot():
 # Reading ---------------------------------------------------------------------------------------------------------
 
 
+def _serves(scope: Scope) -> bool:
+    """Whether the rollup's rows add up to this scope: whole townships (the bureau, complaint clerks, township staff),
+    not a department's own list of households."""
+    return scope.everything or scope.role == Role.TOWNSHIP_STAFF
+
+
+def _held(day: datetime.date) -> FiguresRefresh | None:
+    """The rollup's state when it holds `day` (one query), else None."""
+    return FiguresRefresh.objects.filter(pk=1, day=day, as_of__isnull=False).first()
+
+
 def current(user, day: datetime.date) -> FiguresRefresh | None:
     """The rollup's state when it can give this user's figures for `day` (one query), else None: read live."""
-    scope = scope_of(user)
-    if not (scope.everything or scope.role == Role.TOWNSHIP_STAFF):
+    if not _serves(scope_of(user)) or not all(user.has_perm(permission) for permission in NEEDED_PERMISSIONS):
         return None
-    if not all(user.has_perm(permission) for permission in NEEDED_PERMISSIONS):
-        return None
-    state = FiguresRefresh.objects.filter(pk=1, day=day).first()
-    return state if state is not None and state.as_of is not None else None
+    return _held(day)
 
 
 def totals(user, day: datetime.date):
@@ -213,10 +220,7 @@ def totals(user, day: datetime.date):
     `day` and the user's scope is whole townships; else None. Two queries. Unlike `current`, the permissions are the
     caller's to check: each figure equals the live count for a reader who may see that kind of record."""
     scope = scope_of(user)
-    if not (scope.everything or scope.role == Role.TOWNSHIP_STAFF):
-        return None
-    state = FiguresRefresh.objects.filter(pk=1, day=day, as_of__isnull=False).first()
-    if state is None:
+    if not _serves(scope) or (state := _held(day)) is None:
         return None
     rows = (
         AreaFigures.objects.all()
