@@ -480,7 +480,7 @@ class Dwelling(StoredSummaryMixin, models.Model):
     )
     current_leaking = models.BooleanField(_("currently leaking"), null=True, editable=False)
     # and its date: a dangerous house's action is due DANGEROUS_ACTION_DAYS after it (the late list's order)
-    current_graded_on = models.DateField(_("currently graded on"), null=True, editable=False)
+    current_graded_on = models.DateField(_("currently graded on"), null=True, editable=False, validators=[event_date])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     summary_fields = ("current_grade", "current_leaking", "current_graded_on")

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import housing_safety.dates
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -12,7 +14,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="dwelling",
             name="current_graded_on",
-            field=models.DateField(editable=False, null=True, verbose_name="currently graded on"),
+            field=models.DateField(
+                editable=False,
+                null=True,
+                validators=[housing_safety.dates.PlausibleDate("event")],
+                verbose_name="currently graded on",
+            ),
         ),
         migrations.AddIndex(
             model_name="dwelling",
