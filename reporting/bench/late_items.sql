@@ -1,5 +1,5 @@
--- Every late item the consolidated report lists (its 逾期清单 sheet), extracted raw: the report benchmark's
--- baseline together with figures_by_township.sql. Parameters as there, plus %(lead_since)s.
+-- The late items of the consolidated report's six first kinds (its 逾期清单 sheet), extracted raw: the report
+-- benchmark's baseline together with figures_by_township.sql and issue 24's three kinds (by their own SQL). Parameters as there, plus %(lead_since)s.
 SELECT 'appraisal', v.township_id, h.head_name || ' · ' || v.name, h.registered_on + %(deadline_months)s * interval '1 month'
 FROM households_household h JOIN households_village v ON v.id = h.village_id
 WHERE h.status = 'active' AND h.home_status = 'unappraised' AND h.registered_on <= %(overdue_cutoff)s

@@ -236,7 +236,7 @@ def iter_late_items(user: AbstractBaseUser, day: datetime.date):
     """Every late item as (kind label, item), oldest first per kind, read in chunks: the workbook's overdue sheet
     at province scale holds tens of thousands, which are never all in memory at once."""
     for late in LATE_LISTS:
-        label = OverdueKind(late.kind).label
+        label = str(OverdueKind(late.kind).label)  # translated once, not per item
         for values in late.rows(user, day).iterator(chunk_size=5000):
             item = late.describe(values)
             yield label, {"object_id": values["pk"], "kind": late.kind, **item, "days": (day - item["due_on"]).days}

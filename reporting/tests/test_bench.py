@@ -146,7 +146,7 @@ def test_the_report_line_alone_on_the_data_at_hand_says_whether_it_met_its_targe
 
     [row] = map(json.loads, output.getvalue().splitlines())  # stdout: one JSON line per metric, as always
     assert row["metric"] == "report" and row["target"] == "<= 2.0" and row["ours"] > 0 and row["baseline"] > 0
-    assert 0 < row["late_items"] <= row["late_items_in_workbook"] and row["ratio_all_kinds"] > 0
+    assert 0 < row["late_items_hand_written"] <= row["late_items"] and row["ratio_six_kinds"] > 0
     verdict = "met" if row["met"] else "not met"
     assert said.getvalue().splitlines()[0] == (
         f"consolidated report vs its raw extract: {row['ratio']}× (target ≤ 2×) {verdict}"

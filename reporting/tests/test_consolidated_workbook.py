@@ -65,6 +65,10 @@ class OpenpyxlSheet:
             self.worksheet.append([self.cell(value, font=font, fill=fill) for value in values])
         self.rows += 1
 
+    def extend(self, rows, kinds):
+        for row in rows:
+            self.append(row)
+
 
 class OpenpyxlWorkbookWriter:
     """The kit before XlsxWriter: openpyxl's write-only mode."""
