@@ -193,5 +193,8 @@ def test_extend_writes_a_sheets_last_rows_once_and_refuses_what_it_cannot_write(
         sheet.extend([["又"]], (str,))
     with pytest.raises(ValueError, match="nothing can be written below"):
         sheet.append(["后"])
+    book.sheet("无表头").extend([["只有", 1]], (str, int))  # a sheet of extended rows alone
     with book.to_file() as handle:  # the large exports' way out too
-        assert [row for row in openpyxl.load_workbook(handle)["清单"].values] == [("事项",)]
+        read = openpyxl.load_workbook(handle)
+    assert [row for row in read["清单"].values] == [("事项",)]
+    assert [row for row in read["无表头"].values] == [("只有", 1)] and read["无表头"].dimensions == "A1:B1"
