@@ -97,7 +97,8 @@ def changed_townships(since: datetime.datetime) -> set[int]:
         ),
         Placard.history.model.objects.filter(history_date__gt=since).values_list("household__village__township_id"),
     ]
-    rows = parts[0].union(*parts[1:])
+    # without the models' default orderings (the history's): SQLite allows no ORDER BY inside a UNION's parts
+    rows = parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
     return {township_id for (township_id,) in rows if township_id is not None}
 
 

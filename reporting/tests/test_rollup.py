@@ -11,13 +11,15 @@ import random
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from households.models import Household
 from households.services import remove_household, restore_household, save_household
-from households.tests.factories import DwellingFactory, VillageFactory
+from households.tests.factories import DwellingFactory, HouseholdFactory, VillageFactory
 from housing_safety.access import Role
 from inspections.services import launch_quarterly_revisits, save_secured_housing
 from inspections.tests.factories import SecuredHousingFactory
@@ -312,3 +314,15 @@ def test_dashboard_queries_from_the_rollup(client, world, official, django_asser
         assert client.get(url).status_code == 200
     with django_assert_num_queries(queries - len(selectors.LATE_LISTS)):  # then kept until the next refresh
         assert client.get(url).status_code == 200
+
+
+def test_the_changed_townships_are_one_union_without_orderings_sqlite_would_refuse():
+    """`make run`'s SQLite allows no ORDER BY inside a UNION's parts (the history models order by date): every
+    incremental refresh, and so the consolidated report, failed there with "ORDER BY not allowed in subqueries of
+    compound statements"."""
+    place = HouseholdFactory()
+    with CaptureQueriesContext(connection) as queries:
+        found = rollup.changed_townships(timezone.now() - datetime.timedelta(minutes=5))
+    assert found == {place.village.township_id}
+    [union] = [query["sql"] for query in queries.captured_queries if "UNION" in query["sql"]]
+    assert "ORDER BY" not in union
