@@ -112,7 +112,7 @@ def _overdue_sheet(book: WorkbookWriter, day: datetime.date, counts: dict | None
     sheet.header([_cell(sheet, header, bold=True, fill=HEADER_FILL, align=CENTER) for header in headers])
     townships = {t.pk: t.name for t in townships_for_user(SYSTEM)}
     # Hundreds of thousands of rows at province scale (597,000 at 500,000 households): plain values, written by the
-    # kit as the sheet's XML (XlsxWriter took 34 s for them, cell by cell; see WorkbookWriter's extend).
+    # kit as the sheet's XML (XlsxWriter took 18 to 34 s for them, cell by cell; see Sheet.extend).
     sheet.extend(_overdue_rows(day, townships, counts), (str, str, str, datetime.date, int))
 
 
